@@ -1,0 +1,396 @@
+"""The HTTP client of the vendor REST API: the only code in the package that touches HTTP.
+
+One :class:`requests.Session` per client gives connection reuse. Every request carries
+the bearer token (if any), a User-Agent naming this package and the Qiskit and Python
+versions, and connect/read timeouts. Every non-2xx answer becomes a typed
+:class:`~qiskit_vendor_provider.errors.VendorError` that carries the server's detail and
+request id. Retries follow :func:`retry_delay`, the one place the retry policy lives.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import platform
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+import requests
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+from requests.adapters import BaseAdapter
+
+from qiskit_vendor_provider._version import __version__
+from qiskit_vendor_provider.api.models import (
+    DeviceSpec,
+    DeviceStatus,
+    DeviceSummary,
+    JobInfo,
+    JobResult,
+    JobSubmission,
+    Problem,
+)
+from qiskit_vendor_provider.api.secret import Token
+from qiskit_vendor_provider.errors import (
+    VendorApiError,
+    VendorAuthError,
+    VendorConnectionError,
+    VendorError,
+    VendorNotFoundError,
+    VendorValidationError,
+)
+
+logger = logging.getLogger(__name__)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Connect and read timeouts of one HTTP request, in seconds."""
+
+    connect: float = 5.0
+    read: float = 30.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How failed requests are retried: full-jitter exponential backoff.
+
+    Attributes:
+        max_attempts: Attempts in all, the first included.
+        base_delay: Scale of the first backoff, in seconds.
+        max_delay: Cap of any one backoff, in seconds.
+        deadline: Total time, in seconds, after which no new attempt starts.
+    """
+
+    max_attempts: int = 6
+    base_delay: float = 0.2
+    max_delay: float = 10.0
+    deadline: float = 60.0
+
+
+def retry_delay(
+    policy: RetryPolicy,
+    attempt: int,
+    *,
+    retry_after: float | None = None,
+    rng: Callable[[], float] = random.random,
+) -> float:
+    """Seconds to wait before attempt ``attempt + 1``, given ``attempt`` failed attempts.
+
+    Full jitter: a uniform draw below ``min(max_delay, base_delay * 2**(attempt-1))``. A
+    server's ``Retry-After`` is a floor, since waiting less only earns another 429.
+
+    >>> policy = RetryPolicy(base_delay=1.0, max_delay=8.0)
+    >>> [retry_delay(policy, n, rng=lambda: 1.0) for n in (1, 2, 3, 4, 5)]
+    [1.0, 2.0, 4.0, 8.0, 8.0]
+    >>> retry_delay(policy, 1, retry_after=3.0, rng=lambda: 0.5)
+    3.0
+    """
+    ceiling = min(policy.max_delay, policy.base_delay * float(1 << max(attempt - 1, 0)))
+    delay = ceiling * rng()
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return delay
+
+
+def _user_agent() -> str:
+    try:
+        qiskit_version = package_version("qiskit")
+    except PackageNotFoundError:  # pragma: no cover - qiskit is a dependency
+        qiskit_version = "unknown"
+    return (
+        f"qiskit-vendor-provider/{__version__} qiskit/{qiskit_version} "
+        f"python/{platform.python_version()}"
+    )
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` points at this machine (where plain http is acceptable).
+
+    >>> is_loopback_url("http://127.0.0.1:8765"), is_loopback_url("http://localhost/")
+    (True, True)
+    >>> is_loopback_url("http://[::1]:80"), is_loopback_url("http://example.com")
+    (True, False)
+    """
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _retry_after_seconds(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class ApiClient:
+    """Typed access to the vendor REST API v1.
+
+    Args:
+        base_url: Server root, e.g. ``https://api.vendor.example`` (``/v1`` is added).
+        token: Bearer token; ``None`` for a server without authentication.
+        timeouts: Connect and read timeouts of each request.
+        retry: The retry policy of idempotent requests and keyed submissions.
+        transport: A :class:`requests.adapters.BaseAdapter` to send requests through
+            instead of the network; the embedded emulator and tests use this seam.
+        sleep: The function used to wait between retries (injectable for tests).
+
+    Raises:
+        VendorAuthError: a token would be sent over plain http to a host that is not
+            this machine.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: Token | str | None = None,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        transport: BaseAdapter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = Token.of(token)
+        self.timeouts = timeouts or Timeouts()
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        scheme = urlsplit(self.base_url).scheme
+        if scheme not in ("http", "https"):
+            raise VendorValidationError(
+                f"URL {self.base_url!r} must start with https:// (or http:// for a server on "
+                "this machine)"
+            )
+        if (
+            self._token is not None
+            and scheme == "http"
+            and transport is None
+            and not is_loopback_url(self.base_url)
+        ):
+            raise VendorAuthError(
+                f"refusing to send a token over plain http to {urlsplit(self.base_url).hostname}: "
+                "use an https:// URL (plain http is allowed only for 127.0.0.1/localhost)"
+            )
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = _user_agent()
+        self.session.headers["Accept"] = "application/json"
+        # Redirects would carry the Authorization header to wherever the server points.
+        self.session.max_redirects = 0
+        if transport is not None:
+            self.session.mount(self.base_url + "/", transport)
+        self.is_local = transport is not None or is_loopback_url(self.base_url)
+
+    def __repr__(self) -> str:
+        auth = "token set" if self._token is not None else "no token"
+        return f"ApiClient({self.base_url!r}, {auth})"
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.session.close()
+
+    # ----------------------------------------------------------------- routes
+
+    def list_devices(self) -> list[DeviceSummary]:
+        """``GET /v1/devices``."""
+        body = self._request("GET", "/devices")
+        return [DeviceSummary.model_validate(item) for item in _as_list(body, "devices")]
+
+    def get_device(self, name: str) -> DeviceSpec:
+        """``GET /v1/devices/{name}``."""
+        return self._model(DeviceSpec, self._request("GET", f"/devices/{_segment(name)}"))
+
+    def get_device_status(self, name: str) -> DeviceStatus:
+        """``GET /v1/devices/{name}/status``."""
+        body = self._request("GET", f"/devices/{_segment(name)}/status")
+        return self._model(DeviceStatus, body)
+
+    def submit_job(self, submission: JobSubmission, idempotency_key: str | None = None) -> JobInfo:
+        """``POST /v1/jobs`` with an ``Idempotency-Key``, so a retry never makes a second job.
+
+        Args:
+            submission: The job.
+            idempotency_key: The key; a fresh one is made when not given. A caller that
+                may resubmit after a crash passes the key it stored before.
+        """
+        key = idempotency_key or uuid.uuid4().hex
+        body = self._request(
+            "POST",
+            "/jobs",
+            data=submission.model_dump_json(exclude_defaults=True),
+            headers={"Idempotency-Key": key, "Content-Type": "application/json"},
+            retryable=True,
+        )
+        return self._model(JobInfo, body)
+
+    def get_job(self, job_id: str) -> JobInfo:
+        """``GET /v1/jobs/{id}``."""
+        return self._model(JobInfo, self._request("GET", f"/jobs/{_segment(job_id)}"))
+
+    def get_result(self, job_id: str) -> JobResult:
+        """``GET /v1/jobs/{id}/result``."""
+        body = self._request("GET", f"/jobs/{_segment(job_id)}/result")
+        return self._model(JobResult, body)
+
+    def cancel_job(self, job_id: str) -> JobInfo:
+        """``POST /v1/jobs/{id}/cancel`` (idempotent: cancelling twice is harmless)."""
+        body = self._request("POST", f"/jobs/{_segment(job_id)}/cancel", retryable=True)
+        return self._model(JobInfo, body)
+
+    # ----------------------------------------------------------------- plumbing
+
+    def _model(self, model: type[ModelT], body: Any) -> ModelT:
+        try:
+            return model.model_validate(body)
+        except PydanticValidationError as exc:
+            raise VendorApiError(
+                f"the server's answer is not a valid {model.__name__}: "
+                f"{exc.errors(include_url=False)[:3]}"
+            ) from None
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        retryable: bool | None = None,
+    ) -> Any:
+        """Send one request, retrying as the policy allows; return the decoded JSON body.
+
+        GETs are always retryable; a POST is retryable only when the caller says so
+        (it carries an idempotency key, or is idempotent by nature).
+        """
+        url = f"{self.base_url}/v1{path}"
+        can_retry = method == "GET" if retryable is None else retryable
+        all_headers = dict(headers or {})
+        if self._token is not None:
+            all_headers["Authorization"] = f"Bearer {self._token.reveal()}"
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    data=data,
+                    headers=all_headers,
+                    params=params,
+                    timeout=(self.timeouts.connect, self.timeouts.read),
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                error: VendorError = VendorConnectionError(
+                    f"{method} {path} failed: {type(exc).__name__}: {_safe_reason(exc)}. "
+                    "Check the URL and your network, or raise the timeouts "
+                    "(VendorProvider(timeout=...))"
+                )
+                retry_after = None
+            else:
+                if response.status_code < 300:
+                    return _decode_json(response, method, path)
+                error = error_from_response(response, method, path)
+                if response.status_code not in RETRYABLE_STATUS:
+                    raise error
+                retry_after = _retry_after_seconds(response)
+            delay = retry_delay(self.retry, attempt, retry_after=retry_after)
+            elapsed = time.monotonic() - started
+            if (
+                not can_retry
+                or attempt >= self.retry.max_attempts
+                or elapsed + delay > self.retry.deadline
+            ):
+                raise error
+            logger.debug(
+                "retrying %s %s in %.2fs after attempt %d: %s",
+                method,
+                path,
+                delay,
+                attempt,
+                error,
+            )
+            self._sleep(delay)
+
+
+def _segment(value: str) -> str:
+    """Quote a value for use as one path segment (no ``/`` or ``..`` can slip through)."""
+    return quote(value, safe="")
+
+
+def _safe_reason(exc: BaseException) -> str:
+    # requests puts the URL in its messages; the URL never holds the token, but keep it short.
+    text = str(exc)
+    return text if len(text) < 300 else text[:300] + "..."
+
+
+def _as_list(body: Any, key: str) -> list[Any]:
+    if isinstance(body, dict) and isinstance(body.get(key), list):
+        return list(body[key])
+    raise VendorApiError(f"the server's answer has no list {key!r}")
+
+
+def _decode_json(response: requests.Response, method: str, path: str) -> Any:
+    try:
+        return response.json()
+    except (json.JSONDecodeError, requests.JSONDecodeError):
+        raise VendorApiError(
+            f"{method} {path}: the server answered HTTP {response.status_code} with a body "
+            "that is not JSON",
+            status_code=response.status_code,
+            request_id=response.headers.get("X-Request-Id"),
+        ) from None
+
+
+def error_from_response(response: requests.Response, method: str, path: str) -> VendorError:
+    """Turn a non-2xx answer into the matching typed error, keeping the server's detail."""
+    request_id = response.headers.get("X-Request-Id")
+    try:
+        problem = Problem.model_validate(response.json())
+        detail = problem.detail or problem.title
+    except (ValueError, PydanticValidationError):
+        detail = response.reason or ""
+    status = response.status_code
+    error_type: type[VendorError]
+    if status in (401, 403):
+        error_type = VendorAuthError
+        hint = "check your token (VendorProvider(token=...) or QISKIT_VENDOR_TOKEN)"
+    elif status == 404:
+        error_type = VendorNotFoundError
+        hint = ""
+    elif status in (400, 413, 422):
+        error_type = VendorValidationError
+        hint = ""
+    else:
+        error_type = VendorApiError
+        hint = "the server had a problem; try again later" if status >= 500 else ""
+    message = f"{method} {path} failed with HTTP {status}: {detail}"
+    if hint:
+        message += f" ({hint})"
+    return error_type(message, status_code=status, detail=detail, request_id=request_id)

@@ -1,0 +1,314 @@
+"""Pydantic models of the vendor REST API (v1): the single source of its schema.
+
+Two families, on purpose:
+
+* what a client *sends* (:class:`JobSubmission` and what it holds) forbids unknown fields,
+  so a typo is an error, never a silently ignored option;
+* what a server *answers* ignores unknown fields, so an older client keeps working
+  against a newer server.
+
+The emulator validates requests with the same models, which makes the OpenAPI document
+it serves the contract both sides are tested against. Nothing here imports Qiskit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+API_VERSION = "v1"
+
+_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+MAX_TAGS = 32
+
+
+class RequestModel(BaseModel):
+    """Base of everything a client sends: strict, unknown fields rejected."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=False)
+
+
+class ResponseModel(BaseModel):
+    """Base of everything a server answers: unknown fields tolerated."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class Problem(ResponseModel):
+    """An ``application/problem+json`` body (RFC 9457)."""
+
+    type: str = "about:blank"
+    title: str = ""
+    status: int = 0
+    detail: str = ""
+    request_id: str | None = None
+
+
+# --------------------------------------------------------------------------- devices
+
+
+class DeviceLimits(ResponseModel):
+    """What one job on a device may ask for."""
+
+    max_shots: int = Field(100_000, ge=1)
+    default_shots: int = Field(1024, ge=1)
+    max_circuits: int = Field(300, ge=1)
+    max_operations: int = Field(100_000, ge=1)
+    max_payload_bytes: int = Field(50_000_000, ge=1)
+    max_parameter_rows: int = Field(10_000, ge=1)
+
+
+class NativeOperation(ResponseModel):
+    """One operation the device executes, named as in Qiskit's standard gate library.
+
+    ``qubits`` lists the qubit tuples it acts on; ``None`` means every qubit (one-qubit
+    operations) or every ordered pair of distinct qubits (two-qubit operations on an
+    all-to-all device).
+    """
+
+    name: str
+    num_qubits: int = Field(ge=0)
+    qubits: list[list[int]] | None = None
+
+
+class QubitCalibration(ResponseModel):
+    """Calibrated figures of one qubit (SI units: seconds, hertz)."""
+
+    t1: float | None = Field(None, gt=0)
+    t2: float | None = Field(None, gt=0)
+    frequency: float | None = Field(None, ge=0)
+    readout_error: float = Field(0.0, ge=0, le=1)
+    readout_duration: float | None = Field(None, ge=0)
+
+
+class GateCalibration(ResponseModel):
+    """Calibrated error and duration (seconds) of one operation on one qubit tuple."""
+
+    name: str
+    qubits: list[int]
+    error: float | None = Field(None, ge=0, le=1)
+    duration: float | None = Field(None, ge=0)
+
+
+class Calibration(ResponseModel):
+    """A calibration snapshot: per-qubit and per-gate figures, valid from ``timestamp`` on."""
+
+    timestamp: datetime
+    qubits: list[QubitCalibration]
+    gates: list[GateCalibration] = []
+
+
+class DeviceSummary(ResponseModel):
+    """One line of ``GET /v1/devices``."""
+
+    name: str
+    num_qubits: int
+    simulator: bool
+    operational: bool = True
+    status_message: str = ""
+
+
+class DeviceSpec(ResponseModel):
+    """Everything a client needs to build a Qiskit ``Target`` for a device."""
+
+    name: str = Field(pattern=_NAME_PATTERN)
+    description: str = ""
+    version: str = "1"
+    num_qubits: int = Field(ge=1)
+    simulator: bool = False
+    operational: bool = True
+    status_message: str = ""
+    dt: float | None = Field(None, gt=0)
+    native_operations: list[NativeOperation]
+    limits: DeviceLimits = DeviceLimits()  # type: ignore[call-arg]
+    calibration: Calibration | None = None
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> DeviceSpec:
+        names = [op.name for op in self.native_operations]
+        if len(set(names)) != len(names):
+            raise ValueError(f"native operation listed twice in {names}")
+        for op in self.native_operations:
+            for qargs in op.qubits or []:
+                if len(qargs) != op.num_qubits:
+                    raise ValueError(f"{op.name} acts on {op.num_qubits} qubits, got {qargs}")
+                if any(q < 0 or q >= self.num_qubits for q in qargs):
+                    raise ValueError(f"{op.name} on {qargs}: qubit out of range")
+        if self.calibration is not None and len(self.calibration.qubits) != self.num_qubits:
+            raise ValueError(
+                f"calibration has {len(self.calibration.qubits)} qubits, device has "
+                f"{self.num_qubits}"
+            )
+        return self
+
+    def summary(
+        self, *, operational: bool | None = None, message: str | None = None
+    ) -> DeviceSummary:
+        """The device's line in the device list."""
+        return DeviceSummary(
+            name=self.name,
+            num_qubits=self.num_qubits,
+            simulator=self.simulator,
+            operational=self.operational if operational is None else operational,
+            status_message=self.status_message if message is None else message,
+        )
+
+
+class DeviceStatus(ResponseModel):
+    """``GET /v1/devices/{name}/status``."""
+
+    name: str
+    operational: bool
+    pending_jobs: int = 0
+    status_message: str = ""
+
+
+# --------------------------------------------------------------------------- programs
+
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class ParameterExpression(RequestModel):
+    """An affine angle: ``constant + sum(coefficient * parameter)``."""
+
+    constant: FiniteFloat = 0.0
+    terms: dict[str, FiniteFloat]
+
+
+Angle = FiniteFloat | ParameterExpression
+
+
+class WireInstruction(RequestModel):
+    """One operation of a wire program, on flat qubit and clbit indices."""
+
+    name: str = Field(min_length=1, max_length=64)
+    qubits: list[Annotated[int, Field(ge=0)]] = []
+    clbits: list[Annotated[int, Field(ge=0)]] = []
+    params: list[Angle] = []
+    unit: Literal["s", "ms", "us", "ns", "ps"] | None = None
+    """Time unit of a ``delay``; absent means ``dt``."""
+
+
+class _HeaderFields(BaseModel):
+    name: str = Field(max_length=256)
+    creg_sizes: list[tuple[str, int]] = []
+    qreg_sizes: list[tuple[str, int]] = []
+    memory_slots: int = Field(0, ge=0)
+    metadata: dict[str, Any] = {}
+
+
+class ProgramHeader(_HeaderFields, RequestModel):
+    """What the client needs to rebuild a Qiskit result without the circuit in memory."""
+
+
+class ResultHeader(_HeaderFields, ResponseModel):
+    """The program header as the server echoes it back with the result."""
+
+
+class WireProgram(RequestModel):
+    """A circuit in the device's native operations, as JSON.
+
+    ``parameters`` names the free parameters its angles use; ``parameter_values`` is the
+    table of values, one row per binding, one column per parameter.
+    """
+
+    num_qubits: int = Field(ge=0)
+    num_clbits: int = Field(ge=0)
+    instructions: list[WireInstruction]
+    header: ProgramHeader
+    parameters: list[str] = []
+    parameter_values: list[list[FiniteFloat]] = []
+
+    @model_validator(mode="after")
+    def _check_indices(self) -> WireProgram:
+        for index, inst in enumerate(self.instructions):
+            for q in inst.qubits:
+                if q >= self.num_qubits:
+                    raise ValueError(
+                        f"instruction {index} ({inst.name}) uses qubit {q}, but the program "
+                        f"has {self.num_qubits} qubits"
+                    )
+            for c in inst.clbits:
+                if c >= self.num_clbits:
+                    raise ValueError(
+                        f"instruction {index} ({inst.name}) uses clbit {c}, but the program "
+                        f"has {self.num_clbits} clbits"
+                    )
+        width = len(self.parameters)
+        for row_index, row in enumerate(self.parameter_values):
+            if len(row) != width:
+                raise ValueError(
+                    f"parameter_values row {row_index} has {len(row)} values for {width} parameters"
+                )
+        if self.parameters and not self.parameter_values:
+            raise ValueError(f"parameters {self.parameters} are declared but have no values")
+        return self
+
+
+class JobSubmission(RequestModel):
+    """``POST /v1/jobs``: one job of one or more programs on one device."""
+
+    device: str = Field(pattern=_NAME_PATTERN)
+    programs: list[WireProgram] = Field(min_length=1)
+    shots: int = Field(ge=1)
+    memory: bool = False
+    seed_simulator: int | None = Field(None, ge=0, lt=2**63)
+    name: str | None = Field(None, max_length=256)
+    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field([], max_length=MAX_TAGS)
+
+
+# --------------------------------------------------------------------------- jobs
+
+JobState = Literal["QUEUED", "RUNNING", "DONE", "ERROR", "CANCELLED"]
+"""The states the v1 server reports. A client must tolerate others (see ``status``)."""
+
+
+class JobInfo(ResponseModel):
+    """``GET /v1/jobs/{id}`` and the answer to a submission."""
+
+    job_id: str
+    device: str
+    status: str
+    name: str | None = None
+    tags: list[str] = []
+    shots: int = 0
+    num_programs: int = 0
+    created_at: datetime
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    queue_position: int | None = None
+    error: str | None = None
+
+
+class BindingResult(ResponseModel):
+    """Counts (hex keys, bit *i* is clbit *i*) and optional per-shot memory (hex)."""
+
+    counts: dict[str, int]
+    memory: list[str] | None = None
+
+
+class ProgramResult(ResponseModel):
+    """The result of one program: one entry in ``data`` per parameter row (one if none)."""
+
+    header: ResultHeader
+    shots: int
+    success: bool
+    status: str = ""
+    data: list[BindingResult] = []
+    seed_simulator: int | None = None
+
+
+class JobResult(ResponseModel):
+    """``GET /v1/jobs/{id}/result``."""
+
+    job_id: str
+    device: str
+    status: str
+    success: bool
+    results: list[ProgramResult]
+    time_taken: float = 0.0

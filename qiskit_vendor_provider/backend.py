@@ -1,0 +1,204 @@
+"""``VendorBackend``: a vendor device as a Qiskit :class:`~qiskit.providers.BackendV2`."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from qiskit.circuit import QuantumCircuit
+from qiskit.providers import BackendV2, Options
+from qiskit.transpiler import Target
+
+from qiskit_vendor_provider.api.client import ApiClient
+from qiskit_vendor_provider.api.models import DeviceLimits, DeviceSpec, JobSubmission
+from qiskit_vendor_provider.errors import VendorValidationError
+from qiskit_vendor_provider.job import VendorJob
+from qiskit_vendor_provider.serialization import circuit_to_wire
+from qiskit_vendor_provider.target import build_target
+from qiskit_vendor_provider.validation import validate_circuit
+
+if TYPE_CHECKING:
+    from qiskit_vendor_provider.provider import VendorProvider
+
+RUN_OPTIONS = ("shots", "memory", "seed_simulator", "job_name", "job_tags")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_run_options(options: Mapping[str, Any], limits: DeviceLimits) -> dict[str, Any]:
+    """Validate run options against the device limits; return them with plain types.
+
+    Raises:
+        VendorValidationError: an unknown option or a bad value, with the valid choices.
+    """
+    unknown = sorted(set(options) - set(RUN_OPTIONS))
+    if unknown:
+        raise VendorValidationError(
+            f"unknown run option(s) {', '.join(unknown)}; valid options: {', '.join(RUN_OPTIONS)}"
+        )
+    checked = dict(options)
+    shots = checked.get("shots")
+    if not _is_int(shots) or not 1 <= int(shots) <= limits.max_shots:  # type: ignore[arg-type]
+        raise VendorValidationError(
+            f"shots={shots!r} is out of range: give a whole number from 1 to "
+            f"{limits.max_shots} (the device's maximum per job)"
+        )
+    checked["shots"] = int(shots)  # type: ignore[arg-type]
+    if not isinstance(checked.get("memory"), bool):
+        raise VendorValidationError(f"memory={checked.get('memory')!r} must be True or False")
+    seed = checked.get("seed_simulator")
+    if seed is not None and (not _is_int(seed) or not 0 <= int(seed) < 2**63):
+        raise VendorValidationError(
+            f"seed_simulator={seed!r} must be None or a whole number from 0 to 2**63 - 1"
+        )
+    checked["seed_simulator"] = None if seed is None else int(seed)
+    name = checked.get("job_name")
+    if name is not None and not isinstance(name, str):
+        raise VendorValidationError(f"job_name={name!r} must be a string or None")
+    tags = checked.get("job_tags")
+    if tags is not None and (
+        isinstance(tags, str) or not all(isinstance(tag, str) and tag for tag in tags)
+    ):
+        raise VendorValidationError(
+            f"job_tags={tags!r} must be a list of non-empty strings, e.g. ['calibration']"
+        )
+    checked["job_tags"] = list(tags or [])
+    return checked
+
+
+class VendorBackend(BackendV2):  # type: ignore[misc]
+    """A vendor device. Get it from :meth:`VendorProvider.get_backend`.
+
+    Its :attr:`target` is built from the device spec the server sends: native
+    operations on their qubit tuples with calibrated durations and errors, measure,
+    reset and delay, qubit T1/T2/frequency and ``dt``.
+
+    Args:
+        provider: The provider that made it.
+        client: The API client to reach the server with.
+        spec: The device spec.
+    """
+
+    def __init__(self, provider: VendorProvider, client: ApiClient, spec: DeviceSpec) -> None:
+        super().__init__(
+            provider=provider,
+            name=spec.name,
+            description=spec.description,
+            backend_version=spec.version,
+        )
+        self._client = client
+        self._spec = spec
+        # Built whole before anyone can read coupling_map, which BackendV2 caches.
+        self._target = build_target(spec)
+        self.options.update_options(shots=spec.limits.default_shots)
+        self.options.set_validator("shots", (1, spec.limits.max_shots))
+        self.options.set_validator("memory", bool)
+        self.poll_interval: tuple[float, float] = provider.poll_interval
+
+    def __repr__(self) -> str:
+        return f"<VendorBackend {self.name!r} ({self.num_qubits} qubits)>"
+
+    @classmethod
+    def _default_options(cls) -> Options:
+        return Options(shots=1024, memory=False, seed_simulator=None, job_name=None, job_tags=None)
+
+    @property
+    def target(self) -> Target:
+        """The device as a Qiskit Target."""
+        return self._target
+
+    @property
+    def max_circuits(self) -> int:
+        """The most circuits one job may hold."""
+        return self._spec.limits.max_circuits
+
+    @property
+    def spec(self) -> DeviceSpec:
+        """The device spec as the server sent it."""
+        return self._spec
+
+    @property
+    def limits(self) -> DeviceLimits:
+        """What one job on this device may ask for."""
+        return self._spec.limits
+
+    def run(
+        self, run_input: QuantumCircuit | Sequence[QuantumCircuit], **options: Any
+    ) -> VendorJob:
+        """Validate circuits against the device, then submit them as one job.
+
+        Args:
+            run_input: A circuit or a list of circuits in the device's native operations
+                (transpile with ``generate_preset_pass_manager(backend=backend)``).
+            **options: ``shots``, ``memory``, ``seed_simulator``, ``job_name``,
+                ``job_tags``; defaults from :attr:`options`.
+
+        Returns:
+            The submitted job.
+
+        Raises:
+            CircuitValidationError: a circuit does not run on this device as it is.
+            VendorValidationError: a bad option, too many circuits or too large a job.
+        """
+        circuits = self._circuit_list(run_input)
+        settings = check_run_options({**self.options.__dict__, **options}, self.limits)
+        for index, circuit in enumerate(circuits):
+            validate_circuit(circuit, self._target, device=self.name, index=index)
+        submission = self._submission(circuits, settings)
+        info = self._client.submit_job(submission)
+        return VendorJob(
+            self,
+            info.job_id,
+            self._client,
+            info=info,
+            metadata=[dict(c.metadata) if c.metadata else None for c in circuits],
+        )
+
+    def _circuit_list(
+        self, run_input: QuantumCircuit | Sequence[QuantumCircuit]
+    ) -> list[QuantumCircuit]:
+        circuits = [run_input] if isinstance(run_input, QuantumCircuit) else list(run_input)
+        for index, item in enumerate(circuits):
+            if not isinstance(item, QuantumCircuit):
+                raise VendorValidationError(
+                    f"run() takes a QuantumCircuit or a list of them; item {index} is a "
+                    f"{type(item).__name__}"
+                )
+        if not circuits:
+            raise VendorValidationError("run() was given no circuits")
+        if len(circuits) > self.max_circuits:
+            raise VendorValidationError(
+                f"{len(circuits)} circuits exceed the {self.max_circuits} per job that "
+                f"{self.name!r} allows; split them over several run() calls, or use "
+                "VendorSampler, which splits for you"
+            )
+        return circuits
+
+    def _submission(
+        self, circuits: list[QuantumCircuit], settings: dict[str, Any]
+    ) -> JobSubmission:
+        try:
+            submission = JobSubmission(
+                device=self.name,
+                programs=[circuit_to_wire(circuit) for circuit in circuits],
+                shots=settings["shots"],
+                memory=settings["memory"],
+                seed_simulator=settings["seed_simulator"],
+                name=settings["job_name"],
+                tags=settings["job_tags"],
+            )
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise VendorValidationError(f"invalid job ({where}): {first['msg']}") from None
+        size = len(submission.model_dump_json(exclude_defaults=True))
+        if size > self.limits.max_payload_bytes:
+            raise VendorValidationError(
+                f"the job is {size} bytes, over the {self.limits.max_payload_bytes}-byte limit of "
+                f"{self.name!r}; split the circuits over several run() calls"
+            )
+        return submission

@@ -1,0 +1,165 @@
+"""The emulator's HTTP face: a FastAPI app over :class:`~.service.Emulator`.
+
+Routes only translate: path and body in, model out, :class:`~.service.ProblemError` to an
+``application/problem+json`` answer. Every answer carries an ``X-Request-Id``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from qiskit_vendor_provider._version import __version__
+from qiskit_vendor_provider.api.models import (
+    DeviceSpec,
+    DeviceStatus,
+    DeviceSummary,
+    JobInfo,
+    JobResult,
+    JobSubmission,
+)
+from qiskit_vendor_provider.emulator.service import Emulator, ProblemError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+_JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _problem_response(request: Request, status: int, title: str, detail: str) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", None)
+    return JSONResponse(
+        {
+            "type": "about:blank",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "request_id": request_id,
+        },
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers={"Retry-After": "30"} if status == 503 else None,
+    )
+
+
+def _validation_detail(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:5]:
+        location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        parts.append(f"{location or 'body'}: {error.get('msg', 'invalid')}")
+    more = len(exc.errors()) - len(parts)
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def _checked_job_id(job_id: str) -> str:
+    if not _JOB_ID.fullmatch(job_id):
+        raise ProblemError(404, "Not Found", "not a job id: job ids are 32 lowercase hex digits")
+    return job_id
+
+
+def _account(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
+    emulator: Emulator = request.app.state.emulator
+    return emulator.authenticate(authorization)
+
+
+Account = Annotated[str, Depends(_account)]
+
+
+def create_app(emulator: Emulator) -> FastAPI:
+    """The FastAPI app serving ``emulator`` under ``/v1``.
+
+    Args:
+        emulator: The service behind the routes; the app does not start or stop it.
+    """
+    app = FastAPI(
+        title="Vendor quantum REST API (emulator)",
+        version=__version__,
+        description="The vendor REST API v1, served by the Aer-backed emulator.",
+    )
+    app.state.emulator = emulator
+
+    @app.middleware("http")
+    async def request_id_and_size(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.request_id = uuid.uuid4().hex
+        length = request.headers.get("content-length")
+        if length is not None and (
+            not length.isdigit() or int(length) > emulator.config.max_body_bytes
+        ):
+            response: Response = _problem_response(
+                request,
+                413,
+                "Payload Too Large",
+                f"request bodies are limited to {emulator.config.max_body_bytes} bytes; "
+                "split the job",
+            )
+        else:
+            response = await call_next(request)
+        response.headers["X-Request-Id"] = request.state.request_id
+        return response
+
+    @app.exception_handler(ProblemError)
+    async def on_problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return _problem_response(request, exc.status, exc.title, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _problem_response(request, 422, "Invalid Request", _validation_detail(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _problem_response(request, exc.status_code, str(exc.detail), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("emulator: unhandled error")
+        return _problem_response(request, 500, "Internal Server Error", "the emulator failed")
+
+    @app.get("/v1/devices", tags=["devices"])
+    def list_devices(_: Account) -> dict[str, list[DeviceSummary]]:
+        return {"devices": emulator.list_devices()}
+
+    @app.get("/v1/devices/{name}", tags=["devices"])
+    def get_device(name: str, _: Account) -> DeviceSpec:
+        return emulator.device(name)
+
+    @app.get("/v1/devices/{name}/status", tags=["devices"])
+    def get_device_status(name: str, _: Account) -> DeviceStatus:
+        return emulator.device_status(name)
+
+    @app.post("/v1/jobs", tags=["jobs"], status_code=201)
+    def submit_job(
+        submission: JobSubmission,
+        response: Response,
+        user: Account,
+        idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    ) -> JobInfo:
+        info, created = emulator.submit(user, submission, idempotency_key)
+        if not created:
+            response.status_code = 200
+        return info
+
+    @app.get("/v1/jobs/{job_id}", tags=["jobs"])
+    def get_job(job_id: str, user: Account) -> JobInfo:
+        return emulator.job(user, _checked_job_id(job_id))
+
+    @app.get("/v1/jobs/{job_id}/result", tags=["jobs"], response_model=JobResult)
+    def get_result(job_id: str, user: Account) -> Response:
+        # Results are stored as validated JSON: sent as they are, not parsed again.
+        body = emulator.result_json(user, _checked_job_id(job_id))
+        return Response(body, media_type="application/json")
+
+    @app.post("/v1/jobs/{job_id}/cancel", tags=["jobs"])
+    def cancel_job(job_id: str, user: Account) -> JobInfo:
+        return emulator.cancel(user, _checked_job_id(job_id))
+
+    return app

@@ -1,0 +1,85 @@
+"""The emulator's device catalog: one JSON file per device, validated by ``DeviceSpec``.
+
+A vendor engineer adds a device by adding a file to ``devices/`` (or to a directory named
+in the emulator's configuration); no code changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from importlib.resources import files
+from pathlib import Path
+
+from pydantic import ValidationError
+from qiskit.transpiler import Target
+
+from qiskit_vendor_provider.api.models import DeviceSpec
+from qiskit_vendor_provider.target import build_target
+
+
+class CatalogError(ValueError):
+    """A device file is missing, unreadable or not a valid device spec."""
+
+
+def load_spec(path: Path) -> DeviceSpec:
+    """Read and validate one device file.
+
+    Raises:
+        CatalogError: naming the file and the first problems found.
+    """
+    try:
+        spec = DeviceSpec.model_validate_json(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CatalogError(f"cannot read device file {path}: {exc}") from None
+    except ValidationError as exc:
+        raise CatalogError(f"device file {path} is not a valid device spec: {exc}") from None
+    if spec.name != path.stem:
+        raise CatalogError(f"device file {path} must be named {spec.name}.json")
+    return spec
+
+
+def builtin_device_dir() -> Path:
+    """The directory of the devices shipped with the package."""
+    return Path(str(files("qiskit_vendor_provider.emulator") / "devices"))
+
+
+class DeviceCatalog:
+    """Device specs by name, and the Target of each, built once.
+
+    Args:
+        specs: The devices; names must be unique.
+    """
+
+    def __init__(self, specs: Iterable[DeviceSpec]) -> None:
+        self._specs: dict[str, DeviceSpec] = {}
+        for spec in specs:
+            if spec.name in self._specs:
+                raise CatalogError(f"device {spec.name!r} is defined twice")
+            self._specs[spec.name] = spec
+        self._targets: dict[str, Target] = {}
+
+    @classmethod
+    def from_directories(cls, *directories: Path) -> DeviceCatalog:
+        """Every ``*.json`` file of the given directories (default: the shipped devices)."""
+        dirs = directories or (builtin_device_dir(),)
+        return cls(load_spec(path) for d in dirs for path in sorted(Path(d).glob("*.json")))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
+    def __iter__(self) -> Iterator[DeviceSpec]:
+        return iter(self._specs.values())
+
+    def names(self) -> list[str]:
+        """Device names, sorted."""
+        return sorted(self._specs)
+
+    def spec(self, name: str) -> DeviceSpec:
+        """The spec of device ``name`` (KeyError if unknown)."""
+        return self._specs[name]
+
+    def target(self, name: str) -> Target:
+        """The Target of device ``name``, built on first use."""
+        if name not in self._targets:
+            self._targets[name] = build_target(self._specs[name])
+        return self._targets[name]

@@ -1,0 +1,300 @@
+"""The emulator's behaviour behind the HTTP routes: devices, validation, jobs, accounts.
+
+:class:`Emulator` knows nothing of HTTP: it takes models and raises :class:`ProblemError`
+errors that the app turns into ``application/problem+json`` answers. That keeps every
+rule of the API in one testable place, whatever server (or in-process transport) is in
+front of it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from qiskit_vendor_provider.api.models import (
+    DeviceSpec,
+    DeviceStatus,
+    DeviceSummary,
+    JobInfo,
+    JobSubmission,
+)
+from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
+from qiskit_vendor_provider.emulator.executor import Executor
+from qiskit_vendor_provider.emulator.store import (
+    JobRecord,
+    JobStore,
+    SQLiteJobStore,
+    new_job_id,
+)
+from qiskit_vendor_provider.errors import VendorValidationError
+from qiskit_vendor_provider.serialization import wire_to_circuit
+from qiskit_vendor_provider.validation import validate_circuit
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ACCOUNT = "default"
+
+
+class ProblemError(Exception):
+    """An API error: becomes an ``application/problem+json`` answer.
+
+    Args:
+        status: HTTP status.
+        title: Short, fixed summary of the kind of problem.
+        detail: What exactly was wrong, and how to fix it.
+    """
+
+    def __init__(self, status: int, title: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+
+
+def _not_found(what: str) -> ProblemError:
+    return ProblemError(404, "Not Found", what)
+
+
+@dataclass
+class EmulatorConfig:
+    """How an emulator is set up.
+
+    Attributes:
+        database: SQLite file of the job store (``":memory:"`` keeps nothing).
+        device_dirs: Directories of device files (default: the shipped devices).
+        tokens: Token → account name. Empty: no authentication, one shared account.
+        offline: Device name → status message, for devices that do not accept jobs.
+        max_body_bytes: Largest request body accepted.
+        poll_interval: How often the worker looks for jobs queued by other processes.
+    """
+
+    database: Path | str = ":memory:"
+    device_dirs: tuple[Path, ...] = ()
+    tokens: dict[str, str] = field(default_factory=dict)
+    offline: dict[str, str] = field(default_factory=dict)
+    max_body_bytes: int = 64 * 1024 * 1024
+    poll_interval: float = 0.5
+
+
+def _utc(timestamp: float | None) -> datetime | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, tz=timezone.utc)
+
+
+class Emulator:
+    """The Aer-backed implementation of the vendor REST API.
+
+    Args:
+        config: Its set-up; defaults to an in-memory store and the shipped devices.
+        store: A job store to use instead of the one the config names.
+    """
+
+    def __init__(self, config: EmulatorConfig | None = None, *, store: JobStore | None = None):
+        self.config = config or EmulatorConfig()
+        self.catalog = DeviceCatalog.from_directories(*self.config.device_dirs)
+        self.store: JobStore = store or SQLiteJobStore(self.config.database)
+        self.executor = Executor(self.store, self.catalog, poll_interval=self.config.poll_interval)
+        self._started = False
+
+    def start(self) -> Emulator:
+        """Re-queue jobs a previous run left RUNNING, and start the worker."""
+        if not self._started:
+            requeued = self.store.requeue_running()
+            if requeued:
+                logger.warning("emulator: re-queued %d job(s) left running by a restart", requeued)
+            self.executor.start()
+            self._started = True
+        return self
+
+    def stop(self) -> None:
+        """Stop the worker (the store stays usable)."""
+        self.executor.stop()
+        self._started = False
+
+    # ---------------------------------------------------------------- accounts
+
+    def authenticate(self, authorization: str | None) -> str:
+        """The account a request's ``Authorization`` header belongs to.
+
+        Raises:
+            ProblemError: 401, without saying which tokens exist.
+        """
+        if not self.config.tokens:
+            return DEFAULT_ACCOUNT
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() == "bearer" and token:
+            for known, account in self.config.tokens.items():
+                if hmac.compare_digest(known.encode(), token.strip().encode()):
+                    return account
+        raise ProblemError(401, "Unauthorized", "a valid bearer token is required")
+
+    # ---------------------------------------------------------------- devices
+
+    def _spec(self, name: str) -> DeviceSpec:
+        if name not in self.catalog:
+            raise _not_found(
+                f"no device named {name!r}; devices: {', '.join(self.catalog.names())}"
+            )
+        return self.catalog.spec(name)
+
+    def _operational(self, spec: DeviceSpec) -> tuple[bool, str]:
+        if spec.name in self.config.offline:
+            return False, self.config.offline[spec.name] or "offline"
+        return spec.operational, spec.status_message
+
+    def list_devices(self) -> list[DeviceSummary]:
+        """Every device's summary."""
+        summaries = []
+        for spec in self.catalog:
+            operational, message = self._operational(spec)
+            summaries.append(spec.summary(operational=operational, message=message))
+        return summaries
+
+    def device(self, name: str) -> DeviceSpec:
+        """A device's full spec, with its operational state as configured."""
+        spec = self._spec(name)
+        operational, message = self._operational(spec)
+        return spec.model_copy(update={"operational": operational, "status_message": message})
+
+    def device_status(self, name: str) -> DeviceStatus:
+        """A device's operational state and queue length."""
+        spec = self._spec(name)
+        operational, message = self._operational(spec)
+        return DeviceStatus(
+            name=name,
+            operational=operational,
+            pending_jobs=self.store.pending_count(name),
+            status_message=message,
+        )
+
+    # ---------------------------------------------------------------- jobs
+
+    def check_submission(self, submission: JobSubmission) -> None:
+        """Everything the device requires of a job, or a 4xx :class:`ProblemError`."""
+        spec = self._spec(submission.device)
+        operational, message = self._operational(spec)
+        if not operational:
+            raise ProblemError(
+                503, "Device Unavailable", f"device {spec.name!r} is not accepting jobs: {message}"
+            )
+        limits = spec.limits
+        if submission.shots > limits.max_shots:
+            raise ProblemError(
+                422,
+                "Invalid Job",
+                f"shots={submission.shots} exceeds the maximum of {limits.max_shots} on "
+                f"{spec.name!r}",
+            )
+        if len(submission.programs) > limits.max_circuits:
+            raise ProblemError(
+                422,
+                "Invalid Job",
+                f"{len(submission.programs)} programs exceed the maximum of "
+                f"{limits.max_circuits} per job on {spec.name!r}",
+            )
+        target = self.catalog.target(spec.name)
+        for index, program in enumerate(submission.programs):
+            if len(program.instructions) > limits.max_operations:
+                raise ProblemError(
+                    422,
+                    "Invalid Program",
+                    f"program {index} has {len(program.instructions)} operations; the "
+                    f"maximum is {limits.max_operations}",
+                )
+            if len(program.parameter_values) > limits.max_parameter_rows:
+                raise ProblemError(
+                    422,
+                    "Invalid Program",
+                    f"program {index} has {len(program.parameter_values)} parameter rows; the "
+                    f"maximum is {limits.max_parameter_rows}",
+                )
+            try:
+                circuit = wire_to_circuit(program, target)
+                validate_circuit(
+                    circuit,
+                    target,
+                    device=spec.name,
+                    index=index,
+                    allow_parameters=bool(program.parameters),
+                )
+            except VendorValidationError as exc:
+                raise ProblemError(422, "Invalid Program", str(exc)) from None
+
+    def submit(
+        self, account: str, submission: JobSubmission, idempotency_key: str | None
+    ) -> tuple[JobInfo, bool]:
+        """Validate and queue a job; a known key answers with the job it made before.
+
+        Returns:
+            The job and whether it was created by this call.
+        """
+        if idempotency_key is not None:
+            # A retried POST must get the original job even if the device went offline
+            # since, so the key is looked up before anything else is checked.
+            existing = self.store.find_by_key(account, idempotency_key)
+            if existing is not None:
+                return self._info(existing), False
+        self.check_submission(submission)
+        record = JobRecord(
+            job_id=new_job_id(),
+            account=account,
+            device=submission.device,
+            status="QUEUED",
+            shots=submission.shots,
+            num_programs=len(submission.programs),
+            submission=submission.model_dump_json(),
+            created_at=time.time(),
+            name=submission.name,
+            tags=list(submission.tags),
+            idempotency_key=idempotency_key,
+        )
+        stored, created = self.store.create(record)
+        if created:
+            self.executor.notify()
+        return self._info(stored), created
+
+    def _record(self, account: str, job_id: str) -> JobRecord:
+        record = self.store.get(job_id, account)
+        if record is None:
+            raise _not_found(f"no job with id {job_id!r}")
+        return record
+
+    def _info(self, record: JobRecord) -> JobInfo:
+        return JobInfo(
+            job_id=record.job_id,
+            device=record.device,
+            status=record.status,
+            name=record.name,
+            tags=record.tags,
+            shots=record.shots,
+            num_programs=record.num_programs,
+            created_at=_utc(record.created_at),  # type: ignore[arg-type]
+            started_at=_utc(record.started_at),
+            ended_at=_utc(record.ended_at),
+            queue_position=self.store.queue_position(record),
+            error=record.error,
+        )
+
+    def job(self, account: str, job_id: str) -> JobInfo:
+        """A job's status."""
+        return self._info(self._record(account, job_id))
+
+    def result_json(self, account: str, job_id: str) -> str:
+        """A finished job's result as stored, JSON of a ``JobResult`` (409 while not DONE)."""
+        record = self._record(account, job_id)
+        if record.status != "DONE" or record.result is None:
+            detail = f"job {job_id} is {record.status}; its result exists once it is DONE"
+            if record.error:
+                detail += f" (error: {record.error})"
+            raise ProblemError(409, "Result Not Available", detail)
+        return record.result
+
+    def cancel(self, account: str, job_id: str) -> JobInfo:
+        """Cancel a queued or running job; a finished job is left as it is."""
+        record = self.store.cancel(job_id, account)
+        if record is None:
+            raise _not_found(f"no job with id {job_id!r}")
+        return self._info(record)

@@ -1,0 +1,102 @@
+"""Runs one validated job on Aer and shapes Aer's answer as the API's result model."""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+from qiskit.circuit import QuantumCircuit
+from qiskit_aer import AerSimulator
+from qiskit_aer.noise import NoiseModel
+
+from qiskit_vendor_provider.api.models import (
+    BindingResult,
+    JobSubmission,
+    ProgramResult,
+    ResultHeader,
+    WireProgram,
+)
+from qiskit_vendor_provider.serialization import parameter_columns
+
+
+def make_simulator(noise_model: NoiseModel | None) -> AerSimulator:
+    """An Aer simulator for one device: noisy when the device has a noise model."""
+    if noise_model is None:
+        return AerSimulator()
+    return AerSimulator(noise_model=noise_model)
+
+
+def _bindings(program: WireProgram, circuit: QuantumCircuit) -> dict[Any, list[float]]:
+    columns = parameter_columns(program, circuit)
+    return {
+        parameter: [
+            row[program.parameters.index(parameter.name)] for row in program.parameter_values
+        ]
+        for parameter in columns
+    }
+
+
+def _binding_result(raw: dict[str, Any], submission: JobSubmission) -> BindingResult:
+    # Aer leaves out counts and memory of a circuit without measurements; every shot of
+    # such a circuit still happened and read all-zero clbits.
+    counts = {key: int(value) for key, value in raw.get("counts", {}).items()}
+    if not counts:
+        counts = {"0x0": submission.shots}
+    memory = None
+    if submission.memory:
+        memory = list(raw.get("memory") or ["0x0"] * submission.shots)
+    return BindingResult(counts=counts, memory=memory)
+
+
+def simulate(
+    simulator: AerSimulator,
+    submission: JobSubmission,
+    circuits: list[QuantumCircuit],
+) -> tuple[list[ProgramResult], float]:
+    """Run the circuits of one job; return one result per program and the time taken.
+
+    A parametrized program is sent to Aer once with its whole table of values (Aer binds
+    each row itself), so a sweep costs one circuit, not one per row.
+
+    Args:
+        simulator: The device's simulator.
+        submission: The job, for shots, memory, seed and parameter tables.
+        circuits: The job's programs read back as circuits, in order.
+    """
+    seed = submission.seed_simulator
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**31)
+    started = time.perf_counter()
+    binds = [_bindings(p, c) for p, c in zip(submission.programs, circuits, strict=True)]
+    run_options: dict[str, Any] = {
+        "shots": submission.shots,
+        "memory": submission.memory,
+        "seed_simulator": seed,
+    }
+    if any(binds):
+        run_options["parameter_binds"] = binds
+    aer_result = simulator.run(circuits, **run_options).result()
+    experiments = iter(aer_result.results)
+    programs = []
+    for program, circuit_binds in zip(submission.programs, binds, strict=True):
+        rows = len(program.parameter_values) if circuit_binds else 1
+        data = []
+        success = True
+        status = ""
+        for _ in range(rows):
+            experiment = next(experiments)
+            success = success and bool(experiment.success)
+            status = status or str(getattr(experiment, "status", ""))
+            data.append(_binding_result(experiment.data.to_dict(), submission))
+        programs.append(
+            ProgramResult(
+                header=ResultHeader.model_validate(program.header.model_dump()),
+                shots=submission.shots,
+                success=success,
+                status=status,
+                data=data,
+                seed_simulator=seed,
+            )
+        )
+    return programs, time.perf_counter() - started

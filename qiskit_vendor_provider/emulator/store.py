@@ -1,0 +1,293 @@
+"""The emulator's job store: a small port (:class:`JobStore`) and its SQLite adapter.
+
+SQLite keeps every job across restarts. State changes are single conditional UPDATEs
+(``... WHERE status = 'RUNNING'``), so a cancel racing a finishing worker, or two
+emulator processes sharing one database, can never move a job out of a final state.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+FINAL_STATES = frozenset({"DONE", "ERROR", "CANCELLED"})
+
+
+@dataclass
+class JobRecord:
+    """One job as stored."""
+
+    job_id: str
+    account: str
+    device: str
+    status: str
+    shots: int
+    num_programs: int
+    submission: str
+    created_at: float
+    name: str | None = None
+    tags: list[str] = field(default_factory=list)
+    idempotency_key: str | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    error: str | None = None
+    result: str | None = None
+    seq: int = 0
+
+
+class JobStore(Protocol):
+    """What the emulator needs from a job store."""
+
+    def create(self, record: JobRecord) -> tuple[JobRecord, bool]:
+        """Store a new job; with a known (account, key), return the stored job and False."""
+        ...
+
+    def get(self, job_id: str, account: str | None = None) -> JobRecord | None:
+        """The job, if it exists (and belongs to ``account``, when given)."""
+        ...
+
+    def find_by_key(self, account: str, idempotency_key: str) -> JobRecord | None:
+        """The job an account submitted with this idempotency key, if any."""
+        ...
+
+    def claim_next(self) -> JobRecord | None:
+        """Move the oldest queued job to RUNNING and return it."""
+        ...
+
+    def finish(self, job_id: str, result: str) -> bool:
+        """RUNNING → DONE with its result; False if the job was no longer running."""
+        ...
+
+    def fail(self, job_id: str, error: str) -> bool:
+        """RUNNING → ERROR; False if the job was no longer running."""
+        ...
+
+    def cancel(self, job_id: str, account: str | None = None) -> JobRecord | None:
+        """QUEUED or RUNNING → CANCELLED; returns the job as it is afterwards."""
+        ...
+
+    def requeue_running(self) -> int:
+        """RUNNING → QUEUED, after a restart; returns how many."""
+        ...
+
+    def queue_position(self, record: JobRecord) -> int | None:
+        """1 for the next job to run; None unless queued."""
+        ...
+
+    def pending_count(self, device: str) -> int:
+        """Queued and running jobs on a device."""
+        ...
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL UNIQUE,
+    account TEXT NOT NULL,
+    idempotency_key TEXT,
+    device TEXT NOT NULL,
+    status TEXT NOT NULL,
+    name TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    shots INTEGER NOT NULL,
+    num_programs INTEGER NOT NULL,
+    submission TEXT NOT NULL,
+    result TEXT,
+    error TEXT,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    ended_at REAL,
+    UNIQUE (account, idempotency_key)
+);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);
+CREATE INDEX IF NOT EXISTS jobs_account ON jobs (account, created_at);
+"""
+
+_COLUMNS = (
+    "seq, job_id, account, idempotency_key, device, status, name, tags, shots, "
+    "num_programs, submission, result, error, created_at, started_at, ended_at"
+)
+
+
+def new_job_id() -> str:
+    """A fresh job id: 32 lowercase hex digits."""
+    return uuid.uuid4().hex
+
+
+class SQLiteJobStore:
+    """A :class:`JobStore` in one SQLite file (or ``":memory:"``).
+
+    Args:
+        path: Database file; created with its parent directory if missing.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=30.0
+        )
+        self._conn.row_factory = sqlite3.Row
+        with self._lock:
+            if self.path != ":memory:":
+                self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    @staticmethod
+    def _record(row: sqlite3.Row) -> JobRecord:
+        values: dict[str, Any] = dict(row)
+        values["tags"] = json.loads(values["tags"])
+        return JobRecord(**values)
+
+    def _fetch(self, conn: sqlite3.Connection, job_id: str) -> JobRecord | None:
+        row = conn.execute(
+            f"SELECT {_COLUMNS} FROM jobs WHERE job_id = ?",  # noqa: S608 - constant columns
+            (job_id,),
+        ).fetchone()
+        return None if row is None else self._record(row)
+
+    def create(self, record: JobRecord) -> tuple[JobRecord, bool]:
+        """Store a new job; with a known (account, key), return the stored job and False."""
+        with self._transaction() as conn:
+            if record.idempotency_key is not None:
+                existing = self._fetch_by_key(conn, record.account, record.idempotency_key)
+                if existing is not None:
+                    return existing, False
+            cursor = conn.execute(
+                "INSERT INTO jobs (job_id, account, idempotency_key, device, status, name, "
+                "tags, shots, num_programs, submission, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.job_id,
+                    record.account,
+                    record.idempotency_key,
+                    record.device,
+                    record.status,
+                    record.name,
+                    json.dumps(record.tags),
+                    record.shots,
+                    record.num_programs,
+                    record.submission,
+                    record.created_at,
+                ),
+            )
+            record.seq = int(cursor.lastrowid or 0)
+            return record, True
+
+    def get(self, job_id: str, account: str | None = None) -> JobRecord | None:
+        """The job, if it exists (and belongs to ``account``, when given)."""
+        with self._lock:
+            record = self._fetch(self._conn, job_id)
+        if record is None or (account is not None and record.account != account):
+            return None
+        return record
+
+    def _fetch_by_key(self, conn: sqlite3.Connection, account: str, key: str) -> JobRecord | None:
+        row = conn.execute(
+            f"SELECT {_COLUMNS} FROM jobs WHERE account = ? AND idempotency_key = ?",  # noqa: S608
+            (account, key),
+        ).fetchone()
+        return None if row is None else self._record(row)
+
+    def find_by_key(self, account: str, idempotency_key: str) -> JobRecord | None:
+        """The job an account submitted with this idempotency key, if any."""
+        with self._lock:
+            return self._fetch_by_key(self._conn, account, idempotency_key)
+
+    def claim_next(self) -> JobRecord | None:
+        """Move the oldest queued job to RUNNING and return it."""
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT job_id FROM jobs WHERE status = 'QUEUED' ORDER BY seq LIMIT 1"
+            ).fetchone()
+            if row is None:
+                return None
+            conn.execute(
+                "UPDATE jobs SET status = 'RUNNING', started_at = ? WHERE job_id = ?",
+                (time.time(), row["job_id"]),
+            )
+            return self._fetch(conn, row["job_id"])
+
+    def _move(self, job_id: str, column: str, value: str, status: str) -> bool:
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                f"UPDATE jobs SET status = ?, {column} = ?, ended_at = ? "  # noqa: S608
+                "WHERE job_id = ? AND status = 'RUNNING'",
+                (status, value, time.time(), job_id),
+            )
+            return cursor.rowcount == 1
+
+    def finish(self, job_id: str, result: str) -> bool:
+        """RUNNING → DONE with its result; False if the job was no longer running."""
+        return self._move(job_id, "result", result, "DONE")
+
+    def fail(self, job_id: str, error: str) -> bool:
+        """RUNNING → ERROR; False if the job was no longer running."""
+        return self._move(job_id, "error", error, "ERROR")
+
+    def cancel(self, job_id: str, account: str | None = None) -> JobRecord | None:
+        """QUEUED or RUNNING → CANCELLED; returns the job as it is afterwards."""
+        with self._transaction() as conn:
+            record = self._fetch(conn, job_id)
+            if record is None or (account is not None and record.account != account):
+                return None
+            conn.execute(
+                "UPDATE jobs SET status = 'CANCELLED', ended_at = ? "
+                "WHERE job_id = ? AND status IN ('QUEUED', 'RUNNING')",
+                (time.time(), job_id),
+            )
+            return self._fetch(conn, job_id)
+
+    def requeue_running(self) -> int:
+        """RUNNING → QUEUED, after a restart; returns how many."""
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE jobs SET status = 'QUEUED', started_at = NULL WHERE status = 'RUNNING'"
+            )
+            return cursor.rowcount
+
+    def queue_position(self, record: JobRecord) -> int | None:
+        """1 for the next job to run; None unless queued."""
+        if record.status != "QUEUED":
+            return None
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM jobs WHERE status = 'QUEUED' AND seq < ?", (record.seq,)
+            ).fetchone()
+        return int(row[0]) + 1
+
+    def pending_count(self, device: str) -> int:
+        """Queued and running jobs on a device."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM jobs WHERE device = ? AND status IN ('QUEUED', 'RUNNING')",
+                (device,),
+            ).fetchone()
+        return int(row[0])

@@ -1,0 +1,97 @@
+"""The exceptions this package raises.
+
+Every error a user can meet is a :class:`VendorError`, itself a
+:class:`~qiskit.exceptions.QiskitError`, so ``except QiskitError`` keeps working in code
+written for other providers. Errors that come from the server carry its HTTP status, the
+problem ``title``/``detail`` and the request id, which is what vendor support asks for.
+
+This module imports only ``qiskit.exceptions``; the wire layer (``api/``) raises these
+errors without depending on anything else in Qiskit.
+"""
+
+from __future__ import annotations
+
+from qiskit.exceptions import QiskitError
+
+
+class VendorError(QiskitError):  # type: ignore[misc]
+    """Base class of every error raised by this package.
+
+    Args:
+        message: What went wrong and how to fix it.
+        status_code: HTTP status of the server's answer, if the error came from the server.
+        detail: The server's ``detail`` text, if any.
+        request_id: The server's request id, to quote to vendor support.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        detail: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.detail = detail
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        if self.request_id:
+            return f"{self.message} (request id {self.request_id})"
+        return self.message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only arguments are not restored by the default exception pickling.
+        return (
+            _rebuild_error,
+            (type(self), self.message, self.status_code, self.detail, self.request_id),
+        )
+
+
+def _rebuild_error(
+    cls: type[VendorError],
+    message: str,
+    status_code: int | None,
+    detail: str | None,
+    request_id: str | None,
+) -> VendorError:
+    return cls(message, status_code=status_code, detail=detail, request_id=request_id)
+
+
+class VendorAuthError(VendorError):
+    """The server refused the credentials (HTTP 401 or 403), or no usable token was found."""
+
+
+class VendorNotFoundError(VendorError):
+    """A device or job does not exist, or is not visible to this account (HTTP 404)."""
+
+
+class VendorValidationError(VendorError):
+    """A request was rejected as invalid, by this package before sending it or by the server."""
+
+
+class CircuitValidationError(VendorValidationError):
+    """A circuit cannot run on the device as it is; the message names the circuit and the fix."""
+
+
+class VendorApiError(VendorError):
+    """The server answered with an error that is not about the request's content (5xx, 409...)."""
+
+
+class VendorConnectionError(VendorApiError):
+    """The server could not be reached, or did not answer in time."""
+
+
+class VendorJobError(VendorError):
+    """A job failed, was cancelled, or did not finish within the time allowed."""
+
+
+class VendorJobTimeoutError(VendorJobError):
+    """Waiting for a job took longer than the ``timeout`` the caller gave."""
+
+
+class DeviceUnavailableError(VendorApiError):
+    """The device is offline or in maintenance and does not accept jobs."""

@@ -1,0 +1,126 @@
+"""Device spec (what the server sends) to Qiskit :class:`~qiskit.transpiler.Target`.
+
+The Target is built whole, in one call, before anything can read it: ``BackendV2``
+caches its coupling map on first access, so a Target that is completed later would leave
+the transpiler with a stale one.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+
+from qiskit.circuit import Instruction
+from qiskit.circuit.library import get_standard_gate_name_mapping
+from qiskit.providers import QubitProperties
+from qiskit.transpiler import InstructionProperties, Target
+
+from qiskit_vendor_provider.api.models import Calibration, DeviceSpec, NativeOperation
+from qiskit_vendor_provider.errors import VendorApiError
+
+Qargs = tuple[int, ...]
+
+
+def qiskit_operation(name: str) -> Instruction:
+    """The Qiskit operation a native-operation name stands for (standard library names).
+
+    >>> qiskit_operation("rz").name, qiskit_operation("ecr").num_qubits
+    ('rz', 2)
+    >>> qiskit_operation("fancy")
+    Traceback (most recent call last):
+    ...
+    qiskit_vendor_provider.errors.VendorApiError: the device lists operation 'fancy', which \
+is not in Qiskit's standard gate library; upgrade qiskit-vendor-provider or ask the vendor
+    """
+    mapping = get_standard_gate_name_mapping()
+    if name not in mapping:
+        raise VendorApiError(
+            f"the device lists operation {name!r}, which is not in Qiskit's standard gate "
+            "library; upgrade qiskit-vendor-provider or ask the vendor"
+        )
+    operation: Instruction = mapping[name]
+    return operation
+
+
+def operation_qargs(op: NativeOperation, num_qubits: int) -> list[Qargs]:
+    """Every qubit tuple ``op`` acts on.
+
+    >>> operation_qargs(NativeOperation(name="cz", num_qubits=2), 3)
+    [(0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)]
+    >>> operation_qargs(NativeOperation(name="ecr", num_qubits=2, qubits=[[1, 0]]), 3)
+    [(1, 0)]
+    """
+    if op.qubits is not None:
+        return [tuple(qargs) for qargs in op.qubits]
+    return list(itertools.permutations(range(num_qubits), op.num_qubits))
+
+
+def _qubit_properties(calibration: Calibration | None) -> list[QubitProperties] | None:
+    if calibration is None:
+        return None
+    return [QubitProperties(t1=q.t1, t2=q.t2, frequency=q.frequency) for q in calibration.qubits]
+
+
+def _instruction_properties(
+    spec: DeviceSpec, op: NativeOperation
+) -> dict[Qargs | None, InstructionProperties | None]:
+    calibration = spec.calibration
+    if calibration is None and op.qubits is None:
+        # An uncalibrated all-to-all operation: a global entry keeps the Target small and
+        # tells the transpiler that no routing is needed.
+        return {None: None}
+    gates = {(g.name, tuple(g.qubits)): g for g in calibration.gates} if calibration else {}
+    props: dict[Qargs | None, InstructionProperties | None] = {}
+    for qargs in operation_qargs(op, spec.num_qubits):
+        if op.name == "measure" and calibration is not None:
+            qubit = calibration.qubits[qargs[0]]
+            props[qargs] = InstructionProperties(
+                duration=qubit.readout_duration, error=qubit.readout_error
+            )
+            continue
+        gate = gates.get((op.name, qargs))
+        if gate is not None:
+            props[qargs] = InstructionProperties(duration=gate.duration, error=gate.error)
+        elif calibration is not None and op.name == "rz":
+            # Virtual Z: no time, no error; scheduling needs the explicit zero duration.
+            props[qargs] = InstructionProperties(duration=0.0, error=0.0)
+        else:
+            props[qargs] = None
+    return props
+
+
+def build_target(spec: DeviceSpec) -> Target:
+    """Build the whole Target of a device from its spec, calibration included.
+
+    Args:
+        spec: The device spec the server sent.
+
+    Returns:
+        A Target with every native operation on every qubit tuple it acts on, each with
+        the calibrated duration and error where the spec has them, and qubit T1, T2 and
+        frequency.
+    """
+    target = Target(
+        description=spec.description or spec.name,
+        num_qubits=spec.num_qubits,
+        dt=spec.dt,
+        qubit_properties=_qubit_properties(spec.calibration),
+    )
+    for op in spec.native_operations:
+        target.add_instruction(qiskit_operation(op.name), _instruction_properties(spec, op))
+    return target
+
+
+def native_names(target: Target) -> list[str]:
+    """The sorted operation names of a Target, for error messages."""
+    return sorted(target.operation_names)
+
+
+def coupled_pairs(target: Target, names: Iterable[str]) -> set[Qargs]:
+    """The two-qubit tuples on which any of ``names`` is supported."""
+    pairs: set[Qargs] = set()
+    for name in names:
+        for qargs in target.qargs_for_operation_name(name) or ():
+            if len(qargs) == 2:
+                pairs.add(qargs)
+    return pairs
