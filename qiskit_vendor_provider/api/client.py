@@ -199,8 +199,6 @@ class ApiClient:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = _user_agent()
         self.session.headers["Accept"] = "application/json"
-        # Redirects would carry the Authorization header to wherever the server points.
-        self.session.max_redirects = 0
         if transport is not None:
             self.session.mount(self.base_url + "/", transport)
         self.is_local = transport is not None or is_loopback_url(self.base_url)
@@ -304,6 +302,7 @@ class ApiClient:
                     headers=all_headers,
                     params=params,
                     timeout=(self.timeouts.connect, self.timeouts.read),
+                    # A redirect could carry the Authorization header to another host.
                     allow_redirects=False,
                 )
             except requests.RequestException as exc:
@@ -378,7 +377,13 @@ def error_from_response(response: requests.Response, method: str, path: str) -> 
         detail = response.reason or ""
     status = response.status_code
     error_type: type[VendorError]
-    if status in (401, 403):
+    if 300 <= status < 400:
+        error_type = VendorApiError
+        hint = (
+            f"redirects to {response.headers.get('Location', '?')} are not followed, so the "
+            "token stays with this server; configure the final URL instead"
+        )
+    elif status in (401, 403):
         error_type = VendorAuthError
         hint = "check your token (VendorProvider(token=...) or QISKIT_VENDOR_TOKEN)"
     elif status == 404:

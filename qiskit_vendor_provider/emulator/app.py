@@ -91,16 +91,18 @@ def create_app(emulator: Emulator) -> FastAPI:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         request.state.request_id = uuid.uuid4().hex
+        limit = emulator.config.max_body_bytes
         length = request.headers.get("content-length")
-        if length is not None and (
-            not length.isdigit() or int(length) > emulator.config.max_body_bytes
-        ):
+        if length is None and request.method in ("POST", "PUT", "PATCH"):
+            # Chunked bodies have no declared length: measure what arrived (Starlette keeps
+            # the body it read for the route).
+            length = str(len(await request.body()))
+        if length is not None and (not length.isdigit() or int(length) > limit):
             response: Response = _problem_response(
                 request,
                 413,
                 "Payload Too Large",
-                f"request bodies are limited to {emulator.config.max_body_bytes} bytes; "
-                "split the job",
+                f"request bodies are limited to {limit} bytes; split the job",
             )
         else:
             response = await call_next(request)

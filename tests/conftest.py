@@ -1,0 +1,79 @@
+"""Fixtures: an Aer-backed emulator, reached through mocked HTTP or a real loopback server."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import responses
+
+from qiskit_vendor_provider import VendorProvider
+from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, EmulatorServer, create_app
+from qiskit_vendor_provider.emulator.transport import dispatch
+
+MOCK_URL = "https://api.vendor.test"
+MOCK_TOKEN = "unit-test-token-0123456789"
+
+
+class MockedApi:
+    """The vendor API mocked at the requests layer; every answer comes from the emulator."""
+
+    def __init__(self, emulator: Emulator, mock: responses.RequestsMock) -> None:
+        self.emulator = emulator
+        self.mock = mock
+        self.app = create_app(emulator)
+        for method in ("GET", "POST"):
+            mock.add_callback(method, re.compile(re.escape(MOCK_URL) + r"/.*"), self._answer)
+
+    def _answer(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        body = request.body or b""
+        status, headers, content = dispatch(
+            self.app,
+            request.method or "GET",
+            request.url or "",
+            dict(request.headers),
+            body.encode() if isinstance(body, str) else body,
+        )
+        return status, dict(headers), content
+
+    def calls(self, method: str | None = None, path: str = "") -> list[responses.Call]:
+        """The HTTP requests made, optionally only those of one method and path prefix."""
+        return [
+            call
+            for call in self.mock.calls
+            if (method is None or call.request.method == method)
+            and (call.request.url or "").startswith(MOCK_URL + path)
+        ]
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    """One emulator for the session (in-memory store); tests must not depend on its jobs."""
+    emu = Emulator(EmulatorConfig(database=":memory:", poll_interval=0.05)).start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def api(emulator: Emulator) -> Iterator[MockedApi]:
+    """The vendor API at MOCK_URL, mocked with `responses`, answered by the emulator."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield MockedApi(emulator, mock)
+
+
+@pytest.fixture
+def provider(api: MockedApi) -> VendorProvider:
+    """A provider with a URL and token, whose HTTP goes to the mocked API."""
+    return VendorProvider(url=MOCK_URL, token=MOCK_TOKEN, poll_interval=(0.005, 0.05))
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
+    """A real emulator server on 127.0.0.1, on a free port, with a SQLite file."""
+    database = Path(tmp_path_factory.mktemp("live")) / "jobs.sqlite3"
+    server = EmulatorServer(Emulator(EmulatorConfig(database=database, poll_interval=0.05)))
+    with server:
+        yield server

@@ -1,0 +1,204 @@
+"""The emulator: SQLite persistence across restarts, cancel, idempotency, server-side checks."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from qiskit import QuantumCircuit
+from qiskit.providers import JobStatus
+
+from qiskit_vendor_provider import VendorJobError, VendorJobTimeoutError, VendorProvider
+from qiskit_vendor_provider.api.models import JobSubmission
+from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, InProcessTransport, create_app
+from qiskit_vendor_provider.emulator.transport import dispatch
+from qiskit_vendor_provider.serialization import circuit_to_wire
+
+
+def bell() -> QuantumCircuit:
+    circuit = QuantumCircuit(2, 2, name="bell")
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure([0, 1], [0, 1])
+    return circuit
+
+
+def provider_for(emulator: Emulator) -> VendorProvider:
+    return VendorProvider(
+        transport=InProcessTransport(create_app(emulator)), poll_interval=(0.005, 0.05)
+    )
+
+
+@pytest.fixture
+def paused(tmp_path: Path) -> Emulator:
+    """An emulator on a SQLite file whose worker is not running: jobs stay queued."""
+    return Emulator(EmulatorConfig(database=tmp_path / "jobs.sqlite3", poll_interval=0.02))
+
+
+def post(emulator: Emulator, path: str, body: object, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    status, response_headers, content = dispatch(
+        create_app(emulator),
+        "POST",
+        f"http://emulator.test/v1{path}",
+        {"content-type": "application/json", **(headers or {})},
+        json.dumps(body).encode() if not isinstance(body, bytes) else body,
+    )
+    return status, dict(response_headers), json.loads(content)
+
+
+def count_jobs(emulator: Emulator) -> int:
+    store = emulator.store
+    return int(store._conn.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])  # type: ignore[attr-defined]
+
+
+def test_jobs_survive_a_restart_and_running_ones_are_rerun(
+    paused: Emulator, tmp_path: Path
+) -> None:
+    provider = provider_for(paused)
+    backend = provider.get_backend("ideal_simulator")
+    first = backend.run(bell(), shots=100, seed_simulator=1)
+    second = backend.run(bell(), shots=100, seed_simulator=2)
+    assert first.status() is JobStatus.QUEUED
+    assert first.refresh().queue_position == 1
+    assert second.refresh().queue_position == 2
+    claimed = paused.store.claim_next()  # the worker dies while running the first job
+    assert claimed is not None and claimed.job_id == first.job_id()
+    assert first.status() is JobStatus.RUNNING
+    paused.store.close()
+
+    restarted = Emulator(EmulatorConfig(database=tmp_path / "jobs.sqlite3", poll_interval=0.02))
+    restarted.start()
+    try:
+        again = provider_for(restarted)
+        for job_id in (first.job_id(), second.job_id()):
+            job = again.get_backend("ideal_simulator")
+            from qiskit_vendor_provider.job import VendorJob
+
+            result = VendorJob(job, job_id, again.client).result(timeout=30)
+            assert sum(result.get_counts().values()) == 100
+            assert set(result.get_counts()) <= {"00", "11"}
+    finally:
+        restarted.stop()
+
+
+def test_cancel_a_queued_job(paused: Emulator) -> None:
+    backend = provider_for(paused).get_backend("ideal_simulator")
+    job = backend.run(bell(), shots=10)
+    assert job.cancel() is True
+    assert job.status() is JobStatus.CANCELLED
+    paused.start()
+    try:
+        time.sleep(0.1)
+        assert paused.store.get(job.job_id()).status == "CANCELLED"  # type: ignore[union-attr]
+        with pytest.raises(VendorJobError, match="was cancelled"):
+            job.result(timeout=5)
+    finally:
+        paused.stop()
+
+
+def test_cancel_of_a_finished_job_leaves_it_done(emulator: Emulator) -> None:
+    backend = provider_for(emulator).get_backend("ideal_simulator")
+    job = backend.run(bell(), shots=10)
+    job.result(timeout=30)
+    assert job.cancel() is False
+    assert job.status() is JobStatus.DONE
+
+
+def test_failed_job_raises_with_the_servers_message(paused: Emulator) -> None:
+    backend = provider_for(paused).get_backend("ideal_simulator")
+    job = backend.run(bell(), shots=10)
+    claimed = paused.store.claim_next()
+    assert claimed is not None
+    paused.store.fail(claimed.job_id, "simulation failed: out of memory")
+    assert job.status() is JobStatus.ERROR
+    assert job.error_message() == "simulation failed: out of memory"
+    with pytest.raises(VendorJobError, match="out of memory"):
+        job.result()
+
+
+def test_result_timeout_is_a_typed_error(paused: Emulator) -> None:
+    job = provider_for(paused).get_backend("ideal_simulator").run(bell(), shots=10)
+    started = time.monotonic()
+    with pytest.raises(VendorJobTimeoutError, match=r"still QUEUED after 0\.2 s"):
+        job.result(timeout=0.2)
+    assert time.monotonic() - started < 2
+
+
+def test_repeated_idempotency_key_returns_the_same_job(paused: Emulator) -> None:
+    submission = JobSubmission(
+        device="ideal_simulator", programs=[circuit_to_wire(bell())], shots=5
+    )
+    body = json.loads(submission.model_dump_json())
+    status1, _, job1 = post(paused, "/jobs", body, {"idempotency-key": "key-1"})
+    status2, _, job2 = post(paused, "/jobs", body, {"idempotency-key": "key-1"})
+    status3, _, job3 = post(paused, "/jobs", body, {"idempotency-key": "key-2"})
+    assert (status1, status2, status3) == (201, 200, 201)
+    assert job1["job_id"] == job2["job_id"] != job3["job_id"]
+    assert count_jobs(paused) == 2
+
+
+@pytest.mark.parametrize(
+    ("mutate", "status", "fragment"),
+    [
+        (
+            lambda b: b["programs"][0]["instructions"].insert(0, {"name": "h", "qubits": [0]}),
+            422,
+            "instruction 0 (h): 'h' is not a native operation",
+        ),
+        (
+            lambda b: b["programs"][0]["instructions"].insert(0, {"name": "ecr", "qubits": [0, 5]}),
+            422,
+            "cannot apply 'ecr' to qubits (0, 5)",
+        ),
+        (lambda b: b.update(shots=100_001), 422, "exceeds the maximum of 100000"),
+        (lambda b: b.update(shots=0), 422, "shots: Input should be greater than or equal to 1"),
+        (lambda b: b.update(device="nope"), 404, "no device named 'nope'"),
+        (lambda b: b.update(colour="blue"), 422, "colour: Extra inputs are not permitted"),
+        (
+            lambda b: b["programs"][0]["instructions"].append({"name": "x", "qubits": [40]}),
+            422,
+            "uses qubit 40",
+        ),
+    ],
+)
+def test_server_rejects_invalid_jobs_with_problem_json_and_stores_nothing(
+    paused: Emulator,
+    mutate,
+    status: int,
+    fragment: str,  # type: ignore[no-untyped-def]
+) -> None:
+    circuit = QuantumCircuit(27, 1, name="ok")
+    circuit.x(0)
+    circuit.measure(0, 0)
+    body = json.loads(
+        JobSubmission(
+            device="superconducting_27q", programs=[circuit_to_wire(circuit)], shots=10
+        ).model_dump_json()
+    )
+    mutate(body)
+    code, headers, problem = post(paused, "/jobs", body)
+    assert code == status
+    assert headers["content-type"] == "application/problem+json"
+    assert fragment in problem["detail"], problem
+    assert problem["status"] == status
+    assert problem["request_id"] == headers["x-request-id"]
+    assert count_jobs(paused) == 0
+
+
+def test_malformed_json_and_oversized_bodies_are_rejected(tmp_path: Path) -> None:
+    small = Emulator(EmulatorConfig(database=":memory:", max_body_bytes=1000))
+    code, headers, problem = post(small, "/jobs", b"{not json")
+    assert code == 422 and headers["content-type"] == "application/problem+json"
+    code, _, problem = post(small, "/jobs", b"[" + b"1," * 1000 + b"1]")
+    assert code == 413 and "limited to 1000 bytes" in problem["detail"]
+    assert count_jobs(small) == 0
+
+
+def test_unknown_job_ids_are_404(emulator: Emulator) -> None:
+    app = create_app(emulator)
+    for job_id in ("0" * 32, "..%2F..%2Fetc%2Fpasswd", "x" * 5000):
+        status, _, body = dispatch(app, "GET", f"http://e.test/v1/jobs/{job_id}", {}, b"")
+        assert status == 404, job_id
+        assert json.loads(body)["title"] == "Not Found"

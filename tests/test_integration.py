@@ -1,0 +1,144 @@
+"""Real parts end to end: a uvicorn server on 127.0.0.1, the quickstart, the embedded default."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+from qiskit import QuantumCircuit
+from qiskit.transpiler import generate_preset_pass_manager
+
+from qiskit_vendor_provider import VendorNotFoundError, VendorProvider, VendorValidationError
+from qiskit_vendor_provider.emulator import EmulatorServer
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.integration
+
+
+def test_quickstart_path_over_real_http(live_server: EmulatorServer) -> None:
+    assert live_server.url.startswith("http://127.0.0.1:")
+    provider = VendorProvider(url=live_server.url, poll_interval=(0.01, 0.1))
+    backend = provider.get_backend("superconducting_27q")
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure_all()
+    isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(circuit)
+    result = backend.run(isa, shots=1000, seed_simulator=3).result(timeout=60)
+    counts = result.get_counts()
+    assert sum(counts.values()) == 1000
+    assert counts["00"] + counts["11"] > 900
+
+
+def test_errors_over_real_http_are_typed(live_server: EmulatorServer) -> None:
+    provider = VendorProvider(url=live_server.url)
+    with pytest.raises(VendorNotFoundError, match="no device named 'nope'"):
+        provider.client.get_device("nope")
+    with pytest.raises(VendorNotFoundError, match="no job with id"):
+        provider.client.get_job("0" * 32)
+
+
+def test_server_answers_problem_json_with_request_id(live_server: EmulatorServer) -> None:
+    response = requests.post(f"{live_server.url}/v1/jobs", data="{", timeout=10)
+    assert response.status_code == 422
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["request_id"] == response.headers["X-Request-Id"]
+
+
+def test_server_refuses_non_loopback_hosts() -> None:
+    from qiskit_vendor_provider.emulator import Emulator
+
+    with pytest.raises(ValueError, match="only on loopback"):
+        EmulatorServer(Emulator(), host="0.0.0.0")
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=240,
+        check=False,
+    )
+
+
+def test_quickstart_script_against_the_loopback_server(live_server: EmulatorServer) -> None:
+    env = {**os.environ, "QISKIT_VENDOR_URL": live_server.url}
+    done = _run(["examples/quickstart.py", "--shots", "500"], env)
+    assert done.returncode == 0, done.stderr
+    assert "Counts (500 shots):" in done.stdout
+    assert "embedded emulator" not in done.stderr
+
+
+def test_embedded_default_says_so_once(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QISKIT_VENDOR_")}
+    env["QISKIT_VENDOR_EMULATOR_DB"] = str(tmp_path / "embedded.sqlite3")
+    code = (
+        "import logging; logging.basicConfig(level=logging.INFO, format='%(name)s|%(message)s')\n"
+        "from qiskit_vendor_provider import VendorProvider\n"
+        "a = VendorProvider(); b = VendorProvider()\n"
+        "print(a.client.base_url, a.client.is_local)\n"
+        "print(sorted(x.name for x in b.backends()))\n"
+    )
+    done = _run(["-c", code], env)
+    assert done.returncode == 0, done.stderr
+    notices = [line for line in done.stderr.splitlines() if "embedded emulator" in line]
+    assert len(notices) == 1, done.stderr
+    assert str(tmp_path / "embedded.sqlite3") in notices[0]
+    assert "ideal_simulator" in done.stdout
+    assert (tmp_path / "embedded.sqlite3").exists()
+
+
+def test_emulator_module_serves_on_the_given_port(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "qiskit_vendor_provider.emulator",
+            "--port",
+            str(port),
+            "--database",
+            str(tmp_path / "db.sqlite3"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = requests.get(f"http://127.0.0.1:{port}/v1/devices", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        assert answer.status_code == 200
+        assert {d["name"] for d in answer.json()["devices"]} >= {
+            "ideal_simulator",
+            "superconducting_27q",
+        }
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_plain_http_with_token_to_remote_host_is_refused() -> None:
+    with pytest.raises(Exception, match="refusing to send a token over plain http"):
+        VendorProvider(url="http://quantum.vendor.test", token="secret-token-1")
+    with pytest.raises(VendorValidationError, match="must start with https://"):
+        VendorProvider(url="quantum.vendor.test", token="secret-token-1")
