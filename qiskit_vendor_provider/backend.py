@@ -149,7 +149,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         for index, circuit in enumerate(circuits):
             validate_circuit(circuit, self._target, device=self.name, index=index)
         submission = self._submission(circuits, settings)
-        info = self._client.submit_job(submission)
+        info = self._client.submit_job(submission, max_bytes=self.limits.max_payload_bytes)
         return VendorJob(
             self,
             info.job_id,
@@ -182,7 +182,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         self, circuits: list[QuantumCircuit], settings: dict[str, Any]
     ) -> JobSubmission:
         try:
-            submission = JobSubmission(
+            return JobSubmission(
                 device=self.name,
                 programs=[circuit_to_wire(circuit) for circuit in circuits],
                 shots=settings["shots"],
@@ -195,10 +195,3 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
             first = exc.errors(include_url=False)[0]
             where = ".".join(str(part) for part in first["loc"])
             raise VendorValidationError(f"invalid job ({where}): {first['msg']}") from None
-        size = len(submission.model_dump_json(exclude_defaults=True))
-        if size > self.limits.max_payload_bytes:
-            raise VendorValidationError(
-                f"the job is {size} bytes, over the {self.limits.max_payload_bytes}-byte limit of "
-                f"{self.name!r}; split the circuits over several run() calls"
-            )
-        return submission

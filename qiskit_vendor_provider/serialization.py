@@ -1,17 +1,16 @@
 """QuantumCircuit ⇄ wire program, and wire result → :class:`qiskit.result.Result`.
 
-Bit order and register mapping each live in one function here:
-
-* :func:`register_layout` — which classical registers a result key is split into;
-* :func:`counts_key` — how measured bits make a count key (bit *i* of the key's integer is
-  clbit *i* of the circuit, the order Qiskit uses everywhere).
+Bit order: a wire instruction names clbits by their index in the circuit, and the server
+keys counts and memory by hex integers whose bit *i* is clbit *i* — Qiskit's own order,
+so no bit is ever reordered on the way. Register mapping lives in one function,
+:func:`register_layout`, which says how those keys split into classical registers.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,7 +31,6 @@ from qiskit_vendor_provider.errors import VendorValidationError
 __all__ = [
     "WireFormatError",
     "circuit_to_wire",
-    "counts_key",
     "register_layout",
     "to_qiskit_result",
     "wire_to_circuit",
@@ -43,21 +41,7 @@ class WireFormatError(VendorValidationError):
     """A circuit cannot be written as a wire program, or a wire program read as a circuit."""
 
 
-# --------------------------------------------------------------------------- bit order
-
-
-def counts_key(bits: Mapping[int, int]) -> str:
-    """The count key of one shot: bit *i* of its integer is clbit *i*.
-
-    Args:
-        bits: clbit index → measured bit (clbits not listed read 0).
-
-    >>> counts_key({0: 1, 2: 1})        # clbits 0 and 2 read 1: 0b101
-    '0x5'
-    >>> counts_key({})
-    '0x0'
-    """
-    return hex(sum(1 << index for index, bit in bits.items() if bit))
+# --------------------------------------------------------------------------- registers
 
 
 def register_layout(circuit: QuantumCircuit) -> tuple[list[tuple[str, int]], int]:

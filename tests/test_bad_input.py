@@ -232,3 +232,19 @@ def test_unknown_backend_lists_names_and_close_matches(provider: VendorProvider)
 def test_bad_regex_filter_is_a_validation_error(provider: VendorProvider) -> None:
     with pytest.raises(VendorValidationError, match="not a valid regex"):
         provider.backends(name="([")
+
+
+def test_job_over_the_payload_limit_is_refused_unsent(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    circuit = QuantumCircuit(2, 2, name="long")
+    for _ in range(4000):
+        circuit.rx(0.123456789, 0)
+    circuit.measure([0, 1], [0, 1])
+    limits = backend.limits.model_copy(update={"max_payload_bytes": 10_000})
+    backend._spec = backend.spec.model_copy(update={"limits": limits})
+    before = len(api.calls())
+    with pytest.raises(VendorValidationError, match=r"over the 10000-byte limit"):
+        backend.run(circuit)
+    assert len(api.calls()) == before

@@ -227,19 +227,35 @@ class ApiClient:
         body = self._request("GET", f"/devices/{_segment(name)}/status")
         return self._model(DeviceStatus, body)
 
-    def submit_job(self, submission: JobSubmission, idempotency_key: str | None = None) -> JobInfo:
+    def submit_job(
+        self,
+        submission: JobSubmission,
+        idempotency_key: str | None = None,
+        *,
+        max_bytes: int | None = None,
+    ) -> JobInfo:
         """``POST /v1/jobs`` with an ``Idempotency-Key``, so a retry never makes a second job.
 
         Args:
             submission: The job.
             idempotency_key: The key; a fresh one is made when not given. A caller that
                 may resubmit after a crash passes the key it stored before.
+            max_bytes: The device's payload limit; a larger job is refused unsent.
+
+        Raises:
+            VendorValidationError: the job is larger than ``max_bytes``.
         """
         key = idempotency_key or uuid.uuid4().hex
+        payload = submission.model_dump_json(exclude_defaults=True)
+        if max_bytes is not None and len(payload) > max_bytes:
+            raise VendorValidationError(
+                f"the job is {len(payload)} bytes, over the {max_bytes}-byte limit of device "
+                f"{submission.device!r}; split the circuits over several jobs"
+            )
         body = self._request(
             "POST",
             "/jobs",
-            data=submission.model_dump_json(exclude_defaults=True),
+            data=payload,
             headers={"Idempotency-Key": key, "Content-Type": "application/json"},
             retryable=True,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import random
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -238,6 +239,10 @@ class Emulator:
             if existing is not None:
                 return self._info(existing), False
         self.check_submission(submission)
+        if submission.seed_simulator is None:
+            # Fixed now, so a job re-run after a restart gives the same answer.
+            seed = random.SystemRandom().randrange(2**31)
+            submission = submission.model_copy(update={"seed_simulator": seed})
         record = JobRecord(
             job_id=new_job_id(),
             account=account,

@@ -65,7 +65,7 @@ def simulate(
         circuits: The job's programs read back as circuits, in order.
     """
     seed = submission.seed_simulator
-    if seed is None:
+    if seed is None:  # the service fixes seeds at submission; kept for direct callers
         seed = random.SystemRandom().randrange(2**31)
     started = time.perf_counter()
     binds = [_bindings(p, c) for p, c in zip(submission.programs, circuits, strict=True)]
