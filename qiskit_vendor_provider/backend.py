@@ -6,8 +6,9 @@ import numbers
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from pydantic import ValidationError
-from qiskit.circuit import QuantumCircuit
+from qiskit.circuit import Parameter, QuantumCircuit
 from qiskit.providers import BackendV2, Options
 from qiskit.transpiler import Target
 
@@ -70,6 +71,67 @@ def check_run_options(options: Mapping[str, Any], limits: DeviceLimits) -> dict[
     return checked
 
 
+ParameterTable = tuple[list[Parameter], list[list[float]]]
+
+
+def parameter_tables(
+    circuits: Sequence[QuantumCircuit],
+    binds: Sequence[Mapping[Parameter, Sequence[float]]] | None,
+    max_rows: int,
+) -> list[ParameterTable | None]:
+    """Per circuit, its parameters and the table of their values (None: no parameters).
+
+    Raises:
+        VendorValidationError: binds that do not match the circuits, ragged or non-finite
+            values, or more rows than the device allows.
+    """
+    if binds is None:
+        return [None] * len(circuits)
+    if isinstance(binds, Mapping) or len(binds) != len(circuits):
+        raise VendorValidationError(
+            "parameter_binds takes one dict per circuit (an empty dict for a circuit "
+            f"without parameters): got {type(binds).__name__} for {len(circuits)} circuit(s)"
+        )
+    tables: list[ParameterTable | None] = []
+    for index, (circuit, bind) in enumerate(zip(circuits, binds, strict=True)):
+        parameters = list(circuit.parameters)
+        if not isinstance(bind, Mapping):
+            raise VendorValidationError(
+                f"parameter_binds[{index}] is a {type(bind).__name__}; give a dict from each "
+                "Parameter of the circuit to its list of values"
+            )
+        if set(bind) != set(parameters):
+            missing = sorted(p.name for p in set(parameters) - set(bind))
+            extra = sorted(str(p) for p in set(bind) - set(parameters))
+            raise VendorValidationError(
+                f"parameter_binds[{index}] must bind exactly the parameters of circuit "
+                f"{circuit.name!r}: missing {missing}, not in the circuit {extra}"
+            )
+        if not parameters:
+            tables.append(None)
+            continue
+        try:
+            columns = np.array([np.asarray(bind[p], dtype=float) for p in parameters])
+        except ValueError:
+            raise VendorValidationError(
+                f"parameter_binds[{index}]: every parameter needs a list of numbers, all of "
+                "one length"
+            ) from None
+        if columns.ndim != 2 or columns.shape[1] == 0:
+            raise VendorValidationError(
+                f"parameter_binds[{index}]: give each parameter a non-empty 1-D list of values"
+            )
+        if not np.isfinite(columns).all():
+            raise VendorValidationError(f"parameter_binds[{index}] holds NaN or infinite values")
+        if columns.shape[1] > max_rows:
+            raise VendorValidationError(
+                f"parameter_binds[{index}] has {columns.shape[1]} rows; the device allows "
+                f"{max_rows} per circuit: split the values over several jobs"
+            )
+        tables.append((parameters, columns.T.tolist()))
+    return tables
+
+
 class VendorBackend(BackendV2):  # type: ignore[misc]
     """A vendor device. Get it from :meth:`VendorProvider.get_backend`.
 
@@ -127,13 +189,20 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         return self._spec.limits
 
     def run(
-        self, run_input: QuantumCircuit | Sequence[QuantumCircuit], **options: Any
+        self,
+        run_input: QuantumCircuit | Sequence[QuantumCircuit],
+        parameter_binds: Sequence[Mapping[Parameter, Sequence[float]]] | None = None,
+        **options: Any,
     ) -> VendorJob:
         """Validate circuits against the device, then submit them as one job.
 
         Args:
             run_input: A circuit or a list of circuits in the device's native operations
                 (transpile with ``generate_preset_pass_manager(backend=backend)``).
+            parameter_binds: As in Aer: per circuit, a dict from each of its parameters
+                to a list of values (all lists of one length). The circuit is sent once
+                with the table and the server binds each row; the result has one
+                experiment per row, circuit by circuit.
             **options: ``shots``, ``memory``, ``seed_simulator``, ``job_name``,
                 ``job_tags``; defaults from :attr:`options`.
 
@@ -146,9 +215,16 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         """
         circuits = self._circuit_list(run_input)
         settings = check_run_options({**self.options.__dict__, **options}, self.limits)
+        tables = parameter_tables(circuits, parameter_binds, self.limits.max_parameter_rows)
         for index, circuit in enumerate(circuits):
-            validate_circuit(circuit, self._target, device=self.name, index=index)
-        submission = self._submission(circuits, settings)
+            validate_circuit(
+                circuit,
+                self._target,
+                device=self.name,
+                index=index,
+                allow_parameters=tables[index] is not None,
+            )
+        submission = self._submission(circuits, tables, settings)
         info = self._client.submit_job(submission, max_bytes=self.limits.max_payload_bytes)
         return VendorJob(
             self,
@@ -179,12 +255,21 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         return circuits
 
     def _submission(
-        self, circuits: list[QuantumCircuit], settings: dict[str, Any]
+        self,
+        circuits: list[QuantumCircuit],
+        tables: list[ParameterTable | None],
+        settings: dict[str, Any],
     ) -> JobSubmission:
+        programs = [
+            circuit_to_wire(circuit)
+            if table is None
+            else circuit_to_wire(circuit, parameters=table[0], parameter_values=table[1])
+            for circuit, table in zip(circuits, tables, strict=True)
+        ]
         try:
             return JobSubmission(
                 device=self.name,
-                programs=[circuit_to_wire(circuit) for circuit in circuits],
+                programs=programs,
                 shots=settings["shots"],
                 memory=settings["memory"],
                 seed_simulator=settings["seed_simulator"],

@@ -1,0 +1,108 @@
+"""Server-side binding through backend.run(parameter_binds=...): one circuit, a table of values."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from qiskit import QuantumCircuit
+from qiskit.circuit import Parameter
+
+from qiskit_vendor_provider import VendorProvider, VendorValidationError
+from tests.conftest import MockedApi
+
+SHOTS = 2000
+
+
+def rx_circuit() -> tuple[QuantumCircuit, Parameter]:
+    theta = Parameter("theta")
+    circuit = QuantumCircuit(1, 1, name="rx")
+    circuit.rx(theta, 0)
+    circuit.measure(0, 0)
+    return circuit, theta
+
+
+def test_sweep_gives_one_experiment_per_row_in_order(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    circuit, theta = rx_circuit()
+    fixed = QuantumCircuit(1, 1, name="fixed")
+    fixed.x(0)
+    fixed.measure(0, 0)
+    values = np.linspace(0, math.pi, 7)
+    result = backend.run(
+        [circuit, fixed], parameter_binds=[{theta: values}, {}], shots=SHOTS, seed_simulator=3
+    ).result()
+    assert len(result.results) == len(values) + 1
+    for row, value in enumerate(values):
+        p_one = math.sin(value / 2) ** 2
+        observed = result.get_counts(row).get("1", 0) / SHOTS
+        assert abs(observed - p_one) <= 5 * math.sqrt(max(p_one * (1 - p_one), 1 / SHOTS) / SHOTS)
+    assert result.get_counts(len(values)) == {"1": SHOTS}
+    submitted = json.loads(api.calls("POST", "/v1/jobs")[-1].request.body)
+    assert submitted["programs"][0]["parameters"] == ["theta"]
+    assert len(submitted["programs"][0]["parameter_values"]) == len(values)
+    assert len(submitted["programs"][0]["instructions"]) == 2  # the circuit is sent once
+
+
+def test_request_size_does_not_grow_with_the_circuit_per_row(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    circuit, theta = rx_circuit()
+    for _ in range(50):
+        circuit.rz(theta, 0)
+    backend.run(circuit, parameter_binds=[{theta: [0.1]}], shots=10).result()
+    backend.run(circuit, parameter_binds=[{theta: np.linspace(0, 1, 1000)}], shots=10).result()
+    one, thousand = (len(call.request.body) for call in api.calls("POST", "/v1/jobs")[-2:])
+    # 999 more rows of one value each: bytes grow by about 20 per row, not by the circuit.
+    assert thousand - one < 1000 * 30
+
+
+@pytest.mark.parametrize(
+    ("binds", "fragment"),
+    [
+        ({}, "one dict per circuit"),
+        ([], "one dict per circuit"),
+        ([{}], "missing ['theta']"),
+        ([{Parameter("other"): [1.0]}], "not in the circuit ['other']"),
+        ([{"theta": [1.0]}], "not in the circuit ['theta']"),
+        ([{None: [1.0]}], "must bind exactly"),
+        (["values"], "parameter_binds[0] is a str; give a dict"),
+    ],
+)
+def test_bad_binds_fail_before_any_http_call(
+    provider: VendorProvider, api: MockedApi, binds: object, fragment: str
+) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    circuit, _ = rx_circuit()
+    before = len(api.calls())
+    with pytest.raises(VendorValidationError) as info:
+        backend.run(circuit, parameter_binds=binds)  # type: ignore[arg-type]
+    assert fragment in str(info.value)
+    assert len(api.calls()) == before
+
+
+@pytest.mark.parametrize(
+    ("values", "fragment"),
+    [
+        ([math.nan], "NaN or infinite"),
+        ([], "non-empty 1-D list"),
+        ([[1.0, 2.0]], "non-empty 1-D list"),
+        (["a"], "list of numbers"),
+        (list(range(100_001)), "has 100001 rows; the device allows 100000"),
+    ],
+)
+def test_bad_values_fail_before_any_http_call(
+    provider: VendorProvider, api: MockedApi, values: object, fragment: str
+) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    circuit, theta = rx_circuit()
+    before = len(api.calls())
+    with pytest.raises(VendorValidationError) as info:
+        backend.run(circuit, parameter_binds=[{theta: values}])
+    assert fragment in str(info.value)
+    assert len(api.calls()) == before
