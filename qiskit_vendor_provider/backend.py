@@ -18,6 +18,7 @@ from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.job import VendorJob
 from qiskit_vendor_provider.serialization import circuit_to_wire
 from qiskit_vendor_provider.target import build_target
+from qiskit_vendor_provider.transpilation import PLUGIN_NAME
 from qiskit_vendor_provider.validation import validate_circuit
 
 if TYPE_CHECKING:
@@ -167,6 +168,14 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
     @classmethod
     def _default_options(cls) -> Options:
         return Options(shots=1024, memory=False, seed_simulator=None, job_name=None, job_tags=None)
+
+    def get_translation_stage_plugin(self) -> str:
+        """The ``vendor`` translation stage: native operations in the device's normal form."""
+        return PLUGIN_NAME
+
+    def get_scheduling_stage_plugin(self) -> str:
+        """The ``vendor`` scheduling stage: restores the native form, then schedules."""
+        return PLUGIN_NAME
 
     @property
     def target(self) -> Target:

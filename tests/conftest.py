@@ -11,7 +11,13 @@ import requests
 import responses
 
 from qiskit_vendor_provider import VendorProvider
-from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, EmulatorServer, create_app
+from qiskit_vendor_provider.emulator import (
+    Emulator,
+    EmulatorConfig,
+    EmulatorServer,
+    InProcessTransport,
+    create_app,
+)
 from qiskit_vendor_provider.emulator.transport import dispatch
 
 MOCK_URL = "https://api.vendor.test"
@@ -68,6 +74,12 @@ def api(emulator: Emulator) -> Iterator[MockedApi]:
 def provider(api: MockedApi) -> VendorProvider:
     """A provider with a URL and token, whose HTTP goes to the mocked API."""
     return VendorProvider(url=MOCK_URL, token=MOCK_TOKEN, poll_interval=(0.005, 0.05))
+
+
+@pytest.fixture(scope="session")
+def provider_session(emulator: Emulator) -> VendorProvider:
+    """A provider reaching the session emulator in process (for tests that make no jobs)."""
+    return VendorProvider(transport=InProcessTransport(create_app(emulator)))
 
 
 @pytest.fixture(scope="session")
