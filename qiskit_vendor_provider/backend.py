@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import numbers
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from pydantic import ValidationError
 from qiskit.circuit import Parameter, QuantumCircuit
 from qiskit.providers import BackendV2, Options
 from qiskit.transpiler import Target
 
 from qiskit_vendor_provider.api.client import ApiClient
-from qiskit_vendor_provider.api.models import DeviceLimits, DeviceSpec, JobSubmission
+from qiskit_vendor_provider.api.models import (
+    Calibration,
+    DeviceLimits,
+    DeviceSpec,
+    JobSubmission,
+)
 from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.job import VendorJob
+from qiskit_vendor_provider.properties import BackendStatus, DeviceProperties
 from qiskit_vendor_provider.serialization import circuit_to_wire
 from qiskit_vendor_provider.target import build_target
 from qiskit_vendor_provider.transpilation import PLUGIN_NAME
@@ -77,7 +85,7 @@ ParameterTable = tuple[list[Parameter], list[list[float]]]
 
 def parameter_tables(
     circuits: Sequence[QuantumCircuit],
-    binds: Sequence[Mapping[Parameter, Sequence[float]]] | None,
+    binds: Sequence[Mapping[Parameter, ArrayLike]] | None,
     max_rows: int,
 ) -> list[ParameterTable | None]:
     """Per circuit, its parameters and the table of their values (None: no parameters).
@@ -197,10 +205,56 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         """What one job on this device may ask for."""
         return self._spec.limits
 
+    def properties(
+        self, refresh: bool = False, datetime: dt.datetime | None = None
+    ) -> DeviceProperties | None:
+        """The device's calibration, or None for a device without one (ideal simulators).
+
+        Args:
+            refresh: Fetch the current calibration from the server, and update the
+                Target's errors, durations and qubit properties with it.
+            datetime: Instead, return the calibration that was in force at this time
+                (a naive datetime is taken as local time). The Target is not changed.
+
+        Raises:
+            VendorNotFoundError: no calibration exists as early as ``datetime``.
+        """
+        if datetime is not None:
+            moment = datetime if datetime.tzinfo is not None else datetime.astimezone()
+            past = self._client.get_calibration(self.name, at=moment)
+            return DeviceProperties(self.name, past)
+        if refresh and self._spec.calibration is not None:
+            self._apply_calibration(self._client.get_calibration(self.name))
+        if self._spec.calibration is None:
+            return None
+        return DeviceProperties(self.name, self._spec.calibration)
+
+    def _apply_calibration(self, calibration: Calibration) -> None:
+        self._spec = self._spec.model_copy(update={"calibration": calibration})
+        # The Target object stays the same (the transpiler and the coupling map cache
+        # hold it); only its figures change.
+        fresh = build_target(self._spec)
+        for name in fresh.operation_names:
+            for qargs, props in fresh[name].items():
+                if qargs is not None and props is not None:
+                    self._target.update_instruction_properties(name, qargs, props)
+        self._target.qubit_properties = fresh.qubit_properties
+
+    def status(self) -> BackendStatus:
+        """Whether the device accepts jobs now, its queue length and the vendor's message."""
+        status = self._client.get_device_status(self.name)
+        return BackendStatus(
+            backend_name=self.name,
+            backend_version=self.backend_version,
+            operational=status.operational,
+            pending_jobs=status.pending_jobs,
+            status_msg=status.status_message,
+        )
+
     def run(
         self,
         run_input: QuantumCircuit | Sequence[QuantumCircuit],
-        parameter_binds: Sequence[Mapping[Parameter, Sequence[float]]] | None = None,
+        parameter_binds: Sequence[Mapping[Parameter, ArrayLike]] | None = None,
         **options: Any,
     ) -> VendorJob:
         """Validate circuits against the device, then submit them as one job.

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
@@ -31,6 +32,8 @@ from requests.adapters import BaseAdapter
 
 from qiskit_vendor_provider._version import __version__
 from qiskit_vendor_provider.api.models import (
+    PROBLEM_DEVICE_UNAVAILABLE,
+    Calibration,
     DeviceSpec,
     DeviceStatus,
     DeviceSummary,
@@ -41,6 +44,7 @@ from qiskit_vendor_provider.api.models import (
 )
 from qiskit_vendor_provider.api.secret import Token
 from qiskit_vendor_provider.errors import (
+    DeviceUnavailableError,
     VendorApiError,
     VendorAuthError,
     VendorConnectionError,
@@ -222,6 +226,12 @@ class ApiClient:
         """``GET /v1/devices/{name}``."""
         return self._model(DeviceSpec, self._request("GET", f"/devices/{_segment(name)}"))
 
+    def get_calibration(self, name: str, at: datetime | None = None) -> Calibration:
+        """``GET /v1/devices/{name}/calibration``: the snapshot in force at ``at`` (default now)."""
+        params = None if at is None else {"at": at.isoformat()}
+        body = self._request("GET", f"/devices/{_segment(name)}/calibration", params=params)
+        return self._model(Calibration, body)
+
     def get_device_status(self, name: str) -> DeviceStatus:
         """``GET /v1/devices/{name}/status``."""
         body = self._request("GET", f"/devices/{_segment(name)}/status")
@@ -386,14 +396,19 @@ def _decode_json(response: requests.Response, method: str, path: str) -> Any:
 def error_from_response(response: requests.Response, method: str, path: str) -> VendorError:
     """Turn a non-2xx answer into the matching typed error, keeping the server's detail."""
     request_id = response.headers.get("X-Request-Id")
+    problem_type = "about:blank"
     try:
         problem = Problem.model_validate(response.json())
         detail = problem.detail or problem.title
+        problem_type = problem.type
     except (ValueError, PydanticValidationError):
         detail = response.reason or ""
     status = response.status_code
     error_type: type[VendorError]
-    if 300 <= status < 400:
+    if problem_type == PROBLEM_DEVICE_UNAVAILABLE:
+        error_type = DeviceUnavailableError
+        hint = ""
+    elif 300 <= status < 400:
         error_type = VendorApiError
         hint = (
             f"redirects to {response.headers.get('Location', '?')} are not followed, so the "

@@ -39,6 +39,10 @@ class ResponseModel(BaseModel):
 # --------------------------------------------------------------------------- errors
 
 
+PROBLEM_DEVICE_UNAVAILABLE = "urn:vendor:problem:device-unavailable"
+"""Problem type of a job sent to a device that is offline or in maintenance."""
+
+
 class Problem(ResponseModel):
     """An ``application/problem+json`` body (RFC 9457)."""
 
@@ -55,12 +59,12 @@ class Problem(ResponseModel):
 class DeviceLimits(ResponseModel):
     """What one job on a device may ask for."""
 
-    max_shots: int = Field(100_000, ge=1)
-    default_shots: int = Field(1024, ge=1)
-    max_circuits: int = Field(300, ge=1)
-    max_operations: int = Field(100_000, ge=1)
-    max_payload_bytes: int = Field(50_000_000, ge=1)
-    max_parameter_rows: int = Field(10_000, ge=1)
+    max_shots: int = Field(default=100_000, ge=1)
+    default_shots: int = Field(default=1024, ge=1)
+    max_circuits: int = Field(default=300, ge=1)
+    max_operations: int = Field(default=100_000, ge=1)
+    max_payload_bytes: int = Field(default=50_000_000, ge=1)
+    max_parameter_rows: int = Field(default=10_000, ge=1)
 
 
 class NativeOperation(ResponseModel):
@@ -79,11 +83,11 @@ class NativeOperation(ResponseModel):
 class QubitCalibration(ResponseModel):
     """Calibrated figures of one qubit (SI units: seconds, hertz)."""
 
-    t1: float | None = Field(None, gt=0)
-    t2: float | None = Field(None, gt=0)
-    frequency: float | None = Field(None, ge=0)
-    readout_error: float = Field(0.0, ge=0, le=1)
-    readout_duration: float | None = Field(None, ge=0)
+    t1: float | None = Field(default=None, gt=0)
+    t2: float | None = Field(default=None, gt=0)
+    frequency: float | None = Field(default=None, ge=0)
+    readout_error: float = Field(default=0.0, ge=0, le=1)
+    readout_duration: float | None = Field(default=None, ge=0)
 
 
 class GateCalibration(ResponseModel):
@@ -91,8 +95,8 @@ class GateCalibration(ResponseModel):
 
     name: str
     qubits: list[int]
-    error: float | None = Field(None, ge=0, le=1)
-    duration: float | None = Field(None, ge=0)
+    error: float | None = Field(default=None, ge=0, le=1)
+    duration: float | None = Field(default=None, ge=0)
 
 
 class Calibration(ResponseModel):
@@ -123,9 +127,9 @@ class DeviceSpec(ResponseModel):
     simulator: bool = False
     operational: bool = True
     status_message: str = ""
-    dt: float | None = Field(None, gt=0)
+    dt: float | None = Field(default=None, gt=0)
     native_operations: list[NativeOperation]
-    limits: DeviceLimits = DeviceLimits()  # type: ignore[call-arg]
+    limits: DeviceLimits = DeviceLimits()
     calibration: Calibration | None = None
 
     @model_validator(mode="after")
@@ -198,7 +202,7 @@ class _HeaderFields(BaseModel):
     name: str = Field(max_length=256)
     creg_sizes: list[tuple[str, int]] = []
     qreg_sizes: list[tuple[str, int]] = []
-    memory_slots: int = Field(0, ge=0)
+    memory_slots: int = Field(default=0, ge=0)
     metadata: dict[str, Any] = {}
 
 
@@ -257,9 +261,11 @@ class JobSubmission(RequestModel):
     programs: list[WireProgram] = Field(min_length=1)
     shots: int = Field(ge=1)
     memory: bool = False
-    seed_simulator: int | None = Field(None, ge=0, lt=2**63)
-    name: str | None = Field(None, max_length=256)
-    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field([], max_length=MAX_TAGS)
+    seed_simulator: int | None = Field(default=None, ge=0, lt=2**63)
+    name: str | None = Field(default=None, max_length=256)
+    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default=[], max_length=MAX_TAGS
+    )
 
 
 # --------------------------------------------------------------------------- jobs

@@ -34,6 +34,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="TOKEN[=ACCOUNT]",
         help="accept this bearer token (repeatable); without any, no authentication",
     )
+    parser.add_argument(
+        "--offline",
+        action="append",
+        default=[],
+        metavar="DEVICE[=MESSAGE]",
+        help="mark a device as not accepting jobs (repeatable), e.g. "
+        "'superconducting_27q=maintenance until 18:00 UTC'",
+    )
     return parser
 
 
@@ -45,7 +53,13 @@ def main(argv: list[str] | None = None) -> None:
     for index, item in enumerate(args.token):
         token, _, account = item.partition("=")
         tokens[token] = account or f"account{index + 1}"
-    config = EmulatorConfig(database=args.database, device_dirs=tuple(args.devices), tokens=tokens)
+    offline = dict(item.partition("=")[::2] for item in args.offline)
+    config = EmulatorConfig(
+        database=args.database,
+        device_dirs=tuple(args.devices),
+        tokens=tokens,
+        offline={name: message or "offline" for name, message in offline.items()},
+    )
     server = EmulatorServer(Emulator(config), host=args.host, port=args.port)
     print(f"Vendor emulator serving on {server.url} (jobs in {args.database}); Ctrl-C stops it")
     with contextlib.suppress(KeyboardInterrupt):

@@ -10,15 +10,17 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qiskit_vendor_provider._version import __version__
 from qiskit_vendor_provider.api.models import (
+    Calibration,
     DeviceSpec,
     DeviceStatus,
     DeviceSummary,
@@ -34,11 +36,13 @@ PROBLEM_JSON = "application/problem+json"
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
-def _problem_response(request: Request, status: int, title: str, detail: str) -> JSONResponse:
+def _problem_response(
+    request: Request, status: int, title: str, detail: str, type: str = "about:blank"
+) -> JSONResponse:
     request_id = getattr(request.state, "request_id", None)
     return JSONResponse(
         {
-            "type": "about:blank",
+            "type": type,
             "title": title,
             "status": status,
             "detail": detail,
@@ -111,7 +115,7 @@ def create_app(emulator: Emulator) -> FastAPI:
 
     @app.exception_handler(ProblemError)
     async def on_problem(request: Request, exc: ProblemError) -> JSONResponse:
-        return _problem_response(request, exc.status, exc.title, exc.detail)
+        return _problem_response(request, exc.status, exc.title, exc.detail, exc.type)
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -133,6 +137,16 @@ def create_app(emulator: Emulator) -> FastAPI:
     @app.get("/v1/devices/{name}", tags=["devices"])
     def get_device(name: str, _: Account) -> DeviceSpec:
         return emulator.device(name)
+
+    @app.get("/v1/devices/{name}/calibration", tags=["devices"])
+    def get_calibration(
+        name: str,
+        _: Account,
+        at: Annotated[
+            datetime | None, Query(description="the calibration in force at this time (ISO 8601)")
+        ] = None,
+    ) -> Calibration:
+        return emulator.calibration(name, at)
 
     @app.get("/v1/devices/{name}/status", tags=["devices"])
     def get_device_status(name: str, _: Account) -> DeviceStatus:

@@ -17,12 +17,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from qiskit_vendor_provider.api.models import (
+    PROBLEM_DEVICE_UNAVAILABLE,
+    Calibration,
     DeviceSpec,
     DeviceStatus,
     DeviceSummary,
     JobInfo,
     JobSubmission,
 )
+from qiskit_vendor_provider.emulator.calibration_history import calibration_history
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
 from qiskit_vendor_provider.emulator.executor import Executor
 from qiskit_vendor_provider.emulator.store import (
@@ -47,13 +50,15 @@ class ProblemError(Exception):
         status: HTTP status.
         title: Short, fixed summary of the kind of problem.
         detail: What exactly was wrong, and how to fix it.
+        type: Problem type URI, for problems a client handles specially.
     """
 
-    def __init__(self, status: int, title: str, detail: str) -> None:
+    def __init__(self, status: int, title: str, detail: str, type: str = "about:blank") -> None:
         super().__init__(detail)
         self.status = status
         self.title = title
         self.detail = detail
+        self.type = type
 
 
 def _not_found(what: str) -> ProblemError:
@@ -171,6 +176,23 @@ class Emulator:
             status_message=message,
         )
 
+    def calibration(self, name: str, at: datetime | None = None) -> Calibration:
+        """The calibration of a device in force at ``at`` (default: now)."""
+        spec = self._spec(name)
+        snapshots = calibration_history(spec)
+        if not snapshots:
+            raise _not_found(f"device {name!r} has no calibration (it is an ideal simulator)")
+        if at is None:
+            return snapshots[-1]
+        moment = at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
+        in_force = [c for c in snapshots if c.timestamp <= moment]
+        if not in_force:
+            raise _not_found(
+                f"device {name!r} has no calibration before {moment.isoformat()}; the earliest "
+                f"is from {snapshots[0].timestamp.isoformat()}"
+            )
+        return in_force[-1]
+
     # ---------------------------------------------------------------- jobs
 
     def check_submission(self, submission: JobSubmission) -> None:
@@ -178,8 +200,14 @@ class Emulator:
         spec = self._spec(submission.device)
         operational, message = self._operational(spec)
         if not operational:
+            # 409, not 503: waiting and retrying the same request will not help.
             raise ProblemError(
-                503, "Device Unavailable", f"device {spec.name!r} is not accepting jobs: {message}"
+                409,
+                "Device Unavailable",
+                f"device {spec.name!r} is not accepting jobs: {message}. Check "
+                "backend.status(), or pick an operational device with "
+                "provider.backends(operational=True)",
+                type=PROBLEM_DEVICE_UNAVAILABLE,
             )
         limits = spec.limits
         if submission.shots > limits.max_shots:

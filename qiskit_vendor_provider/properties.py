@@ -1,0 +1,112 @@
+"""Calibration and status of a device, as typed objects on the backend.
+
+Qiskit 2 removed ``BackendProperties`` and ``BackendStatus``; these classes keep the
+accessors users of those classes know (``t1(qubit)``, ``gate_error(gate, qubits)``,
+``last_update_date``, ``operational``, ``pending_jobs``, ``status_msg``) on top of the
+API's calibration snapshot and device status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from qiskit_vendor_provider.api.models import Calibration, GateCalibration, QubitCalibration
+from qiskit_vendor_provider.errors import VendorValidationError
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    """Whether a device accepts jobs now, and how many are waiting.
+
+    Attributes:
+        backend_name: The device.
+        backend_version: The device spec's version.
+        operational: True when the device accepts jobs.
+        pending_jobs: Jobs queued or running on the device (all accounts).
+        status_msg: The vendor's message, e.g. why the device is offline.
+    """
+
+    backend_name: str
+    backend_version: str
+    operational: bool
+    pending_jobs: int
+    status_msg: str
+
+
+class DeviceProperties:
+    """One calibration snapshot of a device.
+
+    Args:
+        backend_name: The device.
+        calibration: The snapshot as the server sent it.
+    """
+
+    def __init__(self, backend_name: str, calibration: Calibration) -> None:
+        self.backend_name = backend_name
+        self.calibration = calibration
+        self._gates = {(g.name, tuple(g.qubits)): g for g in calibration.gates}
+
+    def __repr__(self) -> str:
+        return (
+            f"<DeviceProperties {self.backend_name} at {self.last_update_date.isoformat()}: "
+            f"{len(self.calibration.qubits)} qubits, {len(self._gates)} gate calibrations>"
+        )
+
+    @property
+    def last_update_date(self) -> datetime:
+        """When this calibration was taken."""
+        return self.calibration.timestamp
+
+    def _qubit(self, qubit: int) -> QubitCalibration:
+        if not 0 <= qubit < len(self.calibration.qubits):
+            raise VendorValidationError(
+                f"qubit {qubit} is out of range: {self.backend_name} has qubits 0 to "
+                f"{len(self.calibration.qubits) - 1}"
+            )
+        return self.calibration.qubits[qubit]
+
+    def _gate(self, gate: str, qubits: int | Sequence[int]) -> GateCalibration:
+        key = (gate, (qubits,) if isinstance(qubits, int) else tuple(qubits))
+        if key not in self._gates:
+            raise VendorValidationError(
+                f"no calibration of {gate!r} on qubits {key[1]} for {self.backend_name}; "
+                f"calibrated gates: {', '.join(sorted({name for name, _ in self._gates}))}"
+            )
+        return self._gates[key]
+
+    def t1(self, qubit: int) -> float | None:
+        """T1 of ``qubit`` in seconds."""
+        return self._qubit(qubit).t1
+
+    def t2(self, qubit: int) -> float | None:
+        """T2 of ``qubit`` in seconds."""
+        return self._qubit(qubit).t2
+
+    def frequency(self, qubit: int) -> float | None:
+        """Frequency of ``qubit`` in hertz."""
+        return self._qubit(qubit).frequency
+
+    def readout_error(self, qubit: int) -> float:
+        """Probability of reading the wrong bit on ``qubit``."""
+        return self._qubit(qubit).readout_error
+
+    def readout_length(self, qubit: int) -> float | None:
+        """Duration of a measurement of ``qubit`` in seconds."""
+        return self._qubit(qubit).readout_duration
+
+    def gate_error(self, gate: str, qubits: int | Sequence[int]) -> float | None:
+        """Average gate infidelity of ``gate`` on ``qubits``."""
+        return self._gate(gate, qubits).error
+
+    def gate_length(self, gate: str, qubits: int | Sequence[int]) -> float | None:
+        """Duration of ``gate`` on ``qubits`` in seconds."""
+        return self._gate(gate, qubits).duration
+
+    def to_dict(self) -> dict[str, Any]:
+        """The snapshot as JSON-compatible data (the API's calibration document)."""
+        data: dict[str, Any] = self.calibration.model_dump(mode="json")
+        data["backend_name"] = self.backend_name
+        return data
