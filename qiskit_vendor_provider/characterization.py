@@ -116,3 +116,58 @@ def gate_error(survival_0: float, survival_l: float, length: int, shots: int) ->
     )
     std = ratio ** (1 / length - 1) * d_ratio / (2 * length)
     return Estimate(value, std)
+
+
+def report(
+    backend_names: Sequence[str] | None = None, *, shots: int = 10_000, length: int = 200
+) -> str:
+    """Measured against calibrated figures for each calibrated device, as a Markdown table.
+
+    Runs on ``VendorProvider()`` (the embedded emulator unless a server is configured):
+    for each device, the readout error of qubit 0 and of the worst-read qubit, and the
+    error of the π/2 pulse (``sx`` or ``r``) on qubit 0.
+    """
+    import numpy as np  # noqa: PLC0415 - only the report needs these
+
+    from qiskit_vendor_provider.provider import VendorProvider  # noqa: PLC0415
+
+    provider = VendorProvider()
+    lines = [
+        "| device | figure | calibrated | measured ± 1σ |",
+        "|---|---|---|---|",
+    ]
+    names = backend_names or [b.name for b in provider.backends() if b.properties() is not None]
+    for name in names:
+        backend = provider.get_backend(name)
+        properties = backend.properties()
+        if properties is None:
+            continue
+        run_shots = min(shots, backend.limits.max_shots)
+        natives = backend.operation_names
+        worst = max(range(backend.num_qubits), key=properties.readout_error)
+        for qubit in sorted({0, worst}):
+            circuits = readout_circuits(backend.num_qubits, qubit, natives)
+            counts = backend.run(circuits, shots=run_shots, seed_simulator=1).result().get_counts(0)
+            measured = readout_error(counts.get("1", 0) / run_shots, run_shots)
+            lines.append(
+                f"| {name} | readout error, qubit {qubit} | {properties.readout_error(qubit):.4g} "
+                f"| {measured.value:.4g} ± {measured.std:.2g} |"
+            )
+        pulse = "r" if "r" in natives else "sx"
+        survival = []
+        for n in (0, length):
+            circuits = survival_circuits(backend.num_qubits, 0, n, natives)
+            result = backend.run(circuits, shots=run_shots, seed_simulator=2).result()
+            survival.append(
+                float(np.mean([result.get_counts(i).get("0", 0) / run_shots for i in range(6)]))
+            )
+        measured = gate_error(survival[0], survival[1], length, run_shots)
+        lines.append(
+            f"| {name} | {pulse} error, qubit 0 | {properties.gate_error(pulse, 0):.4g} "
+            f"| {measured.value:.4g} ± {measured.std:.2g} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(report())

@@ -68,10 +68,14 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
     )
 
 
-def test_quickstart_script_against_the_loopback_server(live_server: EmulatorServer) -> None:
+@pytest.mark.parametrize("device", ["ideal_simulator", "superconducting_27q", "trapped_ion_11q"])
+def test_quickstart_script_against_the_loopback_server(
+    live_server: EmulatorServer, device: str
+) -> None:
     env = {**os.environ, "QISKIT_VENDOR_URL": live_server.url}
-    done = _run(["examples/quickstart.py", "--shots", "500"], env)
+    done = _run(["examples/quickstart.py", "--shots", "500", "--device", device], env)
     assert done.returncode == 0, done.stderr
+    assert f"on {device}" in done.stdout
     assert "Counts (500 shots):" in done.stdout
     assert "embedded emulator" not in done.stderr
 

@@ -1,0 +1,32 @@
+"""Generated documentation stays in step with what it documents."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from qiskit_vendor_provider.api.models import DeviceSpec
+from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
+from qiskit_vendor_provider.emulator.device_table import device_table
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def test_device_table_is_generated_from_the_catalog() -> None:
+    expected = device_table(DeviceCatalog.from_directories())
+    assert (DOCS / "devices.md").read_text(encoding="utf-8") == expected, (
+        "docs/devices.md is stale: run "
+        "`python -m qiskit_vendor_provider.emulator.device_table > docs/devices.md`"
+    )
+
+
+def test_adding_a_device_example_is_a_valid_spec() -> None:
+    page = (DOCS / "adding-a-device.md").read_text(encoding="utf-8")
+    example = json.loads(re.search(r"```json\n(.*?)```", page, re.DOTALL).group(1))  # type: ignore[union-attr]
+    calibration = example["calibration"]
+    # The page shortens the calibration to one qubit; complete it as the page says.
+    calibration["qubits"] = calibration["qubits"] * example["num_qubits"]
+    spec = DeviceSpec.model_validate(example)
+    assert spec.name == "linear_5q"
+    assert {op.name for op in spec.native_operations} >= {"cz", "measure"}
