@@ -1,0 +1,359 @@
+"""``VendorEstimator``: ``BackendEstimatorV2`` with the vendor's limits, options and sweeps."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+from numpy.typing import NDArray
+from qiskit.primitives import BackendEstimatorV2, PrimitiveJob, PrimitiveResult
+from qiskit.primitives.containers import EstimatorPubLike, PubResult
+from qiskit.primitives.containers.estimator_pub import EstimatorPub
+from qiskit.quantum_info import PauliList
+from qiskit.result.models import ExperimentResult
+
+from qiskit_vendor_provider.api.models import DeviceLimits
+from qiskit_vendor_provider.backend import VendorBackend
+from qiskit_vendor_provider.errors import VendorValidationError
+from qiskit_vendor_provider.primitives.base import (
+    VendorPrimitiveMixin,
+    check_backend,
+    initial_options,
+)
+from qiskit_vendor_provider.primitives.execution import run_plans
+from qiskit_vendor_provider.primitives.options import EstimatorOptions
+from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_jobs
+from qiskit_vendor_provider.primitives.preparation import CircuitPreparer, parameter_rows
+
+__all__ = ["VendorEstimator", "default_precision", "shots_for_precision"]
+
+QISKIT_DEFAULT_PRECISION = 0.015625
+
+
+def shots_for_precision(precision: float) -> int:
+    """Shots per circuit for a precision, as ``BackendEstimatorV2`` counts them.
+
+    >>> shots_for_precision(0.015625), shots_for_precision(0.01)
+    (4096, 10000)
+    """
+    return math.ceil(1.0 / precision**2)
+
+
+def default_precision(limits: DeviceLimits) -> float:
+    """Qiskit's default precision, coarsened until one job's shots are enough for it.
+
+    >>> from qiskit_vendor_provider.api.models import DeviceLimits
+    >>> default_precision(DeviceLimits(max_shots=100_000))
+    0.015625
+    >>> precision = default_precision(DeviceLimits(max_shots=1000))
+    >>> round(precision, 4), shots_for_precision(precision)
+    (0.0316, 1000)
+    """
+    precision = QISKIT_DEFAULT_PRECISION
+    if shots_for_precision(precision) <= limits.max_shots:
+        return precision
+    precision = 1.0 / math.sqrt(limits.max_shots)
+    # Rounding can leave 1/p**2 a hair above max_shots; nudge p up until it is not.
+    while shots_for_precision(precision) > limits.max_shots:
+        precision = float(np.nextafter(precision, 1.0))
+    return precision
+
+
+@dataclass(frozen=True)
+class _Measurement:
+    """One measurement-basis circuit of a PUB and what its rows mean.
+
+    Attributes:
+        orig_paulis: The PUB's Pauli terms this circuit measures.
+        meas_paulis: The same terms on the measured clbits only.
+        param_indices: Per row, the index in the PUB's bindings array.
+        offset: Clbits of the PUB's own circuit, below the measurement register.
+    """
+
+    orig_paulis: PauliList
+    meas_paulis: PauliList
+    param_indices: list[tuple[int, ...]]
+    offset: int
+
+
+@dataclass(frozen=True)
+class _Sweep:
+    """A PUB as ``BackendEstimatorV2`` postprocesses it, without bound circuits.
+
+    ``parameter_indices`` and ``observables`` are what the parent's ``_postprocess_pub``
+    reads; the circuits are parametrized and go on the wire with their tables.
+    """
+
+    parameter_indices: NDArray[Any]
+    observables: NDArray[Any]
+    measurements: list[_Measurement]
+
+
+@dataclass(frozen=True)
+class _ShotGroup:
+    shots: int
+    positions: list[int]
+    plans: list[JobPlan]
+
+
+@dataclass(frozen=True)
+class _Work:
+    pubs: list[EstimatorPub]
+    sweeps: list[_Sweep]
+    groups: list[_ShotGroup]
+    settings: dict[str, Any]
+
+
+class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2):  # type: ignore[misc]
+    """An Estimator V2 for vendor devices: ``BackendEstimatorV2`` plus what it cannot do.
+
+    Same PUBs, same ``PrimitiveResult`` (``evs``, ``stds``, metadata) as
+    ``BackendEstimatorV2`` on the same backend, and in addition:
+
+    * **Server-side sweeps.** Each measurement-basis circuit of a PUB goes on the wire once
+      with the table of the PUB's parameter values; the server binds every row.
+    * **Device limits handled.** The default precision never asks for more shots than
+      one job allows; a finer precision is met by splitting its shots over jobs (counts
+      merged), up to ``max_jobs`` jobs per run, beyond which :meth:`run` fails before
+      any HTTP call. Circuits are packed by ``max_circuits`` and payload size.
+    * **Validated options** (see :class:`~.EstimatorOptions`) and transpilation of circuits
+      that are not yet ISA; the observables then follow the circuit's layout.
+
+    Args:
+        backend: A vendor device, from ``provider.get_backend(...)``.
+        options: A dict of option values or an :class:`~.EstimatorOptions`.
+
+    Example:
+        >>> from qiskit import QuantumCircuit
+        >>> from qiskit.quantum_info import SparsePauliOp
+        >>> from qiskit_vendor_provider import VendorProvider
+        >>> from qiskit_vendor_provider.primitives import VendorEstimator
+        >>> backend = VendorProvider().get_backend("ideal_simulator")
+        >>> estimator = VendorEstimator(backend=backend, options={"seed_simulator": 1})
+        >>> bell = QuantumCircuit(2)
+        >>> _ = bell.h(0), bell.cx(0, 1)
+        >>> result = estimator.run([(bell, SparsePauliOp(["ZZ", "XX"]))]).result()
+        >>> float(result[0].data.evs)
+        2.0
+    """
+
+    def __init__(
+        self,
+        *,
+        backend: VendorBackend,
+        options: Mapping[str, Any] | EstimatorOptions | None = None,
+    ) -> None:
+        backend = check_backend(backend, "VendorEstimator")
+        super().__init__(backend=backend)
+        self._options = initial_options(
+            EstimatorOptions, options, {"default_precision": default_precision(backend.limits)}
+        )
+        self._preparer = CircuitPreparer(backend)
+        self._preparer.pass_manager(self._options)
+
+    @property
+    def options(self) -> EstimatorOptions:
+        """The options (assigning to a field validates the new value)."""
+        return self._options
+
+    @property
+    def backend(self) -> VendorBackend:
+        """The device this estimator runs on."""
+        return self._backend  # type: ignore[no-any-return]
+
+    def run(
+        self, pubs: Iterable[EstimatorPubLike], *, precision: float | None = None
+    ) -> PrimitiveJob[PrimitiveResult[PubResult]]:
+        """Run PUBs; every check, transpilation and job plan happens before this returns.
+
+        Args:
+            pubs: ``(circuit, observables, parameter_values, precision)`` tuples.
+            precision: Precision of PUBs that give none (default:
+                ``options.default_precision``).
+
+        Returns:
+            The job; its ``result()`` is a ``PrimitiveResult`` of ``PubResult``.
+
+        Raises:
+            ValueError: a precision that is not positive (as in ``BackendEstimatorV2``).
+            CircuitValidationError: a circuit cannot run on the device.
+            VendorValidationError: a precision that needs more than ``options.max_jobs``
+                jobs, or another device limit that splitting cannot help.
+        """
+        options = self._options.model_copy()
+        if precision is None:
+            precision = options.default_precision
+        coerced = [EstimatorPub.coerce(pub, precision) for pub in pubs]
+        self._validate_pubs(coerced)
+        job: PrimitiveJob[PrimitiveResult[PubResult]] = PrimitiveJob(
+            self._run, self._plan(coerced, options)
+        )
+        job._submit()
+        return job
+
+    def _plan(self, pubs: list[EstimatorPub], options: EstimatorOptions) -> _Work:
+        settings = options.job_settings()
+        limits = self.backend.limits
+        sweeps = []
+        programs_by_shots: dict[int, list[Program]] = defaultdict(list)
+        positions_by_shots: dict[int, list[int]] = defaultdict(list)
+        for position, pub in enumerate(pubs):
+            shots = shots_for_precision(pub.precision)
+            chunks = math.ceil(shots / limits.max_shots)
+            if chunks > options.max_jobs:
+                raise VendorValidationError(
+                    f"PUB {position}: precision {pub.precision:g} needs {shots} shots per "
+                    f"circuit, {chunks} jobs of at most {limits.max_shots} shots on "
+                    f"{self.backend.name!r}, over max_jobs={options.max_jobs}. The finest "
+                    f"precision within {options.max_jobs} jobs is "
+                    f"{1 / math.sqrt(options.max_jobs * limits.max_shots):.3g}; ask for that "
+                    "or coarser, or raise max_jobs with set_options()"
+                )
+            sweep, programs = self._prepare_pub(pub, position, options)
+            sweeps.append(sweep)
+            programs_by_shots[shots].extend(programs)
+            positions_by_shots[shots].append(position)
+        groups = [
+            _ShotGroup(
+                shots,
+                positions_by_shots[shots],
+                plan_jobs(
+                    programs,
+                    shots,
+                    device=self.backend.name,
+                    limits=limits,
+                    settings=settings,
+                    memory=False,
+                ),
+            )
+            for shots, programs in programs_by_shots.items()
+        ]
+        total = sum(len(group.plans) for group in groups)
+        if total > options.max_jobs:
+            raise VendorValidationError(
+                f"this run needs {total} jobs on {self.backend.name!r} (at most "
+                f"{limits.max_shots} shots and {limits.max_circuits} circuits per job), over "
+                f"max_jobs={options.max_jobs}; ask for a coarser precision or fewer PUBs, or "
+                "raise max_jobs with set_options()"
+            )
+        return _Work(pubs, sweeps, groups, settings)
+
+    def _prepare_pub(
+        self, pub: EstimatorPub, position: int, options: EstimatorOptions
+    ) -> tuple[_Sweep, list[Program]]:
+        """The PUB's measurement circuits as parametrized programs, with their bookkeeping.
+
+        This is ``BackendEstimatorV2._preprocess_pub`` without the binding: the same
+        broadcasting and grouping of Pauli terms, but each measurement circuit is kept
+        parametrized and carries the rows of the bindings that need it.
+        """
+        circuit, transpiled = self._preparer.to_isa(pub.circuit, position, options)
+        observables = pub.observables
+        if transpiled:
+            observables = observables.apply_layout(circuit.layout, circuit.num_qubits)
+        bindings = pub.parameter_values
+        param_shape = bindings.shape
+        param_indices = np.fromiter(np.ndindex(param_shape), dtype=object).reshape(param_shape)
+        bc_param_ind, bc_obs = np.broadcast_arrays(param_indices, observables)
+        paulis_by_index: dict[tuple[int, ...], set[str]] = defaultdict(set)
+        for index in np.ndindex(*bc_param_ind.shape):
+            param_index = tuple(bc_param_ind[index])
+            paulis_by_index[param_index].update(bc_obs[index])
+        # Bindings that need the same Pauli terms share measurement circuits: one program
+        # per basis, whose rows are those bindings.
+        indices_by_paulis: dict[frozenset[str], list[tuple[int, ...]]] = defaultdict(list)
+        for param_index, needed in paulis_by_index.items():
+            indices_by_paulis[frozenset(needed)].append(param_index)
+        names = [p.name for p in pub.circuit.parameters]
+        values = bindings.as_array(names).reshape(bindings.size, len(names))
+        values = parameter_rows(values, names, list(circuit.parameters))
+        measurements: list[_Measurement] = []
+        programs: list[Program] = []
+        for paulis, indices in indices_by_paulis.items():
+            flat = [int(np.ravel_multi_index(i, param_shape)) if i else 0 for i in indices]
+            rows = values[flat]
+            for meas_circuit in self._create_measurement_circuits(
+                circuit, PauliList(sorted(paulis)), None
+            ):
+                metadata = meas_circuit.metadata
+                # The bookkeeping stays here; the wire needs none of it.
+                meas_circuit.metadata = {}
+                measurements.append(
+                    _Measurement(
+                        metadata["orig_paulis"],
+                        metadata["meas_paulis"],
+                        indices,
+                        circuit.num_clbits,
+                    )
+                )
+                programs.extend(
+                    self._preparer.programs(
+                        meas_circuit,
+                        rows,
+                        tag=(position, len(measurements) - 1),
+                        index=position,
+                        options=options,
+                    )
+                )
+        sweep = _Sweep(bc_param_ind, bc_obs, measurements)
+        return sweep, programs
+
+    def _run(self, work: _Work) -> PrimitiveResult[PubResult]:
+        results: list[PubResult | None] = [None] * len(work.pubs)
+        for group in work.groups:
+            for position, pub_result in zip(
+                group.positions, self._run_pubs(work, group), strict=True
+            ):
+                results[position] = pub_result
+        return PrimitiveResult(results, metadata={"version": 2})
+
+    def _run_pubs(self, work: _Work, group: _ShotGroup) -> list[PubResult]:
+        """Run one shot group's jobs and compute its PUBs' expectation values."""
+        counts: dict[int, list[dict[str, int]]] = defaultdict(list)
+        metadata: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        collected = run_plans(self.backend, group.plans, memory=False, settings=work.settings)
+        for program, rows in collected:
+            position, which = _estimator_tag(program)
+            measurement = work.sweeps[position].measurements[which]
+            for offset, experiments in enumerate(rows):
+                counts[position].append(_measured_counts(experiments, measurement.offset))
+                metadata[position].append(
+                    {
+                        "orig_paulis": measurement.orig_paulis,
+                        "meas_paulis": measurement.meas_paulis,
+                        "param_index": measurement.param_indices[program.first_row + offset],
+                    }
+                )
+        results = []
+        for position in group.positions:
+            # The parent's arithmetic, so values and stds are exactly BackendEstimatorV2's.
+            expval_map = self._calc_expval_map(counts[position], metadata[position])
+            results.append(
+                self._postprocess_pub(
+                    work.pubs[position], expval_map, work.sweeps[position], group.shots
+                )
+            )
+        return results
+
+
+def _estimator_tag(program: Program) -> tuple[int, int]:
+    """The (PUB position, measurement index) an estimator program was made for."""
+    return cast(tuple[int, int], program.tag)
+
+
+def _measured_counts(experiments: list[ExperimentResult], offset: int) -> dict[str, int]:
+    """Counts of the measurement register alone, summed over the shot chunks.
+
+    Keys are the hex integers of all clbits; the PUB circuit's own clbits are the lowest
+    ``offset`` bits, so shifting them out leaves the basis measurement, whatever registers
+    the PUB circuit has (loose clbits included).
+    """
+    merged: dict[int, int] = defaultdict(int)
+    for experiment in experiments:
+        for key, count in experiment.data.counts.items():
+            merged[int(key, 16) >> offset] += int(count)
+    return {format(outcome, "b"): count for outcome, count in merged.items()}

@@ -1,0 +1,116 @@
+"""Submit planned jobs through ``backend.run`` and hand back each program's experiments.
+
+All jobs are submitted before the first is waited for, so the server can queue them
+while the client waits. If a submission or a job fails, the jobs already submitted are
+cancelled (best effort) and the error is raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from qiskit.result import Result
+from qiskit.result.models import ExperimentResult
+
+from qiskit_vendor_provider.errors import VendorError, VendorJobError
+from qiskit_vendor_provider.primitives.packing import JobPlan, Program
+
+if TYPE_CHECKING:
+    from qiskit_vendor_provider.backend import VendorBackend
+    from qiskit_vendor_provider.job import VendorJob
+
+__all__ = ["ProgramResults", "run_plans"]
+
+logger = logging.getLogger(__name__)
+
+ProgramResults = list[tuple[Program, list[list[ExperimentResult]]]]
+"""Per program (in plan order): per row, its experiments over the shot chunks, in order."""
+
+
+def _submit(
+    backend: VendorBackend, plan: JobPlan, memory: bool, settings: dict[str, Any]
+) -> VendorJob:
+    binds = [program.binds() for program in plan.programs]
+    return backend.run(
+        [program.circuit for program in plan.programs],
+        parameter_binds=binds if any(binds) else None,
+        shots=plan.shots,
+        memory=memory,
+        seed_simulator=plan.seed,
+        job_name=settings.get("job_name"),
+        job_tags=settings.get("job_tags"),
+    )
+
+
+def _cancel(jobs: Sequence[VendorJob]) -> None:
+    for job in jobs:
+        # Best effort: the error that made us cancel is the one worth raising.
+        with contextlib.suppress(VendorError):
+            job.cancel()
+
+
+def run_plans(
+    backend: VendorBackend,
+    plans: Sequence[JobPlan],
+    *,
+    memory: bool,
+    settings: dict[str, Any],
+) -> ProgramResults:
+    """Run the jobs and collect every program's experiments.
+
+    Args:
+        backend: The device.
+        plans: The jobs, as :func:`~.packing.plan_jobs` made them.
+        memory: Ask for per-shot memory.
+        settings: ``job_name`` and ``job_tags`` of the jobs.
+
+    Returns:
+        For each distinct program, in order of first appearance: per row, the
+        experiments of its shot chunks in chunk order.
+
+    Raises:
+        VendorJobError: a job failed, or an experiment in it did not succeed.
+    """
+    jobs: list[VendorJob] = []
+    try:
+        for plan in plans:
+            jobs.append(_submit(backend, plan, memory, settings))
+    except BaseException:
+        _cancel(jobs)
+        raise
+    logger.info(
+        "submitted %d job(s) to %s: %s",
+        len(jobs),
+        backend.name,
+        ", ".join(job.job_id() for job in jobs),
+    )
+    results: list[Result] = []
+    try:
+        for job in jobs:
+            results.append(job.result())
+    except BaseException:
+        _cancel(jobs[len(results) + 1 :])
+        raise
+    return _collect(plans, results)
+
+
+def _collect(plans: Sequence[JobPlan], results: Sequence[Result]) -> ProgramResults:
+    collected: dict[int, tuple[Program, list[list[ExperimentResult]]]] = {}
+    for plan, result in zip(plans, results, strict=True):
+        experiments = iter(result.results)
+        for program in plan.programs:
+            if id(program) not in collected:
+                collected[id(program)] = (program, [[] for _ in range(program.num_experiments)])
+            rows = collected[id(program)][1]
+            for row in rows:
+                experiment = next(experiments)
+                if not experiment.success:
+                    raise VendorJobError(
+                        f"job {result.job_id}: circuit {program.circuit.name!r} failed: "
+                        f"{getattr(experiment, 'status', None) or 'no status'}"
+                    )
+                row.append(experiment)
+    return list(collected.values())

@@ -1,0 +1,253 @@
+"""Options of :class:`VendorSampler` and :class:`VendorEstimator`, validated when set.
+
+The models are pydantic models with ``validate_assignment``: a bad value fails where it is
+given (at construction, in ``set_options()`` or on ``options.name = value``), never later
+inside a job. Every failure is a :class:`~qiskit_vendor_provider.VendorValidationError`;
+an unknown name is answered with the list of valid ones.
+
+Numbers are checked strictly on purpose: ``True`` is not a shot count and ``"yes"`` is not
+a flag, although pydantic's lax mode would accept both.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import math
+import numbers
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, ClassVar
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+)
+from qiskit.passmanager import BasePassManager
+from qiskit.transpiler import generate_preset_pass_manager
+
+from qiskit_vendor_provider.api.models import MAX_TAGS
+from qiskit_vendor_provider.errors import VendorValidationError
+
+__all__ = [
+    "DEFAULT_MAX_JOBS",
+    "TRANSPILE_OPTION_NAMES",
+    "EstimatorOptions",
+    "PrimitiveOptions",
+    "RunOptions",
+    "SamplerOptions",
+]
+
+DEFAULT_MAX_JOBS = 100
+
+# The device fixes the target, basis, coupling and dt; every other keyword of
+# generate_preset_pass_manager is the user's to choose.
+_FIXED_BY_DEVICE = frozenset(
+    {"optimization_level", "backend", "target", "basis_gates", "coupling_map", "dt"}
+)
+TRANSPILE_OPTION_NAMES: tuple[str, ...] = tuple(
+    name
+    for name in inspect.signature(generate_preset_pass_manager).parameters
+    if name not in _FIXED_BY_DEVICE and not name.startswith("_")
+)
+"""Keywords ``transpile_options`` may hold: those of ``generate_preset_pass_manager``."""
+
+
+def _whole_number(value: Any) -> Any:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    raise ValueError(f"expected a whole number, got {value!r}")
+
+
+def _real_number(value: Any) -> Any:
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        number = float(value)
+        if math.isfinite(number):
+            return number
+    raise ValueError(f"expected a finite number, got {value!r}")
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+RealNumber = Annotated[float, BeforeValidator(_real_number)]
+Seed = Annotated[WholeNumber, Field(ge=0, lt=2**63)]
+Tag = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _suggestion(name: str, valid: list[str]) -> str | None:
+    """The valid name the user most likely meant: a spelling slip, or a shortened name."""
+    close = difflib.get_close_matches(name, valid, n=1)
+    if close:
+        return close[0]
+    # "seed" for "seed_simulator": too short for difflib, but the intent is plain.
+    containing = [candidate for candidate in valid if name.lower() in candidate]
+    return containing[0] if len(containing) == 1 else None
+
+
+def _unknown(names: Iterable[str], valid: Iterable[str], owner: str) -> VendorValidationError:
+    valid = sorted(valid)
+    parts = []
+    for name in sorted(names):
+        close = _suggestion(name, valid)
+        parts.append(f"{name!r} (did you mean {close!r}?)" if close else repr(name))
+    return VendorValidationError(
+        f"unknown {owner} option(s) {', '.join(parts)}; valid options: {', '.join(valid)}"
+    )
+
+
+def _as_vendor_error(exc: ValidationError, owner: str) -> VendorValidationError:
+    messages = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "options"
+        # Strip pydantic's "Value error, " prefix: the message already says what is wrong.
+        text = str(error["msg"]).removeprefix("Value error, ")
+        messages.append(f"{where}={error.get('input')!r}: {text}")
+    return VendorValidationError(f"invalid {owner} option: {'; '.join(messages)}")
+
+
+class _Checked(BaseModel):
+    """A model whose construction and assignment raise VendorValidationError."""
+
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, arbitrary_types_allowed=True
+    )
+    _owner: ClassVar[str] = "primitive"
+
+    def __init__(self, **data: Any) -> None:
+        unknown = set(data) - set(type(self).model_fields)
+        if unknown:
+            raise _unknown(unknown, type(self).model_fields, self._owner)
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _as_vendor_error(exc, self._owner) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            super().__setattr__(name, value)
+            return
+        if name not in type(self).model_fields:
+            raise _unknown([name], type(self).model_fields, self._owner)
+        try:
+            super().__setattr__(name, value)
+        except ValidationError as exc:
+            raise _as_vendor_error(exc, self._owner) from None
+
+
+class RunOptions(_Checked):
+    """What ``run_options`` may pass on to :meth:`VendorBackend.run`.
+
+    ``shots`` and ``memory`` are not among them: the primitive sets those itself.
+    """
+
+    _owner: ClassVar[str] = "run_options"
+
+    seed_simulator: Seed | None = None
+    job_name: Annotated[str, Field(max_length=256)] | None = None
+    job_tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] | None = None
+
+
+class PrimitiveOptions(_Checked):
+    """Options shared by the vendor Sampler and Estimator.
+
+    Attributes:
+        seed_simulator: Seed of the simulator (None: the server picks one per job). When
+            shots are split over jobs, the first job uses this seed and later ones seeds
+            derived from it, so no two jobs repeat the same samples.
+        run_options: Passed on to ``backend.run()``: ``seed_simulator``, ``job_name``,
+            ``job_tags``. The options of the same names win when they are set.
+        job_name: Name of every job the primitive submits.
+        job_tags: Tags of every job the primitive submits.
+        skip_transpilation: Send PUB circuits as they are. When False (the default), a
+            circuit that does not already run on the device (not an ISA circuit) is
+            transpiled with ``optimization_level`` and ``transpile_options``; ISA circuits
+            are always sent untouched.
+        optimization_level: Preset pass manager level (0-3) for circuits that need
+            transpiling.
+        transpile_options: Further keywords of ``generate_preset_pass_manager`` (see
+            :data:`TRANSPILE_OPTION_NAMES`), e.g. ``seed_transpiler``.
+        bound_pass_manager: A pass manager run on each circuit after its parameters are
+            bound. Binding then happens in this process, one circuit per parameter set,
+            instead of on the server.
+        max_jobs: The most jobs one ``run()`` may submit. A run that would need more (a
+            precision or shot count far beyond the device's per-job limit) fails before
+            any HTTP call.
+    """
+
+    seed_simulator: Seed | None = None
+    run_options: dict[str, Any] | None = None
+    job_name: Annotated[str, Field(max_length=256)] | None = None
+    job_tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] | None = None
+    skip_transpilation: StrictBool = False
+    optimization_level: Annotated[WholeNumber, Field(ge=0, le=3)] = 1
+    transpile_options: dict[str, Any] = Field(default_factory=dict)
+    bound_pass_manager: BasePassManager | None = None
+    max_jobs: Annotated[WholeNumber, Field(ge=1)] = DEFAULT_MAX_JOBS
+
+    @field_validator("run_options")
+    @classmethod
+    def _check_run_options(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        RunOptions(**value)
+        return dict(value)
+
+    @field_validator("transpile_options")
+    @classmethod
+    def _check_transpile_options(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(value) - set(TRANSPILE_OPTION_NAMES)
+        if unknown:
+            raise _unknown(unknown, TRANSPILE_OPTION_NAMES, "transpile")
+        return dict(value)
+
+    def job_settings(self) -> dict[str, Any]:
+        """``seed_simulator``, ``job_name`` and ``job_tags`` as the backend should get them."""
+        settings = RunOptions(**(self.run_options or {})).model_dump()
+        for name in ("seed_simulator", "job_name", "job_tags"):
+            value = getattr(self, name)
+            if value is not None:
+                settings[name] = value
+        return settings
+
+    def updated(self, fields: Mapping[str, Any]) -> PrimitiveOptions:
+        """A validated copy with ``fields`` changed; this object is left as it was."""
+        unknown = set(fields) - set(type(self).model_fields)
+        if unknown:
+            raise _unknown(unknown, type(self).model_fields, self._owner)
+        merged = {name: getattr(self, name) for name in type(self).model_fields}
+        merged.update(fields)
+        return type(self)(**merged)
+
+
+class SamplerOptions(PrimitiveOptions):
+    """Options of :class:`~qiskit_vendor_provider.primitives.VendorSampler`.
+
+    Attributes:
+        default_shots: Shots of a PUB that gives none (default: the device's default).
+            More than the device allows in one job is fine: the shots are split over jobs
+            and the samples merged in order.
+    """
+
+    _owner: ClassVar[str] = "VendorSampler"
+
+    default_shots: Annotated[WholeNumber, Field(ge=1)] = 1024
+
+
+class EstimatorOptions(PrimitiveOptions):
+    """Options of :class:`~qiskit_vendor_provider.primitives.VendorEstimator`.
+
+    Attributes:
+        default_precision: Precision of a PUB that gives none; it takes
+            ``ceil(1 / precision**2)`` shots per circuit, as in ``BackendEstimatorV2``.
+            The default is Qiskit's 0.015625 (4096 shots), coarsened when needed so that it
+            never asks for more shots than one job on the device allows.
+        abelian_grouping: Measure qubit-wise commuting Pauli terms together.
+    """
+
+    _owner: ClassVar[str] = "VendorEstimator"
+
+    default_precision: Annotated[RealNumber, Field(gt=0)] = 0.015625
+    abelian_grouping: StrictBool = True

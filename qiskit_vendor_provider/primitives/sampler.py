@@ -1,0 +1,237 @@
+"""``VendorSampler``: Qiskit's ``BackendSamplerV2`` with the vendor's limits, options and sweeps."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from qiskit.primitives import BackendSamplerV2, PrimitiveJob, PrimitiveResult
+from qiskit.primitives.backend_sampler_v2 import _analyze_circuit
+from qiskit.primitives.containers import BitArray, DataBin, SamplerPubLike, SamplerPubResult
+from qiskit.primitives.containers.sampler_pub import SamplerPub
+from qiskit.result.models import ExperimentResult
+
+from qiskit_vendor_provider.backend import VendorBackend
+from qiskit_vendor_provider.errors import VendorValidationError
+from qiskit_vendor_provider.primitives.base import (
+    VendorPrimitiveMixin,
+    check_backend,
+    initial_options,
+)
+from qiskit_vendor_provider.primitives.execution import run_plans
+from qiskit_vendor_provider.primitives.options import SamplerOptions
+from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_jobs
+from qiskit_vendor_provider.primitives.preparation import CircuitPreparer, parameter_rows
+
+__all__ = ["VendorSampler"]
+
+
+@dataclass(frozen=True)
+class _ShotGroup:
+    """PUBs that share a shot count, and the jobs that run them."""
+
+    shots: int
+    positions: list[int]
+    plans: list[JobPlan]
+
+
+@dataclass(frozen=True)
+class _Work:
+    """Everything ``run()`` decided before any HTTP call."""
+
+    pubs: list[SamplerPub]
+    groups: list[_ShotGroup]
+    settings: dict[str, Any]
+
+
+def _memory(experiment: ExperimentResult) -> list[str]:
+    memory = getattr(experiment.data, "memory", None)
+    # Like BackendSamplerV2: a circuit without measurements read zeros on every shot.
+    return list(memory) if memory else ["0x0"] * int(experiment.shots)
+
+
+class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # type: ignore[misc]
+    """A Sampler V2 for vendor devices: ``BackendSamplerV2`` plus what it cannot do.
+
+    It takes the same PUBs and returns the same ``PrimitiveResult`` (shapes, dtypes,
+    ``num_bits``, register names, metadata) as ``BackendSamplerV2`` on the same backend,
+    and in addition:
+
+    * **Server-side sweeps.** A parametrized PUB goes on the wire once, with its table of
+      parameter values; the server binds and simulates every row. Angles that are not
+      affine in the parameters, or a ``bound_pass_manager``, make it bind here instead.
+    * **Device limits handled.** Defaults come from the device; shots over the device's
+      per-job maximum are split over jobs and the samples merged in order; PUBs are
+      packed into as few jobs as ``max_circuits`` and the payload limit allow.
+    * **Validated options** (see :class:`~.SamplerOptions`), and transpilation of
+      circuits that are not yet ISA, as Qiskit's V1 ``BackendSampler`` offered.
+    * Everything that can be wrong fails in :meth:`run`, before any HTTP call.
+
+    Args:
+        backend: A vendor device, from ``provider.get_backend(...)``.
+        options: A dict of option values or a :class:`~.SamplerOptions`.
+
+    Example:
+        >>> from qiskit import QuantumCircuit
+        >>> from qiskit_vendor_provider import VendorProvider
+        >>> from qiskit_vendor_provider.primitives import VendorSampler
+        >>> backend = VendorProvider().get_backend("ideal_simulator")
+        >>> sampler = VendorSampler(backend=backend, options={"seed_simulator": 1})
+        >>> bell = QuantumCircuit(2)
+        >>> _ = bell.h(0), bell.cx(0, 1), bell.measure_all()
+        >>> counts = sampler.run([bell], shots=100).result()[0].data.meas.get_counts()
+        >>> sorted(counts), sum(counts.values())
+        (['00', '11'], 100)
+    """
+
+    def __init__(
+        self,
+        *,
+        backend: VendorBackend,
+        options: Mapping[str, Any] | SamplerOptions | None = None,
+    ) -> None:
+        backend = check_backend(backend, "VendorSampler")
+        super().__init__(backend=backend)
+        limits = backend.limits
+        self._options = initial_options(
+            SamplerOptions, options, {"default_shots": min(limits.default_shots, limits.max_shots)}
+        )
+        self._preparer = CircuitPreparer(backend)
+        self._preparer.pass_manager(self._options)
+
+    @property
+    def options(self) -> SamplerOptions:
+        """The options (assigning to a field validates the new value)."""
+        return self._options
+
+    @property
+    def backend(self) -> VendorBackend:
+        """The device this sampler runs on."""
+        return self._backend  # type: ignore[no-any-return]
+
+    def run(
+        self, pubs: Iterable[SamplerPubLike], *, shots: int | None = None
+    ) -> PrimitiveJob[PrimitiveResult[SamplerPubResult]]:
+        """Run PUBs; every check, transpilation and job plan happens before this returns.
+
+        Args:
+            pubs: ``(circuit, parameter_values, shots)`` tuples, or circuits.
+            shots: Shots of PUBs that give none (default: ``options.default_shots``).
+
+        Returns:
+            The job; its ``result()`` is a ``PrimitiveResult`` of ``SamplerPubResult``.
+
+        Raises:
+            CircuitValidationError: a circuit cannot run on the device (or is not ISA with
+                ``skip_transpilation=True``).
+            VendorValidationError: the run breaks a device limit that splitting cannot
+                help, or needs more than ``options.max_jobs`` jobs.
+        """
+        options = self._options.model_copy()
+        if shots is None:
+            shots = options.default_shots
+        coerced = [SamplerPub.coerce(pub, shots) for pub in pubs]
+        self._validate_pubs(coerced)
+        job: PrimitiveJob[PrimitiveResult[SamplerPubResult]] = PrimitiveJob(
+            self._run, self._plan(coerced, options)
+        )
+        job._submit()
+        return job
+
+    def _plan(self, pubs: list[SamplerPub], options: SamplerOptions) -> _Work:
+        settings = options.job_settings()
+        programs_by_shots: dict[int, list[Program]] = defaultdict(list)
+        positions_by_shots: dict[int, list[int]] = defaultdict(list)
+        for position, pub in enumerate(pubs):
+            programs_by_shots[pub.shots].extend(self._programs(pub, position, options))
+            positions_by_shots[pub.shots].append(position)
+        groups = [
+            _ShotGroup(
+                shots,
+                positions_by_shots[shots],
+                plan_jobs(
+                    programs,
+                    shots,
+                    device=self.backend.name,
+                    limits=self.backend.limits,
+                    settings=settings,
+                    memory=True,
+                ),
+            )
+            for shots, programs in programs_by_shots.items()
+        ]
+        total = sum(len(group.plans) for group in groups)
+        if total > options.max_jobs:
+            raise VendorValidationError(
+                f"this run needs {total} jobs on {self.backend.name!r} (at most "
+                f"{self.backend.limits.max_shots} shots and {self.backend.limits.max_circuits} "
+                f"circuits per job), over max_jobs={options.max_jobs}; ask for fewer shots or "
+                "PUBs, or raise max_jobs with set_options()"
+            )
+        return _Work(pubs, groups, settings)
+
+    def _programs(self, pub: SamplerPub, position: int, options: SamplerOptions) -> list[Program]:
+        circuit, _ = self._preparer.to_isa(pub.circuit, position, options)
+        bindings = pub.parameter_values
+        names = [p.name for p in pub.circuit.parameters]
+        values = bindings.as_array(names).reshape(bindings.size, len(names))
+        rows = parameter_rows(values, names, list(circuit.parameters))
+        return self._preparer.programs(circuit, rows, tag=position, index=position, options=options)
+
+    def _run(self, work: _Work) -> PrimitiveResult[SamplerPubResult]:
+        results: list[SamplerPubResult | None] = [None] * len(work.pubs)
+        for group in work.groups:
+            pubs = [work.pubs[position] for position in group.positions]
+            for position, pub_result in zip(
+                group.positions, self._run_pubs(pubs, group, work.settings), strict=True
+            ):
+                results[position] = pub_result
+        return PrimitiveResult(results, metadata={"version": 2})
+
+    def _run_pubs(
+        self, pubs: list[SamplerPub], group: _ShotGroup, settings: dict[str, Any]
+    ) -> list[SamplerPubResult]:
+        """Run one shot group's jobs and turn their memory into PUB results."""
+        memory: dict[int, list[list[str] | None]] = {
+            position: [None] * pub.parameter_values.size
+            for position, pub in zip(group.positions, pubs, strict=True)
+        }
+        collected = run_plans(self.backend, group.plans, memory=True, settings=settings)
+        for program, rows in collected:
+            slots = memory[program.tag]  # type: ignore[index]
+            for offset, experiments in enumerate(rows):
+                if len(experiments) == 1:
+                    slots[program.first_row + offset] = _memory(experiments[0])
+                else:  # shots split over jobs: the chunks' samples, in chunk order
+                    slots[program.first_row + offset] = [
+                        sample for experiment in experiments for sample in _memory(experiment)
+                    ]
+        return [
+            self._pub_result(pub, memory[position], group.shots)
+            for position, pub in zip(group.positions, pubs, strict=True)
+        ]
+
+    def _pub_result(
+        self, pub: SamplerPub, memory: list[list[str] | None], shots: int
+    ) -> SamplerPubResult:
+        meas_info, max_num_bytes = _analyze_circuit(pub.circuit)
+        shape = pub.parameter_values.shape
+        if pub.parameter_values.size == 0:
+            empty = {
+                item.creg_name: BitArray(
+                    np.zeros((*shape, shots, item.num_bytes), dtype=np.uint8), item.num_bits
+                )
+                for item in meas_info
+            }
+            return SamplerPubResult(
+                DataBin(**empty, shape=shape),
+                metadata={"shots": shots, "circuit_metadata": pub.circuit.metadata},
+            )
+        # The parent's decoding, so hex memory becomes bits exactly as in BackendSamplerV2.
+        result: SamplerPubResult = self._postprocess_pub(
+            memory, shots, shape, meas_info, max_num_bytes, pub.circuit.metadata, None
+        )
+        return result
