@@ -101,7 +101,7 @@ def test_unknown_names_list_the_valid_ones(
     for name in ("seed_simulator", "job_tags", "skip_transpilation", "bound_pass_manager"):
         assert name in message
     instance = primitive(backend=backend)
-    with pytest.raises(VendorValidationError, match="valid options: .*optimization_level"):
+    with pytest.raises(VendorValidationError, match=r"valid options: .*optimization_level"):
         instance.set_options(optimisation_level=2)
     with pytest.raises(VendorValidationError, match="did you mean 'job_name'"):
         instance.options.jobname = "x"
@@ -109,9 +109,9 @@ def test_unknown_names_list_the_valid_ones(
 
 def test_estimator_and_sampler_options_differ(provider: VendorProvider) -> None:
     backend = provider.get_backend("ideal_simulator")
-    with pytest.raises(VendorValidationError, match="valid options: .*default_precision"):
+    with pytest.raises(VendorValidationError, match=r"valid options: .*default_precision"):
         VendorEstimator(backend=backend, options={"default_shots": 10})
-    with pytest.raises(VendorValidationError, match="valid options: .*default_shots"):
+    with pytest.raises(VendorValidationError, match=r"valid options: .*default_shots"):
         VendorSampler(backend=backend, options={"default_precision": 0.1})
 
 

@@ -1,0 +1,295 @@
+"""Device limits handled by the primitives: shots split and merged, PUBs packed, payload kept."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from qiskit import QuantumCircuit
+from qiskit.circuit import Parameter
+from qiskit.quantum_info import SparsePauliOp
+
+from qiskit_vendor_provider import VendorBackend, VendorProvider, VendorValidationError
+from qiskit_vendor_provider.primitives import VendorEstimator, VendorSampler
+from qiskit_vendor_provider.primitives.packing import (
+    envelope_size,
+    make_program,
+    plan_jobs,
+    split_shots,
+)
+from tests.conftest import MockedApi
+
+
+def lower_limits(backend: VendorBackend, **limits: int) -> VendorBackend:
+    backend._spec = backend.spec.model_copy(
+        update={"limits": backend.limits.model_copy(update=limits)}
+    )
+    return backend
+
+
+def posted(api: MockedApi) -> list[dict[str, Any]]:
+    return [json.loads(call.request.body) for call in api.calls("POST", "/v1/jobs")]
+
+
+def basis_state(bits: str) -> QuantumCircuit:
+    """A circuit that always reads ``bits`` (Qiskit order: clbit 0 is the last character)."""
+    circuit = QuantumCircuit(len(bits), name=f"state-{bits}")
+    for index, bit in enumerate(reversed(bits)):
+        if bit == "1":
+            circuit.x(index)
+    circuit.measure_all()
+    return circuit
+
+
+def rx_sweep(name: str = "rx") -> tuple[QuantumCircuit, Parameter]:
+    theta = Parameter("theta")
+    circuit = QuantumCircuit(1, name=name)
+    circuit.rx(theta, 0)
+    circuit.measure_all()
+    return circuit, theta
+
+
+# --------------------------------------------------------------------------- shots
+
+
+def test_shots_over_max_shots_are_split_and_merged_in_order(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = lower_limits(provider.get_backend("ideal_simulator"), max_shots=100)
+    circuit = QuantumCircuit(2)
+    circuit.h([0, 1])
+    circuit.measure_all()
+    sampler = VendorSampler(backend=backend, options={"seed_simulator": 9})
+    result = sampler.run([circuit], shots=250).result()[0]
+
+    bodies = posted(api)
+    assert [body["shots"] for body in bodies] == [100, 100, 50]
+    seeds = [body["seed_simulator"] for body in bodies]
+    assert seeds[0] == 9
+    assert len(set(seeds)) == 3  # chunks with one seed would repeat each other's samples
+    assert result.metadata["shots"] == 250
+    assert result.data.meas.num_shots == 250
+
+    # The samples are the jobs' memories, concatenated in job order.
+    job_ids = [json.loads(call.response.text)["job_id"] for call in api.calls("POST", "/v1/jobs")]
+    memory = [
+        sample
+        for job_id in job_ids
+        for sample in provider.client.get_result(job_id).results[0].data[0].memory or []
+    ]
+    assert result.data.meas.get_bitstrings() == [format(int(m, 16), "02b") for m in memory]
+
+
+def test_split_shots_of_a_sweep_merge_per_binding(provider: VendorProvider, api: MockedApi) -> None:
+    backend = lower_limits(provider.get_backend("ideal_simulator"), max_shots=64)
+    circuit, _ = rx_sweep()
+    values = np.array([[0.0], [math.pi], [0.0]])
+    result = VendorSampler(backend=backend).run([(circuit, values, 150)]).result()[0]
+    assert [body["shots"] for body in posted(api)] == [64, 64, 22]
+    assert result.data.meas.shape == (3,)
+    assert [result.data.meas[i].get_counts() for i in range(3)] == [
+        {"0": 150},
+        {"1": 150},
+        {"0": 150},
+    ]
+
+
+def test_estimator_precision_beyond_one_job_is_met_by_splitting(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = lower_limits(provider.get_backend("ideal_simulator"), max_shots=1000)
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    estimator = VendorEstimator(backend=backend, options={"seed_simulator": 2})
+    result = estimator.run([(circuit, SparsePauliOp(["ZZ", "XX"]))], precision=0.02).result()[0]
+    assert [body["shots"] for body in posted(api)] == [1000, 1000, 500]
+    assert result.metadata["shots"] == 2500
+    assert result.metadata["target_precision"] == 0.02
+    assert float(result.data.evs) == pytest.approx(2.0)
+
+
+def test_a_precision_needing_more_than_max_jobs_fails_before_any_http_call(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = lower_limits(provider.get_backend("ideal_simulator"), max_shots=1000)
+    circuit = QuantumCircuit(1)
+    circuit.h(0)
+    estimator = VendorEstimator(backend=backend, options={"max_jobs": 5})
+    before = len(api.calls())
+    with pytest.raises(VendorValidationError) as info:
+        estimator.run([(circuit, "Z")], precision=0.01)
+    message = str(info.value)
+    assert "needs 10000 shots" in message
+    assert "max_jobs=5" in message
+    assert "finest precision within 5 jobs is 0.0141" in message
+    assert len(api.calls()) == before
+    # Raising max_jobs makes the same precision possible.
+    estimator.set_options(max_jobs=10)
+    assert estimator.run([(circuit, "Z")], precision=0.01).result()[0].metadata["shots"] == 10000
+
+
+def test_sampler_shots_needing_more_than_max_jobs_fail_before_any_http_call(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = lower_limits(provider.get_backend("ideal_simulator"), max_shots=10)
+    sampler = VendorSampler(backend=backend, options={"max_jobs": 3})
+    before = len(api.calls())
+    with pytest.raises(VendorValidationError, match="needs 4 jobs"):
+        sampler.run([basis_state("1")], shots=31)
+    assert len(api.calls()) == before
+
+
+def test_default_shots_over_max_shots_are_split_too(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = lower_limits(provider.get_backend("ideal_simulator"), max_shots=30)
+    sampler = VendorSampler(backend=backend, options={"default_shots": 45})
+    result = sampler.run([basis_state("10")]).result()[0]
+    assert [body["shots"] for body in posted(api)] == [30, 15]
+    assert result.data.meas.get_counts() == {"10": 45}
+
+
+# --------------------------------------------------------------------------- circuits
+
+
+def test_pubs_over_max_circuits_are_packed_into_several_jobs(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = lower_limits(provider.get_backend("ideal_simulator"), max_circuits=3)
+    states = [format(i, "03b") for i in range(7)]
+    result = VendorSampler(backend=backend).run([basis_state(s) for s in states], shots=20).result()
+    assert [len(body["programs"]) for body in posted(api)] == [3, 3, 1]
+    assert [pub.data.meas.get_counts() for pub in result] == [{s: 20} for s in states]
+
+
+def test_pubs_with_different_shots_run_in_separate_jobs(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    pubs = [(basis_state("01"), None, 10), (basis_state("10"), None, 20), (basis_state("11"),)]
+    result = VendorSampler(backend=backend).run(pubs, shots=10).result()
+    assert sorted((body["shots"], len(body["programs"])) for body in posted(api)) == [
+        (10, 2),
+        (20, 1),
+    ]
+    assert [pub.data.meas.get_counts() for pub in result] == [{"01": 10}, {"10": 20}, {"11": 10}]
+
+
+def test_a_table_over_max_parameter_rows_is_split_into_programs(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = lower_limits(provider.get_backend("ideal_simulator"), max_parameter_rows=10)
+    circuit, _ = rx_sweep()
+    flips = np.arange(25) % 3 == 0
+    values = np.where(flips, math.pi, 0.0).reshape(25, 1)
+    result = VendorSampler(backend=backend).run([(circuit, values)], shots=8).result()[0]
+    (body,) = posted(api)
+    assert [len(p["parameter_values"]) for p in body["programs"]] == [10, 10, 5]
+    assert [result.data.meas[i].get_counts() for i in range(25)] == [
+        {"1" if flip else "0": 8} for flip in flips
+    ]
+
+
+# --------------------------------------------------------------------------- payload
+
+
+def test_payload_limit_packs_circuits_into_jobs_that_each_fit(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    states = [format(i, "04b") for i in range(8)]
+    circuits = [basis_state(s) for s in states]
+    sizes = [make_program(circuit).size for circuit in circuits]
+    limit = 3 * max(sizes)
+    lower_limits(backend, max_payload_bytes=limit)
+    result = VendorSampler(backend=backend).run(circuits, shots=5).result()
+    calls = api.calls("POST", "/v1/jobs")
+    assert len(calls) >= math.ceil(sum(sizes) / limit)
+    assert len(calls) > 1
+    assert all(len(call.request.body) <= limit for call in calls)
+    assert sum(len(json.loads(call.request.body)["programs"]) for call in calls) == 8
+    assert [pub.data.meas.get_counts() for pub in result] == [{s: 5} for s in states]
+
+
+def test_payload_limit_splits_a_large_table_over_jobs(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    circuit, _ = rx_sweep()
+    values = np.where(np.arange(300) % 2 == 1, math.pi, 0.0).reshape(300, 1)
+    whole = make_program(circuit, parameters=list(circuit.parameters), rows=values).size
+    limit = whole // 2
+    lower_limits(backend, max_payload_bytes=limit)
+    result = VendorSampler(backend=backend).run([(circuit, values)], shots=4).result()[0]
+    calls = api.calls("POST", "/v1/jobs")
+    assert len(calls) >= 3
+    assert all(len(call.request.body) <= limit for call in calls)
+    rows = [len(json.loads(call.request.body)["programs"][0]["parameter_values"]) for call in calls]
+    assert sum(rows) == 300
+    assert [result.data.meas[i].get_counts() for i in range(300)] == [
+        {str(i % 2): 4} for i in range(300)
+    ]
+
+
+def test_a_circuit_alone_over_the_payload_limit_fails_before_any_http_call(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = lower_limits(provider.get_backend("ideal_simulator"), max_payload_bytes=300)
+    before = len(api.calls())
+    with pytest.raises(VendorValidationError, match="payload limit"):
+        VendorSampler(backend=backend).run([basis_state("10101")])
+    assert len(api.calls()) == before
+
+
+def test_a_circuit_over_max_operations_fails_before_any_http_call(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = lower_limits(provider.get_backend("ideal_simulator"), max_operations=4)
+    before = len(api.calls())
+    with pytest.raises(VendorValidationError, match="has 11 operations; the device allows 4"):
+        VendorSampler(backend=backend).run([basis_state("11111")])
+    assert len(api.calls()) == before
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def test_planned_sizes_are_the_bytes_the_client_sends(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    circuit, theta = rx_sweep()
+    circuit.rz(0.1 + 2 * theta, 0)
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(37, 1)) * 1e-7
+    programs = [
+        make_program(circuit, parameters=[theta], rows=values),
+        make_program(basis_state("101")),
+    ]
+    settings = {"seed_simulator": 12345, "job_name": "n", "job_tags": ["t"]}
+    (plan,) = plan_jobs(
+        programs, 10, device=backend.name, limits=backend.limits, settings=settings, memory=True
+    )
+    backend.run(
+        [p.circuit for p in plan.programs],
+        parameter_binds=[p.binds() for p in plan.programs],
+        shots=10,
+        memory=True,
+        seed_simulator=12345,
+        job_name="n",
+        job_tags=["t"],
+    )
+    sent = len(api.calls("POST", "/v1/jobs")[-1].request.body)
+    planned = envelope_size(backend.name, 10, settings, True) + sum(p.size for p in programs) + 1
+    # The plan may only overestimate, by the envelope's slack for seed digits.
+    assert sent <= planned <= sent + 64
+
+
+def test_split_shots_chunks() -> None:
+    assert split_shots(1, 5) == [1]
+    assert split_shots(5, 5) == [5]
+    assert split_shots(11, 5) == [5, 5, 1]
