@@ -11,5 +11,6 @@ def pytest_configure() -> None:
     # The embedded emulator must not write into the user's data directory during tests.
     directory = Path(tempfile.mkdtemp(prefix="qvp-tests-"))
     os.environ["QISKIT_VENDOR_EMULATOR_DB"] = str(directory / "embedded.sqlite3")
+    os.environ["QISKIT_VENDOR_JOURNAL"] = str(directory / "journal.sqlite3")
     for name in ("QISKIT_VENDOR_URL", "QISKIT_VENDOR_TOKEN"):
         os.environ.pop(name, None)

@@ -14,16 +14,23 @@ from qiskit.circuit import Parameter, QuantumCircuit
 from qiskit.providers import BackendV2, Options
 from qiskit.transpiler import Target
 
-from qiskit_vendor_provider.api.client import ApiClient
+from qiskit_vendor_provider.api.client import ApiClient, encode_submission, new_idempotency_key
 from qiskit_vendor_provider.api.models import (
     Calibration,
     DeviceLimits,
     DeviceSpec,
+    JobInfo,
     JobSubmission,
+    Reservation,
 )
-from qiskit_vendor_provider.errors import VendorValidationError
+from qiskit_vendor_provider.errors import (
+    VendorConnectionError,
+    VendorNotFoundError,
+    VendorValidationError,
+)
 from qiskit_vendor_provider.job import VendorJob
-from qiskit_vendor_provider.properties import BackendStatus, DeviceProperties
+from qiskit_vendor_provider.job_listing import ACTIVE, StatusFilter
+from qiskit_vendor_provider.properties import BackendStatus, DeviceProperties, JobLimit
 from qiskit_vendor_provider.serialization import circuit_to_wire
 from qiskit_vendor_provider.target import build_target
 from qiskit_vendor_provider.transpilation import PLUGIN_NAME
@@ -32,7 +39,7 @@ from qiskit_vendor_provider.validation import validate_circuit
 if TYPE_CHECKING:
     from qiskit_vendor_provider.provider import VendorProvider
 
-RUN_OPTIONS = ("shots", "memory", "seed_simulator", "job_name", "job_tags")
+RUN_OPTIONS = ("shots", "memory", "seed_simulator", "job_name", "job_tags", "with_progress_bar")
 
 
 def _is_int(value: object) -> bool:
@@ -77,6 +84,12 @@ def check_run_options(options: Mapping[str, Any], limits: DeviceLimits) -> dict[
             f"job_tags={tags!r} must be a list of non-empty strings, e.g. ['calibration']"
         )
     checked["job_tags"] = list(tags or [])
+    progress = checked.get("with_progress_bar")
+    if progress is not None and not isinstance(progress, bool):
+        raise VendorValidationError(
+            f"with_progress_bar={progress!r} must be True, False or None (only in an "
+            "interactive terminal)"
+        )
     return checked
 
 
@@ -141,6 +154,20 @@ def parameter_tables(
     return tables
 
 
+def _aware(value: object, name: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        raise VendorValidationError(f"{name}={value!r} must be a datetime")
+    return value if value.tzinfo is not None else value.astimezone()
+
+
+def _job_id(job_id: object) -> str:
+    if not isinstance(job_id, str) or not job_id.strip():
+        raise VendorValidationError(f"a job id is a non-empty string, not {job_id!r}")
+    return job_id.strip()
+
+
 class VendorBackend(BackendV2):  # type: ignore[misc]
     """A vendor device. Get it from :meth:`VendorProvider.get_backend`.
 
@@ -169,13 +196,21 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         self.options.set_validator("shots", (1, spec.limits.max_shots))
         self.options.set_validator("memory", bool)
         self.poll_interval: tuple[float, float] = provider.poll_interval
+        self._provider = provider
 
     def __repr__(self) -> str:
         return f"<VendorBackend {self.name!r} ({self.num_qubits} qubits)>"
 
     @classmethod
     def _default_options(cls) -> Options:
-        return Options(shots=1024, memory=False, seed_simulator=None, job_name=None, job_tags=None)
+        return Options(
+            shots=1024,
+            memory=False,
+            seed_simulator=None,
+            job_name=None,
+            job_tags=None,
+            with_progress_bar=None,
+        )
 
     def get_translation_stage_plugin(self) -> str:
         """The ``vendor`` translation stage: native operations in the device's normal form."""
@@ -288,14 +323,134 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 allow_parameters=tables[index] is not None,
             )
         submission = self._submission(circuits, tables, settings)
-        info = self._client.submit_job(submission, max_bytes=self.limits.max_payload_bytes)
+        payload = encode_submission(submission, self.limits.max_payload_bytes)
+        info = self._submit(payload, submission)
+        return self._job(
+            info,
+            metadata=[dict(c.metadata) if c.metadata else None for c in circuits],
+            with_progress_bar=settings["with_progress_bar"],
+        )
+
+    def _submit(self, payload: str, submission: JobSubmission) -> JobInfo:
+        """Journal the submission, post it, and journal the job id it got."""
+        key = new_idempotency_key()
+        journal = self._provider.journal_store
+        if journal is not None:
+            journal.record_submission(
+                key=key,
+                server=self._client.base_url,
+                device=self.name,
+                name=submission.name,
+                tags=list(submission.tags),
+                payload=payload,
+            )
+        try:
+            info = self._client.submit_payload(payload, key)
+        except VendorConnectionError as exc:
+            if journal is None:
+                raise
+            raise VendorConnectionError(
+                f"{exc.message}. The submission is in the job journal (key {key}): "
+                "provider.resume() finds the job if the server made it, or submits it once "
+                "if it did not"
+            ) from exc
+        if journal is not None:
+            journal.record_job(key, info.job_id, info.status)
+        return info
+
+    def _job(
+        self,
+        info: JobInfo,
+        *,
+        metadata: list[dict[str, Any] | None] | None = None,
+        with_progress_bar: bool | None = None,
+    ) -> VendorJob:
+        option = self.options.with_progress_bar if with_progress_bar is None else with_progress_bar
         return VendorJob(
             self,
             info.job_id,
             self._client,
             info=info,
-            metadata=[dict(c.metadata) if c.metadata else None for c in circuits],
+            metadata=metadata,
+            journal=self._provider.journal_store,
+            with_progress_bar=option,
         )
+
+    # ----------------------------------------------------------------- job management
+
+    def retrieve_job(self, job_id: str) -> VendorJob:
+        """The job with this id, which must have run on this device.
+
+        Raises:
+            VendorNotFoundError: no such job for this account, or it ran on another device.
+        """
+        info = self._client.get_job(_job_id(job_id))
+        if info.device != self.name:
+            raise VendorNotFoundError(
+                f"job {job_id} ran on {info.device!r}, not on {self.name!r}; use "
+                "provider.retrieve_job(job_id) to get it whatever its device"
+            )
+        return self._job(info)
+
+    def jobs(  # noqa: PLR0917 - positional order of the classic IBM backend.jobs()
+        self,
+        limit: int | None = 10,
+        skip: int = 0,
+        status: StatusFilter = None,
+        job_name: str | None = None,
+        start_datetime: dt.datetime | None = None,
+        end_datetime: dt.datetime | None = None,
+        job_tags: Sequence[str] | None = None,
+        job_tags_operator: str = "OR",
+        descending: bool = True,
+    ) -> list[VendorJob]:
+        """This device's jobs, newest first; filtered by the server, all pages followed.
+
+        Args:
+            limit: How many jobs at the most (None: all).
+            skip: How many matching jobs to pass over first.
+            status: A :class:`JobStatus` or status name, or a list of them.
+            job_name: A regular expression the job name must contain a match of.
+            start_datetime: Only jobs created at or after this time (naive: local time).
+            end_datetime: Only jobs created before this time.
+            job_tags: Only jobs with these tags.
+            job_tags_operator: ``"OR"``: any of the tags; ``"AND"``: all of them.
+            descending: Newest first (True) or oldest first.
+        """
+        return self._provider.jobs(
+            limit=limit,
+            skip=skip,
+            backend_name=self.name,
+            status=status,
+            job_name=job_name,
+            start_datetime=start_datetime,
+            end_datetime=end_datetime,
+            job_tags=job_tags,
+            job_tags_operator=job_tags_operator,
+            descending=descending,
+        )
+
+    def active_jobs(self, limit: int | None = 10) -> list[VendorJob]:
+        """This device's jobs that are not finished (queued or running), newest first."""
+        return self.jobs(limit=limit, status=list(ACTIVE))
+
+    def job_limit(self) -> JobLimit:
+        """How many jobs the account may have active at once, and how many it has."""
+        account = self._client.get_account()
+        return JobLimit(maximum_jobs=account.max_active_jobs, active_jobs=account.active_jobs)
+
+    def remaining_jobs_count(self) -> int:
+        """How many more jobs the account may submit before it reaches its limit."""
+        limit = self.job_limit()
+        return max(0, limit.maximum_jobs - limit.active_jobs)
+
+    def reservations(
+        self, start_datetime: dt.datetime | None = None, end_datetime: dt.datetime | None = None
+    ) -> list[Reservation]:
+        """Reservation windows of this device that overlap [start_datetime, end_datetime)."""
+        start = _aware(start_datetime, "start_datetime")
+        end = _aware(end_datetime, "end_datetime")
+        return self._client.get_reservations(self.name, start, end)
 
     def _circuit_list(
         self, run_input: QuantumCircuit | Sequence[QuantumCircuit]

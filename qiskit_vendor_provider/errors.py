@@ -95,3 +95,7 @@ class VendorJobTimeoutError(VendorJobError):
 
 class DeviceUnavailableError(VendorApiError):
     """The device is offline or in maintenance and does not accept jobs."""
+
+
+class JobLimitError(VendorError):
+    """The account has as many active jobs as it may; wait for one to finish (HTTP 429)."""

@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, get_args
 
 from qiskit.providers import JobStatus, JobV1
 from qiskit.result import Result
 
 from qiskit_vendor_provider.api.client import ApiClient
-from qiskit_vendor_provider.api.models import JobInfo
-from qiskit_vendor_provider.errors import VendorJobError, VendorJobTimeoutError
+from qiskit_vendor_provider.api.models import JobInfo, JobState
+from qiskit_vendor_provider.errors import VendorApiError, VendorJobError, VendorJobTimeoutError
+from qiskit_vendor_provider.journal import JobJournal
+from qiskit_vendor_provider.progress import WaitProgress, show_progress
 from qiskit_vendor_provider.serialization import to_qiskit_result
 
 if TYPE_CHECKING:
@@ -56,6 +59,21 @@ def job_status(state: str) -> JobStatus:
     return JobStatus.RUNNING
 
 
+def server_states(status: JobStatus) -> list[str]:
+    """The v1 server states that :func:`job_status` maps to ``status`` (its inverse).
+
+    >>> server_states(JobStatus.ERROR), server_states(JobStatus.VALIDATING)
+    (['ERROR'], [])
+    """
+    v1_states = set(get_args(JobState))
+    return [state for state, mapped in _STATES.items() if mapped is status and state in v1_states]
+
+
+def is_known_state(state: str) -> bool:
+    """Whether ``state`` is a server state or a :class:`JobStatus` name this client knows."""
+    return state.strip().upper() in _STATES
+
+
 def poll_delays(initial: float, maximum: float, factor: float = 1.5) -> Iterator[float]:
     """Seconds between status polls: growing by ``factor`` from ``initial`` up to ``maximum``.
 
@@ -72,8 +90,9 @@ def poll_delays(initial: float, maximum: float, factor: float = 1.5) -> Iterator
 class VendorJob(JobV1):  # type: ignore[misc]
     """A job submitted to a vendor device.
 
-    Made by :meth:`VendorBackend.run`; its result is fetched from the server, so it does
-    not need the circuits in memory.
+    Made by :meth:`VendorBackend.run`, or found again with ``retrieve_job``, ``jobs``,
+    ``active_jobs`` or ``resume``; its result comes from the server, so it does not need
+    the circuits in memory.
 
     Args:
         backend: The backend the job runs on.
@@ -82,6 +101,9 @@ class VendorJob(JobV1):  # type: ignore[misc]
         info: The job's status as last seen.
         metadata: Per circuit, the metadata of the original circuits (used in the result
             instead of their JSON copies).
+        journal: The local journal to note the job's states in.
+        with_progress_bar: Default of ``result()`` and ``wait_for_final_state()``: True,
+            False, or None for "only in an interactive terminal".
     """
 
     def __init__(
@@ -92,11 +114,15 @@ class VendorJob(JobV1):  # type: ignore[misc]
         *,
         info: JobInfo | None = None,
         metadata: list[dict[str, Any] | None] | None = None,
+        journal: JobJournal | None = None,
+        with_progress_bar: bool | None = None,
     ) -> None:
         super().__init__(backend, job_id)
         self._client = client
         self._info = info
         self._metadata = metadata
+        self._journal = journal
+        self._with_progress_bar = with_progress_bar
         self._result: Result | None = None
 
     def __repr__(self) -> str:
@@ -107,26 +133,53 @@ class VendorJob(JobV1):  # type: ignore[misc]
         raise VendorJobError(f"job {self.job_id()} was already submitted by backend.run()")
 
     def refresh(self) -> JobInfo:
-        """Fetch the job's current state from the server."""
+        """Fetch the job's current state from the server (and note it in the journal)."""
         self._info = self._client.get_job(self.job_id())
+        if self._journal is not None:
+            self._journal.record_state(self.job_id(), self._info.status)
         return self._info
+
+    def _known(self) -> JobInfo:
+        return self._info if self._info is not None else self.refresh()
 
     def status(self) -> JobStatus:
         """The job's status, fetched from the server unless it is already final."""
         if self._info is None or job_status(self._info.status) not in FINAL:
             self.refresh()
-        assert self._info is not None
-        return job_status(self._info.status)
+        return job_status(self._known().status)
+
+    def name(self) -> str | None:
+        """The job's name, if it was given one."""
+        return self._known().name
+
+    def tags(self) -> list[str]:
+        """The job's tags."""
+        return list(self._known().tags)
+
+    def creation_date(self) -> datetime:
+        """When the server accepted the job (timezone-aware)."""
+        return self._known().created_at
+
+    def queue_position(self, refresh: bool = False) -> int | None:
+        """Position in the device queue (1: next to run); None unless queued.
+
+        Args:
+            refresh: Ask the server instead of using the state last seen.
+        """
+        info = self.refresh() if refresh or self._info is None else self._info
+        return info.queue_position if job_status(info.status) is JobStatus.QUEUED else None
 
     def error_message(self) -> str | None:
         """The server's error message of a failed job, else None."""
-        if self.status() is JobStatus.ERROR and self._info is not None:
-            return self._info.error or "the job failed without a message"
+        if self.status() is JobStatus.ERROR:
+            return self._known().error or "the job failed without a message"
         return None
 
     def cancel(self) -> bool:
         """Ask the server to cancel the job; True if it is cancelled afterwards."""
         self._info = self._client.cancel_job(self.job_id())
+        if self._journal is not None:
+            self._journal.record_state(self.job_id(), self._info.status)
         return job_status(self._info.status) is JobStatus.CANCELLED
 
     def wait_for_final_state(
@@ -134,6 +187,8 @@ class VendorJob(JobV1):  # type: ignore[misc]
         timeout: float | None = None,
         wait: float | None = None,
         callback: Callable[[str, JobStatus, VendorJob], None] | None = None,
+        *,
+        with_progress_bar: bool | None = None,
     ) -> JobStatus:
         """Poll until the job is DONE, ERROR or CANCELLED, with a growing interval.
 
@@ -141,36 +196,49 @@ class VendorJob(JobV1):  # type: ignore[misc]
             timeout: Seconds to wait at the most; None waits as long as it takes.
             wait: First polling interval in seconds (default: the provider's).
             callback: Called as ``callback(job_id, status, job)`` after every poll.
+            with_progress_bar: Show a progress bar on stderr (default: the job's option).
 
         Raises:
             VendorJobTimeoutError: the job is not final within ``timeout``.
         """
-        backend = self.backend()
-        initial, maximum = backend.poll_interval
+        initial, maximum = self.backend().poll_interval
         delays = poll_delays(wait or initial, maximum)
         deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            status = self.status()
-            if callback is not None:
-                callback(self.job_id(), status, self)
-            if status in FINAL:
-                return status
-            delay = next(delays)
-            if deadline is not None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise VendorJobTimeoutError(
-                        f"job {self.job_id()} is still {status.name} after {timeout} s; call "
-                        "result() again later, or retrieve it by id"
-                    )
-                delay = min(delay, remaining)
-            time.sleep(delay)
+        option = self._with_progress_bar if with_progress_bar is None else with_progress_bar
+        with WaitProgress(self.job_id(), show_progress(option)) as progress:
+            while True:
+                status = self.status()
+                progress.update(status, self.queue_position())
+                if callback is not None:
+                    callback(self.job_id(), status, self)
+                if status in FINAL:
+                    return status
+                delay = next(delays)
+                if deadline is not None:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise VendorJobTimeoutError(
+                            f"job {self.job_id()} is still {status.name} after {timeout} s; "
+                            "call result() again later, or retrieve it by id"
+                        )
+                    delay = min(delay, remaining)
+                time.sleep(delay)
 
-    def result(self, timeout: float | None = None) -> Result:
+    def result(
+        self,
+        timeout: float | None = None,
+        *,
+        partial: bool = False,
+        with_progress_bar: bool | None = None,
+    ) -> Result:
         """Wait for the job and return its Result.
 
         Args:
             timeout: Seconds to wait at the most; None waits as long as it takes.
+            partial: For a job that failed part-way, return the results of the programs
+                that finished (failed ones have ``success=False`` and their error as
+                ``status``) instead of raising.
+            with_progress_bar: Show a progress bar on stderr while waiting.
 
         Raises:
             VendorJobError: the job failed or was cancelled (with the server's message).
@@ -178,17 +246,30 @@ class VendorJob(JobV1):  # type: ignore[misc]
         """
         if self._result is not None:
             return self._result
-        status = self.wait_for_final_state(timeout=timeout)
+        status = self.wait_for_final_state(timeout=timeout, with_progress_bar=with_progress_bar)
         if status is JobStatus.CANCELLED:
             raise VendorJobError(f"job {self.job_id()} was cancelled; it has no result")
-        if status is JobStatus.ERROR:
-            message = self._info.error if self._info is not None else None
-            raise VendorJobError(f"job {self.job_id()} failed: {message or 'no message'}")
+        if status is JobStatus.ERROR and not partial:
+            raise VendorJobError(
+                f"job {self.job_id()} failed: {self._known().error or 'no message'}; "
+                "result(partial=True) returns what finished"
+            )
+        try:
+            answer = self._client.get_result(self.job_id())
+        except VendorApiError as exc:
+            if status is JobStatus.ERROR:
+                raise VendorJobError(
+                    f"job {self.job_id()} failed before any program finished: "
+                    f"{self._known().error or 'no message'}"
+                ) from exc
+            raise
         backend = self.backend()
-        self._result = to_qiskit_result(
-            self._client.get_result(self.job_id()),
+        result = to_qiskit_result(
+            answer,
             backend_name=backend.name,
             backend_version=backend.backend_version,
             metadata=self._metadata,
         )
-        return self._result
+        if status is JobStatus.DONE:
+            self._result = result  # a final, complete result never changes: keep it
+        return result

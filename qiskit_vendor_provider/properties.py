@@ -36,6 +36,14 @@ class BackendStatus:
     status_msg: str
 
 
+@dataclass(frozen=True)
+class JobLimit:
+    """The account's limit of active (queued or running) jobs, and how many it has."""
+
+    maximum_jobs: int
+    active_jobs: int
+
+
 class DeviceProperties:
     """One calibration snapshot of a device.
 

@@ -7,6 +7,8 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +20,16 @@ from qiskit_vendor_provider.api.models import DeviceSummary
 from qiskit_vendor_provider.api.secret import Token
 from qiskit_vendor_provider.backend import VendorBackend
 from qiskit_vendor_provider.errors import VendorNotFoundError, VendorValidationError
+from qiskit_vendor_provider.job import VendorJob
+from qiskit_vendor_provider.job_listing import StatusFilter, build_query, check_window, iter_jobs
+from qiskit_vendor_provider.journal import JobJournal, JournalEntry, SQLiteJobJournal
 
 logger = logging.getLogger(__name__)
 
 URL_ENV = "QISKIT_VENDOR_URL"
 TOKEN_ENV = "QISKIT_VENDOR_TOKEN"  # noqa: S105 - a variable name, not a secret
 EMULATOR_DB_ENV = "QISKIT_VENDOR_EMULATOR_DB"
+JOURNAL_ENV = "QISKIT_VENDOR_JOURNAL"
 DEFAULT_URL = "https://api.quantum.vendor.example"
 EMBEDDED_URL = "http://embedded-emulator.invalid"
 
@@ -37,6 +43,24 @@ def embedded_database() -> Path:
     if configured:
         return Path(configured)
     return Path(user_data_dir("qiskit-vendor-provider", appauthor=False)) / "emulator.sqlite3"
+
+
+def default_journal_path() -> Path:
+    """Where the job journal lives (``QISKIT_VENDOR_JOURNAL`` overrides)."""
+    configured = os.environ.get(JOURNAL_ENV)
+    if configured:
+        return Path(configured)
+    return Path(user_data_dir("qiskit-vendor-provider", appauthor=False)) / "journal.sqlite3"
+
+
+def _open_journal(journal: JobJournal | str | Path | bool | None) -> JobJournal | None:
+    if journal is False:
+        return None
+    if journal is None or journal is True:
+        return SQLiteJobJournal(default_journal_path())
+    if isinstance(journal, (str, Path)):
+        return SQLiteJobJournal(journal)
+    return journal
 
 
 def _embedded_transport() -> BaseAdapter:
@@ -92,6 +116,10 @@ class VendorProvider:
         poll_interval: ``(first, longest)`` seconds between job status polls.
         transport: A requests transport adapter to use instead of the network (tests,
             or an emulator of your own: ``InProcessTransport(create_app(emulator))``).
+        journal: Where submissions are journalled before they are sent: a path, a
+            :class:`~qiskit_vendor_provider.journal.JobJournal`, None for the default
+            file in your data directory (``QISKIT_VENDOR_JOURNAL`` overrides), or False
+            for no journal.
 
     Example:
         >>> from qiskit_vendor_provider import VendorProvider
@@ -109,6 +137,7 @@ class VendorProvider:
         retry: RetryPolicy | None = None,
         poll_interval: tuple[float, float] = (0.02, 2.0),
         transport: BaseAdapter | None = None,
+        journal: JobJournal | str | Path | bool | None = None,
     ) -> None:
         url = url or os.environ.get(URL_ENV) or None
         secret = Token.of(token if token is not None else os.environ.get(TOKEN_ENV))
@@ -124,6 +153,7 @@ class VendorProvider:
             transport=transport,
         )
         self._backends: dict[str, VendorBackend] = {}
+        self._journal = _open_journal(journal)
 
     def __repr__(self) -> str:
         return f"<VendorProvider {self._client.base_url}>"
@@ -191,3 +221,90 @@ class VendorProvider:
                 continue
             chosen.append(self.get_backend(summary.name))
         return chosen
+
+    # ----------------------------------------------------------------- jobs
+
+    @property
+    def journal_store(self) -> JobJournal | None:
+        """The job journal this provider writes to (None if disabled)."""
+        return self._journal
+
+    def retrieve_job(self, job_id: str) -> VendorJob:
+        """The job with this id, on whichever device it ran.
+
+        Raises:
+            VendorNotFoundError: no such job for this account.
+        """
+        if not isinstance(job_id, str) or not job_id.strip():
+            raise VendorValidationError(f"a job id is a non-empty string, not {job_id!r}")
+        info = self._client.get_job(job_id.strip())
+        return self.get_backend(info.device)._job(info)
+
+    def jobs(  # noqa: PLR0917 - positional order of the classic IBM backend.jobs()
+        self,
+        limit: int | None = 10,
+        skip: int = 0,
+        backend_name: str | None = None,
+        status: StatusFilter = None,
+        job_name: str | None = None,
+        start_datetime: datetime | None = None,
+        end_datetime: datetime | None = None,
+        job_tags: Sequence[str] | None = None,
+        job_tags_operator: str = "OR",
+        descending: bool = True,
+    ) -> list[VendorJob]:
+        """The account's jobs on every device (or ``backend_name``), newest first.
+
+        Filtering is done by the server and pages are followed past its page size; see
+        :meth:`VendorBackend.jobs` for the filters.
+        """
+        check_window(limit, skip)
+        query = build_query(
+            device=backend_name,
+            status=status,
+            job_name=job_name,
+            start_datetime=start_datetime,
+            end_datetime=end_datetime,
+            job_tags=job_tags,
+            job_tags_operator=job_tags_operator,
+            descending=descending,
+        )
+        return [
+            self.get_backend(info.device)._job(info)
+            for info in iter_jobs(self._client, query, limit=limit, skip=skip)
+        ]
+
+    def journal(self) -> list[JournalEntry]:
+        """Submissions this machine made to this server, newest first, with their last state."""
+        if self._journal is None:
+            return []
+        return self._journal.entries(self._client.base_url)
+
+    def resume(self) -> list[VendorJob]:
+        """Re-attach to every journalled job that is not known to be finished.
+
+        A submission whose answer never came is posted again with its original
+        idempotency key: the server answers with the job it made then, or makes it now,
+        so either way it exists exactly once.
+
+        Returns:
+            The unfinished jobs, newest first (their states refreshed).
+        """
+        if self._journal is None:
+            return []
+        jobs = []
+        for entry in self._journal.entries(self._client.base_url):
+            if entry.finished:
+                continue
+            if entry.job_id is None:
+                payload = self._journal.payload(entry.key)
+                if payload is None:
+                    continue
+                info = self._client.submit_payload(payload, entry.key)
+                self._journal.record_job(entry.key, info.job_id, info.status)
+                logger.info("resume: submission %s is job %s", entry.key, info.job_id)
+            else:
+                info = self._client.get_job(entry.job_id)
+                self._journal.record_state(entry.job_id, info.status)
+            jobs.append(self.get_backend(info.device)._job(info))
+        return jobs

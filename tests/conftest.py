@@ -31,6 +31,7 @@ class MockedApi:
         self.emulator = emulator
         self.mock = mock
         self.app = create_app(emulator)
+        self._lost: tuple[str, str] | None = None
         for method in ("GET", "POST"):
             mock.add_callback(method, re.compile(re.escape(MOCK_URL) + r"/.*"), self._answer)
 
@@ -43,7 +44,14 @@ class MockedApi:
             dict(request.headers),
             body.encode() if isinstance(body, str) else body,
         )
+        if self._lost is not None and (request.method, request.path_url) == self._lost:
+            # The server did the work; the client never hears of it.
+            raise requests.ConnectionError("connection reset by peer (injected)")
         return status, dict(headers), content
+
+    def lose_answers(self, method: str | None, path: str = "") -> None:
+        """From now on, answers to ``method path`` are lost after the server acted (None: stop)."""
+        self._lost = None if method is None else (method, path)
 
     def calls(self, method: str | None = None, path: str = "") -> list[responses.Call]:
         """The HTTP requests made, optionally only those of one method and path prefix."""

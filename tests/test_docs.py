@@ -30,3 +30,15 @@ def test_adding_a_device_example_is_a_valid_spec() -> None:
     spec = DeviceSpec.model_validate(example)
     assert spec.name == "linear_5q"
     assert {op.name for op in spec.native_operations} >= {"cz", "measure"}
+
+
+def python_blocks(page: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(encoding="utf-8"), re.DOTALL)
+
+
+def test_managing_jobs_snippets_run() -> None:
+    namespace: dict[str, object] = {}
+    blocks = python_blocks("managing-jobs.md")
+    assert len(blocks) >= 5
+    for block in blocks:
+        exec(compile(block, "managing-jobs.md", "exec"), namespace)

@@ -33,18 +33,25 @@ from requests.adapters import BaseAdapter
 from qiskit_vendor_provider._version import __version__
 from qiskit_vendor_provider.api.models import (
     PROBLEM_DEVICE_UNAVAILABLE,
+    PROBLEM_JOB_LIMIT,
+    AccountInfo,
     Calibration,
     DeviceSpec,
     DeviceStatus,
     DeviceSummary,
     JobInfo,
+    JobPage,
+    JobQuery,
     JobResult,
     JobSubmission,
     Problem,
+    Reservation,
+    ReservationList,
 )
 from qiskit_vendor_provider.api.secret import Token
 from qiskit_vendor_provider.errors import (
     DeviceUnavailableError,
+    JobLimitError,
     VendorApiError,
     VendorAuthError,
     VendorConnectionError,
@@ -232,6 +239,14 @@ class ApiClient:
         body = self._request("GET", f"/devices/{_segment(name)}/calibration", params=params)
         return self._model(Calibration, body)
 
+    def get_reservations(
+        self, name: str, start: datetime | None = None, end: datetime | None = None
+    ) -> list[Reservation]:
+        """``GET /v1/devices/{name}/reservations``: windows overlapping [start, end)."""
+        params = {k: v.isoformat() for k, v in (("start", start), ("end", end)) if v is not None}
+        body = self._request("GET", f"/devices/{_segment(name)}/reservations", params=params)
+        return self._model(ReservationList, body).reservations
+
     def get_device_status(self, name: str) -> DeviceStatus:
         """``GET /v1/devices/{name}/status``."""
         body = self._request("GET", f"/devices/{_segment(name)}/status")
@@ -248,28 +263,38 @@ class ApiClient:
 
         Args:
             submission: The job.
-            idempotency_key: The key; a fresh one is made when not given. A caller that
-                may resubmit after a crash passes the key it stored before.
+            idempotency_key: The key; a fresh one is made when not given.
             max_bytes: The device's payload limit; a larger job is refused unsent.
 
         Raises:
             VendorValidationError: the job is larger than ``max_bytes``.
         """
-        key = idempotency_key or uuid.uuid4().hex
-        payload = submission.model_dump_json(exclude_defaults=True)
-        if max_bytes is not None and len(payload) > max_bytes:
-            raise VendorValidationError(
-                f"the job is {len(payload)} bytes, over the {max_bytes}-byte limit of device "
-                f"{submission.device!r}; split the circuits over several jobs"
-            )
+        payload = encode_submission(submission, max_bytes)
+        return self.submit_payload(payload, idempotency_key or new_idempotency_key())
+
+    def submit_payload(self, payload: str, idempotency_key: str) -> JobInfo:
+        """``POST /v1/jobs`` of an encoded submission (see :func:`encode_submission`).
+
+        A caller that may post again after a crash stores the payload and the key first,
+        and posts them unchanged: the server answers a known key with the job it made.
+        """
         body = self._request(
             "POST",
             "/jobs",
             data=payload,
-            headers={"Idempotency-Key": key, "Content-Type": "application/json"},
+            headers={"Idempotency-Key": idempotency_key, "Content-Type": "application/json"},
             retryable=True,
         )
         return self._model(JobInfo, body)
+
+    def list_jobs(self, query: JobQuery) -> JobPage:
+        """``GET /v1/jobs``: one page of the account's jobs matching ``query``."""
+        params = query.model_dump(mode="json", exclude_defaults=True)
+        return self._model(JobPage, self._request("GET", "/jobs", params=params))
+
+    def get_account(self) -> AccountInfo:
+        """``GET /v1/account``: the account's job limit and active jobs."""
+        return self._model(AccountInfo, self._request("GET", "/account"))
 
     def get_job(self, job_id: str) -> JobInfo:
         """``GET /v1/jobs/{id}``."""
@@ -342,7 +367,8 @@ class ApiClient:
                 if response.status_code < 300:
                     return _decode_json(response, method, path)
                 error = error_from_response(response, method, path)
-                if response.status_code not in RETRYABLE_STATUS:
+                # A job limit is a 429 that waiting seconds will not lift: not retried.
+                if response.status_code not in RETRYABLE_STATUS or isinstance(error, JobLimitError):
                     raise error
                 retry_after = _retry_after_seconds(response)
             delay = retry_delay(self.retry, attempt, retry_after=retry_after)
@@ -362,6 +388,26 @@ class ApiClient:
                 error,
             )
             self._sleep(delay)
+
+
+def new_idempotency_key() -> str:
+    """A fresh idempotency key for one submission."""
+    return uuid.uuid4().hex
+
+
+def encode_submission(submission: JobSubmission, max_bytes: int | None = None) -> str:
+    """The JSON body of a submission, refused unsent when over the device's payload limit.
+
+    Raises:
+        VendorValidationError: the body is larger than ``max_bytes``.
+    """
+    payload = submission.model_dump_json(exclude_defaults=True)
+    if max_bytes is not None and len(payload) > max_bytes:
+        raise VendorValidationError(
+            f"the job is {len(payload)} bytes, over the {max_bytes}-byte limit of device "
+            f"{submission.device!r}; split the circuits over several jobs"
+        )
+    return payload
 
 
 def _segment(value: str) -> str:
@@ -407,6 +453,9 @@ def error_from_response(response: requests.Response, method: str, path: str) -> 
     error_type: type[VendorError]
     if problem_type == PROBLEM_DEVICE_UNAVAILABLE:
         error_type = DeviceUnavailableError
+        hint = ""
+    elif problem_type == PROBLEM_JOB_LIMIT:
+        error_type = JobLimitError
         hint = ""
     elif 300 <= status < 400:
         error_type = VendorApiError

@@ -22,6 +22,7 @@ API_VERSION = "v1"
 
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 MAX_TAGS = 32
+MAX_PAGE_SIZE = 100
 
 
 class RequestModel(BaseModel):
@@ -41,6 +42,8 @@ class ResponseModel(BaseModel):
 
 PROBLEM_DEVICE_UNAVAILABLE = "urn:vendor:problem:device-unavailable"
 """Problem type of a job sent to a device that is offline or in maintenance."""
+PROBLEM_JOB_LIMIT = "urn:vendor:problem:job-limit"
+"""Problem type of a submission past the account's limit of active jobs (HTTP 429)."""
 
 
 class Problem(ResponseModel):
@@ -318,3 +321,55 @@ class JobResult(ResponseModel):
     success: bool
     results: list[ProgramResult]
     time_taken: float = 0.0
+
+
+class JobQuery(RequestModel):
+    """``GET /v1/jobs`` query parameters: filters, pagination and order.
+
+    Unknown parameters are rejected, so a misspelt filter never silently lists
+    everything.
+    """
+
+    device: str | None = Field(default=None, pattern=_NAME_PATTERN)
+    status: list[JobState] = []
+    name: str | None = Field(default=None, max_length=256, description="regular expression")
+    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default=[], max_length=MAX_TAGS
+    )
+    tags_operator: Literal["OR", "AND"] = "OR"
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
+    order: Literal["asc", "desc"] = "desc"
+
+
+class JobPage(ResponseModel):
+    """One page of ``GET /v1/jobs``; ``next_offset`` is None on the last page."""
+
+    jobs: list[JobInfo]
+    next_offset: int | None = None
+
+
+class AccountInfo(ResponseModel):
+    """``GET /v1/account``: the account's limit of active (queued or running) jobs."""
+
+    account: str
+    max_active_jobs: int
+    active_jobs: int
+
+
+class Reservation(ResponseModel):
+    """A window during which a device runs only one account's jobs."""
+
+    device: str
+    start: datetime
+    end: datetime
+    mode: str = "dedicated"
+    reservation_id: str = ""
+
+
+class ReservationList(ResponseModel):
+    """``GET /v1/devices/{name}/reservations``."""
+
+    reservations: list[Reservation]

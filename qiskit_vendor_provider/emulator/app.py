@@ -20,13 +20,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qiskit_vendor_provider._version import __version__
 from qiskit_vendor_provider.api.models import (
+    AccountInfo,
     Calibration,
     DeviceSpec,
     DeviceStatus,
     DeviceSummary,
     JobInfo,
+    JobPage,
+    JobQuery,
     JobResult,
     JobSubmission,
+    ReservationList,
 )
 from qiskit_vendor_provider.emulator.service import Emulator, ProblemError
 
@@ -148,6 +152,15 @@ def create_app(emulator: Emulator) -> FastAPI:
     ) -> Calibration:
         return emulator.calibration(name, at)
 
+    @app.get("/v1/devices/{name}/reservations", tags=["devices"])
+    def get_reservations(
+        name: str,
+        _: Account,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> ReservationList:
+        return ReservationList(reservations=emulator.reservations(name, start, end))
+
     @app.get("/v1/devices/{name}/status", tags=["devices"])
     def get_device_status(name: str, _: Account) -> DeviceStatus:
         return emulator.device_status(name)
@@ -163,6 +176,14 @@ def create_app(emulator: Emulator) -> FastAPI:
         if not created:
             response.status_code = 200
         return info
+
+    @app.get("/v1/jobs", tags=["jobs"])
+    def list_jobs(user: Account, query: Annotated[JobQuery, Query()]) -> JobPage:
+        return emulator.list_jobs(user, query)
+
+    @app.get("/v1/account", tags=["account"])
+    def get_account(user: Account) -> AccountInfo:
+        return emulator.account(user)
 
     @app.get("/v1/jobs/{job_id}", tags=["jobs"])
     def get_job(job_id: str, user: Account) -> JobInfo:

@@ -7,12 +7,13 @@ import threading
 import traceback
 
 from pydantic import ValidationError
+from qiskit.circuit import QuantumCircuit
 from qiskit_aer import AerSimulator
 
-from qiskit_vendor_provider.api.models import JobResult, JobSubmission
+from qiskit_vendor_provider.api.models import JobResult, JobSubmission, ProgramResult
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
-from qiskit_vendor_provider.emulator.noise import noise_model_for
-from qiskit_vendor_provider.emulator.simulation import make_simulator, simulate
+from qiskit_vendor_provider.emulator.noise import DeviceNoise
+from qiskit_vendor_provider.emulator.simulation import active_qubits, make_simulator, simulate
 from qiskit_vendor_provider.emulator.store import JobRecord, JobStore
 from qiskit_vendor_provider.serialization import wire_to_circuit
 
@@ -29,18 +30,26 @@ class Executor:
         catalog: The devices.
         poll_interval: How often, in seconds, to look for jobs queued by another process
             sharing the database (jobs queued here wake the worker at once).
+        max_memory_mb: Memory one simulation may take; a larger program fails alone.
     """
 
     def __init__(
-        self, store: JobStore, catalog: DeviceCatalog, *, poll_interval: float = 0.5
+        self,
+        store: JobStore,
+        catalog: DeviceCatalog,
+        *,
+        poll_interval: float = 0.5,
+        max_memory_mb: int = 4096,
     ) -> None:
         self._store = store
         self._catalog = catalog
         self._poll_interval = poll_interval
+        self._max_memory_mb = max_memory_mb
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._simulators: dict[str, AerSimulator] = {}
+        self._simulator: AerSimulator | None = None
+        self._noise: dict[str, DeviceNoise] = {}
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -65,11 +74,16 @@ class Executor:
         """Tell the worker a job was queued."""
         self._wake.set()
 
-    def simulator(self, device: str) -> AerSimulator:
-        """The simulator of a device, built once."""
-        if device not in self._simulators:
-            self._simulators[device] = make_simulator(noise_model_for(self._catalog.spec(device)))
-        return self._simulators[device]
+    def _simulate(
+        self, submission: JobSubmission, circuits: list[QuantumCircuit]
+    ) -> tuple[list[ProgramResult], float]:
+        if self._simulator is None:
+            self._simulator = make_simulator(max_memory_mb=self._max_memory_mb)
+        device = submission.device
+        if device not in self._noise:
+            self._noise[device] = DeviceNoise(self._catalog.spec(device))
+        noise_model = self._noise[device].model(active_qubits(circuits))
+        return simulate(self._simulator, submission, circuits, noise_model)
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -90,7 +104,7 @@ class Executor:
             submission = JobSubmission.model_validate_json(record.submission)
             target = self._catalog.target(submission.device)
             circuits = [wire_to_circuit(p, target) for p in submission.programs]
-            programs, elapsed = simulate(self.simulator(submission.device), submission, circuits)
+            programs, elapsed = self._simulate(submission, circuits)
         except (ValidationError, ValueError, RuntimeError, MemoryError) as exc:
             logger.info("emulator: job %s failed: %s", record.job_id, exc)
             self._store.fail(record.job_id, f"simulation failed: {type(exc).__name__}: {exc}")
@@ -98,12 +112,20 @@ class Executor:
             logger.error("emulator: job %s crashed:\n%s", record.job_id, traceback.format_exc())
             self._store.fail(record.job_id, f"internal emulator error: {type(exc).__name__}: {exc}")
         else:
+            failed = [(i, p) for i, p in enumerate(programs) if not p.success]
+            error = None
+            if failed:
+                index, first = failed[0]
+                error = (
+                    f"{len(failed)} of {len(programs)} programs failed; program {index}: "
+                    f"{first.status}"
+                )
             result = JobResult(
                 job_id=record.job_id,
                 device=record.device,
-                status="DONE",
-                success=all(p.success for p in programs),
+                status="DONE" if error is None else "ERROR",
+                success=error is None,
                 results=programs,
                 time_taken=elapsed,
             )
-            self._store.finish(record.job_id, result.model_dump_json())
+            self._store.finish(record.job_id, result.model_dump_json(), error)

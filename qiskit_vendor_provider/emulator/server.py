@@ -43,6 +43,9 @@ class EmulatorServer:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._socket = socket.socket(family, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted connections inherit this. Without it, a response written in two parts
+        # waits for the client's delayed ACK: 40 ms per request on loopback instead of 3.
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._socket.bind((host, port))
         self.host = host
         self.port = int(self._socket.getsockname()[1])

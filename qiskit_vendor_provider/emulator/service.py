@@ -11,6 +11,8 @@ from __future__ import annotations
 import hmac
 import logging
 import random
+import re
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -18,12 +20,17 @@ from pathlib import Path
 
 from qiskit_vendor_provider.api.models import (
     PROBLEM_DEVICE_UNAVAILABLE,
+    PROBLEM_JOB_LIMIT,
+    AccountInfo,
     Calibration,
     DeviceSpec,
     DeviceStatus,
     DeviceSummary,
     JobInfo,
+    JobPage,
+    JobQuery,
     JobSubmission,
+    Reservation,
 )
 from qiskit_vendor_provider.emulator.calibration_history import calibration_history
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
@@ -76,6 +83,9 @@ class EmulatorConfig:
         offline: Device name → status message, for devices that do not accept jobs.
         max_body_bytes: Largest request body accepted.
         poll_interval: How often the worker looks for jobs queued by other processes.
+        max_active_jobs: Queued and running jobs one account may have at once.
+        max_memory_mb: Memory one simulation may use.
+        reservations: Reservation windows of the devices.
     """
 
     database: Path | str = ":memory:"
@@ -84,6 +94,16 @@ class EmulatorConfig:
     offline: dict[str, str] = field(default_factory=dict)
     max_body_bytes: int = 64 * 1024 * 1024
     poll_interval: float = 0.5
+    max_active_jobs: int = 500
+    max_memory_mb: int = 4096
+    reservations: list[Reservation] = field(default_factory=list)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A naive datetime is taken as UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
 
 
 def _utc(timestamp: float | None) -> datetime | None:
@@ -102,8 +122,16 @@ class Emulator:
         self.config = config or EmulatorConfig()
         self.catalog = DeviceCatalog.from_directories(*self.config.device_dirs)
         self.store: JobStore = store or SQLiteJobStore(self.config.database)
-        self.executor = Executor(self.store, self.catalog, poll_interval=self.config.poll_interval)
+        self.executor = Executor(
+            self.store,
+            self.catalog,
+            poll_interval=self.config.poll_interval,
+            max_memory_mb=self.config.max_memory_mb,
+        )
         self._started = False
+        # Counting active jobs and storing a new one must not interleave, or two
+        # submissions could both pass the limit.
+        self._submit_lock = threading.Lock()
 
     def start(self) -> Emulator:
         """Re-queue jobs a previous run left RUNNING, and start the worker."""
@@ -182,9 +210,9 @@ class Emulator:
         snapshots = calibration_history(spec)
         if not snapshots:
             raise _not_found(f"device {name!r} has no calibration (it is an ideal simulator)")
-        if at is None:
+        moment = _aware(at)
+        if moment is None:
             return snapshots[-1]
-        moment = at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
         in_force = [c for c in snapshots if c.timestamp <= moment]
         if not in_force:
             raise _not_found(
@@ -267,6 +295,26 @@ class Emulator:
             if existing is not None:
                 return self._info(existing), False
         self.check_submission(submission)
+        with self._submit_lock:
+            self._check_job_limit(account)
+            return self._store_new(account, submission, idempotency_key)
+
+    def _check_job_limit(self, account: str) -> None:
+        active = self.store.active_count(account)
+        limit = self.config.max_active_jobs
+        if active >= limit:
+            raise ProblemError(
+                429,
+                "Job Limit Reached",
+                f"the account has {active} active (queued or running) jobs, the most it may "
+                f"have; wait for one to finish (job.wait_for_final_state(), or see "
+                f"backend.active_jobs()) or cancel one, then submit again",
+                type=PROBLEM_JOB_LIMIT,
+            )
+
+    def _store_new(
+        self, account: str, submission: JobSubmission, idempotency_key: str | None
+    ) -> tuple[JobInfo, bool]:
         if submission.seed_simulator is None:
             # Fixed now, so a job re-run after a restart gives the same answer.
             seed = random.SystemRandom().randrange(2**31)
@@ -316,9 +364,13 @@ class Emulator:
         return self._info(self._record(account, job_id))
 
     def result_json(self, account: str, job_id: str) -> str:
-        """A finished job's result as stored, JSON of a ``JobResult`` (409 while not DONE)."""
+        """A finished job's result as stored, JSON of a ``JobResult``.
+
+        A job that failed part-way has the result of what finished (its failed programs
+        marked); otherwise 409 until the job is DONE.
+        """
         record = self._record(account, job_id)
-        if record.status != "DONE" or record.result is None:
+        if record.result is None:
             detail = f"job {job_id} is {record.status}; its result exists once it is DONE"
             if record.error:
                 detail += f" (error: {record.error})"
@@ -331,3 +383,43 @@ class Emulator:
         if record is None:
             raise _not_found(f"no job with id {job_id!r}")
         return self._info(record)
+
+    def list_jobs(self, account: str, query: JobQuery) -> JobPage:
+        """One page of an account's jobs, newest first unless ``query.order`` says otherwise."""
+        if query.name is not None:
+            try:
+                re.compile(query.name)
+            except re.error as exc:
+                raise ProblemError(
+                    422, "Invalid Request", f"name: not a valid regular expression ({exc})"
+                ) from None
+        # One row more than asked tells whether another page follows.
+        records = self.store.list_jobs(account, query.model_copy(update={"limit": query.limit + 1}))
+        more = len(records) > query.limit
+        return JobPage(
+            jobs=[self._info(record) for record in records[: query.limit]],
+            next_offset=query.offset + query.limit if more else None,
+        )
+
+    def account(self, account: str) -> AccountInfo:
+        """An account's job limit and how many of its jobs are active."""
+        return AccountInfo(
+            account=account,
+            max_active_jobs=self.config.max_active_jobs,
+            active_jobs=self.store.active_count(account),
+        )
+
+    def reservations(
+        self, name: str, start: datetime | None = None, end: datetime | None = None
+    ) -> list[Reservation]:
+        """A device's reservation windows that overlap [start, end)."""
+        self._spec(name)
+        lower = _aware(start)
+        upper = _aware(end)
+        return [
+            window
+            for window in sorted(self.config.reservations, key=lambda w: w.start)
+            if window.device == name
+            and (upper is None or window.start < upper)
+            and (lower is None or window.end > lower)
+        ]

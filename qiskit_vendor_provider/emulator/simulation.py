@@ -20,11 +20,23 @@ from qiskit_vendor_provider.api.models import (
 from qiskit_vendor_provider.serialization import parameter_columns
 
 
-def make_simulator(noise_model: NoiseModel | None) -> AerSimulator:
-    """An Aer simulator for one device: noisy when the device has a noise model."""
-    if noise_model is None:
-        return AerSimulator()
-    return AerSimulator(noise_model=noise_model)
+def make_simulator(*, max_memory_mb: int = 4096) -> AerSimulator:
+    """The Aer simulator the emulator runs every job on (noise is given per job).
+
+    ``max_memory_mb`` caps each simulation, so one oversized program fails (alone, with
+    Aer's message) instead of exhausting the machine the emulator runs on.
+    """
+    return AerSimulator(max_memory_mb=max_memory_mb)
+
+
+def active_qubits(circuits: list[QuantumCircuit]) -> set[int]:
+    """The qubits any of the circuits acts on (their noise is all a job needs)."""
+    return {
+        circuit.find_bit(qubit).index
+        for circuit in circuits
+        for item in circuit.data
+        for qubit in item.qubits
+    }
 
 
 def _bindings(program: WireProgram, circuit: QuantumCircuit) -> dict[Any, list[float]]:
@@ -53,6 +65,7 @@ def simulate(
     simulator: AerSimulator,
     submission: JobSubmission,
     circuits: list[QuantumCircuit],
+    noise_model: NoiseModel | None = None,
 ) -> tuple[list[ProgramResult], float]:
     """Run the circuits of one job; return one result per program and the time taken.
 
@@ -63,6 +76,7 @@ def simulate(
         simulator: The device's simulator.
         submission: The job, for shots, memory, seed and parameter tables.
         circuits: The job's programs read back as circuits, in order.
+        noise_model: The device's noise on the qubits the circuits use, if any.
     """
     seed = submission.seed_simulator
     if seed is None:  # the service fixes seeds at submission; kept for direct callers
@@ -76,6 +90,8 @@ def simulate(
     }
     if any(binds):
         run_options["parameter_binds"] = binds
+    if noise_model is not None:
+        run_options["noise_model"] = noise_model
     aer_result = simulator.run(circuits, **run_options).result()
     experiments = iter(aer_result.results)
     programs = []

@@ -8,6 +8,7 @@ emulator processes sharing one database, can never move a job out of a final sta
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -17,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+from qiskit_vendor_provider.api.models import JobQuery
 
 FINAL_STATES = frozenset({"DONE", "ERROR", "CANCELLED"})
 
@@ -62,8 +65,8 @@ class JobStore(Protocol):
         """Move the oldest queued job to RUNNING and return it."""
         ...
 
-    def finish(self, job_id: str, result: str) -> bool:
-        """RUNNING → DONE with its result; False if the job was no longer running."""
+    def finish(self, job_id: str, result: str, error: str | None = None) -> bool:
+        """RUNNING → DONE with its result (ERROR, keeping the partial result, if ``error``)."""
         ...
 
     def fail(self, job_id: str, error: str) -> bool:
@@ -84,6 +87,14 @@ class JobStore(Protocol):
 
     def pending_count(self, device: str) -> int:
         """Queued and running jobs on a device."""
+        ...
+
+    def active_count(self, account: str) -> int:
+        """Queued and running jobs of an account."""
+        ...
+
+    def list_jobs(self, account: str, query: JobQuery) -> list[JobRecord]:
+        """One page of an account's jobs that match ``query`` (``query.limit`` at most)."""
         ...
 
 
@@ -117,6 +128,42 @@ _COLUMNS = (
 )
 
 
+def _regexp(pattern: str, value: str | None) -> bool:
+    # SQLite evaluates `value REGEXP pattern` as regexp(pattern, value).
+    return value is not None and re.search(pattern, value) is not None
+
+
+def _where(account: str, query: JobQuery) -> tuple[str, list[Any]]:
+    """The WHERE clause and its arguments for an account's jobs matching ``query``."""
+    clauses = ["account = ?"]
+    args: list[Any] = [account]
+    if query.device is not None:
+        clauses.append("device = ?")
+        args.append(query.device)
+    if query.status:
+        clauses.append(f"status IN ({', '.join('?' * len(query.status))})")
+        args.extend(query.status)
+    if query.name is not None:
+        clauses.append("name REGEXP ?")
+        args.append(query.name)
+    if query.tags:
+        marks = ", ".join("?" * len(query.tags))
+        matches = (  # only placeholders are interpolated
+            "(SELECT COUNT(DISTINCT value) FROM json_each(jobs.tags) "  # noqa: S608
+            f"WHERE value IN ({marks}))"
+        )
+        needed = len(set(query.tags)) if query.tags_operator == "AND" else 1
+        clauses.append(f"{matches} >= ?")
+        args.extend([*query.tags, needed])
+    if query.created_after is not None:
+        clauses.append("created_at >= ?")
+        args.append(query.created_after.timestamp())
+    if query.created_before is not None:
+        clauses.append("created_at < ?")
+        args.append(query.created_before.timestamp())
+    return " AND ".join(clauses), args
+
+
 def new_job_id() -> str:
     """A fresh job id: 32 lowercase hex digits."""
     return uuid.uuid4().hex
@@ -138,6 +185,7 @@ class SQLiteJobStore:
             self.path, check_same_thread=False, isolation_level=None, timeout=30.0
         )
         self._conn.row_factory = sqlite3.Row
+        self._conn.create_function("REGEXP", 2, _regexp, deterministic=True)
         with self._lock:
             if self.path != ":memory:":
                 self._conn.execute("PRAGMA journal_mode=WAL")
@@ -235,22 +283,23 @@ class SQLiteJobStore:
             )
             return self._fetch(conn, row["job_id"])
 
-    def _move(self, job_id: str, column: str, value: str, status: str) -> bool:
+    def _end(self, job_id: str, status: str, result: str | None, error: str | None) -> bool:
+        # Conditional on RUNNING: a job cancelled meanwhile stays cancelled.
         with self._transaction() as conn:
             cursor = conn.execute(
-                f"UPDATE jobs SET status = ?, {column} = ?, ended_at = ? "  # noqa: S608
+                "UPDATE jobs SET status = ?, result = ?, error = ?, ended_at = ? "
                 "WHERE job_id = ? AND status = 'RUNNING'",
-                (status, value, time.time(), job_id),
+                (status, result, error, time.time(), job_id),
             )
             return cursor.rowcount == 1
 
-    def finish(self, job_id: str, result: str) -> bool:
-        """RUNNING → DONE with its result; False if the job was no longer running."""
-        return self._move(job_id, "result", result, "DONE")
+    def finish(self, job_id: str, result: str, error: str | None = None) -> bool:
+        """RUNNING → DONE with its result (ERROR, keeping the partial result, if ``error``)."""
+        return self._end(job_id, "DONE" if error is None else "ERROR", result, error)
 
     def fail(self, job_id: str, error: str) -> bool:
         """RUNNING → ERROR; False if the job was no longer running."""
-        return self._move(job_id, "error", error, "ERROR")
+        return self._end(job_id, "ERROR", None, error)
 
     def cancel(self, job_id: str, account: str | None = None) -> JobRecord | None:
         """QUEUED or RUNNING → CANCELLED; returns the job as it is afterwards."""
@@ -291,3 +340,24 @@ class SQLiteJobStore:
                 (device,),
             ).fetchone()
         return int(row[0])
+
+    def active_count(self, account: str) -> int:
+        """Queued and running jobs of an account."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM jobs WHERE account = ? AND status IN ('QUEUED', 'RUNNING')",
+                (account,),
+            ).fetchone()
+        return int(row[0])
+
+    def list_jobs(self, account: str, query: JobQuery) -> list[JobRecord]:
+        """One page of an account's jobs that match ``query`` (``query.limit`` at most)."""
+        where, args = _where(account, query)
+        order = "DESC" if query.order == "desc" else "ASC"
+        sql = (
+            f"SELECT {_COLUMNS} FROM jobs WHERE {where} "  # noqa: S608 - clauses are constants
+            f"ORDER BY created_at {order}, seq {order} LIMIT ? OFFSET ?"
+        )
+        with self._lock:
+            rows = self._conn.execute(sql, (*args, query.limit, query.offset)).fetchall()
+        return [self._record(row) for row in rows]

@@ -1,0 +1,146 @@
+"""Job listing: the user's filters checked and turned into server queries, pages followed.
+
+The server does the filtering (``GET /v1/jobs``); this module makes sure nothing it is
+sent is wrong (every bad filter raises before any HTTP call) and walks its pages, so
+``backend.jobs(limit=500)`` returns 500 jobs whatever the server's page size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Sequence
+from typing import Literal, TypeAlias
+
+from qiskit.providers import JobStatus
+
+from qiskit_vendor_provider.api.client import ApiClient
+from qiskit_vendor_provider.api.models import MAX_PAGE_SIZE, JobInfo, JobQuery
+from qiskit_vendor_provider.errors import VendorValidationError
+from qiskit_vendor_provider.job import is_known_state, job_status, server_states
+
+StatusFilter: TypeAlias = JobStatus | str | Sequence[JobStatus | str] | None
+
+ACTIVE = (JobStatus.INITIALIZING, JobStatus.VALIDATING, JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+def _statuses(status: StatusFilter) -> list[str] | None:
+    """Server states for a status filter; None means no filter."""
+    if status is None:
+        return None
+    items = [status] if isinstance(status, (str, JobStatus)) else list(status)
+    states: list[str] = []
+    for item in items:
+        if isinstance(item, JobStatus):
+            wanted = item
+        elif isinstance(item, str) and is_known_state(item):
+            wanted = job_status(item)
+        else:
+            names = ", ".join(s.name for s in JobStatus)
+            raise VendorValidationError(
+                f"status={item!r} is not a job status; give a JobStatus or one of {names}"
+            )
+        states.extend(s for s in server_states(wanted) if s not in states)
+    return states
+
+
+def _moment(value: object, name: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        raise VendorValidationError(
+            f"{name}={value!r} must be a datetime, e.g. datetime.datetime(2026, 11, 1)"
+        )
+    # A naive datetime is the user's local time, as everywhere else in Python.
+    return value if value.tzinfo is not None else value.astimezone()
+
+
+def build_query(
+    *,
+    device: str | None = None,
+    status: StatusFilter = None,
+    job_name: str | None = None,
+    start_datetime: dt.datetime | None = None,
+    end_datetime: dt.datetime | None = None,
+    job_tags: Sequence[str] | None = None,
+    job_tags_operator: Literal["OR", "AND"] | str = "OR",
+    descending: bool = True,
+) -> JobQuery | None:
+    """Check listing filters and build the server query; None if nothing can match.
+
+    Raises:
+        VendorValidationError: a filter of the wrong type or value, named with the fix.
+    """
+    states = _statuses(status)
+    if states is not None and not states:
+        return None  # e.g. VALIDATING: a state v1 servers never report
+    if job_name is not None:
+        if not isinstance(job_name, str):
+            raise VendorValidationError(
+                f"job_name={job_name!r} must be a regular expression string"
+            )
+        try:
+            re.compile(job_name)
+        except re.error as exc:
+            raise VendorValidationError(
+                f"job_name={job_name!r} is not a valid regular expression: {exc}"
+            ) from None
+    if job_tags is not None and (
+        isinstance(job_tags, str) or not all(isinstance(t, str) and t for t in job_tags)
+    ):
+        raise VendorValidationError(
+            f"job_tags={job_tags!r} must be a list of non-empty strings, e.g. ['vqe']"
+        )
+    operator = str(job_tags_operator).upper()
+    if operator not in ("OR", "AND"):
+        raise VendorValidationError(
+            f"job_tags_operator={job_tags_operator!r} must be 'OR' (any tag) or 'AND' (all tags)"
+        )
+    start = _moment(start_datetime, "start_datetime")
+    end = _moment(end_datetime, "end_datetime")
+    if start is not None and end is not None and start >= end:
+        raise VendorValidationError(
+            f"start_datetime ({start.isoformat()}) must be before end_datetime ({end.isoformat()})"
+        )
+    return JobQuery(
+        device=device,
+        status=states or [],  # type: ignore[arg-type]
+        name=job_name,
+        tags=list(job_tags or []),
+        tags_operator=operator,  # type: ignore[arg-type]
+        created_after=start,
+        created_before=end,
+        order="desc" if descending else "asc",
+    )
+
+
+def check_window(limit: int | None, skip: int) -> None:
+    """Raise unless ``limit`` is None or a whole number ≥ 0 and ``skip`` a whole number ≥ 0."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise VendorValidationError(f"limit={limit!r} must be a whole number ≥ 0, or None for all")
+    if isinstance(skip, bool) or not isinstance(skip, int) or skip < 0:
+        raise VendorValidationError(f"skip={skip!r} must be a whole number ≥ 0")
+
+
+def iter_jobs(
+    client: ApiClient, query: JobQuery | None, *, limit: int | None, skip: int
+) -> Iterator[JobInfo]:
+    """The jobs matching ``query``, from the ``skip``-th on, ``limit`` at most (None: all).
+
+    Pages are fetched as they are consumed, each as large as the server allows.
+    """
+    if query is None or limit == 0:
+        return
+    offset = skip
+    remaining = limit
+    while True:
+        size = MAX_PAGE_SIZE if remaining is None else min(MAX_PAGE_SIZE, remaining)
+        page = client.list_jobs(query.model_copy(update={"offset": offset, "limit": size}))
+        yield from page.jobs
+        if remaining is not None:
+            remaining -= len(page.jobs)
+            if remaining <= 0:
+                return
+        if page.next_offset is None or not page.jobs:
+            return
+        offset = page.next_offset
