@@ -3,12 +3,18 @@
 All jobs are submitted before the first is waited for, so the server can queue them
 while the client waits. If a submission or a job fails, the jobs already submitted are
 cancelled (best effort) and the error is raised.
+
+Waiting polls on a schedule of its own: the interval is a tenth of the time waited so
+far (within the provider's ``poll_interval`` bounds), so a job is noticed at most about
+10% after it ends. ``VendorJob``'s own schedule grows by half each poll, which suits a
+job in a queue but can add half a second to a sweep that takes one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +22,7 @@ from qiskit.result import Result
 from qiskit.result.models import ExperimentResult
 
 from qiskit_vendor_provider.errors import VendorError, VendorJobError
+from qiskit_vendor_provider.job import FINAL
 from qiskit_vendor_provider.primitives.packing import JobPlan, Program
 
 if TYPE_CHECKING:
@@ -25,6 +32,9 @@ if TYPE_CHECKING:
 __all__ = ["ProgramResults", "run_plans"]
 
 logger = logging.getLogger(__name__)
+
+POLL_FRACTION = 0.1
+"""Poll interval as a fraction of the time waited so far."""
 
 ProgramResults = list[tuple[Program, list[list[ExperimentResult]]]]
 """Per program (in plan order): per row, its experiments over the shot chunks, in order."""
@@ -89,8 +99,14 @@ def run_plans(
     )
     results: list[Result] = []
     try:
+        started = time.monotonic()
+        first, longest = backend.poll_interval
         for job in jobs:
-            results.append(job.result())
+            while job.status() not in FINAL:
+                waited = time.monotonic() - started
+                time.sleep(min(longest, max(first, POLL_FRACTION * waited)))
+            # A progress bar per job would be noise here: the PUBs are the user's unit.
+            results.append(job.result(with_progress_bar=False))
     except BaseException:
         _cancel(jobs[len(results) + 1 :])
         raise
