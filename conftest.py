@@ -12,5 +12,6 @@ def pytest_configure() -> None:
     directory = Path(tempfile.mkdtemp(prefix="qvp-tests-"))
     os.environ["QISKIT_VENDOR_EMULATOR_DB"] = str(directory / "embedded.sqlite3")
     os.environ["QISKIT_VENDOR_JOURNAL"] = str(directory / "journal.sqlite3")
+    os.environ["QISKIT_VENDOR_CONFIG"] = str(directory / "config" / "accounts.json")
     for name in ("QISKIT_VENDOR_URL", "QISKIT_VENDOR_TOKEN"):
         os.environ.pop(name, None)

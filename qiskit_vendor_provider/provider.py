@@ -15,9 +15,17 @@ from typing import Any
 from platformdirs import user_data_dir
 from requests.adapters import BaseAdapter
 
+from qiskit_vendor_provider.accounts import (
+    DEFAULT_ACCOUNT,
+    TOKEN_ENV,
+    URL_ENV,
+    delete_account,
+    resolve,
+    save_account,
+    saved_accounts,
+)
 from qiskit_vendor_provider.api.client import ApiClient, RetryPolicy, Timeouts
 from qiskit_vendor_provider.api.models import DeviceSummary
-from qiskit_vendor_provider.api.secret import Token
 from qiskit_vendor_provider.backend import VendorBackend
 from qiskit_vendor_provider.errors import VendorNotFoundError, VendorValidationError
 from qiskit_vendor_provider.job import VendorJob
@@ -26,8 +34,6 @@ from qiskit_vendor_provider.journal import JobJournal, JournalEntry, SQLiteJobJo
 
 logger = logging.getLogger(__name__)
 
-URL_ENV = "QISKIT_VENDOR_URL"
-TOKEN_ENV = "QISKIT_VENDOR_TOKEN"  # noqa: S105 - a variable name, not a secret
 EMULATOR_DB_ENV = "QISKIT_VENDOR_EMULATOR_DB"
 JOURNAL_ENV = "QISKIT_VENDOR_JOURNAL"
 DEFAULT_URL = "https://api.quantum.vendor.example"
@@ -90,14 +96,39 @@ def _embedded_transport() -> BaseAdapter:
         return _embedded  # type: ignore[no-any-return]
 
 
+def _positive(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1e6:
+        raise VendorValidationError(f"{what}={value!r} must be a positive number of seconds")
+    return float(value)
+
+
 def _timeouts(timeout: float | tuple[float, float] | Timeouts | None) -> Timeouts:
     if timeout is None:
         return Timeouts()
     if isinstance(timeout, Timeouts):
         return timeout
-    if isinstance(timeout, tuple):
-        return Timeouts(connect=float(timeout[0]), read=float(timeout[1]))
-    return Timeouts(connect=float(timeout), read=float(timeout))
+    if isinstance(timeout, tuple) and len(timeout) == 2:
+        return Timeouts(
+            connect=_positive(timeout[0], "timeout[0]"), read=_positive(timeout[1], "timeout[1]")
+        )
+    seconds = _positive(timeout, "timeout")
+    return Timeouts(connect=seconds, read=seconds)
+
+
+def _poll_interval(value: object) -> tuple[float, float]:
+    if not isinstance(value, tuple) or len(value) != 2:
+        raise VendorValidationError(
+            f"poll_interval={value!r} must be a pair (first, longest) of seconds, e.g. (0.5, 10)"
+        )
+    first, longest = (
+        _positive(value[0], "poll_interval[0]"),
+        _positive(value[1], "poll_interval[1]"),
+    )
+    if first > longest:
+        raise VendorValidationError(
+            f"poll_interval={value!r}: the first must not exceed the longest"
+        )
+    return first, longest
 
 
 class VendorProvider:
@@ -116,6 +147,9 @@ class VendorProvider:
         poll_interval: ``(first, longest)`` seconds between job status polls.
         transport: A requests transport adapter to use instead of the network (tests,
             or an emulator of your own: ``InProcessTransport(create_app(emulator))``).
+        name: A saved account (see :meth:`save_account`) to take the URL and token from
+            when neither the arguments nor the environment give them; default
+            ``"default"`` if it exists.
         journal: Where submissions are journalled before they are sent: a path, a
             :class:`~qiskit_vendor_provider.journal.JobJournal`, None for the default
             file in your data directory (``QISKIT_VENDOR_JOURNAL`` overrides), or False
@@ -138,13 +172,14 @@ class VendorProvider:
         poll_interval: tuple[float, float] = (0.02, 2.0),
         transport: BaseAdapter | None = None,
         journal: JobJournal | str | Path | bool | None = None,
+        name: str | None = None,
     ) -> None:
-        url = url or os.environ.get(URL_ENV) or None
-        secret = Token.of(token if token is not None else os.environ.get(TOKEN_ENV))
+        credentials = resolve(url, token, name)
+        url, secret = credentials.url, credentials.token
         if transport is None and url is None and secret is None:
             transport = _embedded_transport()
             url = EMBEDDED_URL
-        self.poll_interval = poll_interval
+        self.poll_interval = _poll_interval(poll_interval)
         self._client = ApiClient(
             url or DEFAULT_URL,
             secret,
@@ -157,6 +192,26 @@ class VendorProvider:
 
     def __repr__(self) -> str:
         return f"<VendorProvider {self._client.base_url}>"
+
+    @staticmethod
+    def save_account(
+        *, token: str, url: str | None = None, name: str = DEFAULT_ACCOUNT, overwrite: bool = False
+    ) -> Path:
+        """Save a token (and URL) for later ``VendorProvider()`` calls; returns the file.
+
+        The file is written atomically with mode 0600; see :mod:`qiskit_vendor_provider.accounts`.
+        """
+        return save_account(token=token, url=url, name=name, overwrite=overwrite)
+
+    @staticmethod
+    def saved_accounts() -> dict[str, dict[str, str | None]]:
+        """The saved accounts, tokens masked."""
+        return saved_accounts()
+
+    @staticmethod
+    def delete_account(name: str = DEFAULT_ACCOUNT) -> bool:
+        """Remove a saved account; False if there was none of that name."""
+        return delete_account(name)
 
     @property
     def client(self) -> ApiClient:

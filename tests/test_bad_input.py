@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable
 from typing import Any
@@ -9,15 +10,16 @@ from typing import Any
 import pytest
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
+from qiskit.providers import JobStatus
 
 from qiskit_vendor_provider import (
     CircuitValidationError,
-    VendorBackend,
+    VendorAuthError,
     VendorNotFoundError,
     VendorProvider,
     VendorValidationError,
 )
-from tests.conftest import MockedApi
+from tests.conftest import MOCK_URL, MockedApi
 
 
 def bell() -> QuantumCircuit:
@@ -65,14 +67,37 @@ def control_flow() -> QuantumCircuit:
     return circuit
 
 
-Case = tuple[str, Callable[[], Any], dict[str, Any], type[Exception], list[str]]
+def run_on(device: str, make: Callable[[], Any], **options: Any) -> Callable[[VendorProvider], Any]:
+    return lambda provider: provider.get_backend(device).run(make(), **options)
 
-CASES: list[Case] = [
-    # device, circuits, options, error, fragments the message must contain
+
+def on_backend(
+    device: str, method: str, *args: Any, **kwargs: Any
+) -> Callable[[VendorProvider], Any]:
+    return lambda provider: getattr(provider.get_backend(device), method)(*args, **kwargs)
+
+
+def rx_sweep(values: Any) -> Callable[[VendorProvider], Any]:
+    theta = Parameter("theta")
+    circuit = QuantumCircuit(1, 1, name="sweep")
+    circuit.rx(theta, 0)
+    circuit.measure(0, 0)
+    binds = values(theta) if callable(values) else [{theta: values}]
+    return lambda provider: provider.get_backend("ideal_simulator").run(
+        circuit, parameter_binds=binds
+    )
+
+
+IDEAL, SPARSE = "ideal_simulator", "superconducting_27q"
+Mistake = tuple[str, Callable[[VendorProvider], Any], type[Exception], list[str]]
+
+# Every mistake a user can make with the SDK, with the error it raises and what its
+# message must say. None of them may cause an HTTP request.
+MISTAKES: list[Mistake] = [
+    # circuits
     (
-        "superconducting_27q",
-        bell,
-        {},
+        "non-native gate",
+        run_on(SPARSE, bell),
         CircuitValidationError,
         [
             "circuit 0 ('bell')",
@@ -82,135 +107,337 @@ CASES: list[Case] = [
         ],
     ),
     (
-        "superconducting_27q",
-        lambda: native_circuit(("ecr", (0, 5))),
-        {},
+        "uncoupled qubits",
+        run_on(SPARSE, lambda: native_circuit(("ecr", (0, 5)))),
         CircuitValidationError,
         ["cannot apply 'ecr' to qubits (0, 5)", "transpile first"],
     ),
     (
-        "superconducting_27q",
-        lambda: native_circuit(("ecr", (1, 0))),
-        {},
+        "wrong direction",
+        run_on(SPARSE, lambda: native_circuit(("ecr", (1, 0)))),
         CircuitValidationError,
         ["cannot apply 'ecr' to qubits (1, 0)"],
     ),
     (
-        "ideal_simulator",
-        unbound,
-        {},
+        "unbound parameters",
+        run_on(IDEAL, unbound),
         CircuitValidationError,
         ["unbound parameters: theta", "assign_parameters"],
     ),
-    ("ideal_simulator", nan_angle, {}, CircuitValidationError, ["not a finite number"]),
+    ("NaN angle", run_on(IDEAL, nan_angle), CircuitValidationError, ["not a finite number"]),
     (
-        "ideal_simulator",
-        too_wide,
-        {},
+        "too many qubits",
+        run_on(IDEAL, too_wide),
         CircuitValidationError,
         ["has 33 qubits but device 'ideal_simulator' has 32"],
     ),
-    ("ideal_simulator", control_flow, {}, CircuitValidationError, ["classical control flow"]),
     (
-        "ideal_simulator",
-        bell,
-        {"shots": 0},
+        "control flow",
+        run_on(IDEAL, control_flow),
+        CircuitValidationError,
+        ["classical control flow"],
+    ),
+    (
+        "not a circuit",
+        run_on(IDEAL, lambda: [bell(), "not a circuit"]),
+        VendorValidationError,
+        ["item 1 is a str"],
+    ),
+    ("no circuits", run_on(IDEAL, list), VendorValidationError, ["given no circuits"]),
+    (
+        "too many circuits",
+        run_on(SPARSE, lambda: [native_circuit()] * 301),
+        VendorValidationError,
+        ["301 circuits exceed the 300 per job", "VendorSampler"],
+    ),
+    # run options
+    (
+        "zero shots",
+        run_on(IDEAL, bell, shots=0),
         VendorValidationError,
         ["shots=0 is out of range", "1 to 1000000"],
     ),
     (
-        "superconducting_27q",
-        native_circuit,
-        {"shots": 100_001},
+        "shots over the device limit",
+        run_on(SPARSE, native_circuit, shots=100_001),
         VendorValidationError,
         ["shots=100001 is out of range", "1 to 100000"],
     ),
-    ("ideal_simulator", bell, {"shots": 10.5}, VendorValidationError, ["shots=10.5"]),
-    ("ideal_simulator", bell, {"shots": True}, VendorValidationError, ["shots=True"]),
-    ("ideal_simulator", bell, {"shots": "100"}, VendorValidationError, ["shots='100'"]),
+    ("fractional shots", run_on(IDEAL, bell, shots=10.5), VendorValidationError, ["shots=10.5"]),
+    ("boolean shots", run_on(IDEAL, bell, shots=True), VendorValidationError, ["shots=True"]),
+    ("string shots", run_on(IDEAL, bell, shots="100"), VendorValidationError, ["shots='100'"]),
     (
-        "ideal_simulator",
-        bell,
-        {"shot": 100},
+        "unknown option",
+        run_on(IDEAL, bell, shot=100),
         VendorValidationError,
         ["unknown run option(s) shot", "valid options: shots, memory"],
     ),
     (
-        "ideal_simulator",
-        bell,
-        {"memory": "yes"},
+        "memory not a bool",
+        run_on(IDEAL, bell, memory="yes"),
         VendorValidationError,
         ["memory='yes' must be True or False"],
     ),
-    ("ideal_simulator", bell, {"seed_simulator": -1}, VendorValidationError, ["seed_simulator=-1"]),
     (
-        "ideal_simulator",
-        bell,
-        {"seed_simulator": 1.5},
+        "negative seed",
+        run_on(IDEAL, bell, seed_simulator=-1),
+        VendorValidationError,
+        ["seed_simulator=-1"],
+    ),
+    (
+        "fractional seed",
+        run_on(IDEAL, bell, seed_simulator=1.5),
         VendorValidationError,
         ["seed_simulator=1.5"],
     ),
     (
-        "ideal_simulator",
-        bell,
-        {"job_tags": "calibration"},
+        "tags as a string",
+        run_on(IDEAL, bell, job_tags="calibration"),
         VendorValidationError,
         ["job_tags='calibration' must be a list"],
     ),
     (
-        "ideal_simulator",
-        bell,
-        {"job_name": 5},
+        "name not a string",
+        run_on(IDEAL, bell, job_name=5),
         VendorValidationError,
         ["job_name=5 must be a string"],
     ),
     (
-        "ideal_simulator",
-        lambda: [bell(), "not a circuit"],
-        {},
-        VendorValidationError,
-        ["item 1 is a str"],
-    ),
-    ("ideal_simulator", lambda: [], {}, VendorValidationError, ["given no circuits"]),
-    (
-        "superconducting_27q",
-        lambda: [native_circuit()] * 301,
-        {},
-        VendorValidationError,
-        ["301 circuits exceed the 300 per job", "VendorSampler"],
-    ),
-    (
-        "ideal_simulator",
-        bell,
-        {"job_tags": ["x" * 65]},
+        "tag too long",
+        run_on(IDEAL, bell, job_tags=["x" * 65]),
         VendorValidationError,
         ["invalid job (tags.0)", "at most 64 characters"],
+    ),
+    (
+        "progress bar not a bool",
+        run_on(IDEAL, bell, with_progress_bar="yes"),
+        VendorValidationError,
+        ["with_progress_bar='yes'"],
+    ),
+    # parameter binds
+    (
+        "binds not a list",
+        rx_sweep(lambda theta: {theta: [1.0]}),
+        VendorValidationError,
+        ["one dict per circuit"],
+    ),
+    (
+        "binds missing a parameter",
+        rx_sweep(lambda theta: [{}]),
+        VendorValidationError,
+        ["missing ['theta']"],
+    ),
+    (
+        "binds of another parameter",
+        rx_sweep(lambda theta: [{Parameter("other"): [1.0]}]),
+        VendorValidationError,
+        ["not in the circuit ['other']"],
+    ),
+    (
+        "binds keyed by name",
+        rx_sweep(lambda theta: [{"theta": [1.0]}]),
+        VendorValidationError,
+        ["not in the circuit ['theta']"],
+    ),
+    (
+        "binds entry not a dict",
+        rx_sweep(lambda theta: ["values"]),
+        VendorValidationError,
+        ["parameter_binds[0] is a str; give a dict"],
+    ),
+    ("NaN value", rx_sweep([math.nan]), VendorValidationError, ["NaN or infinite"]),
+    ("no values", rx_sweep([]), VendorValidationError, ["non-empty 1-D list"]),
+    ("nested values", rx_sweep([[1.0, 2.0]]), VendorValidationError, ["non-empty 1-D list"]),
+    ("text values", rx_sweep(["a"]), VendorValidationError, ["list of numbers"]),
+    (
+        "too many rows",
+        rx_sweep(list(range(100_001))),
+        VendorValidationError,
+        ["has 100001 rows; the device allows 100000"],
+    ),
+    # job listing
+    (
+        "negative limit",
+        on_backend(IDEAL, "jobs", limit=-1),
+        VendorValidationError,
+        ["limit=-1 must be a whole number"],
+    ),
+    (
+        "fractional limit",
+        on_backend(IDEAL, "jobs", limit=2.5),
+        VendorValidationError,
+        ["limit=2.5"],
+    ),
+    ("skip as text", on_backend(IDEAL, "jobs", skip="a"), VendorValidationError, ["skip='a'"]),
+    (
+        "unknown status",
+        on_backend(IDEAL, "jobs", status="DONEE"),
+        VendorValidationError,
+        ["status='DONEE' is not a job status"],
+    ),
+    (
+        "status of the wrong type",
+        on_backend(IDEAL, "jobs", status=[JobStatus.DONE, 3]),
+        VendorValidationError,
+        ["status=3"],
+    ),
+    (
+        "bad name regex",
+        on_backend(IDEAL, "jobs", job_name="("),
+        VendorValidationError,
+        ["not a valid regular expression"],
+    ),
+    (
+        "name regex not a string",
+        on_backend(IDEAL, "jobs", job_name=5),
+        VendorValidationError,
+        ["job_name=5 must be a regular expression"],
+    ),
+    (
+        "filter tags as a string",
+        on_backend(IDEAL, "jobs", job_tags="vqe"),
+        VendorValidationError,
+        ["job_tags='vqe' must be a list"],
+    ),
+    (
+        "empty filter tag",
+        on_backend(IDEAL, "jobs", job_tags=["", "x"]),
+        VendorValidationError,
+        ["must be a list of non-empty strings"],
+    ),
+    (
+        "unknown tag operator",
+        on_backend(IDEAL, "jobs", job_tags_operator="XOR"),
+        VendorValidationError,
+        ["job_tags_operator='XOR'"],
+    ),
+    (
+        "date as text",
+        on_backend(IDEAL, "jobs", start_datetime="2026-01-01"),
+        VendorValidationError,
+        ["start_datetime='2026-01-01' must be a datetime"],
+    ),
+    (
+        "dates out of order",
+        on_backend(
+            IDEAL,
+            "jobs",
+            start_datetime=dt.datetime(2026, 2, 1),
+            end_datetime=dt.datetime(2026, 1, 1),
+        ),
+        VendorValidationError,
+        ["must be before end_datetime"],
+    ),
+    (
+        "provider listing limit",
+        lambda p: p.jobs(limit="ten"),
+        VendorValidationError,
+        ["limit='ten'"],
+    ),
+    # other calls
+    (
+        "reservation date as text",
+        on_backend("trapped_ion_11q", "reservations", start_datetime="tomorrow"),
+        VendorValidationError,
+        ["start_datetime='tomorrow' must be a datetime"],
+    ),
+    (
+        "empty job id",
+        lambda p: p.retrieve_job(""),
+        VendorValidationError,
+        ["a job id is a non-empty string"],
+    ),
+    (
+        "job id not a string",
+        on_backend(IDEAL, "retrieve_job", 42),
+        VendorValidationError,
+        ["a job id is a non-empty string, not 42"],
+    ),
+    (
+        "backend name not a string",
+        lambda p: p.get_backend(3),
+        VendorValidationError,
+        ["a backend name is a string, not int"],
+    ),
+    (
+        "bad backend regex",
+        lambda p: p.backends(name="(["),
+        VendorValidationError,
+        ["not a valid regex"],
+    ),
+    (
+        "negative timeout",
+        lambda p: VendorProvider(url=MOCK_URL, timeout=-1),
+        VendorValidationError,
+        ["timeout=-1 must be a positive number"],
+    ),
+    (
+        "poll interval not a pair",
+        lambda p: VendorProvider(url=MOCK_URL, poll_interval=1.0),
+        VendorValidationError,
+        ["poll_interval=1.0 must be a pair"],
+    ),
+    (
+        "token over plain http",
+        lambda p: VendorProvider(url="http://api.vendor.test", token="t-1234567890"),
+        VendorAuthError,
+        ["refusing to send a token over plain http", "https://"],
+    ),
+    (
+        "url without scheme",
+        lambda p: VendorProvider(url="api.vendor.test", token="t-1234567890"),
+        VendorValidationError,
+        ["must start with https://"],
+    ),
+    (
+        "url not a string",
+        lambda p: VendorProvider(url=8765),
+        VendorValidationError,
+        ["url must be a string"],
+    ),
+    (
+        "save without a token",
+        lambda p: VendorProvider.save_account(token=""),
+        VendorValidationError,
+        ["save_account needs a token"],
+    ),
+    (
+        "unknown saved account",
+        lambda p: VendorProvider(name="nobody"),
+        VendorValidationError,
+        ["no saved account named 'nobody'"],
     ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("device", "make_input", "options", "error", "fragments"),
-    CASES,
-    ids=[f"{n}-{case[3].__name__}" for n, case in enumerate(CASES)],
+    ("action", "error", "fragments"),
+    [
+        pytest.param(action, error, fragments, id=name)
+        for name, action, error, fragments in MISTAKES
+    ],
 )
-def test_bad_run_input_fails_before_any_http_call(
+def test_user_mistake_fails_before_any_http_call(
     provider: VendorProvider,
     api: MockedApi,
-    device: str,
-    make_input: Callable[[], Any],
-    options: dict[str, Any],
+    action: Callable[[VendorProvider], Any],
     error: type[Exception],
     fragments: list[str],
 ) -> None:
-    backend: VendorBackend = provider.get_backend(device)
+    for device in (IDEAL, SPARSE, "trapped_ion_11q"):
+        provider.get_backend(device)  # fetched first: only the mistake is under test
     before = len(api.calls())
     with pytest.raises(error) as info:
-        backend.run(make_input(), **options)
+        action(provider)
     message = str(info.value)
     for fragment in fragments:
         assert fragment in message, (fragment, message)
-    assert len(api.calls()) == before, "no HTTP request may be made for a bad input"
+    assert len(api.calls()) == before, "no HTTP request may be made for a user mistake"
+
+
+def test_the_table_is_long_enough() -> None:
+    assert len(MISTAKES) >= 30
+    assert len({name for name, *_ in MISTAKES}) == len(MISTAKES)
 
 
 def test_set_options_rejects_out_of_range_shots(provider: VendorProvider) -> None:
@@ -227,11 +454,6 @@ def test_unknown_backend_lists_names_and_close_matches(provider: VendorProvider)
     message = str(info.value)
     assert "Did you mean ideal_simulator?" in message
     assert "Available: ideal_simulator, superconducting_27q" in message
-
-
-def test_bad_regex_filter_is_a_validation_error(provider: VendorProvider) -> None:
-    with pytest.raises(VendorValidationError, match="not a valid regex"):
-        provider.backends(name="([")
 
 
 def test_job_over_the_payload_limit_is_refused_unsent(

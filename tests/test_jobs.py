@@ -153,37 +153,6 @@ def test_listed_jobs_give_their_results(listing_server: EmulatorServer) -> None:
     assert job.tags() == ["ion"]
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "fragment"),
-    [
-        ({"limit": -1}, "limit=-1 must be a whole number"),
-        ({"limit": 2.5}, "limit=2.5"),
-        ({"skip": "a"}, "skip='a'"),
-        ({"status": "DONEE"}, "status='DONEE' is not a job status"),
-        ({"status": [JobStatus.DONE, 3]}, "status=3"),
-        ({"job_name": "("}, "not a valid regular expression"),
-        ({"job_name": 5}, "job_name=5 must be a regular expression"),
-        ({"job_tags": "vqe"}, "job_tags='vqe' must be a list"),
-        ({"job_tags": ["", "x"]}, "must be a list of non-empty strings"),
-        ({"job_tags_operator": "XOR"}, "job_tags_operator='XOR'"),
-        ({"start_datetime": "2026-01-01"}, "start_datetime='2026-01-01' must be a datetime"),
-        (
-            {"start_datetime": dt.datetime(2026, 2, 1), "end_datetime": dt.datetime(2026, 1, 1)},
-            "must be before end_datetime",
-        ),
-    ],
-)
-def test_bad_listing_filters_fail_before_any_http_call(
-    provider: VendorProvider, api: MockedApi, kwargs: dict[str, object], fragment: str
-) -> None:
-    backend = provider.get_backend("ideal_simulator")
-    before = len(api.calls())
-    with pytest.raises(VendorValidationError) as info:
-        backend.jobs(**kwargs)  # type: ignore[arg-type]
-    assert fragment in str(info.value)
-    assert len(api.calls()) == before
-
-
 # ------------------------------------------------------------------ limits and reservations
 
 
