@@ -33,5 +33,10 @@ unit: $(VENV)/.test
 
 test: lint typecheck unit
 
+# Times the primitives against Qiskit's generic wrappers and Aer's own (a few minutes).
+.PHONY: bench
+bench: $(VENV)/.base
+	$(PY) benchmarks/primitives.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
