@@ -1,0 +1,486 @@
+"""``qiskit-vendor``: the command line of the SDK.
+
+Exit codes (also in ``docs/cli.md``):
+
+====  =====================================================================
+0     success
+1     the job failed or was cancelled
+2     wrong command-line usage (unknown option, missing argument)
+3     invalid input: a bad circuit, option or filter (nothing was sent)
+4     not found: unknown device or job
+5     authentication: missing, wrong or unsafe token
+6     the server or the network failed (after retries)
+130   interrupted (Ctrl-C)
+====  =====================================================================
+
+Errors go to stderr as one ``error: ...`` line that says what to do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from qiskit_vendor_provider._version import __version__
+from qiskit_vendor_provider.errors import (
+    VendorAuthError,
+    VendorError,
+    VendorJobError,
+    VendorNotFoundError,
+    VendorValidationError,
+)
+
+EXIT_JOB_FAILED = 1
+EXIT_INVALID = 3
+EXIT_NOT_FOUND = 4
+EXIT_AUTH = 5
+EXIT_SERVER = 6
+EXIT_INTERRUPTED = 130
+
+
+def exit_code(error: BaseException) -> int:
+    """The documented exit code for an error.
+
+    >>> exit_code(VendorNotFoundError("x")), exit_code(VendorJobError("x"))
+    (4, 1)
+    """
+    if isinstance(error, VendorJobError):
+        return EXIT_JOB_FAILED
+    if isinstance(error, VendorValidationError):
+        return EXIT_INVALID
+    if isinstance(error, VendorNotFoundError):
+        return EXIT_NOT_FOUND
+    if isinstance(error, VendorAuthError):
+        return EXIT_AUTH
+    return EXIT_SERVER
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Turn package errors into one stderr line and the documented exit code."""
+    try:
+        yield
+    except VendorError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(exit_code(error))
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+
+
+class _Context:
+    def __init__(self, url: str | None, token: str | None, account: str | None) -> None:
+        self.url, self.token, self.account = url, token, account
+
+    def provider(self) -> Any:
+        from qiskit_vendor_provider.provider import VendorProvider  # noqa: PLC0415 - fast --help
+
+        return VendorProvider(url=self.url, token=self.token, name=self.account)
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=False)]
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in [header, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _short(names: list[str], width: int = 44) -> str:
+    """Names joined by commas, cut to ``width`` characters with a count of the rest.
+
+    >>> _short(["a", "b", "c"], width=3)
+    'a,b (+1)'
+    """
+    shown: list[str] = []
+    for name in names:
+        if len(",".join([*shown, name])) > width:
+            return f"{','.join(shown)} (+{len(names) - len(shown)})"
+        shown.append(name)
+    return ",".join(shown)
+
+
+def histogram(counts: dict[str, int], width: int = 40) -> str:
+    """Counts as text bars, most frequent first.
+
+    >>> print(histogram({"00": 3, "11": 1}, width=6))
+    00  3  ######  75.0%
+    11  1  ##      25.0%
+    """
+    total = sum(counts.values()) or 1
+    peak = max(counts.values(), default=1)
+    key_width = max((len(k) for k in counts), default=1)
+    count_width = len(str(peak))
+    lines = []
+    for key, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        bar = "#" * max(1, round(width * count / peak)) if count else ""
+        lines.append(
+            f"{key.ljust(key_width)}  {str(count).rjust(count_width)}  {bar.ljust(width)}  "
+            f"{100 * count / total:.1f}%"
+        )
+    return "\n".join(lines)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="qiskit-vendor")
+@click.option(
+    "--url",
+    envvar="QISKIT_VENDOR_URL",
+    help="Server URL (default: saved account, or the embedded emulator).",
+)
+@click.option(
+    "--token",
+    envvar="QISKIT_VENDOR_TOKEN",
+    help="API token (prefer the environment or `account save`).",
+)
+@click.option("--account", "account_name", default=None, help="A saved account's name.")
+@click.pass_context
+def main(ctx: click.Context, url: str | None, token: str | None, account_name: str | None) -> None:
+    """Run circuits on the vendor's quantum devices and manage jobs."""
+    ctx.obj = _Context(url, token, account_name)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def devices(obj: _Context, as_json: bool) -> None:
+    """List the devices: qubits, native operations, whether they accept jobs, queue length."""
+    with _reported():
+        rows = []
+        for backend in obj.provider().backends():
+            status = backend.status()
+            rows.append(
+                {
+                    "name": backend.name,
+                    "qubits": backend.num_qubits,
+                    "natives": sorted(backend.operation_names),
+                    "operational": status.operational,
+                    "pending_jobs": status.pending_jobs,
+                    "message": status.status_msg,
+                }
+            )
+        if as_json:
+            _emit_json(rows)
+            return
+        click.echo(
+            _table(
+                [
+                    [
+                        r["name"],
+                        str(r["qubits"]),
+                        _short(r["natives"]),
+                        "yes" if r["operational"] else "no",
+                        str(r["pending_jobs"]),
+                    ]
+                    for r in rows
+                ],
+                ["device", "qubits", "natives", "operational", "pending"],
+            )
+        )
+
+
+@main.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="The full device spec as JSON.")
+@click.pass_obj
+def device(obj: _Context, name: str, as_json: bool) -> None:
+    """Show one device: its spec, limits and a calibration summary."""
+    with _reported():
+        backend = obj.provider().get_backend(name)
+        if as_json:
+            click.echo(backend.spec.model_dump_json(indent=2))
+            return
+        spec, limits = backend.spec, backend.limits
+        click.echo(f"{spec.name}: {spec.description}")
+        click.echo(f"qubits: {spec.num_qubits}   simulator: {spec.simulator}   dt: {spec.dt}")
+        click.echo(f"natives: {', '.join(sorted(backend.operation_names))}")
+        coupling = backend.coupling_map
+        pairs = "all-to-all" if coupling is None else f"{len(coupling.get_edges())} directed pairs"
+        click.echo(f"coupling: {pairs}")
+        click.echo(
+            f"limits: {limits.max_shots} shots, {limits.max_circuits} circuits, "
+            f"{limits.max_payload_bytes} bytes per job"
+        )
+        status = backend.status()
+        click.echo(
+            f"status: {'operational' if status.operational else 'not accepting jobs'}, "
+            f"{status.pending_jobs} pending"
+            + (f" ({status.status_msg})" if status.status_msg else "")
+        )
+        properties = backend.properties()
+        if properties is None:
+            click.echo("calibration: none (ideal)")
+            return
+        cal = properties.calibration
+        readout = sorted(q.readout_error for q in cal.qubits)
+        worst = max(range(len(cal.qubits)), key=lambda q: cal.qubits[q].readout_error)
+        click.echo(f"calibration: {properties.last_update_date.isoformat()}")
+        click.echo(
+            f"  readout error: median {readout[len(readout) // 2]:.3g}, worst {readout[-1]:.3g} "
+            f"(qubit {worst})"
+        )
+        for arity in (1, 2):
+            errors = sorted(g.error for g in cal.gates if len(g.qubits) == arity and g.error)
+            if errors:
+                median, worst_error = errors[len(errors) // 2], errors[-1]
+                click.echo(
+                    f"  {arity}-qubit gate error: median {median:.3g}, worst {worst_error:.3g}"
+                )
+
+
+def load_circuit(path: Path) -> Any:
+    """An OpenQASM 2 or 3 file as a circuit (the version line decides).
+
+    Raises:
+        VendorValidationError: the file cannot be read or parsed.
+    """
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise VendorValidationError(f"cannot read {path}: {exc.strerror}") from None
+    from qiskit import qasm2, qasm3  # noqa: PLC0415
+
+    try:
+        if source.lstrip().startswith("OPENQASM 3"):
+            return qasm3.loads(source)
+        return qasm2.loads(source, custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
+    except Exception as exc:  # the parsers raise several unrelated types
+        raise VendorValidationError(f"{path} is not valid OpenQASM: {exc}") from None
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--device", "device_name", required=True, help="Device to run on.")
+@click.option("--shots", type=int, default=None, help="Shots (default: the device's).")
+@click.option("--seed", type=int, default=None, help="Seed of the emulator's sampling.")
+@click.option("--optimization-level", type=click.IntRange(0, 3), default=2, show_default=True)
+@click.option("--timeout", type=float, default=None, help="Seconds to wait for the result.")
+@click.option("--json", "as_json", is_flag=True, help="Print the job id and counts as JSON.")
+@click.pass_obj
+def run(
+    obj: _Context,
+    *,
+    file: Path,
+    device_name: str,
+    shots: int | None,
+    seed: int | None,
+    optimization_level: int,
+    timeout: float | None,
+    as_json: bool,
+) -> None:
+    """Run an OpenQASM 2 or 3 FILE on a device and print the counts with a histogram."""
+    from qiskit.transpiler import generate_preset_pass_manager  # noqa: PLC0415
+
+    with _reported():
+        circuit = load_circuit(file)
+        if not circuit.cregs and circuit.num_clbits == 0:
+            circuit.measure_all()
+        backend = obj.provider().get_backend(device_name)
+        isa = generate_preset_pass_manager(
+            backend=backend, optimization_level=optimization_level
+        ).run(circuit)
+        options: dict[str, Any] = {"seed_simulator": seed, "job_name": file.stem}
+        if shots is not None:
+            options["shots"] = shots
+        job = backend.run(isa, **options)
+        counts = job.result(timeout=timeout).get_counts()
+        if as_json:
+            _emit_json({"job_id": job.job_id(), "device": backend.name, "counts": counts})
+            return
+        click.echo(f"job {job.job_id()} on {backend.name}: {sum(counts.values())} shots")
+        click.echo(histogram(counts))
+
+
+def _parse_time(value: str | None, name: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise VendorValidationError(
+            f"--{name} {value!r} is not a date; use ISO 8601, e.g. 2026-11-22 or 2026-11-22T08:00"
+        ) from None
+
+
+def _job_row(job: Any) -> dict[str, Any]:
+    return {
+        "job_id": job.job_id(),
+        "device": job.backend().name,
+        "status": job.status().name,
+        "name": job.name(),
+        "tags": job.tags(),
+        "created": job.creation_date().isoformat(timespec="seconds"),
+    }
+
+
+@main.command()
+@click.option("--device", "device_name", default=None, help="Only this device's jobs.")
+@click.option("--limit", type=int, default=10, show_default=True)
+@click.option("--skip", type=int, default=0, show_default=True)
+@click.option("--status", "statuses", multiple=True, help="Repeatable: DONE, QUEUED, ERROR, ...")
+@click.option("--name", "name_regex", default=None, help="Regular expression on the job name.")
+@click.option(
+    "--tag", "tags", multiple=True, help="Repeatable; jobs with any of them (see --all-tags)."
+)
+@click.option("--all-tags", is_flag=True, help="Jobs must have every --tag.")
+@click.option("--since", default=None, help="Created at or after (ISO 8601, local time).")
+@click.option("--until", default=None, help="Created before (ISO 8601, local time).")
+@click.option("--oldest-first", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def jobs(
+    obj: _Context,
+    *,
+    device_name: str | None,
+    limit: int,
+    skip: int,
+    statuses: tuple[str, ...],
+    name_regex: str | None,
+    tags: tuple[str, ...],
+    all_tags: bool,
+    since: str | None,
+    until: str | None,
+    oldest_first: bool,
+    as_json: bool,
+) -> None:
+    """List your jobs, newest first, with the filters of backend.jobs()."""
+    with _reported():
+        found = obj.provider().jobs(
+            limit=limit,
+            skip=skip,
+            backend_name=device_name,
+            status=list(statuses) or None,
+            job_name=name_regex,
+            start_datetime=_parse_time(since, "since"),
+            end_datetime=_parse_time(until, "until"),
+            job_tags=list(tags) or None,
+            job_tags_operator="AND" if all_tags else "OR",
+            descending=not oldest_first,
+        )
+        rows = [_job_row(job) for job in found]
+        if as_json:
+            _emit_json(rows)
+            return
+        click.echo(
+            _table(
+                [
+                    [
+                        r["job_id"],
+                        r["device"],
+                        r["status"],
+                        r["name"] or "",
+                        ",".join(r["tags"]),
+                        r["created"],
+                    ]
+                    for r in rows
+                ],
+                ["job", "device", "status", "name", "tags", "created"],
+            )
+        )
+
+
+@main.command()
+@click.argument("job_id")
+@click.option("--cancel", is_flag=True, help="Cancel the job.")
+@click.option("--counts", is_flag=True, help="Wait for the job and print its counts.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def job(obj: _Context, job_id: str, cancel: bool, counts: bool, as_json: bool) -> None:
+    """Show one job; --cancel cancels it, --counts prints its result."""
+    with _reported():
+        found = obj.provider().retrieve_job(job_id)
+        if cancel:
+            outcome = "cancelled" if found.cancel() else f"not cancelled: {found.status().name}"
+            click.echo(f"job {job_id}: {outcome}")
+            return
+        row = _job_row(found)
+        row["queue_position"] = found.queue_position()
+        row["error"] = found.error_message()
+        if counts:
+            result = found.result()
+            row["counts"] = [result.get_counts(i) for i in range(len(result.results))]
+        if as_json:
+            _emit_json(row)
+            return
+        for key, value in row.items():
+            if key != "counts" and value not in (None, [], ""):
+                click.echo(f"{key}: {value}")
+        for index, program_counts in enumerate(row.get("counts", [])):
+            click.echo(f"counts[{index}]:")
+            click.echo(histogram(program_counts))
+
+
+@main.command(
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "help_option_names": [],
+    }
+)
+@click.pass_context
+def emulator(ctx: click.Context) -> None:
+    """Serve the emulator on loopback (options: see `qiskit-vendor emulator --help`)."""
+    from qiskit_vendor_provider.emulator.__main__ import main as serve  # noqa: PLC0415
+
+    serve(list(ctx.args))
+
+
+@main.group()
+def account() -> None:
+    """Save or show the credentials `VendorProvider()` uses."""
+
+
+@account.command("save")
+@click.option("--token", prompt=True, hide_input=True, help="API token (asked for when not given).")
+@click.option("--url", default=None, help="Server URL.")
+@click.option("--name", default="default", show_default=True)
+@click.option("--overwrite", is_flag=True)
+def account_save(token: str, url: str | None, name: str, overwrite: bool) -> None:
+    """Save an account (file mode 0600)."""
+    from qiskit_vendor_provider.accounts import save_account  # noqa: PLC0415
+
+    with _reported():
+        path = save_account(token=token, url=url, name=name, overwrite=overwrite)
+        click.echo(f"saved account {name!r} in {path}")
+
+
+@account.command("show")
+@click.option("--json", "as_json", is_flag=True)
+def account_show(as_json: bool) -> None:
+    """Show the saved accounts (tokens masked)."""
+    from qiskit_vendor_provider.accounts import config_path, saved_accounts  # noqa: PLC0415
+
+    with _reported():
+        accounts = saved_accounts()
+        if as_json:
+            _emit_json(accounts)
+            return
+        if not accounts:
+            click.echo(f"no saved accounts ({config_path()})")
+            return
+        click.echo(
+            _table(
+                [
+                    [name, a["url"] or "(default)", a["token"] or ""]
+                    for name, a in sorted(accounts.items())
+                ],
+                ["name", "url", "token"],
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
