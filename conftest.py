@@ -6,6 +6,9 @@ import os
 import tempfile
 from pathlib import Path
 
+# pytester runs user-style test suites against the package's own pytest plugin.
+pytest_plugins = ["pytester"]
+
 
 def pytest_configure() -> None:
     # The embedded emulator must not write into the user's data directory during tests.

@@ -1,0 +1,87 @@
+"""Pytest fixtures that give your tests a vendor provider with no network and no account.
+
+Available in any test suite once the package is installed:
+
+``vendor_emulator_config``
+    The :class:`~qiskit_vendor_provider.emulator.EmulatorConfig` the fixtures below use
+    (in-memory jobs, the shipped devices). Override it in your ``conftest.py`` to mark
+    devices offline, add devices, set a job limit or inject faults.
+``vendor_emulator``
+    An emulator started for the test and stopped after it.
+``vendor_provider``
+    A :class:`~qiskit_vendor_provider.VendorProvider` reaching ``vendor_emulator`` in
+    process: same client code, no socket, no journal written.
+``vendor_server``
+    The emulator served over real HTTP on 127.0.0.1 (a free port), for tests of code that
+    talks to a URL; ``vendor_server.url`` is its address.
+``vendor_server_provider``
+    A provider reaching ``vendor_server`` over HTTP.
+
+Example::
+
+    def test_my_experiment(vendor_provider):
+        backend = vendor_provider.get_backend("ideal_simulator")
+        ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+# The plugin is loaded by every pytest run on a machine with the package installed:
+# everything heavy is imported inside the fixtures, only when a test asks for them.
+if TYPE_CHECKING:
+    from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, EmulatorServer
+    from qiskit_vendor_provider.provider import VendorProvider
+
+
+@pytest.fixture
+def vendor_emulator_config(tmp_path: Path) -> EmulatorConfig:
+    """The emulator configuration of the other fixtures (override to change it)."""
+    from qiskit_vendor_provider.emulator import EmulatorConfig  # noqa: PLC0415
+
+    return EmulatorConfig(database=tmp_path / "vendor-emulator.sqlite3", poll_interval=0.05)
+
+
+@pytest.fixture
+def vendor_emulator(vendor_emulator_config: EmulatorConfig) -> Iterator[Emulator]:
+    """An emulator, started for the test and stopped after it."""
+    from qiskit_vendor_provider.emulator import Emulator  # noqa: PLC0415
+
+    emulator = Emulator(vendor_emulator_config).start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def vendor_provider(vendor_emulator: Emulator) -> VendorProvider:
+    """A provider reaching ``vendor_emulator`` in process."""
+    from qiskit_vendor_provider.emulator import InProcessTransport, create_app  # noqa: PLC0415
+    from qiskit_vendor_provider.provider import VendorProvider  # noqa: PLC0415
+
+    return VendorProvider(
+        transport=InProcessTransport(create_app(vendor_emulator)),
+        journal=False,
+        poll_interval=(0.005, 0.1),
+    )
+
+
+@pytest.fixture
+def vendor_server(vendor_emulator_config: EmulatorConfig) -> Iterator[EmulatorServer]:
+    """The emulator on http://127.0.0.1:<free port>, for the test."""
+    from qiskit_vendor_provider.emulator import Emulator, EmulatorServer  # noqa: PLC0415
+
+    with EmulatorServer(Emulator(vendor_emulator_config)) as server:
+        yield server
+
+
+@pytest.fixture
+def vendor_server_provider(vendor_server: EmulatorServer) -> VendorProvider:
+    """A provider reaching ``vendor_server`` over HTTP."""
+    from qiskit_vendor_provider.provider import VendorProvider  # noqa: PLC0415
+
+    return VendorProvider(url=vendor_server.url, journal=False, poll_interval=(0.005, 0.1))
