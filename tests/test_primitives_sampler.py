@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import random
 
 import numpy as np
 import pytest
@@ -296,3 +297,32 @@ def test_loose_clbits_and_registers_decode_like_backend_sampler_v2(
     ours = VendorSampler(backend=backend, options=options).run([circuit], shots=8).result()
     theirs = BackendSamplerV2(backend=backend, options=options).run([circuit], shots=8).result()
     assert ours[0].data.c.get_counts() == theirs[0].data.c.get_counts() == {"10": 8}
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [(2, 9), (1,), (8, 8), (5, 0, 3), (64,), (30, 40)],
+    ids=["two-regs", "one-bit", "byte-aligned", "empty-reg", "64-bits", "over-64-bits"],
+)
+def test_decoding_is_bit_for_bit_backend_sampler_v2s(
+    provider: VendorProvider, sizes: tuple[int, ...]
+) -> None:
+    from qiskit.primitives.backend_sampler_v2 import _analyze_circuit
+
+    registers = [ClassicalRegister(size, f"r{i}") for i, size in enumerate(sizes)]
+    circuit = QuantumCircuit(QuantumRegister(1), *registers)
+    num_clbits = circuit.num_clbits
+    bits = random.Random(sum(sizes))
+    shape, shots = (3, 2), 17
+    memory = [[hex(bits.getrandbits(num_clbits)) for _ in range(shots)] for _ in range(6)]
+    meas_info, max_num_bytes = _analyze_circuit(circuit)
+    sampler = VendorSampler(backend=provider.get_backend("ideal_simulator"))
+    generic = BackendSamplerV2(backend=sampler.backend)
+    ours = sampler._postprocess_pub(memory, shots, shape, meas_info, max_num_bytes, {}, None)
+    theirs = generic._postprocess_pub(memory, shots, shape, meas_info, max_num_bytes, {}, None)
+    assert list(ours.data.keys()) == list(theirs.data.keys())
+    for name in theirs.data:
+        assert ours.data[name].num_bits == theirs.data[name].num_bits
+        assert ours.data[name].array.dtype == theirs.data[name].array.dtype
+        assert np.array_equal(ours.data[name].array, theirs.data[name].array)
+    assert ours.metadata == theirs.metadata

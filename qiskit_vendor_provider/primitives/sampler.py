@@ -15,12 +15,13 @@ from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.result.models import ExperimentResult
 
 from qiskit_vendor_provider.backend import VendorBackend
-from qiskit_vendor_provider.errors import VendorValidationError
+from qiskit_vendor_provider.errors import VendorJobError, VendorValidationError
 from qiskit_vendor_provider.primitives.base import (
     VendorPrimitiveMixin,
     check_backend,
     initial_options,
 )
+from qiskit_vendor_provider.primitives.decoding import packed_registers
 from qiskit_vendor_provider.primitives.execution import run_plans
 from qiskit_vendor_provider.primitives.options import SamplerOptions
 from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_jobs
@@ -218,20 +219,64 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
         self, pub: SamplerPub, memory: list[list[str] | None], shots: int
     ) -> SamplerPubResult:
         meas_info, max_num_bytes = _analyze_circuit(pub.circuit)
-        shape = pub.parameter_values.shape
-        if pub.parameter_values.size == 0:
-            empty = {
-                item.creg_name: BitArray(
-                    np.zeros((*shape, shots, item.num_bytes), dtype=np.uint8), item.num_bits
-                )
-                for item in meas_info
-            }
-            return SamplerPubResult(
-                DataBin(**empty, shape=shape),
-                metadata={"shots": shots, "circuit_metadata": pub.circuit.metadata},
+        rows = [row for row in memory if row is not None]
+        if len(rows) != len(memory):
+            raise VendorJobError(
+                f"the jobs returned no samples for {len(memory) - len(rows)} binding(s)"
             )
-        # The parent's decoding, so hex memory becomes bits exactly as in BackendSamplerV2.
         result: SamplerPubResult = self._postprocess_pub(
-            memory, shots, shape, meas_info, max_num_bytes, pub.circuit.metadata, None
+            rows,
+            shots,
+            pub.parameter_values.shape,
+            meas_info,
+            max_num_bytes,
+            pub.circuit.metadata,
+            None,
         )
         return result
+
+    def _postprocess_pub(  # noqa: PLR0917 - the parent's signature
+        self,
+        result_memory: list[list[str]],
+        shots: int,
+        shape: tuple[int, ...],
+        meas_info: list[Any],
+        max_num_bytes: int,
+        circuit_metadata: dict[str, Any],
+        meas_level: int | None,
+    ) -> SamplerPubResult:
+        """``BackendSamplerV2._postprocess_pub``, vectorised for circuits of up to 64 clbits.
+
+        The arrays are exactly the parent's (see :mod:`.decoding`); anything the fast
+        path does not cover goes to the parent.
+        """
+        arrays = None
+        if meas_level in (None, 2):
+            arrays = packed_registers(result_memory, shape, shots, meas_info)
+        if arrays is None:
+            if int(np.prod(shape)) == 0:
+                arrays = {
+                    item.creg_name: np.zeros((*shape, shots, item.num_bytes), dtype=np.uint8)
+                    for item in meas_info
+                }
+            else:
+                parent: SamplerPubResult = super()._postprocess_pub(
+                    result_memory,
+                    shots,
+                    shape,
+                    meas_info,
+                    max_num_bytes,
+                    circuit_metadata,
+                    meas_level,
+                )
+                return parent
+        return SamplerPubResult(
+            DataBin(
+                **{
+                    item.creg_name: BitArray(arrays[item.creg_name], item.num_bits)
+                    for item in meas_info
+                },
+                shape=shape,
+            ),
+            metadata={"shots": shots, "circuit_metadata": circuit_metadata},
+        )
