@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 from qiskit import QuantumCircuit
-from qiskit.circuit import Parameter
+from qiskit.circuit import ClassicalRegister, Clbit, Parameter, QuantumRegister
 from qiskit.quantum_info import SparsePauliOp
 
 from qiskit_vendor_provider import VendorBackend, VendorProvider, VendorValidationError
@@ -18,8 +18,10 @@ from qiskit_vendor_provider.primitives.packing import (
     envelope_size,
     make_program,
     plan_jobs,
+    size_bound,
     split_shots,
 )
+from qiskit_vendor_provider.serialization import circuit_to_wire
 from tests.conftest import MockedApi
 
 
@@ -197,20 +199,30 @@ def test_a_table_over_max_parameter_rows_is_split_into_programs(
 # --------------------------------------------------------------------------- payload
 
 
-def test_payload_limit_packs_circuits_into_jobs_that_each_fit(
+def wire_size(circuit: QuantumCircuit) -> int:
+    return len(circuit_to_wire(circuit).model_dump_json(exclude_defaults=True))
+
+
+def test_payload_limit_packs_circuits_into_as_few_jobs_as_fit(
     provider: VendorProvider, api: MockedApi
 ) -> None:
     backend = provider.get_backend("ideal_simulator")
     states = [format(i, "04b") for i in range(8)]
     circuits = [basis_state(s) for s in states]
-    sizes = [make_program(circuit).size for circuit in circuits]
+    sizes = [wire_size(circuit) for circuit in circuits]
     limit = 3 * max(sizes)
     lower_limits(backend, max_payload_bytes=limit)
     result = VendorSampler(backend=backend).run(circuits, shots=5).result()
     calls = api.calls("POST", "/v1/jobs")
-    assert len(calls) >= math.ceil(sum(sizes) / limit)
-    assert len(calls) > 1
     assert all(len(call.request.body) <= limit for call in calls)
+    # Greedy packing by exact size: the planner must not lose jobs to loose size bounds.
+    envelope = envelope_size(backend.name, 5, {}, True)
+    expected, used = 1, envelope
+    for size in sizes:
+        if used + size + 1 > limit:
+            expected, used = expected + 1, envelope
+        used += size + 1
+    assert len(calls) == expected > 1
     assert sum(len(json.loads(call.request.body)["programs"]) for call in calls) == 8
     assert [pub.data.meas.get_counts() for pub in result] == [{s: 5} for s in states]
 
@@ -284,7 +296,12 @@ def test_planned_sizes_are_the_bytes_the_client_sends(
         job_tags=["t"],
     )
     sent = len(api.calls("POST", "/v1/jobs")[-1].request.body)
-    planned = envelope_size(backend.name, 10, settings, True) + sum(p.size for p in programs) + 1
+    sweep, bound = programs
+    assert sweep.exact  # a sweep's size is always measured: it is written for the check anyway
+    assert not bound.exact
+    assert bound.size >= wire_size(bound.circuit)
+    planned = envelope_size(backend.name, 10, settings, True) + sweep.size + 1
+    planned += wire_size(bound.circuit)
     # The plan may only overestimate, by the envelope's slack for seed digits.
     assert sent <= planned <= sent + 64
 
@@ -293,3 +310,56 @@ def test_split_shots_chunks() -> None:
     assert split_shots(1, 5) == [1]
     assert split_shots(5, 5) == [5]
     assert split_shots(11, 5) == [5, 5, 1]
+
+
+def odd_circuit() -> QuantumCircuit:
+    """Long and non-ASCII names, extreme angles, delays, barriers, loose and high clbits."""
+    qreg = QuantumRegister(30, "quäntum-register-with-a-long-name")
+    creg = ClassicalRegister(3, "c\u00e9\n")
+    circuit = QuantumCircuit(qreg, [Clbit()], creg, name='ünïcode "quoted" name')
+    circuit.rx(-2.2250738585072014e-308, 29)
+    circuit.rz(-1.7976931348623157e308 / 1e300, 17)
+    circuit.u(1 / 3, -2 / 7, 1e-300, 11)
+    circuit.delay(123.456, 3, unit="us")
+    circuit.delay(100, 4)
+    circuit.barrier()
+    circuit.cx(29, 0)
+    circuit.measure(29, creg[2])
+    circuit.measure(28, 0)
+    return circuit
+
+
+@pytest.mark.parametrize(
+    "circuit",
+    [odd_circuit(), basis_state("10110"), QuantumCircuit(1), QuantumCircuit(2, 2)],
+    ids=["odd", "basis", "empty", "clbits-only"],
+)
+def test_size_bounds_are_upper_bounds(circuit: QuantumCircuit) -> None:
+    bound = size_bound(circuit)
+    assert bound is not None
+    assert wire_size(circuit) <= bound
+
+
+def test_circuits_with_metadata_or_free_parameters_are_measured_exactly() -> None:
+    circuit, _ = rx_sweep()
+    assert size_bound(circuit) is None
+    tagged = basis_state("1")
+    tagged.metadata = {"k": "v"}
+    assert size_bound(tagged) is None
+    assert make_program(tagged).exact
+    assert make_program(tagged).size == wire_size(tagged)
+
+
+def test_a_circuit_whose_bound_but_not_size_exceeds_the_limit_still_runs(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    circuit = basis_state("1011")
+    bound = size_bound(circuit)
+    assert bound is not None
+    limit = envelope_size(backend.name, 7, {}, True) + wire_size(circuit) + 1
+    assert bound > limit  # the bound alone would refuse it
+    lower_limits(backend, max_payload_bytes=limit)
+    result = VendorSampler(backend=backend).run([circuit], shots=7).result()
+    assert len(api.calls("POST", "/v1/jobs")) == 1
+    assert result[0].data.meas.get_counts() == {"1011": 7}

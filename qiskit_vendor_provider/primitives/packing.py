@@ -15,12 +15,17 @@ that each respect every limit, or raises before anything is sent:
   and for consecutive segments the greedy cut is also the one with the fewest jobs.
 
 Sizes are the exact lengths of the JSON the API client sends, computed with the same
-serializer (pydantic-core), so a planned job is never refused for its size.
+serializer (pydantic-core), so a planned job is never refused for its size. For a bound
+circuit, writing the wire program only to measure it would double the client's work
+(``backend.run`` writes it again), so such a program first carries a cheap upper bound of
+its size; exact sizes are computed only when the bounds would make the payload limit
+cost an extra job.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -28,7 +33,7 @@ from typing import Any
 import numpy as np
 import pydantic_core
 from numpy.typing import NDArray
-from qiskit.circuit import Parameter, QuantumCircuit
+from qiskit.circuit import Barrier, Delay, Parameter, ParameterExpression, QuantumCircuit
 
 from qiskit_vendor_provider.api.models import (
     DeviceLimits,
@@ -62,8 +67,9 @@ class Program:
         rows: One row of values per binding, or None for a bound circuit.
         tag: The primitive's bookkeeping: which PUB (and which part of it) this is.
         first_row: Index of ``rows[0]`` (or of the bound circuit) in the tag's bindings.
-        size: Bytes of the program in a request.
+        size: Bytes of the program in a request; an upper bound when ``exact`` is False.
         row_bytes: Bytes of each row of ``rows`` in a request (computed when needed).
+        exact: Whether ``size`` is exact.
     """
 
     circuit: QuantumCircuit
@@ -73,6 +79,7 @@ class Program:
     first_row: int = 0
     size: int = 0
     row_bytes: NDArray[np.int64] | None = field(default=None, repr=False)
+    exact: bool = True
 
     @property
     def num_experiments(self) -> int:
@@ -115,13 +122,16 @@ def make_program(
     tag: Hashable = None,
     first_row: int = 0,
 ) -> Program:
-    """A program with its exact size in a request.
+    """A program with its size in a request (exact, or an upper bound for a bound circuit).
 
     Raises:
         WireFormatError: the circuit cannot be written as a wire program (an angle that is
             not affine in the parameters, or not finite).
     """
     if rows is None:
+        bound = size_bound(circuit)
+        if bound is not None:
+            return Program(circuit, tag=tag, first_row=first_row, size=bound, exact=False)
         wire = circuit_to_wire(circuit)
         return Program(circuit, tag=tag, first_row=first_row, size=_wire_size(wire))
     rows = np.asarray(rows, dtype=float)
@@ -132,6 +142,59 @@ def make_program(
     base = _wire_size(wire) - _json_size([zero_row])
     size = base + _json_size(rows.tolist())
     return Program(circuit, tuple(parameters), rows, tag=tag, first_row=first_row, size=size)
+
+
+def _text_bound(text: str) -> int:
+    # JSON escapes a character in at most six (\uXXXX); quotes add two.
+    return 6 * len(text) + 2
+
+
+def _index_bytes(indices: Sequence[int]) -> int:
+    return sum(len(str(index)) + 1 for index in indices)
+
+
+def _is_finite_number(value: object) -> bool:
+    if isinstance(value, ParameterExpression):
+        if value.parameters:
+            return False
+        value = float(value)
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def size_bound(circuit: QuantumCircuit) -> int | None:
+    """An upper bound of a bound circuit's wire program size, or None to measure it.
+
+    Every instruction is at most its name (escaped), its qubit and clbit indices, 26
+    bytes per number (the longest shortest-repr of a double is 24 characters) and the
+    fixed keys; the header its names and register sizes. Metadata, free parameters or
+    angles that are not finite numbers make it None: those need the real wire program.
+    """
+    if circuit.metadata:
+        return None
+    total = 160 + _text_bound(circuit.name)
+    for register in (*circuit.qregs, *circuit.cregs):
+        total += _text_bound(register.name) + len(str(register.size)) + 4
+    find_bit = circuit.find_bit
+    for item in circuit.data:
+        op = item.operation
+        params = [] if isinstance(op, Barrier) else op.params
+        if isinstance(op, Delay):
+            params = [op.duration]
+        for param in params:
+            if not _is_finite_number(param):
+                return None
+        total += 80 + _text_bound(op.name) + 26 * len(params)
+        total += _index_bytes([find_bit(qubit).index for qubit in item.qubits])
+        total += _index_bytes([find_bit(clbit).index for clbit in item.clbits])
+    return total
+
+
+def _exact(program: Program) -> Program:
+    """The program with its exact size (a no-op for one that has it)."""
+    if program.exact:
+        return program
+    wire = circuit_to_wire(program.circuit)
+    return replace(program, size=_wire_size(wire), exact=True)
 
 
 def _wire_size(wire: WireProgram) -> int:
@@ -209,6 +272,8 @@ def envelope_size(device: str, shots: int, settings: dict[str, Any], memory: boo
 def _fit_rows(program: Program, limits: DeviceLimits, budget: int) -> list[Program]:
     """Split a program's table so every part has few enough rows and fits ``budget`` bytes."""
     if program.rows is None:
+        if program.size > budget:
+            program = _exact(program)
         if program.size > budget:
             raise VendorValidationError(
                 f"circuit {program.circuit.name!r} alone is {program.size} bytes; with the job "
@@ -300,14 +365,16 @@ def plan_jobs(
     budget = limits.max_payload_bytes - envelope
     fitted = [part for program in programs for part in _fit_rows(program, limits, budget)]
     batches = _pack(fitted, limits, envelope)
+    if len(batches) > math.ceil(len(fitted) / limits.max_circuits) and not all(
+        program.exact for program in fitted
+    ):
+        # The payload limit, not max_circuits, set the number of jobs: bounds may have
+        # overstated it, so measure and pack again.
+        fitted = [_exact(program) for program in fitted]
+        batches = _pack(fitted, limits, envelope)
     seed = settings.get("seed_simulator")
     return [
         JobPlan(tuple(batch), chunk_shots, chunk_seed(seed, index), index)
         for index, chunk_shots in enumerate(chunks)
         for batch in batches
     ]
-
-
-def jobs_needed(shots: int, limits: DeviceLimits) -> int:
-    """Shot chunks ``shots`` needs on a device (each a separate job per batch)."""
-    return math.ceil(shots / limits.max_shots)
