@@ -363,3 +363,31 @@ def test_a_circuit_whose_bound_but_not_size_exceeds_the_limit_still_runs(
     result = VendorSampler(backend=backend).run([circuit], shots=7).result()
     assert len(api.calls("POST", "/v1/jobs")) == 1
     assert result[0].data.meas.get_counts() == {"1011": 7}
+
+
+def test_a_failed_submission_cancels_the_jobs_already_submitted(
+    provider: VendorProvider, api: MockedApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qiskit_vendor_provider import VendorApiError
+
+    backend = lower_limits(provider.get_backend("ideal_simulator"), max_circuits=1)
+    real_run = VendorBackend.run
+    submitted = []
+
+    def failing_second_run(self: VendorBackend, *args: Any, **kwargs: Any) -> Any:
+        if submitted:
+            raise VendorApiError("the server went away")
+        job = real_run(self, *args, **kwargs)
+        submitted.append(job.job_id())
+        return job
+
+    monkeypatch.setattr(VendorBackend, "run", failing_second_run)
+    job = VendorSampler(backend=backend).run([basis_state("1"), basis_state("0")], shots=3)
+    with pytest.raises(VendorApiError, match="went away"):
+        job.result()
+    cancels = [
+        call.request.url
+        for call in api.calls("POST", "/v1/jobs/")
+        if (call.request.url or "").endswith("/cancel")
+    ]
+    assert cancels == [f"https://api.vendor.test/v1/jobs/{submitted[0]}/cancel"]

@@ -108,7 +108,9 @@ def run_plans(
             # A progress bar per job would be noise here: the PUBs are the user's unit.
             results.append(job.result(with_progress_bar=False))
     except BaseException:
-        _cancel(jobs[len(results) + 1 :])
+        # From the job being waited for on: an interrupt leaves it running, and
+        # cancelling a job that already failed changes nothing.
+        _cancel(jobs[len(results) :])
         raise
     return _collect(plans, results)
 
