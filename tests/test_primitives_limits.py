@@ -179,6 +179,10 @@ def test_pubs_with_different_shots_run_in_separate_jobs(
         (20, 1),
     ]
     assert [pub.data.meas.get_counts() for pub in result] == [{"01": 10}, {"10": 20}, {"11": 10}]
+    # Every job is submitted before any is waited for.
+    job_calls = [call.request for call in api.calls(path="/v1/jobs")]
+    first_get = next(i for i, request in enumerate(job_calls) if request.method == "GET")
+    assert all(request.method == "GET" for request in job_calls[first_get:])
 
 
 def test_a_table_over_max_parameter_rows_is_split_into_programs(

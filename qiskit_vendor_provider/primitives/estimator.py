@@ -94,17 +94,12 @@ class _Sweep:
 
 
 @dataclass(frozen=True)
-class _ShotGroup:
-    shots: int
-    positions: list[int]
-    plans: list[JobPlan]
-
-
-@dataclass(frozen=True)
 class _Work:
+    """Everything ``run()`` decided before any HTTP call: PUBs, their sweeps and jobs."""
+
     pubs: list[EstimatorPub]
     sweeps: list[_Sweep]
-    groups: list[_ShotGroup]
+    plans: list[JobPlan]
     settings: dict[str, Any]
 
 
@@ -199,8 +194,8 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
         settings = options.job_settings()
         limits = self.backend.limits
         sweeps = []
+        # A job has one shot count, so PUBs are packed per shot count, as the parent does.
         programs_by_shots: dict[int, list[Program]] = defaultdict(list)
-        positions_by_shots: dict[int, list[int]] = defaultdict(list)
         for position, pub in enumerate(pubs):
             shots = shots_for_precision(pub.precision)
             chunks = math.ceil(shots / limits.max_shots)
@@ -216,31 +211,26 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
             sweep, programs = self._prepare_pub(pub, position, options)
             sweeps.append(sweep)
             programs_by_shots[shots].extend(programs)
-            positions_by_shots[shots].append(position)
-        groups = [
-            _ShotGroup(
-                shots,
-                positions_by_shots[shots],
-                plan_jobs(
-                    programs,
-                    shots,
-                    device=self.backend.name,
-                    limits=limits,
-                    settings=settings,
-                    memory=False,
-                ),
-            )
+        plans = [
+            plan
             for shots, programs in programs_by_shots.items()
+            for plan in plan_jobs(
+                programs,
+                shots,
+                device=self.backend.name,
+                limits=limits,
+                settings=settings,
+                memory=False,
+            )
         ]
-        total = sum(len(group.plans) for group in groups)
-        if total > options.max_jobs:
+        if len(plans) > options.max_jobs:
             raise VendorValidationError(
-                f"this run needs {total} jobs on {self.backend.name!r} (at most "
+                f"this run needs {len(plans)} jobs on {self.backend.name!r} (at most "
                 f"{limits.max_shots} shots and {limits.max_circuits} circuits per job), over "
                 f"max_jobs={options.max_jobs}; ask for a coarser precision or fewer PUBs, or "
                 "raise max_jobs with set_options()"
             )
-        return _Work(pubs, sweeps, groups, settings)
+        return _Work(pubs, sweeps, plans, settings)
 
     def _prepare_pub(
         self, pub: EstimatorPub, position: int, options: EstimatorOptions
@@ -303,19 +293,13 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
         return sweep, programs
 
     def _run(self, work: _Work) -> PrimitiveResult[PubResult]:
-        results: list[PubResult | None] = [None] * len(work.pubs)
-        for group in work.groups:
-            for position, pub_result in zip(
-                group.positions, self._run_pubs(work, group), strict=True
-            ):
-                results[position] = pub_result
-        return PrimitiveResult(results, metadata={"version": 2})
+        return PrimitiveResult(self._run_pubs(work), metadata={"version": 2})
 
-    def _run_pubs(self, work: _Work, group: _ShotGroup) -> list[PubResult]:
-        """Run one shot group's jobs and compute its PUBs' expectation values."""
-        counts: dict[int, list[dict[str, int]]] = defaultdict(list)
-        metadata: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        collected = run_plans(self.backend, group.plans, memory=False, settings=work.settings)
+    def _run_pubs(self, work: _Work) -> list[PubResult]:
+        """Run every job (all submitted before any is waited for); compute the values."""
+        counts: list[list[dict[str, int]]] = [[] for _ in work.pubs]
+        metadata: list[list[dict[str, Any]]] = [[] for _ in work.pubs]
+        collected = run_plans(self.backend, work.plans, memory=False, settings=work.settings)
         for program, rows in collected:
             position, which = _estimator_tag(program)
             measurement = work.sweeps[position].measurements[which]
@@ -329,14 +313,11 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
                     }
                 )
         results = []
-        for position in group.positions:
+        for position, pub in enumerate(work.pubs):
             # The parent's arithmetic, so values and stds are exactly BackendEstimatorV2's.
             expval_map = self._calc_expval_map(counts[position], metadata[position])
-            results.append(
-                self._postprocess_pub(
-                    work.pubs[position], expval_map, work.sweeps[position], group.shots
-                )
-            )
+            shots = shots_for_precision(pub.precision)
+            results.append(self._postprocess_pub(pub, expval_map, work.sweeps[position], shots))
         return results
 
 

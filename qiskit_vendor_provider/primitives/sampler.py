@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from qiskit.primitives import BackendSamplerV2, PrimitiveJob, PrimitiveResult
@@ -31,20 +31,11 @@ __all__ = ["VendorSampler"]
 
 
 @dataclass(frozen=True)
-class _ShotGroup:
-    """PUBs that share a shot count, and the jobs that run them."""
-
-    shots: int
-    positions: list[int]
-    plans: list[JobPlan]
-
-
-@dataclass(frozen=True)
 class _Work:
-    """Everything ``run()`` decided before any HTTP call."""
+    """Everything ``run()`` decided before any HTTP call: the PUBs and their jobs."""
 
     pubs: list[SamplerPub]
-    groups: list[_ShotGroup]
+    plans: list[JobPlan]
     settings: dict[str, Any]
 
 
@@ -144,35 +135,30 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
 
     def _plan(self, pubs: list[SamplerPub], options: SamplerOptions) -> _Work:
         settings = options.job_settings()
+        # A job has one shot count, so PUBs are packed per shot count, as the parent does.
         programs_by_shots: dict[int, list[Program]] = defaultdict(list)
-        positions_by_shots: dict[int, list[int]] = defaultdict(list)
         for position, pub in enumerate(pubs):
             programs_by_shots[pub.shots].extend(self._programs(pub, position, options))
-            positions_by_shots[pub.shots].append(position)
-        groups = [
-            _ShotGroup(
-                shots,
-                positions_by_shots[shots],
-                plan_jobs(
-                    programs,
-                    shots,
-                    device=self.backend.name,
-                    limits=self.backend.limits,
-                    settings=settings,
-                    memory=True,
-                ),
-            )
+        plans = [
+            plan
             for shots, programs in programs_by_shots.items()
+            for plan in plan_jobs(
+                programs,
+                shots,
+                device=self.backend.name,
+                limits=self.backend.limits,
+                settings=settings,
+                memory=True,
+            )
         ]
-        total = sum(len(group.plans) for group in groups)
-        if total > options.max_jobs:
+        if len(plans) > options.max_jobs:
             raise VendorValidationError(
-                f"this run needs {total} jobs on {self.backend.name!r} (at most "
+                f"this run needs {len(plans)} jobs on {self.backend.name!r} (at most "
                 f"{self.backend.limits.max_shots} shots and {self.backend.limits.max_circuits} "
                 f"circuits per job), over max_jobs={options.max_jobs}; ask for fewer shots or "
                 "PUBs, or raise max_jobs with set_options()"
             )
-        return _Work(pubs, groups, settings)
+        return _Work(pubs, plans, settings)
 
     def _programs(self, pub: SamplerPub, position: int, options: SamplerOptions) -> list[Program]:
         circuit, _ = self._preparer.to_isa(pub.circuit, position, options)
@@ -183,26 +169,16 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
         return self._preparer.programs(circuit, rows, tag=position, index=position, options=options)
 
     def _run(self, work: _Work) -> PrimitiveResult[SamplerPubResult]:
-        results: list[SamplerPubResult | None] = [None] * len(work.pubs)
-        for group in work.groups:
-            pubs = [work.pubs[position] for position in group.positions]
-            for position, pub_result in zip(
-                group.positions, self._run_pubs(pubs, group, work.settings), strict=True
-            ):
-                results[position] = pub_result
-        return PrimitiveResult(results, metadata={"version": 2})
+        return PrimitiveResult(self._run_pubs(work), metadata={"version": 2})
 
-    def _run_pubs(
-        self, pubs: list[SamplerPub], group: _ShotGroup, settings: dict[str, Any]
-    ) -> list[SamplerPubResult]:
-        """Run one shot group's jobs and turn their memory into PUB results."""
-        memory: dict[int, list[list[str] | None]] = {
-            position: [None] * pub.parameter_values.size
-            for position, pub in zip(group.positions, pubs, strict=True)
-        }
-        collected = run_plans(self.backend, group.plans, memory=True, settings=settings)
+    def _run_pubs(self, work: _Work) -> list[SamplerPubResult]:
+        """Run every job of the run (all submitted before any is waited for) and decode."""
+        memory: list[list[list[str] | None]] = [
+            [None] * pub.parameter_values.size for pub in work.pubs
+        ]
+        collected = run_plans(self.backend, work.plans, memory=True, settings=work.settings)
         for program, rows in collected:
-            slots = memory[program.tag]  # type: ignore[index]
+            slots = memory[cast(int, program.tag)]  # sampler programs are tagged by PUB
             for offset, experiments in enumerate(rows):
                 if len(experiments) == 1:
                     slots[program.first_row + offset] = _memory(experiments[0])
@@ -211,8 +187,8 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
                         sample for experiment in experiments for sample in _memory(experiment)
                     ]
         return [
-            self._pub_result(pub, memory[position], group.shots)
-            for position, pub in zip(group.positions, pubs, strict=True)
+            self._pub_result(pub, pub_memory, pub.shots)
+            for pub, pub_memory in zip(work.pubs, memory, strict=True)
         ]
 
     def _pub_result(
