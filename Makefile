@@ -1,4 +1,4 @@
-# Two entry points: `make demo` runs the quickstart, `make test` runs the checks and the suite.
+# Two entry points: `make demo` runs the quickstart, `make test` runs every check.
 # Each creates .venv with what it needs; only python3 and make are required.
 
 PYTHON ?= python3
@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint typecheck unit clean
+.PHONY: demo test lint typecheck unit docs package bench test-oldest clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,15 +28,28 @@ lint: $(VENV)/.test
 typecheck: $(VENV)/.test
 	$(PY) -m mypy
 
+# The suite, with line coverage of the package (fails under 90%).
 unit: $(VENV)/.test
-	$(PY) -m pytest
+	$(PY) -m pytest --cov=qiskit_vendor_provider --cov-report=term:skip-covered --cov-fail-under=90
 
-test: lint typecheck unit
+# The documentation site, warnings as errors.
+docs: $(VENV)/.test
+	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+
+# An sdist and a wheel, installed in a clean virtual environment, run the quickstart.
+package: $(VENV)/.test
+	bash .ci/check-package
+
+test: lint typecheck unit docs package
 
 # Times the primitives against Qiskit's generic wrappers and Aer's own (a few minutes).
-.PHONY: bench
 bench: $(VENV)/.base
 	$(PY) benchmarks/primitives.py
 
+# The suite on the oldest qiskit and qiskit-aer that pyproject.toml allows (slow: a
+# separate environment).
+test-oldest:
+	bash .ci/test-oldest
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info docs/_build

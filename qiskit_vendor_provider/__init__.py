@@ -4,28 +4,63 @@
 >>> backend = VendorProvider().get_backend("ideal_simulator")
 >>> backend.num_qubits
 32
+
+Names are imported on first use: ``import qiskit_vendor_provider.testing.plugin`` (which
+pytest does in every run on a machine with the package) or ``qiskit-vendor --help`` must
+not pay for importing Qiskit.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from qiskit_vendor_provider._version import __version__
-from qiskit_vendor_provider.backend import VendorBackend
-from qiskit_vendor_provider.errors import (
-    CircuitValidationError,
-    DeviceUnavailableError,
-    VendorApiError,
-    VendorAuthError,
-    VendorConnectionError,
-    VendorError,
-    VendorJobError,
-    VendorJobTimeoutError,
-    VendorNotFoundError,
-    VendorValidationError,
-)
-from qiskit_vendor_provider.job import VendorJob
-from qiskit_vendor_provider.provider import VendorProvider
+
+if TYPE_CHECKING:
+    from qiskit_vendor_provider.backend import VendorBackend
+    from qiskit_vendor_provider.errors import (
+        CircuitValidationError,
+        DeviceUnavailableError,
+        JobLimitError,
+        VendorApiError,
+        VendorAuthError,
+        VendorConnectionError,
+        VendorError,
+        VendorJobError,
+        VendorJobTimeoutError,
+        VendorNotFoundError,
+        VendorValidationError,
+    )
+    from qiskit_vendor_provider.job import VendorJob
+    from qiskit_vendor_provider.provider import VendorProvider
+
+_WHERE = {
+    "VendorBackend": "backend",
+    "VendorJob": "job",
+    "VendorProvider": "provider",
+    **dict.fromkeys(
+        (
+            "CircuitValidationError",
+            "DeviceUnavailableError",
+            "JobLimitError",
+            "VendorApiError",
+            "VendorAuthError",
+            "VendorConnectionError",
+            "VendorError",
+            "VendorJobError",
+            "VendorJobTimeoutError",
+            "VendorNotFoundError",
+            "VendorValidationError",
+        ),
+        "errors",
+    ),
+}
 
 __all__ = [
     "CircuitValidationError",
     "DeviceUnavailableError",
+    "JobLimitError",
     "VendorApiError",
     "VendorAuthError",
     "VendorBackend",
@@ -39,3 +74,15 @@ __all__ = [
     "VendorValidationError",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

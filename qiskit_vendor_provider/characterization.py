@@ -42,7 +42,7 @@ def _pulse(circuit: QuantumCircuit, qubit: int, axis: float, natives: frozenset[
 
 
 def readout_circuits(num_qubits: int, qubit: int, natives: Sequence[str]) -> list[QuantumCircuit]:
-    """Two circuits: measure ``qubit`` in |0>, and in |1> (prepared by two π/2 pulses)."""
+    """Two circuits: measure ``qubit`` in ``|0>``, and in ``|1>`` (two π/2 pulses)."""
     zero = QuantumCircuit(num_qubits, 1, name="readout-0")
     zero.measure(qubit, 0)
     one = QuantumCircuit(num_qubits, 1, name="readout-1")

@@ -42,3 +42,14 @@ def test_managing_jobs_snippets_run() -> None:
     assert len(blocks) >= 5
     for block in blocks:
         exec(compile(block, "managing-jobs.md", "exec"), namespace)
+
+
+def test_openapi_document_is_generated_from_the_app() -> None:
+    from qiskit_vendor_provider.emulator.openapi import openapi_document
+
+    committed = json.loads((DOCS / "_static" / "openapi.json").read_text(encoding="utf-8"))
+    assert committed == openapi_document(), (
+        "docs/_static/openapi.json is stale: run "
+        "`python -m qiskit_vendor_provider.emulator.openapi > docs/_static/openapi.json`"
+    )
+    assert "/v1/jobs" in committed["paths"]

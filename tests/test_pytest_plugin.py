@@ -58,3 +58,12 @@ def test_config_fixture_can_be_overridden(pytester: pytest.Pytester) -> None:
 
 def test_plugin_is_registered_by_entry_point(pytestconfig: pytest.Config) -> None:
     assert pytestconfig.pluginmanager.has_plugin("qiskit_vendor")
+
+
+def test_loading_the_plugin_does_not_import_qiskit() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, qiskit_vendor_provider.testing.plugin; print('qiskit' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
