@@ -24,7 +24,7 @@ def openapi_document() -> dict[str, Any]:
 
 def main() -> None:
     """Print the document as stable, sorted JSON."""
-    print(json.dumps(openapi_document(), indent=2, sort_keys=True))  # noqa: T201
+    print(json.dumps(openapi_document(), indent=2, sort_keys=True))
 
 
 if __name__ == "__main__":
