@@ -1,0 +1,44 @@
+"""The examples run, as a user would run them, on the embedded emulator."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_example(name: str, tmp_path: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QISKIT_VENDOR_")}
+    env["QISKIT_VENDOR_EMULATOR_DB"] = str(tmp_path / "emulator.sqlite3")
+    env["QISKIT_VENDOR_JOURNAL"] = str(tmp_path / "journal.sqlite3")
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_noisy_vs_ideal_saves_a_histogram(tmp_path: Path) -> None:
+    out = run_example("noisy_vs_ideal.py", tmp_path, "--output", "ghz.png", "--shots", "1000")
+    lines = {line.split()[0]: float(line.split()[-1]) for line in out.splitlines() if "P(" in line}
+    assert lines["ideal_simulator"] == 1.0
+    assert 0.75 < lines["superconducting_27q"] < 1.0
+    assert 0.75 < lines["trapped_ion_11q"] < 1.0
+    png = (tmp_path / "ghz.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
+
+
+def test_job_management_example(tmp_path: Path) -> None:
+    out = run_example("job_management.py", tmp_path)
+    assert "listed back by tag: ['scan-2', 'scan-1', 'scan-0']" in out
+    assert "scan-2 is DONE" in out
+    assert "journal: 3 submissions" in out
