@@ -65,9 +65,10 @@ def _instruction_properties(
     spec: DeviceSpec, op: NativeOperation
 ) -> dict[Qargs | None, InstructionProperties | None]:
     calibration = spec.calibration
-    if calibration is None and op.qubits is None:
-        # An uncalibrated all-to-all operation: a global entry keeps the Target small and
-        # tells the transpiler that no routing is needed.
+    if calibration is None and all(o.qubits is None for o in spec.native_operations):
+        # An uncalibrated all-to-all device: global entries keep the Target small and tell
+        # the transpiler that no routing is needed. (Mixing global and per-qubit entries
+        # on one device breaks VF2Layout in qiskit 2.0.)
         return {None: None}
     gates = {(g.name, tuple(g.qubits)): g for g in calibration.gates} if calibration else {}
     props: dict[Qargs | None, InstructionProperties | None] = {}

@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from qiskit_vendor_provider.api.models import DeviceSpec
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
 from qiskit_vendor_provider.emulator.device_table import device_table
@@ -32,16 +34,25 @@ def test_adding_a_device_example_is_a_valid_spec() -> None:
     assert {op.name for op in spec.native_operations} >= {"cz", "measure"}
 
 
-def python_blocks(page: str) -> list[str]:
-    return re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(encoding="utf-8"), re.DOTALL)
+def python_blocks(page: Path) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.DOTALL)
 
 
-def test_managing_jobs_snippets_run() -> None:
-    namespace: dict[str, object] = {}
-    blocks = python_blocks("managing-jobs.md")
-    assert len(blocks) >= 5
-    for block in blocks:
-        exec(compile(block, "managing-jobs.md", "exec"), namespace)
+PAGES = sorted(DOCS.glob("*.md"))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_python_in_the_docs_runs(page: Path) -> None:
+    """Every Python block runs, in order, on the embedded emulator ("# not run" opts out)."""
+    namespace: dict[str, object] = {"__name__": f"docs.{page.stem}"}
+    for block in python_blocks(page):
+        if block.startswith("# not run"):
+            continue
+        exec(compile(block, str(page), "exec"), namespace)
+
+
+def test_the_job_pages_have_snippets() -> None:
+    assert len(python_blocks(DOCS / "managing-jobs.md")) >= 5
 
 
 def test_openapi_document_is_generated_from_the_app() -> None:
