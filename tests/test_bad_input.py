@@ -20,14 +20,7 @@ from qiskit_vendor_provider import (
     VendorValidationError,
 )
 from tests.conftest import MOCK_URL, MockedApi
-
-
-def bell() -> QuantumCircuit:
-    circuit = QuantumCircuit(2, 2, name="bell")
-    circuit.h(0)
-    circuit.cx(0, 1)
-    circuit.measure([0, 1], [0, 1])
-    return circuit
+from tests.helpers import bell
 
 
 def native_circuit(*gates: tuple[str, tuple[int, ...]]) -> QuantumCircuit:

@@ -15,14 +15,7 @@ from qiskit_vendor_provider.api.models import JobSubmission
 from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, InProcessTransport, create_app
 from qiskit_vendor_provider.emulator.transport import dispatch
 from qiskit_vendor_provider.serialization import circuit_to_wire
-
-
-def bell() -> QuantumCircuit:
-    circuit = QuantumCircuit(2, 2, name="bell")
-    circuit.h(0)
-    circuit.cx(0, 1)
-    circuit.measure([0, 1], [0, 1])
-    return circuit
+from tests.helpers import bell
 
 
 def provider_for(emulator: Emulator) -> VendorProvider:

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.helpers import isolated_env, run_python
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def run_example(name: str, tmp_path: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QISKIT_VENDOR_")}
-    env["QISKIT_VENDOR_EMULATOR_DB"] = str(tmp_path / "emulator.sqlite3")
-    env["QISKIT_VENDOR_JOURNAL"] = str(tmp_path / "journal.sqlite3")
-    done = subprocess.run(
-        [sys.executable, str(EXAMPLES / name), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=300,
-        check=False,
-    )
+    done = run_python([str(EXAMPLES / name), *args], isolated_env(tmp_path), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

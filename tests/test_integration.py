@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +13,8 @@ from qiskit.transpiler import generate_preset_pass_manager
 
 from qiskit_vendor_provider import VendorNotFoundError, VendorProvider, VendorValidationError
 from qiskit_vendor_provider.emulator import EmulatorServer
+from tests.helpers import ROOT, isolated_env, run_python
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.integration
 
 
@@ -56,24 +55,12 @@ def test_server_refuses_non_loopback_hosts() -> None:
         EmulatorServer(Emulator(), host="0.0.0.0")
 
 
-def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=240,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("device", ["ideal_simulator", "superconducting_27q", "trapped_ion_11q"])
 def test_quickstart_script_against_the_loopback_server(
-    live_server: EmulatorServer, device: str
+    live_server: EmulatorServer, device: str, tmp_path: Path
 ) -> None:
-    env = {**os.environ, "QISKIT_VENDOR_URL": live_server.url}
-    done = _run(["examples/quickstart.py", "--shots", "500", "--device", device], env)
+    env = isolated_env(tmp_path, QISKIT_VENDOR_URL=live_server.url)
+    done = run_python(["examples/quickstart.py", "--shots", "500", "--device", device], env)
     assert done.returncode == 0, done.stderr
     assert f"on {device}" in done.stdout
     assert "Counts (500 shots):" in done.stdout
@@ -81,8 +68,7 @@ def test_quickstart_script_against_the_loopback_server(
 
 
 def test_embedded_default_says_so_once(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QISKIT_VENDOR_")}
-    env["QISKIT_VENDOR_EMULATOR_DB"] = str(tmp_path / "embedded.sqlite3")
+    env = isolated_env(tmp_path, QISKIT_VENDOR_EMULATOR_DB=str(tmp_path / "embedded.sqlite3"))
     code = (
         "import logging; logging.basicConfig(level=logging.INFO, format='%(name)s|%(message)s')\n"
         "from qiskit_vendor_provider import VendorProvider\n"
@@ -90,7 +76,7 @@ def test_embedded_default_says_so_once(tmp_path: Path) -> None:
         "print(a.client.base_url, a.client.is_local)\n"
         "print(sorted(x.name for x in b.backends()))\n"
     )
-    done = _run(["-c", code], env)
+    done = run_python(["-c", code], env)
     assert done.returncode == 0, done.stderr
     notices = [line for line in done.stderr.splitlines() if "embedded emulator" in line]
     assert len(notices) == 1, done.stderr

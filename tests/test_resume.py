@@ -17,14 +17,7 @@ from qiskit_vendor_provider.api.client import RetryPolicy
 from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, EmulatorServer
 from qiskit_vendor_provider.journal import SUBMITTING
 from tests.conftest import MOCK_URL, MockedApi
-
-
-def bell() -> QuantumCircuit:
-    circuit = QuantumCircuit(2, 2, name="bell")
-    circuit.h(0)
-    circuit.cx(0, 1)
-    circuit.measure([0, 1], [0, 1])
-    return circuit
+from tests.helpers import bell
 
 
 def jobs_in(emulator: Emulator) -> int:

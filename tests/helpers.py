@@ -1,0 +1,46 @@
+"""Circuits and process helpers shared by the tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from qiskit import QuantumCircuit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bell(name: str = "bell") -> QuantumCircuit:
+    """H on qubit 0, CX onto qubit 1, both measured into clbits 0 and 1."""
+    circuit = QuantumCircuit(2, 2, name=name)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure([0, 1], [0, 1])
+    return circuit
+
+
+def isolated_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """This process's environment without its vendor settings, with its own files."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QISKIT_VENDOR_")}
+    env["QISKIT_VENDOR_EMULATOR_DB"] = str(tmp_path / "emulator.sqlite3")
+    env["QISKIT_VENDOR_JOURNAL"] = str(tmp_path / "journal.sqlite3")
+    env["QISKIT_VENDOR_CONFIG"] = str(tmp_path / "config" / "accounts.json")
+    env.update(extra)
+    return env
+
+
+def run_python(
+    args: list[str], env: dict[str, str], cwd: Path = ROOT, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run this interpreter with ``args``, capturing text output; never raises on failure."""
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
