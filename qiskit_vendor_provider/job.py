@@ -13,7 +13,12 @@ from qiskit.result import Result
 
 from qiskit_vendor_provider.api.client import ApiClient
 from qiskit_vendor_provider.api.models import JobInfo, JobState
-from qiskit_vendor_provider.errors import VendorApiError, VendorJobError, VendorJobTimeoutError
+from qiskit_vendor_provider.errors import (
+    VendorApiError,
+    VendorConnectionError,
+    VendorJobError,
+    VendorJobTimeoutError,
+)
 from qiskit_vendor_provider.journal import JobJournal
 from qiskit_vendor_provider.progress import WaitProgress, show_progress
 from qiskit_vendor_provider.serialization import to_qiskit_result
@@ -205,24 +210,45 @@ class VendorJob(JobV1):  # type: ignore[misc]
         delays = poll_delays(wait or initial, maximum)
         deadline = None if timeout is None else time.monotonic() + timeout
         option = self._with_progress_bar if with_progress_bar is None else with_progress_bar
+        status: JobStatus | None = None
         with WaitProgress(self.job_id(), show_progress(option)) as progress:
             while True:
-                status = self.status()
-                progress.update(status, self.queue_position())
-                if callback is not None:
-                    callback(self.job_id(), status, self)
-                if status in FINAL:
-                    return status
+                seen = self._poll()
+                if seen is not None:
+                    status = seen
+                    progress.update(status, self.queue_position())
+                    if callback is not None:
+                        callback(self.job_id(), status, self)
+                    if status in FINAL:
+                        return status
                 delay = next(delays)
                 if deadline is not None:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
+                        state = (
+                            status.name if status is not None else "unknown (server unreachable)"
+                        )
                         raise VendorJobTimeoutError(
-                            f"job {self.job_id()} is still {status.name} after {timeout} s; "
+                            f"job {self.job_id()} is still {state} after {timeout} s; "
                             "call result() again later, or retrieve it by id"
                         )
                     delay = min(delay, remaining)
                 time.sleep(delay)
+
+    def _poll(self) -> JobStatus | None:
+        """The job's status, or None while the server cannot be reached.
+
+        A wait outlives a server restart or a network outage: the job goes on on the
+        server, so being unable to ask about it is no reason to give up waiting.
+        """
+        try:
+            return self.status()
+        except VendorApiError as exc:
+            transient = isinstance(exc, VendorConnectionError) or (exc.status_code or 0) >= 500
+            if not transient:
+                raise
+            logger.warning("job %s: status unavailable (%s); still waiting", self.job_id(), exc)
+            return None
 
     def result(
         self,

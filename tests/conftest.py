@@ -32,10 +32,15 @@ class MockedApi:
         self.mock = mock
         self.app = create_app(emulator)
         self._lost: tuple[str, str] | None = None
+        self._refusals: dict[tuple[str, str], int] = {}
         for method in ("GET", "POST"):
             mock.add_callback(method, re.compile(re.escape(MOCK_URL) + r"/.*"), self._answer)
 
     def _answer(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        for (method, prefix), left in self._refusals.items():
+            if left and request.method == method and request.path_url.startswith(prefix):
+                self._refusals[method, prefix] = left - 1
+                raise requests.ConnectionError("connection refused (injected)")
         body = request.body or b""
         status, headers, content = dispatch(
             self.app,
@@ -48,6 +53,10 @@ class MockedApi:
             # The server did the work; the client never hears of it.
             raise requests.ConnectionError("connection reset by peer (injected)")
         return status, dict(headers), content
+
+    def refuse(self, method: str, path_prefix: str, times: int) -> None:
+        """Refuse the next ``times`` requests to ``method path_prefix...`` (server down)."""
+        self._refusals[method, path_prefix] = times
 
     def lose_answers(self, method: str | None, path: str = "") -> None:
         """From now on, answers to ``method path`` are lost after the server acted (None: stop)."""

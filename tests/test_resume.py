@@ -102,3 +102,19 @@ def _native_bell() -> QuantumCircuit:
     circuit.ecr(0, 1)
     circuit.measure([0, 1], [0, 1])
     return circuit
+
+
+def test_a_wait_outlives_a_server_outage(emulator: Emulator) -> None:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        api = MockedApi(emulator, mock)
+        provider = VendorProvider(
+            url=MOCK_URL,
+            token="t-123456789",
+            journal=False,
+            retry=RetryPolicy(max_attempts=1),
+            poll_interval=(0.001, 0.01),
+        )
+        job = provider.get_backend("ideal_simulator").run(bell(), shots=10)
+        api.refuse("GET", "/v1/jobs/", times=5)  # the server restarts: five polls find nobody
+        assert sum(job.result(timeout=30).get_counts().values()) == 10
+        assert api._refusals["GET", "/v1/jobs/"] == 0
