@@ -7,6 +7,7 @@ import contextlib
 import logging
 from pathlib import Path
 
+from qiskit_vendor_provider.emulator.faults import FaultConfig
 from qiskit_vendor_provider.emulator.server import EmulatorServer
 from qiskit_vendor_provider.emulator.service import Emulator, EmulatorConfig
 
@@ -42,7 +43,24 @@ def _parser() -> argparse.ArgumentParser:
         help="mark a device as not accepting jobs (repeatable), e.g. "
         "'superconducting_27q=maintenance until 18:00 UTC'",
     )
+    parser.add_argument(
+        "--faults",
+        type=_faults,
+        default=None,
+        metavar="KEY=VALUE,... | JSON",
+        help="inject faults into HTTP answers, e.g. 'error_503=0.1,drop=0.05,seed=1' "
+        "(kinds: error_500, error_503, error_429, drop, malformed, latency; also "
+        "latency_seconds, retry_after, seed, paths); off by default",
+    )
     return parser
+
+
+def _faults(text: str) -> FaultConfig:
+    try:
+        return FaultConfig.parse(text)
+    except ValueError as exc:
+        # argparse turns this into a usage error naming the option.
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -59,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
         device_dirs=tuple(args.devices),
         tokens=tokens,
         offline={name: message or "offline" for name, message in offline.items()},
+        faults=args.faults,
     )
     server = EmulatorServer(Emulator(config), host=args.host, port=args.port)
     print(f"Vendor emulator serving on {server.url} (jobs in {args.database}); Ctrl-C stops it")

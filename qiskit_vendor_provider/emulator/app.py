@@ -32,6 +32,7 @@ from qiskit_vendor_provider.api.models import (
     JobSubmission,
     ReservationList,
 )
+from qiskit_vendor_provider.emulator.faults import FaultInjector, FaultMiddleware
 from qiskit_vendor_provider.emulator.service import Emulator, ProblemError
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,10 @@ Account = Annotated[str, Depends(_account)]
 
 def create_app(emulator: Emulator) -> FastAPI:
     """The FastAPI app serving ``emulator`` under ``/v1``.
+
+    With ``emulator.config.faults`` set, a :class:`~.faults.FaultMiddleware` in front of
+    everything injects them; its :class:`~.faults.FaultInjector` is ``app.state.faults``
+    (None without faults).
 
     Args:
         emulator: The service behind the routes; the app does not start or stop it.
@@ -199,4 +204,12 @@ def create_app(emulator: Emulator) -> FastAPI:
     def cancel_job(job_id: str, user: Account) -> JobInfo:
         return emulator.cancel(user, _checked_job_id(job_id))
 
+    faults = emulator.config.faults
+    app.state.faults = None
+    if faults is not None and faults.enabled:
+        # Added last, so it wraps every other middleware: a fault hits the request before
+        # anything else sees it, and the whole answer after everything else made it.
+        app.state.faults = FaultInjector(faults)
+        app.add_middleware(FaultMiddleware, injector=app.state.faults)
+        logger.warning("emulator: injecting faults: %s", faults.model_dump(exclude_defaults=True))
     return app

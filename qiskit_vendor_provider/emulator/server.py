@@ -35,6 +35,9 @@ class EmulatorServer:
         emulator: The service to serve (started and stopped with the server).
         host: A loopback address.
         port: TCP port; 0 for any free one.
+
+    Attributes:
+        app: The FastAPI app it serves (``app.state.faults`` counts injected faults).
     """
 
     def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -49,9 +52,8 @@ class EmulatorServer:
         self._socket.bind((host, port))
         self.host = host
         self.port = int(self._socket.getsockname()[1])
-        config = uvicorn.Config(
-            create_app(emulator), log_level="warning", access_log=False, lifespan="off"
-        )
+        self.app = create_app(emulator)
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 

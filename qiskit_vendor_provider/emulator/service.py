@@ -35,6 +35,7 @@ from qiskit_vendor_provider.api.models import (
 from qiskit_vendor_provider.emulator.calibration_history import calibration_history
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
 from qiskit_vendor_provider.emulator.executor import Executor
+from qiskit_vendor_provider.emulator.faults import FaultConfig
 from qiskit_vendor_provider.emulator.store import (
     JobRecord,
     JobStore,
@@ -86,6 +87,8 @@ class EmulatorConfig:
         max_active_jobs: Queued and running jobs one account may have at once.
         max_memory_mb: Memory one simulation may use.
         reservations: Reservation windows of the devices.
+        faults: Faults to inject into HTTP answers (off when None); see
+            :mod:`~qiskit_vendor_provider.emulator.faults`.
     """
 
     database: Path | str = ":memory:"
@@ -97,6 +100,7 @@ class EmulatorConfig:
     max_active_jobs: int = 500
     max_memory_mb: int = 4096
     reservations: list[Reservation] = field(default_factory=list)
+    faults: FaultConfig | None = None
 
 
 def _aware(moment: datetime | None) -> datetime | None:
