@@ -269,6 +269,7 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
             for meas_circuit in self._create_measurement_circuits(
                 circuit, PauliList(sorted(paulis)), None
             ):
+                self._preparer.check(meas_circuit, position)
                 metadata = meas_circuit.metadata
                 # The bookkeeping stays here; the wire needs none of it.
                 meas_circuit.metadata = {}

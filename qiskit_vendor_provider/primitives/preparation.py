@@ -116,6 +116,20 @@ class CircuitPreparer:
         validate_circuit(isa, target, device=self._backend.name, index=index, allow_parameters=True)
         return isa, True
 
+    def check(self, circuit: QuantumCircuit, index: int) -> None:
+        """Raise :class:`CircuitValidationError` unless the circuit runs on the device as is.
+
+        For circuits the primitive builds (the Estimator's measurement circuits), so that
+        they too fail here rather than in a job.
+        """
+        validate_circuit(
+            circuit,
+            self._backend.target,
+            device=self._backend.name,
+            index=index,
+            allow_parameters=True,
+        )
+
     def programs(
         self,
         circuit: QuantumCircuit,
