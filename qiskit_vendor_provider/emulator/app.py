@@ -16,6 +16,8 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qiskit_vendor_provider._version import __version__
@@ -39,6 +41,11 @@ logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+_PROBLEM_HEADERS = {
+    # RFC 6750: a 401 names the scheme it wants, and nothing about which tokens exist.
+    401: {"WWW-Authenticate": 'Bearer realm="vendor"'},
+    503: {"Retry-After": "30"},
+}
 
 
 def _problem_response(
@@ -55,17 +62,69 @@ def _problem_response(
         },
         status_code=status,
         media_type=PROBLEM_JSON,
-        headers={"Retry-After": "30"} if status == 503 else None,
+        headers=_PROBLEM_HEADERS.get(status),
     )
 
 
 def _validation_detail(exc: RequestValidationError) -> str:
     parts = []
     for error in exc.errors()[:5]:
+        if error.get("type") == "json_invalid":
+            # FastAPI's location of a JSON error is a character offset, not a field.
+            reason = (error.get("ctx") or {}).get("error") or error.get("msg", "invalid")
+            parts.append(f"the body is not valid JSON: {reason}")
+            continue
         location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
         parts.append(f"{location or 'body'}: {error.get('msg', 'invalid')}")
     more = len(exc.errors()) - len(parts)
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def _check_body_size(request: Request, limit: int, size: int | None = None) -> None:
+    """A 413 (400 for a Content-Length that is not a number) when a body is too large."""
+    if size is None:
+        declared = request.headers.get("content-length")
+        if declared is None:
+            return
+        if not declared.isdigit():
+            raise ProblemError(400, "Bad Request", "Content-Length is not a number")
+        size = int(declared)
+    if size > limit:
+        raise ProblemError(
+            413,
+            "Payload Too Large",
+            f"request bodies are limited to {limit} bytes; split the job",
+        )
+
+
+async def _read_chunked_body(request: Request, limit: int) -> None:
+    """Read a body of undeclared length, refusing it as soon as it passes ``limit``.
+
+    Reading it all first and measuring afterwards would let one request fill the memory.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        _check_body_size(request, limit, size)
+        chunks.append(chunk)
+    # What Request.body() does with a body it read: keep it, so that Starlette hands it
+    # to the route.
+    request._body = b"".join(chunks)
+
+
+def _is_json(content_type: str | None) -> bool:
+    """Whether a Content-Type names JSON (a missing one is taken as JSON).
+
+    >>> _is_json("application/json; charset=utf-8"), _is_json(None), _is_json("text/plain")
+    (True, True, False)
+    """
+    if content_type is None:
+        return True
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 def _checked_job_id(job_id: str) -> str:
@@ -80,6 +139,29 @@ def _account(request: Request, authorization: Annotated[str | None, Header()] = 
 
 
 Account = Annotated[str, Depends(_account)]
+
+
+async def _strict_submission(request: Request) -> JobSubmission:
+    """The job in the body, validated strictly: ``"10"`` is not a number, ``1`` not a bool.
+
+    FastAPI validates the declared body (which also documents it in the OpenAPI
+    document) in pydantic's lax mode, which would coerce such values; this validation
+    is the one the route uses. It also enforces the device's payload limit.
+    """
+    if not _is_json(request.headers.get("content-type")):
+        raise ProblemError(
+            415, "Unsupported Media Type", "send the job as JSON (Content-Type: application/json)"
+        )
+    raw = await request.body()
+    try:
+        # In a worker thread: a large job takes a while to validate, and the event loop
+        # keeps answering other requests meanwhile.
+        submission = await run_in_threadpool(JobSubmission.model_validate_json, raw, strict=True)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+    emulator: Emulator = request.app.state.emulator
+    emulator.check_payload_size(submission.device, len(raw))
+    return submission
 
 
 def create_app(emulator: Emulator) -> FastAPI:
@@ -100,22 +182,25 @@ def create_app(emulator: Emulator) -> FastAPI:
     app.state.emulator = emulator
 
     @app.middleware("http")
-    async def request_id_and_size(
+    async def request_id_auth_and_size(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         request.state.request_id = uuid.uuid4().hex
-        limit = emulator.config.max_body_bytes
-        length = request.headers.get("content-length")
-        if length is None and request.method in ("POST", "PUT", "PATCH"):
-            # Chunked bodies have no declared length: measure what arrived (Starlette keeps
-            # the body it read for the route).
-            length = str(len(await request.body()))
-        if length is not None and (not length.isdigit() or int(length) > limit):
+        try:
+            if request.url.path.startswith("/v1/"):
+                # Before the body is read or parsed: a caller without a valid token gets
+                # a 401 and nothing else, whatever it sent.
+                emulator.authenticate(request.headers.get("authorization"))
+            _check_body_size(request, emulator.config.max_body_bytes)
+            if request.headers.get("content-length") is None and request.method in (
+                "POST",
+                "PUT",
+                "PATCH",
+            ):
+                await _read_chunked_body(request, emulator.config.max_body_bytes)
+        except ProblemError as exc:
             response: Response = _problem_response(
-                request,
-                413,
-                "Payload Too Large",
-                f"request bodies are limited to {limit} bytes; split the job",
+                request, exc.status, exc.title, exc.detail, exc.type
             )
         else:
             response = await call_next(request)
@@ -173,11 +258,12 @@ def create_app(emulator: Emulator) -> FastAPI:
     @app.post("/v1/jobs", tags=["jobs"], status_code=201)
     def submit_job(
         submission: JobSubmission,
+        strict: Annotated[JobSubmission, Depends(_strict_submission)],
         response: Response,
         user: Account,
         idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
     ) -> JobInfo:
-        info, created = emulator.submit(user, submission, idempotency_key)
+        info, created = emulator.submit(user, strict, idempotency_key)
         if not created:
             response.status_code = 200
         return info

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import random
 import re
 import threading
@@ -17,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+
+from qiskit.circuit.exceptions import CircuitError
 
 from qiskit_vendor_provider.api.models import (
     PROBLEM_DEVICE_UNAVAILABLE,
@@ -30,7 +33,9 @@ from qiskit_vendor_provider.api.models import (
     JobPage,
     JobQuery,
     JobSubmission,
+    ParameterExpression,
     Reservation,
+    WireProgram,
 )
 from qiskit_vendor_provider.emulator.calibration_history import calibration_history
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
@@ -101,6 +106,102 @@ class EmulatorConfig:
     max_memory_mb: int = 4096
     reservations: list[Reservation] = field(default_factory=list)
     faults: FaultConfig | None = None
+
+
+MAX_CLBITS = 10_000
+"""Most classical bits one program may declare (every shot's memory holds all of them)."""
+
+MAX_OFFSET = 2**62
+"""Largest ``offset`` of a job listing (SQLite integers are 64-bit)."""
+
+
+def program_shape_problem(program: WireProgram, device_qubits: int) -> str | None:
+    """What is wrong with a program's sizes and instruction shapes, before it is built.
+
+    These are the checks that must come before a circuit is made from the program: a
+    program declaring a billion qubits would exhaust memory while being built, and a
+    header whose sizes disagree with the program would break result formatting.
+
+    >>> from qiskit_vendor_provider.api.models import ProgramHeader, WireProgram
+    >>> header = ProgramHeader(name="p", memory_slots=3)
+    >>> program_shape_problem(WireProgram(num_qubits=2, num_clbits=2, instructions=[],
+    ...                                   header=header), 5)
+    'header.memory_slots is 3, but the program has 2 clbits'
+    >>> program_shape_problem(WireProgram(num_qubits=9, num_clbits=0, instructions=[],
+    ...                                   header=ProgramHeader(name="p")), 5)
+    'it has 9 qubits, but the device has 5'
+
+    Returns:
+        The problem, or None when the shape is fine.
+    """
+    if program.num_qubits > device_qubits:
+        return f"it has {program.num_qubits} qubits, but the device has {device_qubits}"
+    if program.num_clbits > MAX_CLBITS:
+        return f"it has {program.num_clbits} clbits; the most a program may have is {MAX_CLBITS}"
+    header = program.header
+    if header.memory_slots > program.num_clbits:
+        return (
+            f"header.memory_slots is {header.memory_slots}, but the program has "
+            f"{program.num_clbits} clbits"
+        )
+    creg_sizes = [size for _, size in header.creg_sizes]
+    if any(size < 0 for size in creg_sizes) or sum(creg_sizes) > program.num_clbits:
+        return (
+            f"header.creg_sizes {creg_sizes} do not fit in the program's "
+            f"{program.num_clbits} clbits"
+        )
+    if any(not 0 <= size <= program.num_qubits for _, size in header.qreg_sizes):
+        return (
+            f"header.qreg_sizes {[size for _, size in header.qreg_sizes]} do not fit in the "
+            f"program's {program.num_qubits} qubits"
+        )
+    if len(set(program.parameters)) != len(program.parameters):
+        return f"parameters {program.parameters} name a parameter twice"
+    return _instruction_problem(program) or _binding_problem(program)
+
+
+def _instruction_problem(program: WireProgram) -> str | None:
+    for position, inst in enumerate(program.instructions):
+        where = f"instruction {position} ({inst.name})"
+        if inst.unit is not None and inst.name != "delay":
+            return f"{where}: only a delay has a time unit"
+        if inst.name == "barrier" and (inst.clbits or inst.params):
+            return f"{where}: a barrier takes qubits only"
+        if inst.name == "delay" and (
+            len(inst.params) > 1 or any(not isinstance(p, float | int) for p in inst.params)
+        ):
+            return f"{where}: a delay takes one duration, a number"
+    return None
+
+
+def _binding_problem(program: WireProgram) -> str | None:
+    """An angle that some row of the parameter table makes infinite."""
+    if not program.parameter_values:
+        return None
+    expressions = [
+        angle
+        for inst in program.instructions
+        for angle in inst.params
+        if isinstance(angle, ParameterExpression)
+    ]
+    # |constant| + sum |coefficient| * max |value| bounds every bound angle: when it is
+    # finite, no row can give an infinite angle (each value is finite already).
+    largest = [
+        max(abs(row[index]) for row in program.parameter_values)
+        for index in range(len(program.parameters))
+    ]
+    column = {name: index for index, name in enumerate(program.parameters)}
+    for angle in expressions:
+        bound = abs(angle.constant) + sum(
+            abs(coefficient) * largest[column[name]] if name in column else 0.0
+            for name, coefficient in angle.terms.items()
+        )
+        if not math.isfinite(bound):
+            return (
+                f"an angle ({angle.constant} + {angle.terms}) overflows to infinity for some "
+                "row of parameter_values"
+            )
+    return None
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -272,6 +373,9 @@ class Emulator:
                     f"program {index} has {len(program.parameter_values)} parameter rows; the "
                     f"maximum is {limits.max_parameter_rows}",
                 )
+            problem = program_shape_problem(program, spec.num_qubits)
+            if problem is not None:
+                raise ProblemError(422, "Invalid Program", f"program {index}: {problem}")
             try:
                 circuit = wire_to_circuit(program, target)
                 validate_circuit(
@@ -283,6 +387,23 @@ class Emulator:
                 )
             except VendorValidationError as exc:
                 raise ProblemError(422, "Invalid Program", str(exc)) from None
+            except (CircuitError, ValueError, TypeError, OverflowError) as exc:
+                # Qiskit's own checks (a negative or fractional delay, say): still the
+                # sender's mistake, so a 4xx that says what Qiskit said, never a 500.
+                raise ProblemError(
+                    422, "Invalid Program", f"program {index} is not a valid circuit: {exc}"
+                ) from None
+
+    def check_payload_size(self, device: str, size: int) -> None:
+        """A 413 :class:`ProblemError` when a job body is over the device's payload limit."""
+        limit = self._spec(device).limits.max_payload_bytes
+        if size > limit:
+            raise ProblemError(
+                413,
+                "Payload Too Large",
+                f"the job is {size} bytes, over the {limit}-byte limit of device {device!r}; "
+                "split the circuits over several jobs",
+            )
 
     def submit(
         self, account: str, submission: JobSubmission, idempotency_key: str | None
@@ -292,6 +413,12 @@ class Emulator:
         Returns:
             The job and whether it was created by this call.
         """
+        if idempotency_key is not None and not idempotency_key.strip():
+            raise ProblemError(
+                422,
+                "Invalid Request",
+                "the Idempotency-Key header is empty; send a fresh unique key per job, or none",
+            )
         if idempotency_key is not None:
             # A retried POST must get the original job even if the device went offline
             # since, so the key is looked up before anything else is checked.
@@ -390,6 +517,10 @@ class Emulator:
 
     def list_jobs(self, account: str, query: JobQuery) -> JobPage:
         """One page of an account's jobs, newest first unless ``query.order`` says otherwise."""
+        if query.offset > MAX_OFFSET:
+            raise ProblemError(
+                422, "Invalid Request", f"offset: {query.offset} is larger than {MAX_OFFSET}"
+            )
         if query.name is not None:
             try:
                 re.compile(query.name)
