@@ -129,6 +129,7 @@ class VendorJob(JobV1):  # type: ignore[misc]
         self._journal = journal
         self._with_progress_bar = with_progress_bar
         self._result: Result | None = None
+        self._unreachable = False
 
     def __repr__(self) -> str:
         return f"<VendorJob {self.job_id()} on {self.backend().name}>"
@@ -242,13 +243,20 @@ class VendorJob(JobV1):  # type: ignore[misc]
         server, so being unable to ask about it is no reason to give up waiting.
         """
         try:
-            return self.status()
+            status = self.status()
         except VendorApiError as exc:
             transient = isinstance(exc, VendorConnectionError) or (exc.status_code or 0) >= 500
             if not transient:
                 raise
-            logger.warning("job %s: status unavailable (%s); still waiting", self.job_id(), exc)
+            # Once per outage: a wait may poll an unreachable server many times.
+            log = logger.debug if self._unreachable else logger.warning
+            log("job %s: status unavailable (%s); still waiting", self.job_id(), exc)
+            self._unreachable = True
             return None
+        if self._unreachable:
+            logger.warning("job %s: the server answers again", self.job_id())
+            self._unreachable = False
+        return status
 
     def result(
         self,
