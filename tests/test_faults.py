@@ -4,8 +4,7 @@ The client is used as it ships (only its retry policy and timeouts are set, as a
 may); the faults come from the emulator's configuration. For every fault kind the suite
 checks that each submission exists exactly once in the server's store, that every result
 is the right one, and that no exception escapes the client. Escaped exceptions are
-reported last, as :class:`EscapedError`, so that a kind whose exceptions are a known
-client limitation can be marked xfail for exactly that and nothing else.
+reported last, as :class:`EscapedError`.
 """
 
 from __future__ import annotations
@@ -226,28 +225,13 @@ def faults(**rates: float) -> FaultConfig:
     )
 
 
-CLIENT_LIMITATION = (
-    "ApiClient retries 429/502/503/504 and connection errors but not a 500, nor a 2xx "
-    "answer whose body is not JSON, although GETs and keyed POSTs are safe to repeat"
-)
-
 KINDS = [
-    pytest.param(
-        faults(error_500=0.2),
-        60,
-        id="error_500",
-        marks=pytest.mark.xfail(raises=EscapedError, strict=True, reason=CLIENT_LIMITATION),
-    ),
+    pytest.param(faults(error_500=0.2), 60, id="error_500"),
     pytest.param(faults(error_503=0.2), 60, id="error_503"),
     pytest.param(faults(error_429=0.2), 60, id="error_429"),
     pytest.param(faults(latency=0.3), 60, id="latency"),
     pytest.param(faults(drop=0.2), 60, id="drop"),
-    pytest.param(
-        faults(malformed=0.2),
-        60,
-        id="malformed",
-        marks=pytest.mark.xfail(raises=EscapedError, strict=True, reason=CLIENT_LIMITATION),
-    ),
+    pytest.param(faults(malformed=0.2), 60, id="malformed"),
     pytest.param(faults(error_503=0.05, error_429=0.05, drop=0.1, latency=0.15), 150, id="mixed"),
 ]
 
@@ -265,8 +249,10 @@ def test_every_job_exactly_once_with_the_right_result(
     for kind in ("error_500", "error_503", "error_429", "drop", "malformed", "latency"):
         # Each configured fault really happened.
         assert (figures.get(kind, 0) > 0) == (getattr(config, kind) > 0), (kind, figures)
-    # Every 503, 429 and drop cost the client one retry (timeouts may add more).
-    retried = sum(figures.get(kind, 0) for kind in ("error_503", "error_429", "drop"))
+    # Every 500, 503, 429, drop and garbled body cost one retry (timeouts may add more).
+    retried = sum(
+        figures.get(kind, 0) for kind in ("error_500", "error_503", "error_429", "drop", "malformed")
+    )
     assert counter.retries >= retried
     if config.latency > 0:
         assert counter.timeouts > 0  # some delays outlasted the read timeout, and were retried

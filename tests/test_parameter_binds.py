@@ -59,3 +59,18 @@ def test_request_size_does_not_grow_with_the_circuit_per_row(
     one, thousand = (len(call.request.body) for call in api.calls("POST", "/v1/jobs")[-2:])
     # 999 more rows of one value each: bytes grow by about 20 per row, not by the circuit.
     assert thousand - one < 1000 * 30
+
+
+def test_rows_of_a_table_no_instruction_uses_each_give_an_experiment(
+    provider: VendorProvider,
+) -> None:
+    phi = Parameter("phi")
+    circuit = QuantumCircuit(1, 1, name="phase-only", global_phase=phi)
+    circuit.x(0)
+    circuit.measure(0, 0)
+    result = (
+        provider.get_backend("ideal_simulator")
+        .run(circuit, parameter_binds=[{phi: [0.1, 0.2, 0.3]}], shots=10)
+        .result()
+    )
+    assert [result.get_counts(i) for i in range(3)] == [{"1": 10}] * 3

@@ -64,7 +64,8 @@ logger = logging.getLogger(__name__)
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
-RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+# Retried only for requests that are safe to repeat (GETs, cancels, keyed submissions).
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -365,12 +366,19 @@ class ApiClient:
                 retry_after = None
             else:
                 if response.status_code < 300:
-                    return _decode_json(response, method, path)
-                error = error_from_response(response, method, path)
-                # A job limit is a 429 that waiting seconds will not lift: not retried.
-                if response.status_code not in RETRYABLE_STATUS or isinstance(error, JobLimitError):
-                    raise error
-                retry_after = _retry_after_seconds(response)
+                    try:
+                        return _decode_json(response, method, path)
+                    except VendorApiError as garbled:
+                        # A body cut short in transit: asking again gets it whole.
+                        error, retry_after = garbled, None
+                else:
+                    error = error_from_response(response, method, path)
+                    # A job limit is a 429 that waiting seconds will not lift: not retried.
+                    if response.status_code not in RETRYABLE_STATUS or isinstance(
+                        error, JobLimitError
+                    ):
+                        raise error
+                    retry_after = _retry_after_seconds(response)
             delay = retry_delay(self.retry, attempt, retry_after=retry_after)
             elapsed = time.monotonic() - started
             if (
@@ -402,9 +410,10 @@ def encode_submission(submission: JobSubmission, max_bytes: int | None = None) -
         VendorValidationError: the body is larger than ``max_bytes``.
     """
     payload = submission.model_dump_json(exclude_defaults=True)
-    if max_bytes is not None and len(payload) > max_bytes:
+    size = len(payload.encode("utf-8"))  # the server counts bytes, not characters
+    if max_bytes is not None and size > max_bytes:
         raise VendorValidationError(
-            f"the job is {len(payload)} bytes, over the {max_bytes}-byte limit of device "
+            f"the job is {size} bytes, over the {max_bytes}-byte limit of device "
             f"{submission.device!r}; split the circuits over several jobs"
         )
     return payload

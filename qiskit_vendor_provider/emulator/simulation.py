@@ -82,7 +82,18 @@ def simulate(
     if seed is None:  # the service fixes seeds at submission; kept for direct callers
         seed = random.SystemRandom().randrange(2**31)
     started = time.perf_counter()
-    binds = [_bindings(p, c) for p, c in zip(submission.programs, circuits, strict=True)]
+    aer_circuits: list[QuantumCircuit] = []
+    binds: list[dict[Any, list[float]]] = []
+    rows_per_program = []
+    for program, circuit in zip(submission.programs, circuits, strict=True):
+        rows = len(program.parameter_values) or 1
+        bind = _bindings(program, circuit)
+        # A table whose parameters no instruction uses (a global phase, say) still asks
+        # for one experiment per row: Aer binds nothing then, so the circuit is repeated.
+        copies = 1 if bind else rows
+        aer_circuits.extend([circuit] * copies)
+        binds.extend([bind] * copies)
+        rows_per_program.append(rows)
     run_options: dict[str, Any] = {
         "shots": submission.shots,
         "memory": submission.memory,
@@ -92,11 +103,10 @@ def simulate(
         run_options["parameter_binds"] = binds
     if noise_model is not None:
         run_options["noise_model"] = noise_model
-    aer_result = simulator.run(circuits, **run_options).result()
+    aer_result = simulator.run(aer_circuits, **run_options).result()
     experiments = iter(aer_result.results)
     programs = []
-    for program, circuit_binds in zip(submission.programs, binds, strict=True):
-        rows = len(program.parameter_values) if circuit_binds else 1
+    for program, rows in zip(submission.programs, rows_per_program, strict=True):
         data = []
         success = True
         status = ""
