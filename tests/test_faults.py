@@ -251,7 +251,8 @@ def test_every_job_exactly_once_with_the_right_result(
         assert (figures.get(kind, 0) > 0) == (getattr(config, kind) > 0), (kind, figures)
     # Every 500, 503, 429, drop and garbled body cost one retry (timeouts may add more).
     retried = sum(
-        figures.get(kind, 0) for kind in ("error_500", "error_503", "error_429", "drop", "malformed")
+        figures.get(kind, 0)
+        for kind in ("error_500", "error_503", "error_429", "drop", "malformed")
     )
     assert counter.retries >= retried
     if config.latency > 0:
