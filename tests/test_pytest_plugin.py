@@ -27,6 +27,18 @@ def test_over_http(vendor_server, vendor_server_provider, device):
     assert sum(backend.run(bell(), shots=10).result().get_counts().values()) == 10
 """
 
+FAULTY = """
+from qiskit_vendor_provider import VendorProvider
+from qiskit_vendor_provider.api.client import RetryPolicy
+
+def test_survives_a_flaky_cloud(vendor_faulty_server):
+    server = vendor_faulty_server(error_503=0.3, retry_after=0.0, seed=4)
+    provider = VendorProvider(url=server.url, journal=False, retry=RetryPolicy(base_delay=0.001))
+    counts = [len(provider.backends()) for _ in range(10)]  # each call lists the devices
+    assert counts == [3] * 10
+    assert server.app.state.faults.snapshot()["error_503"] > 0
+"""
+
 OFFLINE_CONFIG = """
 import pytest
 from qiskit_vendor_provider.emulator import EmulatorConfig
@@ -47,6 +59,12 @@ def test_fixtures_work_in_a_user_suite(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
+
+def test_fault_injection_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_faulty=FAULTY)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
 
 
 def test_config_fixture_can_be_overridden(pytester: pytest.Pytester) -> None:

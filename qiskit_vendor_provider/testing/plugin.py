@@ -16,6 +16,11 @@ Available in any test suite once the package is installed:
     talks to a URL; ``vendor_server.url`` is its address.
 ``vendor_server_provider``
     A provider reaching ``vendor_server`` over HTTP.
+``vendor_faulty_server``
+    A factory: ``vendor_faulty_server(error_503=0.2, drop=0.1, seed=1)`` serves the
+    emulator on loopback with those faults injected (see
+    :class:`~qiskit_vendor_provider.emulator.faults.FaultConfig`), to test how your code
+    copes with an unreliable cloud. Servers it starts stop after the test.
 
 Example::
 
@@ -26,9 +31,10 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -85,3 +91,24 @@ def vendor_server_provider(vendor_server: EmulatorServer) -> VendorProvider:
     from qiskit_vendor_provider.provider import VendorProvider  # noqa: PLC0415
 
     return VendorProvider(url=vendor_server.url, journal=False, poll_interval=(0.005, 0.1))
+
+
+@pytest.fixture
+def vendor_faulty_server(
+    vendor_emulator_config: EmulatorConfig,
+) -> Iterator[Callable[..., EmulatorServer]]:
+    """A factory of loopback emulator servers that inject the faults it is given."""
+    from qiskit_vendor_provider.emulator import Emulator, EmulatorServer  # noqa: PLC0415
+    from qiskit_vendor_provider.emulator.faults import FaultConfig  # noqa: PLC0415
+
+    started: list[EmulatorServer] = []
+
+    def start(**faults: Any) -> EmulatorServer:
+        config = dataclasses.replace(vendor_emulator_config, faults=FaultConfig(**faults))
+        server = EmulatorServer(Emulator(config)).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
