@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
+
+from qiskit_vendor_provider._sqlite import SharedConnection
 
 logger = logging.getLogger(__name__)
 
@@ -122,29 +120,13 @@ class SQLiteJobJournal:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(
-            str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0
-        )
-        self._conn.row_factory = sqlite3.Row
-        with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.executescript(_SCHEMA)
+        self._db = SharedConnection(self.path, _SCHEMA, dir_mode=0o700)
+        self._lock = self._db.lock
+        self._conn = self._db.conn
+        self._write = self._db.transaction
 
     def __repr__(self) -> str:
         return f"SQLiteJobJournal({str(self.path)!r})"
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
 
     def record_submission(
         self, *, key: str, server: str, device: str, name: str | None, tags: list[str], payload: str
@@ -211,5 +193,4 @@ class SQLiteJobJournal:
 
     def close(self) -> None:
         """Close the database connection."""
-        with self._lock:
-            self._conn.close()
+        self._db.close()

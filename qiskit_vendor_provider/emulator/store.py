@@ -10,15 +10,13 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from qiskit_vendor_provider._sqlite import SharedConnection
 from qiskit_vendor_provider.api.models import JobQuery
 
 FINAL_STATES = frozenset({"DONE", "ERROR", "CANCELLED"})
@@ -177,36 +175,16 @@ class SQLiteJobStore:
     """
 
     def __init__(self, path: Path | str) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._conn = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=30.0
-        )
-        self._conn.row_factory = sqlite3.Row
+        self._db = SharedConnection(path, _SCHEMA)
+        self.path = self._db.path
+        self._lock = self._db.lock
+        self._conn = self._db.conn
         self._conn.create_function("REGEXP", 2, _regexp, deterministic=True)
-        with self._lock:
-            if self.path != ":memory:":
-                self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
+        self._transaction = self._db.transaction
 
     def close(self) -> None:
         """Close the database connection."""
-        with self._lock:
-            self._conn.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        self._db.close()
 
     @staticmethod
     def _record(row: sqlite3.Row) -> JobRecord:
