@@ -244,7 +244,7 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
         circuit, transpiled = self._preparer.to_isa(pub.circuit, position, options)
         observables = pub.observables
         if transpiled:
-            observables = observables.apply_layout(circuit.layout, circuit.num_qubits)
+            observables = _apply_layout(observables, circuit.layout, circuit.num_qubits)
         bindings = pub.parameter_values
         param_shape = bindings.shape
         param_indices = np.fromiter(np.ndindex(param_shape), dtype=object).reshape(param_shape)
@@ -339,3 +339,24 @@ def _measured_counts(experiments: list[ExperimentResult], offset: int) -> dict[s
         for key, count in experiment.data.counts.items():
             merged[int(key, 16) >> offset] += int(count)
     return {format(outcome, "b"): count for outcome, count in merged.items()}
+
+
+def _apply_layout(observables: Any, layout: Any, num_qubits: int) -> Any:
+    """The observables moved onto the transpiled circuit's physical qubits.
+
+    ``ObservablesArray.apply_layout`` exists from Qiskit 2.1; on 2.0 each observable is
+    moved as a ``SparsePauliOp``.
+    """
+    if hasattr(observables, "apply_layout"):
+        return observables.apply_layout(layout, num_qubits)
+    from qiskit.primitives.containers.observables_array import (  # noqa: PLC0415
+        ObservablesArray,
+    )
+    from qiskit.quantum_info import SparsePauliOp  # noqa: PLC0415
+
+    moved = np.empty(observables.shape, dtype=object)
+    for index in np.ndindex(observables.shape):
+        terms = observables[index]
+        operator = SparsePauliOp.from_list(list(terms.items())).apply_layout(layout, num_qubits)
+        moved[index] = operator
+    return ObservablesArray(moved)
