@@ -145,7 +145,7 @@ def test_repeated_idempotency_key_returns_the_same_job(paused: Emulator) -> None
             422,
             "cannot apply 'ecr' to qubits (0, 5)",
         ),
-        (lambda b: b.update(shots=100_001), 422, "exceeds the maximum of 100000"),
+        (lambda b: b.update(shots=100_001), 422, "exceed the maximum of 100000"),
         (lambda b: b.update(shots=0), 422, "shots: Input should be greater than or equal to 1"),
         (lambda b: b.update(device="nope"), 404, "no device named 'nope'"),
         (lambda b: b.update(colour="blue"), 422, "colour: Extra inputs are not permitted"),

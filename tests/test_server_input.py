@@ -191,8 +191,18 @@ POST_CASES = [
     Case("device name with a path", 422, "device: String should match", _set("device", "../ion")),
     # Too many programs or operations
     Case("no programs", 422, "at least 1 item", _set("programs", [])),
-    Case("too many programs", 422, "101 programs exceed the maximum of 100", _many_programs),
-    Case("too many operations", 422, "20001 operations; the maximum is 20000", _many_operations),
+    Case(
+        "too many programs",
+        422,
+        "101 programs in one job exceed the maximum of 100",
+        _many_programs,
+    ),
+    Case(
+        "too many operations",
+        422,
+        "20001 operations in program 0 exceed the maximum of 20000",
+        _many_operations,
+    ),
     Case("too many parameter rows", 422, "2001 parameter rows", _many_rows, base=sweep_job),
     # Qubit and clbit indices, program sizes
     Case("qubit index past the program", 422, "uses qubit 2", _inst("qubits", [2])),
@@ -306,9 +316,9 @@ POST_CASES = [
     Case("zero shots", 422, "greater than or equal to 1", _set("shots", 0)),
     Case("negative shots", 422, "greater than or equal to 1", _set("shots", -5)),
     Case(
-        "shots over the device's limit", 422, "exceeds the maximum of 10000", _set("shots", 10_001)
+        "shots over the device's limit", 422, "exceed the maximum of 10000", _set("shots", 10_001)
     ),
-    Case("huge shots", 422, "exceeds the maximum", _set("shots", 10**30)),
+    Case("huge shots", 422, "exceed the maximum", _set("shots", 10**30)),
     Case(
         "shots 1e400",
         422,

@@ -77,6 +77,19 @@ class ProblemError(Exception):
         self.type = type
 
 
+def _within(value: int, maximum: int, title: str, what: str) -> None:
+    """Raise a 422 unless ``value`` is at most the device's ``maximum``.
+
+    >>> _within(5, 3, "Invalid Job", "programs in one job")
+    Traceback (most recent call last):
+    ...
+    qiskit_vendor_provider.emulator.service.ProblemError: 5 programs in one job exceed the \
+maximum of 3
+    """
+    if value > maximum:
+        raise ProblemError(422, title, f"{value} {what} exceed the maximum of {maximum}")
+
+
 def _not_found(what: str) -> ProblemError:
     return ProblemError(404, "Not Found", what)
 
@@ -418,36 +431,23 @@ class Emulator:
                 type=PROBLEM_DEVICE_UNAVAILABLE,
             )
         limits = spec.limits
-        if submission.shots > limits.max_shots:
-            raise ProblemError(
-                422,
-                "Invalid Job",
-                f"shots={submission.shots} exceeds the maximum of {limits.max_shots} on "
-                f"{spec.name!r}",
-            )
-        if len(submission.programs) > limits.max_circuits:
-            raise ProblemError(
-                422,
-                "Invalid Job",
-                f"{len(submission.programs)} programs exceed the maximum of "
-                f"{limits.max_circuits} per job on {spec.name!r}",
-            )
+        _within(submission.shots, limits.max_shots, "Invalid Job", f"shots on {spec.name!r}")
+        _within(len(submission.programs), limits.max_circuits, "Invalid Job", "programs in one job")
         target = self.catalog.target(spec.name)
         for index, program in enumerate(submission.programs):
-            if len(program.instructions) > limits.max_operations:
-                raise ProblemError(
-                    422,
-                    "Invalid Program",
-                    f"program {index} has {len(program.instructions)} operations; the "
-                    f"maximum is {limits.max_operations}",
-                )
-            if len(program.parameter_values) > limits.max_parameter_rows:
-                raise ProblemError(
-                    422,
-                    "Invalid Program",
-                    f"program {index} has {len(program.parameter_values)} parameter rows; the "
-                    f"maximum is {limits.max_parameter_rows}",
-                )
+            where = f"program {index}"
+            _within(
+                len(program.instructions),
+                limits.max_operations,
+                "Invalid Program",
+                f"operations in {where}",
+            )
+            _within(
+                len(program.parameter_values),
+                limits.max_parameter_rows,
+                "Invalid Program",
+                f"parameter rows in {where}",
+            )
             problem = program_shape_problem(program, spec.num_qubits)
             if problem is not None:
                 raise ProblemError(422, "Invalid Program", f"program {index}: {problem}")
