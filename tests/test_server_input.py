@@ -331,7 +331,7 @@ POST_CASES = [
     Case(
         "negative delay",
         422,
-        "must be positive",
+        "a delay lasts from 0 to 2**63 - 1 units",
         with_instruction(name="delay", qubits=[0], params=[-5]),
     ),
     Case(
@@ -343,7 +343,7 @@ POST_CASES = [
     Case(
         "delay past 64 bits",
         422,
-        "is not a valid circuit",
+        "a delay lasts from 0 to 2**63 - 1 units",
         with_instruction(name="delay", qubits=[0], params=[1e300]),
     ),
     Case(
