@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,11 +36,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
 from qiskit import QuantumCircuit
 
 from qiskit_vendor_provider import VendorError, VendorProvider
 from qiskit_vendor_provider.job import VendorJob
+from qiskit_vendor_provider.testing.process import emulator_process, free_loopback_port
 
 QUBITS = 5
 DEVICE = "ideal_simulator"
@@ -63,38 +61,9 @@ def expected(index: int, shots: int) -> dict[str, int]:
 
 @contextmanager
 def emulator_server(database: Path, faults: str | None = None) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "qiskit_vendor_provider.emulator",
-            "--port",
-            str(port),
-            "--database",
-            str(database),
-            *(["--faults", faults] if faults else []),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{url}/v1/devices", timeout=2)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the emulator server did not start") from None
-                time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    port = free_loopback_port()
+    with emulator_process(port, database, *(["--faults", faults] if faults else [])):
+        yield f"http://127.0.0.1:{port}"
 
 
 @dataclass

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,8 @@ from qiskit.transpiler import generate_preset_pass_manager
 
 from qiskit_vendor_provider import VendorNotFoundError, VendorProvider, VendorValidationError
 from qiskit_vendor_provider.emulator import EmulatorServer
-from tests.helpers import ROOT, isolated_env, run_python
+from qiskit_vendor_provider.testing.process import emulator_process, free_loopback_port
+from tests.helpers import isolated_env, run_python
 
 pytestmark = pytest.mark.integration
 
@@ -86,45 +85,12 @@ def test_embedded_default_says_so_once(tmp_path: Path) -> None:
 
 
 def test_emulator_module_serves_on_the_given_port(tmp_path: Path) -> None:
-    import socket
-    import time
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "qiskit_vendor_provider.emulator",
-            "--port",
-            str(port),
-            "--database",
-            str(tmp_path / "db.sqlite3"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                answer = requests.get(f"http://127.0.0.1:{port}/v1/devices", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None, process.stderr.read() if process.stderr else ""
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
+    port = free_loopback_port()
+    with emulator_process(port, tmp_path / "db.sqlite3"):
+        answer = requests.get(f"http://127.0.0.1:{port}/v1/devices", timeout=10)
         assert answer.status_code == 200
-        assert {d["name"] for d in answer.json()["devices"]} >= {
-            "ideal_simulator",
-            "superconducting_27q",
-        }
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+        names = {d["name"] for d in answer.json()["devices"]}
+        assert names >= {"ideal_simulator", "superconducting_27q"}
 
 
 def test_plain_http_with_token_to_remote_host_is_refused() -> None:

@@ -11,24 +11,19 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import requests
 from qiskit import QuantumCircuit
 
 from qiskit_vendor_provider import VendorProvider
 from qiskit_vendor_provider.api.client import RetryPolicy
 from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, EmulatorServer
 from qiskit_vendor_provider.job import VendorJob
+from qiskit_vendor_provider.testing.process import emulator_process, free_loopback_port
 
 pytestmark = pytest.mark.integration
 
@@ -62,50 +57,6 @@ def slow_outcome() -> str:
         for qubit in range(SLOW_QUBITS - 1):
             bits[qubit + 1] ^= bits[qubit]
     return "".join(str(bit) for bit in reversed(bits))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def emulator_process(
-    port: int, database: Path, *, wait_ready: bool = True
-) -> Iterator[subprocess.Popen[str]]:
-    """``python -m qiskit_vendor_provider.emulator`` on ``port`` (up and answering, unless
-    ``wait_ready`` is False)."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "qiskit_vendor_provider.emulator",
-            "--port",
-            str(port),
-            "--database",
-            str(database),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while wait_ready:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/v1/devices", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None, process.communicate()[1]
-                assert time.monotonic() < deadline, "the emulator did not start"
-                time.sleep(0.05)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-        process.communicate(timeout=30)
 
 
 def basis(index: int) -> QuantumCircuit:
@@ -146,7 +97,7 @@ def test_sigkill_with_jobs_queued_and_running_then_restart(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     database = tmp_path / "jobs.sqlite3"
-    port = free_port()
+    port = free_loopback_port()
     # The default retry policy: waiting through restarts must need no special settings.
     provider = VendorProvider(
         url=f"http://127.0.0.1:{port}", poll_interval=(0.02, 0.2), journal=False

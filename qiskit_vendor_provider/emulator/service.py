@@ -187,7 +187,9 @@ def _instruction_problem(program: WireProgram) -> str | None:
             len(inst.params) > 1 or any(not isinstance(p, float | int) for p in inst.params)
         ):
             return f"{where}: a delay takes one duration, a number"
-        if inst.name == "delay" and any(not 0 <= float(p) < 2**63 for p in inst.params):
+        if inst.name == "delay" and any(
+            isinstance(p, float | int) and not 0 <= p < 2**63 for p in inst.params
+        ):
             # Checked here, not left to Qiskit: how it treats such durations differs
             # between its versions.
             return f"{where}: a delay lasts from 0 to 2**63 - 1 units"
