@@ -54,6 +54,17 @@ class VendorPrimitiveMixin(Generic[OptionsT]):
 
     _options: OptionsT
     _preparer: CircuitPreparer
+    _backend: VendorBackend
+
+    @property
+    def options(self) -> OptionsT:
+        """The options (assigning to a field validates the new value)."""
+        return self._options
+
+    @property
+    def backend(self) -> VendorBackend:
+        """The device this primitive runs on."""
+        return self._backend
 
     def set_options(self, **fields: Any) -> None:
         """Change options; all are validated before any takes effect.

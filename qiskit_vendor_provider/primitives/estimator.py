@@ -150,16 +150,6 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
         self._preparer = CircuitPreparer(backend)
         self._preparer.pass_manager(self._options)
 
-    @property
-    def options(self) -> EstimatorOptions:
-        """The options (assigning to a field validates the new value)."""
-        return self._options
-
-    @property
-    def backend(self) -> VendorBackend:
-        """The device this estimator runs on."""
-        return self._backend  # type: ignore[no-any-return]
-
     def run(
         self, pubs: Iterable[EstimatorPubLike], *, precision: float | None = None
     ) -> PrimitiveJob[PrimitiveResult[PubResult]]:

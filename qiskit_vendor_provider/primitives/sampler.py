@@ -94,16 +94,6 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
         self._preparer = CircuitPreparer(backend)
         self._preparer.pass_manager(self._options)
 
-    @property
-    def options(self) -> SamplerOptions:
-        """The options (assigning to a field validates the new value)."""
-        return self._options
-
-    @property
-    def backend(self) -> VendorBackend:
-        """The device this sampler runs on."""
-        return self._backend  # type: ignore[no-any-return]
-
     def run(
         self, pubs: Iterable[SamplerPubLike], *, shots: int | None = None
     ) -> PrimitiveJob[PrimitiveResult[SamplerPubResult]]:
