@@ -7,15 +7,11 @@ import threading
 import traceback
 
 from pydantic import ValidationError
-from qiskit.circuit import QuantumCircuit
-from qiskit_aer import AerSimulator
 
 from qiskit_vendor_provider.api.models import JobResult, JobSubmission, ProgramResult
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
-from qiskit_vendor_provider.emulator.noise import DeviceNoise
-from qiskit_vendor_provider.emulator.simulation import active_qubits, make_simulator, simulate
+from qiskit_vendor_provider.emulator.simulation import JobRunner
 from qiskit_vendor_provider.emulator.store import JobRecord, JobStore
-from qiskit_vendor_provider.serialization import wire_to_circuit
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +44,7 @@ class Executor:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._simulator: AerSimulator | None = None
-        self._noise: dict[str, DeviceNoise] = {}
+        self._runner: JobRunner | None = None
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -74,16 +69,10 @@ class Executor:
         """Tell the worker a job was queued."""
         self._wake.set()
 
-    def _simulate(
-        self, submission: JobSubmission, circuits: list[QuantumCircuit]
-    ) -> tuple[list[ProgramResult], float]:
-        if self._simulator is None:
-            self._simulator = make_simulator(max_memory_mb=self._max_memory_mb)
-        device = submission.device
-        if device not in self._noise:
-            self._noise[device] = DeviceNoise(self._catalog.spec(device))
-        noise_model = self._noise[device].model(active_qubits(circuits))
-        return simulate(self._simulator, submission, circuits, noise_model)
+    def _simulate(self, submission: JobSubmission) -> tuple[list[ProgramResult], float]:
+        if self._runner is None:
+            self._runner = JobRunner(max_memory_mb=self._max_memory_mb)
+        return self._runner.run(submission, self._catalog.spec(submission.device))
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -102,9 +91,7 @@ class Executor:
         """Run one claimed job and store its result or its error."""
         try:
             submission = JobSubmission.model_validate_json(record.submission)
-            target = self._catalog.target(submission.device)
-            circuits = [wire_to_circuit(p, target) for p in submission.programs]
-            programs, elapsed = self._simulate(submission, circuits)
+            programs, elapsed = self._simulate(submission)
         except (ValidationError, ValueError, RuntimeError, MemoryError) as exc:
             logger.info("emulator: job %s failed: %s", record.job_id, exc)
             self._store.fail(record.job_id, f"simulation failed: {type(exc).__name__}: {exc}")

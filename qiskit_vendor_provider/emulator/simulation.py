@@ -12,12 +12,15 @@ from qiskit_aer.noise import NoiseModel
 
 from qiskit_vendor_provider.api.models import (
     BindingResult,
+    DeviceSpec,
     JobSubmission,
     ProgramResult,
     ResultHeader,
     WireProgram,
 )
-from qiskit_vendor_provider.serialization import parameter_columns
+from qiskit_vendor_provider.emulator.noise import DeviceNoise
+from qiskit_vendor_provider.serialization import parameter_columns, wire_to_circuit
+from qiskit_vendor_provider.target import build_target
 
 
 def make_simulator(*, max_memory_mb: int = 4096) -> AerSimulator:
@@ -126,3 +129,35 @@ def simulate(
             )
         )
     return programs, time.perf_counter() - started
+
+
+class JobRunner:
+    """What one simulator process keeps warm between jobs: Aer, and each device's noise.
+
+    This is the whole of what a worker process does with a job: read its programs back
+    as circuits, build the noise of the qubits they use and run them on Aer. It runs only
+    in worker processes (see :mod:`~qiskit_vendor_provider.emulator.workers`), never in
+    the process that serves the API, so whatever Aer does costs one job at most.
+
+    Args:
+        max_memory_mb: Memory one simulation may take; a larger program fails alone.
+    """
+
+    def __init__(self, *, max_memory_mb: int = 4096) -> None:
+        self._simulator = make_simulator(max_memory_mb=max_memory_mb)
+        self._devices: dict[str, tuple[DeviceSpec, Any, DeviceNoise]] = {}
+
+    def _device(self, spec: DeviceSpec) -> tuple[Any, DeviceNoise]:
+        # Keyed by the whole spec: one process may serve emulators with other devices
+        # under the same name.
+        key = spec.model_dump_json()
+        if key not in self._devices:
+            self._devices[key] = (spec, build_target(spec), DeviceNoise(spec))
+        _, target, noise = self._devices[key]
+        return target, noise
+
+    def run(self, submission: JobSubmission, spec: DeviceSpec) -> tuple[list[ProgramResult], float]:
+        """Simulate one validated job on its device; one result per program, and the time."""
+        target, noise = self._device(spec)
+        circuits = [wire_to_circuit(p, target) for p in submission.programs]
+        return simulate(self._simulator, submission, circuits, noise.model(active_qubits(circuits)))
