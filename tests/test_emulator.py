@@ -56,7 +56,8 @@ def test_jobs_survive_a_restart_and_running_ones_are_rerun(
     assert first.status() is JobStatus.QUEUED
     assert first.refresh().queue_position == 1
     assert second.refresh().queue_position == 2
-    claimed = paused.store.claim_next()  # the worker dies while running the first job
+    # A process claims the first job and dies with it: its lease (of 0 s) has run out.
+    claimed = paused.store.claim_next("a-dead-host/1:x", 0.0, ["ideal_simulator"])
     assert claimed is not None and claimed.job_id == first.job_id()
     assert first.status() is JobStatus.RUNNING
     paused.store.close()
@@ -102,7 +103,7 @@ def test_cancel_of_a_finished_job_leaves_it_done(emulator: Emulator) -> None:
 def test_failed_job_raises_with_the_servers_message(paused: Emulator) -> None:
     backend = provider_for(paused).get_backend("ideal_simulator")
     job = backend.run(bell(), shots=10)
-    claimed = paused.store.claim_next()
+    claimed = paused.store.claim_next("a-test", 60.0, ["ideal_simulator"])
     assert claimed is not None
     paused.store.fail(claimed.job_id, "simulation failed: out of memory")
     assert job.status() is JobStatus.ERROR

@@ -81,7 +81,7 @@ def listing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulato
     database = Path(tmp_path_factory.mktemp("listing")) / "jobs.sqlite3"
     server = EmulatorServer(Emulator(EmulatorConfig(database=database, poll_interval=0.02)))
     with server:
-        server.emulator.executor.stop()  # jobs stay queued until the cancels are done
+        server.emulator.supervisor.stop()  # jobs stay queued until the cancels are done
         provider = VendorProvider(url=server.url, journal=False)
         ideal = provider.get_backend("ideal_simulator")
         ion = provider.get_backend("trapped_ion_11q")
@@ -95,7 +95,7 @@ def listing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulato
             jobs.append(ion.run(tiny_ion(), shots=1, job_name=f"ion-{n}", job_tags=["ion"]))
         for job in jobs[:5]:
             assert job.cancel()
-        server.emulator.executor.start()
+        server.emulator.supervisor.start()
         for job in jobs[5:]:
             job.wait_for_final_state(timeout=120)
         yield server

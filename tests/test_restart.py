@@ -110,11 +110,10 @@ def test_sigkill_with_jobs_queued_and_running_then_restart(
         except BaseException as exc:  # recorded, and the test fails on it below
             results[job.job_id()] = exc
 
-    # Aer holds the GIL while it simulates, so an emulator answers no request while a job
-    # runs. The jobs are therefore queued first, on a server of the same database and
-    # port whose worker is held; the clients start waiting there.
+    # The jobs are queued first, on a server of the same database and port that runs
+    # nothing, so that all four are known to be queued when the next server starts.
     holding = EmulatorServer(Emulator(EmulatorConfig(database=database)), port=port)
-    monkeypatch.setattr(holding.emulator.executor, "start", lambda: None)
+    monkeypatch.setattr(holding.emulator.supervisor, "start", lambda: None)
     with holding:
         backend = provider.get_backend("ideal_simulator")
         slow = backend.run(slow_circuit(), shots=50, job_name="slow")
@@ -161,7 +160,7 @@ def test_a_wait_outlives_an_outage_longer_than_one_requests_retries(
     database = tmp_path / "jobs.sqlite3"
     config = EmulatorConfig(database=database, poll_interval=0.05)
     paused = EmulatorServer(Emulator(config))
-    monkeypatch.setattr(paused.emulator.executor, "start", lambda: None)  # jobs stay queued
+    monkeypatch.setattr(paused.emulator.supervisor, "start", lambda: None)  # jobs stay queued
     provider = VendorProvider(
         url=paused.url,
         retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02),

@@ -8,6 +8,7 @@ front of it.
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import importlib
 import logging
@@ -42,7 +43,6 @@ from qiskit_vendor_provider.api.models import (
 )
 from qiskit_vendor_provider.emulator.calibration_history import calibration_history
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
-from qiskit_vendor_provider.emulator.executor import Executor
 from qiskit_vendor_provider.emulator.faults import FaultConfig
 from qiskit_vendor_provider.emulator.store import (
     JobRecord,
@@ -50,6 +50,7 @@ from qiskit_vendor_provider.emulator.store import (
     SQLiteJobStore,
     new_job_id,
 )
+from qiskit_vendor_provider.emulator.supervisor import Supervisor, SupervisorSettings
 from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.serialization import wire_to_circuit
 from qiskit_vendor_provider.validation import validate_circuit
@@ -106,10 +107,21 @@ class EmulatorConfig:
         max_body_bytes: Largest request body accepted.
         poll_interval: How often the worker looks for jobs queued by other processes.
         max_active_jobs: Queued and running jobs one account may have at once.
-        max_memory_mb: Memory one simulation may use.
+        max_memory_mb: Memory one simulation may use; each simulator process's memory
+            ceiling is derived from it.
         reservations: Reservation windows of the devices.
         faults: Faults to inject into HTTP answers (off when None); see
             :mod:`~qiskit_vendor_provider.emulator.faults`.
+        workers: Simulator processes at most, so devices running at once (default: the
+            number of CPUs). Each device runs one job at a time whatever this is.
+        lease_seconds: How long a running job stays this emulator's without a renewal;
+            another process sharing the database takes it back only after that.
+        max_attempts: How often a job may be started; a job interrupted on its last
+            attempt (its host stopped or died) is quarantined in ERROR. The default, 2,
+            re-runs an interrupted job once.
+        worker_faults: Job name → fault the simulator process injects before running
+            it (``segfault``, ``abort``, ``kill``, ``exit``, ``memory``, ``sleep=S``): for
+            tests of crash handling; empty by default.
     """
 
     database: Path | str = ":memory:"
@@ -122,6 +134,10 @@ class EmulatorConfig:
     max_memory_mb: int = 4096
     reservations: list[Reservation] = field(default_factory=list)
     faults: FaultConfig | None = None
+    workers: int | None = None
+    lease_seconds: float = 10.0
+    max_attempts: int = 2
+    worker_faults: dict[str, str] = field(default_factory=dict)
 
 
 MAX_CLBITS = 10_000
@@ -321,30 +337,34 @@ class Emulator:
         self.config = config or EmulatorConfig()
         self.catalog = DeviceCatalog.from_directories(*self.config.device_dirs)
         self.store: JobStore = store or SQLiteJobStore(self.config.database)
-        self.executor = Executor(
-            self.store,
-            self.catalog,
+        settings = SupervisorSettings(
             poll_interval=self.config.poll_interval,
             max_memory_mb=self.config.max_memory_mb,
+            lease_seconds=self.config.lease_seconds,
+            max_attempts=self.config.max_attempts,
+            faults=dict(self.config.worker_faults),
         )
+        if self.config.workers is not None:
+            settings = dataclasses.replace(settings, workers=self.config.workers)
+        self.supervisor = Supervisor(self.store, self.catalog, settings)
         self._started = False
         # Counting active jobs and storing a new one must not interleave, or two
         # submissions could both pass the limit.
         self._submit_lock = threading.Lock()
 
     def start(self) -> Emulator:
-        """Re-queue jobs a previous run left RUNNING, and start the worker."""
+        """Take back jobs that dead processes left running, and start running jobs.
+
+        Simulator processes start with the first job, not here.
+        """
         if not self._started:
-            requeued = self.store.requeue_running()
-            if requeued:
-                logger.warning("emulator: re-queued %d job(s) left running by a restart", requeued)
-            self.executor.start()
+            self.supervisor.start()
             self._started = True
         return self
 
     def stop(self) -> None:
-        """Stop the worker (the store stays usable)."""
-        self.executor.stop()
+        """Stop running jobs: a running one is given back to the queue (the store stays)."""
+        self.supervisor.stop()
         self._started = False
 
     # ---------------------------------------------------------------- accounts
@@ -546,7 +566,7 @@ class Emulator:
         )
         stored, created = self.store.create(record)
         if created:
-            self.executor.notify()
+            self.supervisor.notify()
         return self._info(stored), created
 
     def _record(self, account: str, job_id: str) -> JobRecord:
@@ -594,6 +614,7 @@ class Emulator:
         record = self.store.cancel(job_id, account)
         if record is None:
             raise _not_found(f"no job with id {job_id!r}")
+        self.supervisor.cancelled(job_id)
         return self._info(record)
 
     def list_jobs(self, account: str, query: JobQuery) -> JobPage:

@@ -3,6 +3,13 @@
 SQLite keeps every job across restarts. State changes are single conditional UPDATEs
 (``... WHERE status = 'RUNNING'``), so a cancel racing a finishing worker, or two
 emulator processes sharing one database, can never move a job out of a final state.
+
+A running job is leased: it names the process that runs it (``lease_owner``) and a time
+(``lease_expires``) that process keeps pushing forward while it lives. Only a job whose
+lease has run out is taken back, so processes sharing one file never re-run each other's
+live jobs. Every claim counts an attempt; a job whose attempts are used up is not queued
+again but ends in ERROR (quarantined), so a job that kills whatever runs it cannot take
+down every restart.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import re
 import sqlite3
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,6 +50,9 @@ class JobRecord:
     error: str | None = None
     result: str | None = None
     seq: int = 0
+    attempts: int = 0
+    lease_owner: str | None = None
+    lease_expires: float | None = None
 
 
 class JobStore(Protocol):
@@ -59,8 +70,32 @@ class JobStore(Protocol):
         """The job an account submitted with this idempotency key, if any."""
         ...
 
-    def claim_next(self) -> JobRecord | None:
-        """Move the oldest queued job to RUNNING and return it."""
+    def claim_next(
+        self, owner: str, lease_seconds: float, devices: Collection[str]
+    ) -> JobRecord | None:
+        """Lease the oldest queued job of a device among ``devices`` that runs nothing."""
+        ...
+
+    def renew_leases(self, owner: str, lease_seconds: float) -> None:
+        """Push the leases of ``owner``'s running jobs ``lease_seconds`` into the future."""
+        ...
+
+    def release(self, owner: str, max_attempts: int) -> list[JobRecord]:
+        """Give back ``owner``'s running jobs (re-queued, or quarantined when out of attempts)."""
+        ...
+
+    def expire_leases(
+        self, max_attempts: int, dead_owners: Collection[str] = ()
+    ) -> list[JobRecord]:
+        """Take back running jobs whose lease ran out, or whose owner is known to be dead."""
+        ...
+
+    def running_owners(self) -> list[str]:
+        """The owners of the leases on running jobs."""
+        ...
+
+    def statuses(self, job_ids: Collection[str]) -> dict[str, str]:
+        """The current status of each of the given jobs."""
         ...
 
     def finish(self, job_id: str, result: str, error: str | None = None) -> bool:
@@ -75,12 +110,8 @@ class JobStore(Protocol):
         """QUEUED or RUNNING → CANCELLED; returns the job as it is afterwards."""
         ...
 
-    def requeue_running(self) -> int:
-        """RUNNING → QUEUED, after a restart; returns how many."""
-        ...
-
     def queue_position(self, record: JobRecord) -> int | None:
-        """1 for the next job to run; None unless queued."""
+        """1 for the next job to run on its device; None unless queued."""
         ...
 
     def pending_count(self, device: str) -> int:
@@ -120,10 +151,32 @@ CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);
 CREATE INDEX IF NOT EXISTS jobs_account ON jobs (account, created_at);
 """
 
+# Columns added after the first release: a database made by an older version gains them
+# when it is opened (a job that was RUNNING then has no lease, so it counts as expired).
+_ADDED_COLUMNS = {
+    "attempts": "INTEGER NOT NULL DEFAULT 0",
+    "lease_owner": "TEXT",
+    "lease_expires": "REAL",
+}
+
 _COLUMNS = (
     "seq, job_id, account, idempotency_key, device, status, name, tags, shots, "
-    "num_programs, submission, result, error, created_at, started_at, ended_at"
+    "num_programs, submission, result, error, created_at, started_at, ended_at, "
+    "attempts, lease_owner, lease_expires"
 )
+
+
+def quarantine_message(attempts: int) -> str:
+    """The error of a job taken back after its last allowed attempt.
+
+    >>> quarantine_message(2)[:60]
+    'quarantined: the job was interrupted on each of its 2 attemp'
+    """
+    return (
+        f"quarantined: the job was interrupted on each of its {attempts} attempts (the "
+        "emulator process running it stopped or died), so it is not run again; submit it "
+        "again if you think the interruptions had another cause"
+    )
 
 
 def _regexp(pattern: str, value: str | None) -> bool:
@@ -181,6 +234,15 @@ class SQLiteJobStore:
         self._conn = self._db.conn
         self._conn.create_function("REGEXP", 2, _regexp, deterministic=True)
         self._transaction = self._db.transaction
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._transaction() as conn:
+            present = {row["name"] for row in conn.execute("PRAGMA table_info(jobs)")}
+            for column, declaration in _ADDED_COLUMNS.items():
+                if column not in present:
+                    conn.execute(f"ALTER TABLE jobs ADD COLUMN {column} {declaration}")
+            conn.execute("CREATE INDEX IF NOT EXISTS jobs_device ON jobs (device, status, seq)")
 
     def close(self) -> None:
         """Close the database connection."""
@@ -247,26 +309,116 @@ class SQLiteJobStore:
         with self._lock:
             return self._fetch_by_key(self._conn, account, idempotency_key)
 
-    def claim_next(self) -> JobRecord | None:
-        """Move the oldest queued job to RUNNING and return it."""
+    def claim_next(
+        self, owner: str, lease_seconds: float, devices: Collection[str]
+    ) -> JobRecord | None:
+        """Lease the oldest queued job of a device among ``devices`` that runs nothing.
+
+        One job runs on a device at a time, whichever process runs it, as on hardware;
+        the claim counts one attempt.
+        """
+        if not devices:
+            return None
+        marks = ", ".join("?" * len(devices))
         with self._transaction() as conn:
             row = conn.execute(
-                "SELECT job_id FROM jobs WHERE status = 'QUEUED' ORDER BY seq LIMIT 1"
+                "SELECT job_id FROM jobs WHERE status = 'QUEUED' "  # noqa: S608 - placeholders
+                f"AND device IN ({marks}) AND device NOT IN "
+                "(SELECT device FROM jobs WHERE status = 'RUNNING') ORDER BY seq LIMIT 1",
+                tuple(devices),
             ).fetchone()
             if row is None:
                 return None
+            now = time.time()
             conn.execute(
-                "UPDATE jobs SET status = 'RUNNING', started_at = ? WHERE job_id = ?",
-                (time.time(), row["job_id"]),
+                "UPDATE jobs SET status = 'RUNNING', started_at = ?, attempts = attempts + 1, "
+                "lease_owner = ?, lease_expires = ? WHERE job_id = ?",
+                (now, owner, now + lease_seconds, row["job_id"]),
             )
             return self._fetch(conn, row["job_id"])
+
+    def renew_leases(self, owner: str, lease_seconds: float) -> None:
+        """Push the leases of ``owner``'s running jobs ``lease_seconds`` into the future."""
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE jobs SET lease_expires = ? WHERE status = 'RUNNING' AND lease_owner = ?",
+                (time.time() + lease_seconds, owner),
+            )
+
+    def _take_back(
+        self, conn: sqlite3.Connection, where: str, args: tuple[Any, ...], max_attempts: int
+    ) -> list[JobRecord]:
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM jobs WHERE status = 'RUNNING' AND ({where})",  # noqa: S608
+            args,
+        ).fetchall()
+        taken = []
+        for record in map(self._record, rows):
+            if record.attempts < max_attempts:
+                conn.execute(
+                    "UPDATE jobs SET status = 'QUEUED', started_at = NULL, lease_owner = NULL, "
+                    "lease_expires = NULL WHERE job_id = ? AND status = 'RUNNING'",
+                    (record.job_id,),
+                )
+                record.status = "QUEUED"
+            else:
+                record.status, record.error = "ERROR", quarantine_message(record.attempts)
+                conn.execute(
+                    "UPDATE jobs SET status = 'ERROR', error = ?, ended_at = ?, "
+                    "lease_owner = NULL WHERE job_id = ? AND status = 'RUNNING'",
+                    (record.error, time.time(), record.job_id),
+                )
+            taken.append(record)
+        return taken
+
+    def release(self, owner: str, max_attempts: int) -> list[JobRecord]:
+        """Give back ``owner``'s running jobs (re-queued, or quarantined when out of attempts)."""
+        with self._transaction() as conn:
+            return self._take_back(conn, "lease_owner = ?", (owner,), max_attempts)
+
+    def expire_leases(
+        self, max_attempts: int, dead_owners: Collection[str] = ()
+    ) -> list[JobRecord]:
+        """Take back running jobs whose lease ran out, or whose owner is known to be dead.
+
+        A job without a lease (left RUNNING by a version that had none) counts as expired.
+        """
+        marks = ", ".join("?" * len(dead_owners)) or "NULL"
+        with self._transaction() as conn:
+            return self._take_back(
+                conn,
+                f"lease_expires IS NULL OR lease_expires < ? OR lease_owner IN ({marks})",
+                (time.time(), *dead_owners),
+                max_attempts,
+            )
+
+    def running_owners(self) -> list[str]:
+        """The owners of the leases on running jobs."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT DISTINCT lease_owner FROM jobs WHERE status = 'RUNNING' "
+                "AND lease_owner IS NOT NULL"
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def statuses(self, job_ids: Collection[str]) -> dict[str, str]:
+        """The current status of each of the given jobs."""
+        if not job_ids:
+            return {}
+        marks = ", ".join("?" * len(job_ids))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT job_id, status FROM jobs WHERE job_id IN ({marks})",  # noqa: S608
+                tuple(job_ids),
+            ).fetchall()
+        return {row[0]: row[1] for row in rows}
 
     def _end(self, job_id: str, status: str, result: str | None, error: str | None) -> bool:
         # Conditional on RUNNING: a job cancelled meanwhile stays cancelled.
         with self._transaction() as conn:
             cursor = conn.execute(
-                "UPDATE jobs SET status = ?, result = ?, error = ?, ended_at = ? "
-                "WHERE job_id = ? AND status = 'RUNNING'",
+                "UPDATE jobs SET status = ?, result = ?, error = ?, ended_at = ?, "
+                "lease_owner = NULL WHERE job_id = ? AND status = 'RUNNING'",
                 (status, result, error, time.time(), job_id),
             )
             return cursor.rowcount == 1
@@ -292,21 +444,14 @@ class SQLiteJobStore:
             )
             return self._fetch(conn, job_id)
 
-    def requeue_running(self) -> int:
-        """RUNNING → QUEUED, after a restart; returns how many."""
-        with self._transaction() as conn:
-            cursor = conn.execute(
-                "UPDATE jobs SET status = 'QUEUED', started_at = NULL WHERE status = 'RUNNING'"
-            )
-            return cursor.rowcount
-
     def queue_position(self, record: JobRecord) -> int | None:
-        """1 for the next job to run; None unless queued."""
+        """1 for the next job to run on its device; None unless queued."""
         if record.status != "QUEUED":
             return None
         with self._lock:
             row = self._conn.execute(
-                "SELECT COUNT(*) FROM jobs WHERE status = 'QUEUED' AND seq < ?", (record.seq,)
+                "SELECT COUNT(*) FROM jobs WHERE device = ? AND status = 'QUEUED' AND seq < ?",
+                (record.device, record.seq),
             ).fetchone()
         return int(row[0]) + 1
 

@@ -1,0 +1,335 @@
+"""The emulator's supervisor: leases queued jobs and runs each in a simulator process.
+
+One supervisor thread per emulator does all the bookkeeping; simulations run in worker
+processes (:mod:`~qiskit_vendor_provider.emulator.workers`). The rules:
+
+- One job at a time per device, in submission order, as on hardware; devices run in
+  parallel, up to ``workers`` processes. Processes stay warm between jobs, and a device's
+  next job goes preferably to a process that already has its noise model.
+- A running job holds a lease that the supervisor renews while it lives. Processes that
+  share a database take back only jobs whose lease ran out (or whose owner, on this
+  machine, is gone), so none re-runs another's live job.
+- A process that dies (segfault, abort, kill, exit) fails its one job with a message that
+  says so; the process is replaced and the queue goes on. A job is not re-run after that:
+  whatever crashed the simulator would crash it again.
+- A job interrupted by its host stopping is re-queued with its attempt counted; out of
+  attempts, it is quarantined (ERROR) instead of running again.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import hashlib
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from qiskit_vendor_provider.api.models import JobSubmission
+from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
+from qiskit_vendor_provider.emulator.store import JobRecord, JobStore
+from qiskit_vendor_provider.emulator.workers import WorkerEvent, WorkerProcess, exit_description
+
+logger = logging.getLogger(__name__)
+
+_HOST = socket.gethostname()
+
+
+@dataclass(frozen=True)
+class SupervisorSettings:
+    """How the supervisor runs jobs.
+
+    Attributes:
+        workers: Simulator processes at most (devices running at once).
+        poll_interval: How often to look for jobs queued by another process.
+        max_memory_mb: Memory one simulation may use; each process's ceiling derives from it.
+        lease_seconds: How long a running job stays ours without a renewal.
+        max_attempts: Claims a job gets; an interrupted job past them is quarantined.
+        faults: Job name → fault its worker injects (tests only; see ``inject_fault``).
+    """
+
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    poll_interval: float = 0.5
+    max_memory_mb: int = 4096
+    lease_seconds: float = 10.0
+    max_attempts: int = 2
+    faults: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Running:
+    record: JobRecord
+    worker: WorkerProcess
+
+
+def _owner_is_dead(owner: str) -> bool:
+    """Whether a lease owner is a process of this machine that no longer exists."""
+    host, _, rest = owner.rpartition("/")
+    pid_text = rest.partition(":")[0]
+    if host != _HOST or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, as another user's process
+        return False
+    return False
+
+
+def _program_names(record: JobRecord) -> str:
+    try:
+        submission = JobSubmission.model_validate_json(record.submission)
+    except ValidationError:
+        return "?"
+    names = [program.header.name for program in submission.programs]
+    shown = ", ".join(repr(name) for name in names[:5])
+    return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def crash_message(record: JobRecord, how: str) -> str:
+    """The error of a job whose simulator process died under it."""
+    return (
+        f"the simulator process died with {how} while running job {record.job_id} on device "
+        f"{record.device!r} (programs {_program_names(record)}); the job is not retried. The "
+        "emulator itself is unaffected and runs the next jobs"
+    )
+
+
+class Supervisor:
+    """Runs queued jobs in simulator processes; see the module docstring for the rules.
+
+    Args:
+        store: The job store (leases, attempts, results).
+        catalog: The devices this emulator serves; it claims only their jobs.
+        settings: Process count, lease and attempt policy, memory, faults.
+    """
+
+    def __init__(
+        self, store: JobStore, catalog: DeviceCatalog, settings: SupervisorSettings
+    ) -> None:
+        self._store = store
+        self._catalog = catalog
+        self.settings = settings
+        self.owner = f"{_HOST}/{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self._events: queue.Queue[Any] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._running: dict[str, _Running] = {}
+        self._idle: list[WorkerProcess] = []
+        self._spec_keys = {
+            spec.name: hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:16]
+            for spec in catalog
+        }
+        self.on_simulation: Callable[[JobRecord], None] | None = None
+        """Called with each job handed to a simulator process (tests count runs with it)."""
+
+    # ------------------------------------------------------------- control
+
+    def start(self) -> None:
+        """Take back jobs left by dead processes, and start supervising (no-op if running)."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stopping.clear()
+            self._take_back_expired()
+            self._thread = threading.Thread(
+                target=self._loop, name="vendor-emulator-supervisor", daemon=True
+            )
+            self._thread.start()
+            atexit.register(self.stop)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop: running jobs are interrupted and given back, processes end."""
+        self._stopping.set()
+        self._events.put(None)
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        atexit.unregister(self.stop)
+
+    def notify(self) -> None:
+        """Tell the supervisor a job was queued."""
+        self._events.put(None)
+
+    def cancelled(self, job_id: str) -> None:
+        """Tell the supervisor a job was cancelled: if it runs, its process is stopped."""
+        self._events.put(("cancel", job_id))
+
+    @property
+    def running_jobs(self) -> list[str]:
+        """Ids of the jobs this supervisor's processes are running."""
+        return list(self._running)
+
+    # ------------------------------------------------------------- the loop
+
+    def _loop(self) -> None:
+        renew_every = self.settings.lease_seconds / 4
+        next_renewal = time.monotonic() + renew_every
+        try:
+            while not self._stopping.is_set():
+                self._dispatch()
+                timeout = 0.2 if self._running else self.settings.poll_interval
+                try:
+                    event = self._events.get(timeout=timeout)
+                except queue.Empty:
+                    event = None
+                self._handle(event)
+                if self._running:
+                    self._stop_cancelled()
+                if time.monotonic() >= next_renewal:
+                    next_renewal = time.monotonic() + renew_every
+                    self._guarded(
+                        lambda: self._store.renew_leases(self.owner, self.settings.lease_seconds)
+                    )
+                    self._guarded(self._take_back_expired)
+        except Exception:  # a database that went away must not leave processes behind
+            logger.exception("emulator: the supervisor stopped on an error")
+        finally:
+            self._shut_down()
+
+    def _guarded(self, action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except Exception:  # a locked database, say: try again on the next turn
+            logger.exception("emulator: supervisor step failed; retrying")
+            return None
+
+    def _take_back_expired(self) -> None:
+        dead = [owner for owner in self._store.running_owners() if _owner_is_dead(owner)]
+        taken = self._store.expire_leases(self.settings.max_attempts, dead)
+        requeued = [r for r in taken if r.status == "QUEUED"]
+        quarantined = [r for r in taken if r.status == "ERROR"]
+        if requeued:
+            logger.warning(
+                "emulator: re-queued %d job(s) left running by a restart (their process "
+                "stopped or its lease expired)",
+                len(requeued),
+            )
+        for record in quarantined:
+            logger.error("emulator: job %s quarantined: %s", record.job_id, record.error)
+
+    def _dispatch(self) -> None:
+        while len(self._running) < self.settings.workers and not self._stopping.is_set():
+            busy = {running.record.device for running in self._running.values()}
+            free = [name for name in self._catalog.names() if name not in busy]
+            record = self._guarded(
+                functools.partial(
+                    self._store.claim_next, self.owner, self.settings.lease_seconds, free
+                )
+            )
+            if record is None:
+                return
+            self._start(record)
+
+    def _worker_for(self, spec_key: str) -> WorkerProcess:
+        for index, worker in enumerate(self._idle):
+            if spec_key in worker.known_specs:
+                return self._idle.pop(index)
+        if self._idle:
+            return self._idle.pop()
+        return WorkerProcess(self._events, self.settings.max_memory_mb)
+
+    def _start(self, record: JobRecord) -> None:
+        spec_key = self._spec_keys[record.device]
+        worker = self._worker_for(spec_key)
+        header: dict[str, Any] = {
+            "kind": "job",
+            "job_id": record.job_id,
+            "spec_key": spec_key,
+            "spec": None,
+            "fault": self.settings.faults.get(record.name or ""),
+        }
+        if spec_key not in worker.known_specs:
+            header["spec"] = self._catalog.spec(record.device).model_dump_json()
+            worker.known_specs.add(spec_key)
+        self._running[record.job_id] = _Running(record, worker)
+        if self.on_simulation is not None:
+            self.on_simulation(record)
+        worker.send(header, record.submission.encode())
+
+    def _handle(self, event: Any) -> None:
+        if isinstance(event, tuple) and event[0] == "cancel":
+            running = self._running.pop(event[1], None)
+            if running is not None:
+                running.worker.kill()
+                logger.info("emulator: job %s cancelled while running", event[1])
+        elif isinstance(event, WorkerEvent):
+            if event.header is None:
+                self._ended(event.worker)
+            elif event.header.get("kind") == "result":
+                self._finished(event)
+
+    def _job_of(self, worker: WorkerProcess) -> _Running | None:
+        for job_id, running in self._running.items():
+            if running.worker is worker:
+                return self._running.pop(job_id)
+        return None
+
+    def _finished(self, event: WorkerEvent) -> None:
+        header = event.header or {}
+        running = self._running.pop(header["job_id"], None)
+        if running is None:  # cancelled meanwhile; its process is being stopped
+            return
+        if header["ok"]:
+            self._store.finish(running.record.job_id, event.body.decode(), header.get("error"))
+        else:
+            logger.info("emulator: job %s failed: %s", running.record.job_id, header["error"])
+            self._store.fail(running.record.job_id, header["error"])
+        if not event.worker.retiring:
+            self._idle.append(event.worker)
+
+    def _ended(self, worker: WorkerProcess) -> None:
+        if worker in self._idle:
+            self._idle.remove(worker)
+        running = self._job_of(worker)
+        if worker.retiring and running is None:
+            return
+        how = exit_description(worker.wait(5.0))
+        if running is None:
+            logger.warning("emulator: an idle simulator process ended (%s)", how)
+            return
+        logger.error(
+            "emulator: simulator process %d died (%s) running job %s; its last output:\n%s",
+            worker.pid,
+            how,
+            running.record.job_id,
+            worker.stderr_tail(),
+        )
+        self._store.fail(running.record.job_id, crash_message(running.record, how))
+
+    def _stop_cancelled(self) -> None:
+        # Cancels made by another process sharing the database, and jobs whose lease
+        # someone took back (this process was suspended past it), are seen here.
+        statuses = self._guarded(lambda: self._store.statuses(list(self._running))) or {}
+        for job_id in [job for job, status in statuses.items() if status != "RUNNING"]:
+            running = self._running.pop(job_id, None)
+            if running is not None:
+                running.worker.kill()
+
+    def _shut_down(self) -> None:
+        for running in self._running.values():
+            running.worker.kill()
+        self._running.clear()
+        for worker in self._idle:
+            worker.close()
+        self._idle.clear()
+        try:
+            given_back = self._store.release(self.owner, self.settings.max_attempts)
+        except Exception:
+            logger.exception("emulator: could not give back running jobs; their leases expire")
+            return
+        for record in given_back:
+            logger.info(
+                "emulator: job %s interrupted by shutdown; now %s", record.job_id, record.status
+            )

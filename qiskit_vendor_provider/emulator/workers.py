@@ -1,0 +1,164 @@
+"""The host's handle on one simulator process: start it, send it jobs, hear how it ends.
+
+Each process is a fresh interpreter (``python -m ...worker_process``) rather than a
+``multiprocessing`` child: spawn and forkserver would import the user's ``__main__`` again
+in the child (a script without an ``if __name__ == "__main__"`` guard would run twice),
+and fork would copy the host's threads and locks. A subprocess with pipes behaves the same
+on every platform and in notebooks, and a dead one is just a closed pipe and an exit code.
+
+Two daemon threads per process move bytes: one writes jobs to its stdin, one reads its
+answers and posts them, and finally its death, to the supervisor's event queue.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from qiskit_vendor_provider.emulator.worker_protocol import read_message, write_message
+
+logger = logging.getLogger(__name__)
+
+_STDERR_LINES = 40
+
+
+@dataclass
+class WorkerEvent:
+    """Something a simulator process did: sent a message, or ended (``header`` is None)."""
+
+    worker: WorkerProcess
+    header: dict[str, Any] | None = None
+    body: bytes = b""
+
+
+def exit_description(returncode: int | None) -> str:
+    """How a process ended, in words.
+
+    >>> exit_description(-11), exit_description(3), exit_description(None)
+    ('signal 11 (SIGSEGV)', 'exit status 3', 'an unknown cause')
+    """
+    if returncode is None:
+        return "an unknown cause"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = "unknown signal"
+        return f"signal {-returncode} ({name})"
+    return f"exit status {returncode}"
+
+
+@dataclass
+class WorkerProcess:
+    """One simulator process and the threads that talk to it.
+
+    Args:
+        events: Where its messages and its end are posted.
+        max_memory_mb: Memory one simulation may use (and what its ceiling derives from).
+    """
+
+    events: queue.Queue[Any]
+    max_memory_mb: int
+    known_specs: set[str] = field(default_factory=set)
+    retiring: bool = False
+    _process: subprocess.Popen[bytes] = field(init=False)
+    _outbox: queue.Queue[tuple[dict[str, Any], bytes] | None] = field(init=False)
+    _stderr: collections.deque[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        env = dict(os.environ)
+        # Bounds the allocator's per-thread arenas, which count against the ceiling.
+        env.setdefault("MALLOC_ARENA_MAX", "4")
+        self._process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+            [
+                sys.executable,
+                "-m",
+                "qiskit_vendor_provider.emulator.worker_process",
+                "--parent",
+                str(os.getpid()),
+                "--max-memory-mb",
+                str(self.max_memory_mb),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            # Its own session: a Ctrl-C at the terminal is the user's, not the worker's.
+            start_new_session=os.name == "posix",
+        )
+        self._outbox = queue.Queue()
+        self._stderr = collections.deque(maxlen=_STDERR_LINES)
+        name = f"vendor-worker-{self._process.pid}"
+        for target, suffix in (
+            (self._read, "read"),
+            (self._write, "write"),
+            (self._drain_stderr, "stderr"),
+        ):
+            threading.Thread(target=target, name=f"{name}-{suffix}", daemon=True).start()
+
+    @property
+    def pid(self) -> int:
+        """The process id."""
+        return self._process.pid
+
+    def send(self, header: dict[str, Any], body: bytes = b"") -> None:
+        """Queue a message for the process (written by its writer thread)."""
+        self._outbox.put((header, body))
+
+    def kill(self) -> None:
+        """End the process now; its end is still posted, with ``retiring`` set."""
+        self.retiring = True
+        with contextlib.suppress(OSError):
+            self._process.kill()
+
+    def close(self) -> None:
+        """Ask the process to end once it has answered what it was sent (stdin EOF)."""
+        self.retiring = True
+        self._outbox.put(None)
+
+    def wait(self, timeout: float) -> int | None:
+        """Its exit code once it has ended (None if it is still running after ``timeout``)."""
+        try:
+            return self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stderr_tail(self) -> str:
+        """The last lines the process wrote to stderr."""
+        return "".join(self._stderr)
+
+    def _read(self) -> None:
+        stdout: IO[bytes] = self._process.stdout  # type: ignore[assignment]
+        try:
+            while (message := read_message(stdout)) is not None:
+                header, body = message
+                self.events.put(WorkerEvent(self, header, body))
+        except (OSError, ValueError):
+            pass
+        self.events.put(WorkerEvent(self))
+
+    def _write(self) -> None:
+        stdin: IO[bytes] = self._process.stdin  # type: ignore[assignment]
+        try:
+            while (item := self._outbox.get()) is not None:
+                write_message(stdin, *item)
+        except (OSError, ValueError):  # it died; the reader reports that
+            return
+        with contextlib.suppress(OSError):
+            stdin.close()
+
+    def _drain_stderr(self) -> None:
+        stderr: IO[bytes] = self._process.stderr  # type: ignore[assignment]
+        for line in stderr:
+            text = line.decode(errors="replace")
+            self._stderr.append(text)
+            logger.debug("simulator process %d: %s", self.pid, text.rstrip())
