@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import signal
 from pathlib import Path
+from types import FrameType
 
 from qiskit_vendor_provider.emulator.faults import FaultConfig
 from qiskit_vendor_provider.emulator.server import EmulatorServer
@@ -44,6 +46,40 @@ def _parser() -> argparse.ArgumentParser:
         "'superconducting_27q=maintenance until 18:00 UTC'",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="simulator processes at most, so devices running at once (default: CPUs)",
+    )
+    parser.add_argument(
+        "--max-memory-mb",
+        type=int,
+        default=4096,
+        help="memory one simulation may use; each simulator process's ceiling derives "
+        "from it (default 4096)",
+    )
+    parser.add_argument(
+        "--max-attempts",
+        type=int,
+        default=2,
+        help="how often a job may be started; one interrupted on its last attempt is "
+        "quarantined in ERROR (default 2: an interrupted job runs once more)",
+    )
+    parser.add_argument(
+        "--lease-seconds",
+        type=float,
+        default=10.0,
+        help="how long a running job stays this server's without a renewal (default 10)",
+    )
+    parser.add_argument(
+        "--worker-fault",
+        action="append",
+        default=[],
+        metavar="JOB_NAME=FAULT",
+        help="for tests: the simulator process running a job of this name misbehaves "
+        "(segfault, abort, kill, exit, memory, sleep=SECONDS)",
+    )
+    parser.add_argument(
         "--faults",
         type=_faults,
         default=None,
@@ -78,11 +114,27 @@ def main(argv: list[str] | None = None) -> None:
         tokens=tokens,
         offline={name: message or "offline" for name, message in offline.items()},
         faults=args.faults,
+        workers=args.workers,
+        max_memory_mb=args.max_memory_mb,
+        max_attempts=args.max_attempts,
+        lease_seconds=args.lease_seconds,
+        worker_faults=dict(item.partition("=")[::2] for item in args.worker_fault),
     )
     server = EmulatorServer(Emulator(config), host=args.host, port=args.port)
-    print(f"Vendor emulator serving on {server.url} (jobs in {args.database}); Ctrl-C stops it")
+    print(
+        f"Vendor emulator serving on {server.url} (jobs in {args.database}); Ctrl-C stops it",
+        flush=True,
+    )
+    # uvicorn stops serving on SIGTERM, then raises it again; this handler turns that
+    # into an exception, so the supervisor gives back running jobs instead of the
+    # process just vanishing.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 if __name__ == "__main__":

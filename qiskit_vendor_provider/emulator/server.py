@@ -53,7 +53,14 @@ class EmulatorServer:
         self.host = host
         self.port = int(self._socket.getsockname()[1])
         self.app = create_app(emulator)
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            # A stop waits this long for requests in flight, then closes them.
+            timeout_graceful_shutdown=1,
+        )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 

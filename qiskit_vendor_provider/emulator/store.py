@@ -4,8 +4,9 @@ SQLite keeps every job across restarts. State changes are single conditional UPD
 (``... WHERE status = 'RUNNING'``), so a cancel racing a finishing worker, or two
 emulator processes sharing one database, can never move a job out of a final state.
 
-A running job is leased: it names the process that runs it (``lease_owner``) and a time
-(``lease_expires``) that process keeps pushing forward while it lives. Only a job whose
+A running job is leased: it names the process that runs it (``lease_owner``, kept after
+the job ends as a record of who ran it) and a time (``lease_expires``) that process keeps
+pushing forward while it lives. Only a job whose
 lease has run out is taken back, so processes sharing one file never re-run each other's
 live jobs. Every claim counts an attempt; a job whose attempts are used up is not queued
 again but ends in ERROR (quarantined), so a job that kills whatever runs it cannot take
@@ -417,8 +418,8 @@ class SQLiteJobStore:
         # Conditional on RUNNING: a job cancelled meanwhile stays cancelled.
         with self._transaction() as conn:
             cursor = conn.execute(
-                "UPDATE jobs SET status = ?, result = ?, error = ?, ended_at = ?, "
-                "lease_owner = NULL WHERE job_id = ? AND status = 'RUNNING'",
+                "UPDATE jobs SET status = ?, result = ?, error = ?, ended_at = ? "
+                "WHERE job_id = ? AND status = 'RUNNING'",
                 (status, result, error, time.time(), job_id),
             )
             return cursor.rowcount == 1
