@@ -7,6 +7,11 @@ problem ``title``/``detail`` and the request id, which is what vendor support as
 
 This module imports only ``qiskit.exceptions``; the wire layer (``api/``) raises these
 errors without depending on anything else in Qiskit.
+
+Every message and server detail passes through
+:func:`~qiskit_vendor_provider.api.secret.redact` when the error is made, so no error of
+this package can carry a token, whoever wrote its text (a server that echoes the
+``Authorization`` header included).
 """
 
 from __future__ import annotations
@@ -32,10 +37,14 @@ class VendorError(QiskitError):  # type: ignore[misc]
         detail: str | None = None,
         request_id: str | None = None,
     ) -> None:
+        # Imported here: api.secret raises these errors, so it imports this module.
+        from qiskit_vendor_provider.api.secret import redact  # noqa: PLC0415
+
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.status_code = status_code
-        self.detail = detail
+        self.detail = None if detail is None else redact(detail)
         self.request_id = request_id
 
     def __str__(self) -> str:
