@@ -213,8 +213,7 @@ def save_account(
     if name in config.accounts and not overwrite:
         raise VendorValidationError(
             f"an account named {name!r} is already saved in {path}; pass overwrite=True to "
-            "replace it",
-            detail="exists",
+            "replace it"
         )
     config.accounts[name] = _SavedAccount(url=url, token=secret.reveal())
     _write(path, config)

@@ -32,7 +32,7 @@ from qiskit_vendor_provider.errors import (
     VendorValidationError,
 )
 from qiskit_vendor_provider.job import VendorJob
-from qiskit_vendor_provider.job_listing import ACTIVE, StatusFilter
+from qiskit_vendor_provider.job_listing import ACTIVE, StatusFilter, aware_moment
 from qiskit_vendor_provider.properties import BackendStatus, DeviceProperties, JobLimit
 from qiskit_vendor_provider.serialization import circuit_to_wire
 from qiskit_vendor_provider.target import build_target
@@ -200,12 +200,7 @@ def parameter_tables(
     return tables
 
 
-def _aware(value: object, name: str) -> dt.datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, dt.datetime):
-        raise VendorValidationError(f"{name}={value!r} must be a datetime")
-    return value if value.tzinfo is not None else value.astimezone()
+_aware = aware_moment
 
 
 def _job_id(job_id: object) -> str:
@@ -318,8 +313,8 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         Raises:
             VendorNotFoundError: no calibration exists as early as ``datetime``.
         """
-        if datetime is not None:
-            moment = datetime if datetime.tzinfo is not None else datetime.astimezone()
+        moment = aware_moment(datetime, "datetime")
+        if moment is not None:
             past = self._client.get_calibration(self.name, at=moment)
             return DeviceProperties(self.name, past)
         if refresh and self._spec.calibration is not None:
