@@ -227,7 +227,7 @@ class ApiClient:
     def list_devices(self) -> list[DeviceSummary]:
         """``GET /v1/devices``."""
         body = self._request("GET", "/devices")
-        return [DeviceSummary.model_validate(item) for item in _as_list(body, "devices")]
+        return [self._model(DeviceSummary, item) for item in _as_list(body, "devices")]
 
     def get_device(self, name: str) -> DeviceSpec:
         """``GET /v1/devices/{name}``."""
@@ -316,9 +316,13 @@ class ApiClient:
         try:
             return model.model_validate(body)
         except PydanticValidationError as exc:
+            # Without the input values: they are the server's text, which may be anything.
+            problems = [
+                f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+                for error in exc.errors(include_url=False, include_input=False)[:3]
+            ]
             raise VendorApiError(
-                f"the server's answer is not a valid {model.__name__}: "
-                f"{exc.errors(include_url=False)[:3]}"
+                f"the server's answer is not a valid {model.__name__}: {'; '.join(problems)}"
             ) from None
 
     def _prepare(
