@@ -43,6 +43,9 @@ if TYPE_CHECKING:
     from qiskit_vendor_provider.provider import VendorProvider
 
 RUN_OPTIONS = ("shots", "memory", "seed_simulator", "job_name", "job_tags", "with_progress_bar")
+# Accepted for tools written for pulse-level backends (qiskit-experiments passes them on
+# every run): the device measures to classified bits only, so only level 2 is valid.
+COMPAT_RUN_OPTIONS = ("meas_level", "meas_return")
 
 
 def _is_int(value: object) -> bool:
@@ -89,12 +92,27 @@ def check_run_options(options: Mapping[str, Any], limits: DeviceLimits) -> dict[
     Raises:
         VendorValidationError: an unknown option or a bad value, with the valid choices.
     """
-    unknown = sorted(set(options) - set(RUN_OPTIONS))
+    unknown = sorted(set(options) - set(RUN_OPTIONS) - set(COMPAT_RUN_OPTIONS))
     if unknown:
         raise VendorValidationError(
             f"unknown run option(s) {', '.join(unknown)}; valid options: {', '.join(RUN_OPTIONS)}"
         )
     checked = dict(options)
+    level = checked.pop("meas_level", 2)
+    if not _is_int(level) or int(level) != 2:
+        raise VendorValidationError(
+            f"meas_level={level!r} is not available: the device returns classified bits "
+            "(counts and memory) only; use meas_level=2 or leave it out"
+        )
+    meas_return = checked.pop("meas_return", None)
+    if meas_return is not None and str(getattr(meas_return, "value", meas_return)) not in (
+        "single",
+        "avg",
+    ):
+        raise VendorValidationError(
+            f"meas_return={meas_return!r} must be 'single' or 'avg' (it has no effect on "
+            "classified results)"
+        )
     shots = checked.get("shots")
     if not _is_int(shots):
         raise VendorValidationError(
