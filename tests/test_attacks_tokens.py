@@ -242,7 +242,7 @@ def test_authorization_values_are_redacted_wherever_they_appear() -> None:
     Token("redact-SECRET-55555")
     samples = {
         "plain redact-SECRET-55555 text": "plain [REDACTED] text",
-        "{'Authorization': 'Bearer anything-at-all'}": "{'Authorization': '[REDACTED]'}",
+        "{'Authorization': 'Bearer zq-anything-at-all'}": "{'Authorization': '[REDACTED]'}",
         "authorization=Bearer zzz": "authorization=[REDACTED]",
         "header Bearer abc.def-ghi end": "header Bearer [REDACTED] end",
         "url ?t=redact%2DSECRET%2D55555": "url ?t=redact%2DSECRET%2D55555",

@@ -175,6 +175,9 @@ def redact(text: str) -> str:
     """
     if not text:
         return text
+    # Header values first, whole; then any known token left elsewhere in the text.
+    text = _AUTHORIZATION.sub(lambda match: match.group(1) + REDACTED, text)
+    text = _BEARER.sub(lambda match: match.group(1) + " " + REDACTED, text)
     with _known_lock:
         secrets = sorted(_known, key=len, reverse=True)
     for secret in secrets:
@@ -184,8 +187,7 @@ def redact(text: str) -> str:
         for form in {secret, quote(secret, safe=""), secret.replace("\\", "\\\\")}:
             if form in text:
                 text = text.replace(form, REDACTED)
-    text = _AUTHORIZATION.sub(lambda match: match.group(1) + REDACTED, text)
-    return _BEARER.sub(lambda match: match.group(1) + " " + REDACTED, text)
+    return text
 
 
 class RedactingFilter(logging.Filter):
