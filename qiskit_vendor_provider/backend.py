@@ -25,11 +25,11 @@ from qiskit_vendor_provider.api.models import (
     Reservation,
 )
 from qiskit_vendor_provider.errors import (
-    VendorApiError,
     VendorConnectionError,
     VendorError,
     VendorNotFoundError,
     VendorValidationError,
+    is_refusal,
 )
 from qiskit_vendor_provider.job import VendorJob
 from qiskit_vendor_provider.job_listing import ACTIVE, StatusFilter, aware_moment
@@ -265,6 +265,13 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         # Never the token, nor the client (its session holds locks and the token).
         return (_restore_backend, (self._provider, self.name))
 
+    def __copy__(self) -> VendorBackend:
+        """A copy with its own options, sharing everything else."""
+        copied = type(self).__new__(type(self))
+        copied.__dict__.update(self.__dict__)
+        copied._options = copy.copy(self._options)
+        return copied
+
     def __deepcopy__(self, memo: dict[int, Any]) -> VendorBackend:
         """A copy with its own options and Target, sharing the provider's client.
 
@@ -443,8 +450,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 "if it did not"
             ) from exc
         except VendorError as exc:
-            transient = isinstance(exc, VendorApiError) and (exc.status_code or 0) >= 500
-            if journal is not None and not transient:
+            if journal is not None and is_refusal(exc):
                 # Refused (invalid, unauthorised, over the job limit): the same request
                 # would be refused again, so resume() must never post it.
                 journal.record_failure(key, str(exc))

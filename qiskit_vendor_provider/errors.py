@@ -108,3 +108,27 @@ class DeviceUnavailableError(VendorApiError):
 
 class JobLimitError(VendorError):
     """The account has as many active jobs as it may; wait for one to finish (HTTP 429)."""
+
+
+def is_refusal(error: VendorError) -> bool:
+    """Whether a request was refused for good: sent again unchanged, it would be again.
+
+    A 4xx is a refusal, except 408, 425 and a 429 that is not the job limit (waiting
+    lifts those). A connection error, a 5xx or an answer that is not the API's is not:
+    the request may have been carried out. An error made before sending (no status) is.
+
+    >>> is_refusal(VendorValidationError("bad", status_code=422))
+    True
+    >>> is_refusal(VendorApiError("busy", status_code=429)), is_refusal(JobLimitError("full"))
+    (False, True)
+    >>> is_refusal(VendorConnectionError("reset")), is_refusal(VendorApiError("garbled"))
+    (False, False)
+    """
+    if isinstance(error, JobLimitError):
+        return True
+    if isinstance(error, VendorConnectionError):
+        return False
+    status = error.status_code
+    if status is None:
+        return isinstance(error, (VendorValidationError, VendorAuthError))
+    return 400 <= status < 500 and status not in (408, 425, 429)

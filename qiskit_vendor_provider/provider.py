@@ -33,16 +33,15 @@ from qiskit_vendor_provider.api.models import DeviceSummary, JobInfo
 from qiskit_vendor_provider.api.secret import install_log_redaction, redacting_logger
 from qiskit_vendor_provider.backend import VendorBackend
 from qiskit_vendor_provider.errors import (
-    VendorApiError,
     VendorAuthError,
-    VendorConnectionError,
     VendorError,
     VendorNotFoundError,
     VendorValidationError,
+    is_refusal,
 )
 from qiskit_vendor_provider.job import VendorJob
 from qiskit_vendor_provider.job_listing import StatusFilter, build_query, check_window, iter_jobs
-from qiskit_vendor_provider.journal import JobJournal, JournalEntry, SQLiteJobJournal
+from qiskit_vendor_provider.journal import FAILED, JobJournal, JournalEntry, SQLiteJobJournal
 
 logger = redacting_logger(__name__)
 
@@ -543,25 +542,18 @@ class VendorProvider:
             info = self._client.get_job(entry.job_id)
             journal.record_state(entry.job_id, info.status)
             return outcome("already there", info)
-        except VendorApiError as exc:
-            if isinstance(exc, VendorConnectionError) or (exc.status_code or 0) >= 500:
+        except VendorError as exc:
+            if not is_refusal(exc):
                 logger.warning("resume: %s left for later: %s", entry.key, exc)
                 return outcome("unreachable", reason=str(exc))
-            return self._refused(journal, entry, exc, outcome)
-        except VendorError as exc:
-            return self._refused(journal, entry, exc, outcome)
-
-    @staticmethod
-    def _refused(
-        journal: JobJournal, entry: JournalEntry, exc: VendorError, outcome: Any
-    ) -> ResumeOutcome:
-        """A 4xx: the server will refuse the same request again, so the entry is final."""
-        if entry.job_id is None:
-            journal.record_failure(entry.key, str(exc))
-        else:
-            journal.record_state(entry.job_id, "FAILED")
-        logger.warning("resume: %s failed: %s", entry.key, exc)
-        return outcome("failed", reason=str(exc))  # type: ignore[no-any-return]
+            if entry.job_id is None:
+                # Refused: the same request would be refused again, so it is final.
+                journal.record_failure(entry.key, str(exc))
+            elif isinstance(exc, VendorNotFoundError):
+                journal.record_state(entry.job_id, FAILED)
+            # Any other refusal of a GET (a revoked token) says nothing about the job.
+            logger.warning("resume: %s failed: %s", entry.key, exc)
+            return outcome("failed", reason=str(exc))
 
 
 # Every logger of the package imported so far (client, job, journal, ...) redacts tokens.

@@ -227,6 +227,29 @@ def test_a_lost_submission_refused_on_resume_fails_once_and_for_all(
     assert (transport.posts, stored(emulator)) == (posts, 0)
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param((429, {"title": "Too Many Requests"}), id="429 rate limit"),
+        pytest.param((503, {"title": "Unavailable"}), id="503"),
+        pytest.param((408, {"title": "Request Timeout"}), id="408"),
+    ],
+)
+def test_a_transient_answer_keeps_the_submission_for_resume(
+    emulator: Emulator, transport: Scripted, tmp_path: Path, answer: tuple[int, dict[str, Any]]
+) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    user = provider(transport, journal, ALICE)
+    backend = user.get_backend(DEVICE)
+    transport.refusal = answer
+    with pytest.raises(VendorError):
+        backend.run(bell(), job_name="later")
+    assert user.journal()[0].state == SUBMITTING
+    transport.refusal = None
+    assert [o.outcome for o in user.resume().outcomes] == ["resumed"]
+    assert stored(emulator) == 1
+
+
 def test_one_bad_entry_does_not_stop_the_others(
     emulator: Emulator, transport: Scripted, tmp_path: Path
 ) -> None:

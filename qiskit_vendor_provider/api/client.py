@@ -343,7 +343,10 @@ class ApiClient:
         try:
             return self.session.prepare_request(request)
         except _BUILD_ERRORS as exc:
-            raise _local_error(method, path, exc) from None
+            error = _local_error(method, path, exc)
+        # Raised outside the handler, so the original (which may quote a header) is not
+        # even kept as the error's __context__.
+        raise error
 
     def _request(
         self,
@@ -368,6 +371,7 @@ class ApiClient:
         attempt = 0
         while True:
             attempt += 1
+            fatal = False
             try:
                 response = self.session.send(
                     prepared,
@@ -378,9 +382,10 @@ class ApiClient:
                 )
             except _LOCAL_ERRORS as exc:
                 # Built wrong here: sending it again would fail the same way.
-                raise _local_error(method, path, exc) from None
+                error: VendorError = _local_error(method, path, exc)
+                retry_after, fatal = None, True
             except requests.RequestException as exc:
-                error: VendorError = VendorConnectionError(
+                error = VendorConnectionError(
                     f"{method} {path} failed: {type(exc).__name__}: {_safe_reason(exc)}. "
                     "Check the URL and your network, or raise the timeouts "
                     "(VendorProvider(timeout=...))"
@@ -401,6 +406,9 @@ class ApiClient:
                     ):
                         raise error
                     retry_after = _retry_after_seconds(response)
+            if fatal:
+                # Raised outside the handler: the original is not kept as __context__.
+                raise error
             delay = retry_delay(self.retry, attempt, retry_after=retry_after)
             elapsed = time.monotonic() - started
             if (
