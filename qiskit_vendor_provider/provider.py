@@ -270,7 +270,8 @@ class VendorProvider:
 
     Args:
         url: Server root; https, or http to 127.0.0.1/localhost only.
-        token: API token: visible ASCII only (never shown in reprs, logs or errors).
+        token: API token: RFC 6750 token characters only (never shown in reprs, logs or
+            errors).
         timeout: Seconds for connect and read, or a ``(connect, read)`` pair.
         retry: Retry policy of idempotent requests.
         poll_interval: ``(first, longest)`` seconds between job status polls.

@@ -1,13 +1,13 @@
 """Tokens that do not leak, and the one redaction step every message passes through.
 
 A :class:`Token` is hidden in ``repr``, ``str``, f-strings and pickles, and only ever
-holds visible ASCII: a line break, a NUL, a space or a non-ASCII letter in a token would
-otherwise reach ``requests``, which quotes the whole header (token included) in its
-error. :func:`redact` removes every token this process knows, and anything that looks
-like an ``Authorization`` value, from a text; :class:`RedactingFilter` applies it to
-every log record of the package, and the client applies it to every error message it
-builds (server-provided detail included), so a server that echoes a token back cannot
-put it in an exception.
+holds RFC 6750 token characters (visible ASCII without separators): a line break, a
+NUL, a space or a non-ASCII letter in a token would otherwise reach ``requests``,
+which quotes the whole header (token included) in its error. :func:`redact` removes
+every token this process knows, and anything that looks like an ``Authorization``
+value, from a text; :class:`RedactingFilter` applies it to every log record of the
+package, and every error of the package applies it to its message (server-provided
+detail included), so a server that echoes a token back cannot put it in an exception.
 """
 
 from __future__ import annotations
@@ -33,23 +33,32 @@ _known_lock = threading.Lock()
 _known: set[str] = set()
 
 # An Authorization value (with or without its scheme), then a bare "Bearer <value>".
+# A value runs to the next space or quote: wider than any token (RFC 6750 characters have
+# neither), so a header value is always removed whole, never cut at its punctuation.
 _AUTHORIZATION = re.compile(
-    r"(?i)(\bauthorization[\"']?\s*[:=]\s*[\"']?)(?:bearer\s+)?(?!\[REDACTED\])[^\s\"',;)}\]]+"
+    r"(?i)(\bauthorization[\"']?\s*[:=]\s*[\"']?)"
+    r"(?:bearer\s+(?!\[REDACTED\])|(?!bearer\b)(?!\[REDACTED\]))[^\s\"']+"
 )
-_BEARER = re.compile(r"(?i)\b(bearer)\s+(?!\[REDACTED\])[^\s\"',;)}\]]+")
+_BEARER = re.compile(r"(?i)\b(bearer)\s+(?!\[REDACTED\])[^\s\"']+")
+
+# RFC 6750 b64token: letters, digits, - . _ ~ + /, then any number of "=".
+_TOKEN_CHARACTERS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"
+)
 
 
 def _character_problem(value: str) -> str | None:
     r"""Why ``value`` is not a usable token, naming positions and kinds, never characters.
 
-    >>> _character_problem("abc-DEF_123.~+/="), _character_problem("ab\ncd")
+    >>> _character_problem("abc-DEF_123.~+/=="), _character_problem("ab\ncd")
     (None, 'character 3 is a line break')
-    >>> _character_problem("tök")
-    'character 2 is not ASCII'
+    >>> _character_problem("tök"), _character_problem("a=b")
+    ('character 2 is not ASCII', "character 2 is '=', which a token has only at its end")
     """
-    for position, char in enumerate(value, start=1):
+    body = value.rstrip("=")
+    for position, char in enumerate(body, start=1):
         code = ord(char)
-        if 0x21 <= code <= 0x7E:
+        if char in _TOKEN_CHARACTERS:
             continue
         if char in "\r\n":
             kind = "a line break"
@@ -59,8 +68,12 @@ def _character_problem(value: str) -> str | None:
             kind = "a space or tab"
         elif code < 0x20 or code == 0x7F:
             kind = "a control character"
-        else:
+        elif code > 0x7F:
             kind = "not ASCII"
+        elif char == "=":
+            kind = "'=', which a token has only at its end"
+        else:
+            kind = "punctuation a bearer token cannot hold"
         return f"character {position} is {kind}"
     return None
 
@@ -68,8 +81,9 @@ def _character_problem(value: str) -> str | None:
 def check_token_text(value: object) -> str:
     """``value`` with surrounding whitespace removed, if it is a usable token.
 
-    A token is visible ASCII (``!`` to ``~``, the characters RFC 6750 bearer tokens and
-    HTTP header values allow), 1 to :data:`MAX_TOKEN_LENGTH` characters long.
+    A token is made of the characters RFC 6750 allows in a bearer token (letters, digits,
+    ``- . _ ~ + /``, then any ``=`` at the end: visible ASCII without quotes, commas or
+    other separators), 1 to :data:`MAX_TOKEN_LENGTH` characters long.
 
     Raises:
         VendorAuthError: not a string, empty, too long, or with a character that an HTTP
@@ -91,8 +105,9 @@ def check_token_text(value: object) -> str:
     problem = _character_problem(text)
     if problem is not None:
         raise VendorAuthError(
-            f"the token is not usable: {problem} (a token is visible ASCII only, without "
-            "spaces or line breaks); copy the token again from your vendor account page"
+            f"the token is not usable: {problem} (a token holds only letters, digits and "
+            "- . _ ~ + /, with = at the end; no spaces or line breaks); copy the token "
+            "again from your vendor account page"
         )
     return text
 
