@@ -194,15 +194,15 @@ def histogram(counts: dict[str, int], width: int = 40) -> str:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="qiskit-vendor")
+# No envvar= here: QISKIT_VENDOR_URL/TOKEN are read by VendorProvider itself, so that an
+# environment URL stays an environment URL (which --account beats), as in Python.
 @click.option(
     "--url",
-    envvar="QISKIT_VENDOR_URL",
-    help="Server URL (default: saved account, or the embedded emulator).",
+    help="Server URL (default: QISKIT_VENDOR_URL, a saved account, or the embedded emulator).",
 )
 @click.option(
     "--token",
-    envvar="QISKIT_VENDOR_TOKEN",
-    help="API token (prefer the environment or `account save`).",
+    help="API token (default: QISKIT_VENDOR_TOKEN or a saved account; prefer those).",
 )
 @click.option("--account", "account_name", default=None, help="A saved account's name.")
 @click.pass_context

@@ -153,3 +153,23 @@ def test_retry_policy_is_importable_from_the_package() -> None:
 
     assert RetryPolicy(max_attempts=2).max_attempts == 2
     assert Timeouts(read=3.0).read == 3.0
+
+
+def test_the_cli_resolves_credentials_as_the_library_does(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_attacks_tokens import CaptureServer
+
+    with CaptureServer() as server:
+        saved, env = "saved-cli-token-123456", "env-cli-token-123456"
+        invoke(cli, "account", "save", "--token", saved, "--url", server.url, "--name", "lab")
+        monkeypatch.setenv("QISKIT_VENDOR_URL", server.url)
+        monkeypatch.setenv("QISKIT_VENDOR_TOKEN", env)
+        assert invoke(cli, "--account", "lab", "devices")[0] == 5  # the server says 401
+        assert invoke(cli, "devices")[0] == 5
+        monkeypatch.setenv("QISKIT_VENDOR_URL", "https://elsewhere.vendor.test")
+        assert invoke(cli, "--url", server.url, "devices")[0] == 5
+    # A named account beats the environment; the environment's pair goes together; a
+    # --url alone never borrows the token of an environment URL that is not the same,
+    # only that of the account saved for it.
+    assert server.authorizations == [f"Bearer {saved}", f"Bearer {env}", f"Bearer {saved}"]
