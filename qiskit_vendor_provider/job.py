@@ -13,7 +13,7 @@ from qiskit.result import Result
 
 from qiskit_vendor_provider.api.client import ApiClient
 from qiskit_vendor_provider.api.models import JobInfo, JobState
-from qiskit_vendor_provider.api.secret import redacting_logger
+from qiskit_vendor_provider.api.secret import redact, redacting_logger
 from qiskit_vendor_provider.errors import (
     VendorApiError,
     VendorConnectionError,
@@ -193,7 +193,8 @@ class VendorJob(JobV1):  # type: ignore[misc]
     def error_message(self) -> str | None:
         """The server's error message of a failed job, else None."""
         if self.status() is JobStatus.ERROR:
-            return self._known().error or "the job failed without a message"
+            # The server's free text, like every error message of the package, redacted.
+            return redact(self._known().error or "the job failed without a message")
         return None
 
     def cancel(self) -> bool:
