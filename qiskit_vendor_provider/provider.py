@@ -304,6 +304,8 @@ class VendorProvider:
         journal: JobJournal | str | Path | bool | None = None,
         name: str | None = None,
     ) -> None:
+        # Loggers of modules imported since (an emulator started by hand) redact too.
+        install_log_redaction()
         credentials = resolve(url, token, name)
         embedded = transport is None and credentials.url is None
         if embedded:
