@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from qiskit_vendor_provider._version import __version__
 
 if TYPE_CHECKING:
+    from qiskit_vendor_provider.api.client import RetryPolicy, Timeouts
     from qiskit_vendor_provider.backend import VendorBackend
     from qiskit_vendor_provider.errors import (
         CircuitValidationError,
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from qiskit_vendor_provider.provider import VendorProvider
 
 _WHERE = {
+    "RetryPolicy": "api.client",
+    "Timeouts": "api.client",
     "VendorBackend": "backend",
     "VendorJob": "job",
     "VendorProvider": "provider",
@@ -61,6 +64,8 @@ __all__ = [
     "CircuitValidationError",
     "DeviceUnavailableError",
     "JobLimitError",
+    "RetryPolicy",
+    "Timeouts",
     "VendorApiError",
     "VendorAuthError",
     "VendorBackend",

@@ -3,11 +3,17 @@
 Each store keeps one connection in autocommit mode behind a lock; writes that read
 before they change take ``BEGIN IMMEDIATE``, so two processes sharing a file serialise
 on the database's write lock instead of failing halfway.
+
+Both files hold users' circuits, so a database is created with mode 0600 (SQLite gives
+its ``-wal`` and ``-shm`` files the database's mode), in a directory created 0700; an
+existing database readable by others is made private when opened.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,13 +26,13 @@ class SharedConnection:
     Args:
         path: The database; its parent directory is created (with ``dir_mode``) if missing.
         schema: SQL run once on opening (``CREATE ... IF NOT EXISTS``).
-        dir_mode: Mode of a created parent directory.
+        dir_mode: Mode of a created parent directory (private by default).
     """
 
-    def __init__(self, path: Path | str, schema: str, *, dir_mode: int = 0o777) -> None:
+    def __init__(self, path: Path | str, schema: str, *, dir_mode: int = 0o700) -> None:
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True, mode=dir_mode)
+            _create_private(Path(self.path), dir_mode)
         self.lock = threading.RLock()
         self.conn = sqlite3.connect(
             self.path, check_same_thread=False, isolation_level=None, timeout=30.0
@@ -54,3 +60,23 @@ class SharedConnection:
         """Close the connection."""
         with self.lock:
             self.conn.close()
+
+
+def _create_private(path: Path, dir_mode: int) -> None:
+    """Make ``path``'s directory (``dir_mode``) and the file itself (0600) if missing."""
+    parent = path.parent
+    if not parent.exists():
+        parent.mkdir(parents=True, exist_ok=True, mode=dir_mode)
+        # mkdir's mode is filtered by the umask; the directory is ours to set exactly.
+        os.chmod(parent, dir_mode)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        mode = stat.S_IMODE(os.fstat(descriptor).st_mode)
+        if os.name == "posix" and mode & 0o077:
+            os.fchmod(descriptor, mode & 0o700)
+    finally:
+        os.close(descriptor)
+    for suffix in ("-wal", "-shm"):
+        companion = Path(f"{path}{suffix}")
+        if companion.exists() and stat.S_IMODE(companion.stat().st_mode) & 0o077:
+            companion.chmod(0o600)

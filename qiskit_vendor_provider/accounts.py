@@ -1,20 +1,32 @@
 """Saved accounts: where the URL and token come from, and the file that keeps them.
 
-Sources, first match wins: the argument, then the environment (``QISKIT_VENDOR_URL``,
-``QISKIT_VENDOR_TOKEN``), then the saved account (``default`` unless named). The file is
-JSON in the user's config directory (``QISKIT_VENDOR_CONFIG`` moves it), written
-atomically with mode 0600 in a 0700 directory; a file that other users can read is
-refused, since its token would already be exposed.
+The URL and the token are resolved as a pair, from one source, so a token only ever goes
+to the URL it was given with (the table is in ``docs/getting-started.md``):
+
+1. arguments: ``url`` and ``token`` together; a ``token`` alone goes to the vendor cloud;
+   a ``url`` alone uses no token, unless the environment or a saved account holds a
+   token for that same URL;
+2. a saved account named with ``name``: its URL (or the vendor cloud) and its token;
+3. the environment (``QISKIT_VENDOR_URL``, ``QISKIT_VENDOR_TOKEN``), with the same rules
+   as arguments;
+4. the ``default`` saved account;
+5. nothing: the embedded emulator.
+
+The file is JSON in the user's config directory (``QISKIT_VENDOR_CONFIG`` moves it),
+written atomically with mode 0600 in a 0700 directory; a file that other users can read
+is refused, since its token would already be exposed.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from platformdirs import user_config_dir
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -26,6 +38,8 @@ URL_ENV = "QISKIT_VENDOR_URL"
 TOKEN_ENV = "QISKIT_VENDOR_TOKEN"  # noqa: S105 - a variable name, not a secret
 CONFIG_ENV = "QISKIT_VENDOR_CONFIG"
 DEFAULT_ACCOUNT = "default"
+DEFAULT_URL = "https://api.quantum.vendor.example"
+"""The vendor cloud: where a token given without a URL goes."""
 
 
 class _SavedAccount(BaseModel):
@@ -47,16 +61,87 @@ class Credentials:
         url: The server root, or None when no source gave one.
         token: The token, or None.
         source: Where they came from, for messages: ``argument``, ``environment``,
-            ``account 'NAME'`` or ``nothing``.
+            ``account 'NAME'`` or ``nothing``; a URL whose token came from elsewhere
+            reads e.g. ``argument (token of account 'work')``.
+        account: The saved account the token came from, if any.
     """
 
     url: str | None
     token: Token | None
     source: str
+    account: str | None = None
 
     def __repr__(self) -> str:
         token = "set" if self.token is not None else "none"
         return f"Credentials(url={self.url!r}, token={token}, source={self.source!r})"
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: object, what: str = "url") -> str:
+    """``url`` without a trailing slash, if a token may be sent to it.
+
+    Raises:
+        VendorValidationError: not https, nor http to this machine; or no host.
+
+    >>> check_url("https://api.vendor.example/"), check_url("http://127.0.0.1:8765")
+    ('https://api.vendor.example', 'http://127.0.0.1:8765')
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise VendorValidationError(f"{what} must be a non-empty string such as https://host")
+    text = url.strip().rstrip("/")
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise VendorValidationError(f"{what}={text!r} is not a valid URL") from None
+    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in text):
+        raise VendorValidationError(
+            f"{what}={text!r} holds spaces or control characters; give a plain https:// URL"
+        )
+    if parts.scheme == "https" and host:
+        return text
+    if parts.scheme == "http" and _loopback(host):
+        return text
+    if parts.scheme == "http" and host:
+        raise VendorValidationError(
+            f"{what}={text!r} is plain http to another machine, which would expose the "
+            "token; use https://, or http:// only for 127.0.0.1/localhost"
+        )
+    raise VendorValidationError(
+        f"{what}={text!r} must start with https:// (or http:// for a server on this machine)"
+    )
+
+
+def same_url(first: str | None, second: str | None) -> bool:
+    """Whether two server URLs name the same server (scheme, host, port and path).
+
+    >>> same_url("https://API.vendor.example/", "https://api.vendor.example:443")
+    True
+    >>> same_url("http://127.0.0.1:8000", "http://127.0.0.1:8001")
+    False
+    """
+    if first is None or second is None:
+        return False
+    return _url_key(first) == _url_key(second)
+
+
+def _url_key(url: str) -> tuple[str, str, int | None, str]:
+    try:
+        parts = urlsplit(url.strip())
+        scheme = parts.scheme.lower()
+        port = parts.port or {"https": 443, "http": 80}.get(scheme)
+        return scheme, (parts.hostname or "").lower(), port, parts.path.rstrip("/")
+    except ValueError:
+        return ("", url, None, "")
 
 
 def config_path() -> Path:
@@ -113,13 +198,16 @@ def save_account(
     """Save an account to the accounts file; returns the file's path.
 
     Raises:
-        VendorValidationError: the account exists and ``overwrite`` is False, or an
-            argument is empty.
+        VendorValidationError: the account exists and ``overwrite`` is False, the name
+            is empty, or the URL is neither https nor http to this machine.
+        VendorAuthError: the token is empty or not a usable token.
     """
     name = _check_name(name)
     secret = Token.of(token)
     if secret is None:
-        raise VendorValidationError("save_account needs a token")
+        raise VendorAuthError("save_account needs a token (token=...)")
+    if url is not None:
+        url = check_url(url)
     path = config_path()
     config = _read(path)
     if name in config.accounts and not overwrite:
@@ -162,8 +250,51 @@ def _mask(token: str | None) -> str | None:
     return "********" + (token[-4:] if len(token) >= 12 else "")
 
 
+def _saved_token(accounts: dict[str, _SavedAccount], url: str, name: str | None) -> str | None:
+    """The saved account for ``url``: ``name``, else ``default``, else the only one.
+
+    None if there is none, or several and none of them is ``default``.
+    """
+    matching = sorted(
+        n for n, a in accounts.items() if a.token and same_url(a.url or DEFAULT_URL, url)
+    )
+    if name is not None:
+        return name if name in matching else None
+    if DEFAULT_ACCOUNT in matching:
+        return DEFAULT_ACCOUNT
+    return matching[0] if len(matching) == 1 else None
+
+
+def _pair(url: str | None, token: str | None, source: str, name: str | None) -> Credentials:
+    """Credentials from one source that gave ``url`` and/or ``token``."""
+    secret = Token.of(token)
+    if url is None:
+        # A token without a URL goes to the vendor cloud, never to a URL from elsewhere.
+        return Credentials(url=DEFAULT_URL, token=secret, source=source)
+    checked = url.strip().rstrip("/")
+    if secret is not None:
+        return Credentials(url=checked, token=secret, source=source)
+    # A URL alone: a token only if one was given for this very URL.
+    if source == "argument" and same_url(os.environ.get(URL_ENV), checked):
+        env_token = Token.of(os.environ.get(TOKEN_ENV))
+        if env_token is not None:
+            return Credentials(
+                url=checked, token=env_token, source=f"{source} (token of environment)"
+            )
+    accounts = _read(config_path()).accounts
+    account = _saved_token(accounts, checked, name)
+    if account is not None:
+        return Credentials(
+            url=checked,
+            token=Token.of(accounts[account].token),
+            source=f"{source} (token of account {account!r})",
+            account=account,
+        )
+    return Credentials(url=checked, token=None, source=source)
+
+
 def resolve(url: str | None, token: str | None, name: str | None) -> Credentials:
-    """The URL and token to use: argument, then environment, then the saved account.
+    """The URL and token to use, as a pair from one source (see the module docstring).
 
     Args:
         url: The ``url`` argument.
@@ -171,38 +302,54 @@ def resolve(url: str | None, token: str | None, name: str | None) -> Credentials
         name: A saved account to use; None for ``default`` if it exists.
 
     Raises:
-        VendorValidationError: ``name`` names no saved account.
+        VendorValidationError: ``name`` names no saved account, or names one saved for
+            another URL than ``url``.
+        VendorAuthError: a token that is not usable (empty, control characters,
+            non-ASCII); the message never includes it.
     """
     if url is not None and not isinstance(url, str):
         raise VendorValidationError(f"url must be a string, not {type(url).__name__}")
     if token is not None and not isinstance(token, str):
-        raise VendorValidationError(f"token must be a string, not {type(token).__name__}")
-    sources: list[str] = []
-    found_url, found_token = url or None, Token.of(token)
-    if found_url or found_token:
-        sources.append("argument")
-    if found_url is None and os.environ.get(URL_ENV):
-        found_url = os.environ[URL_ENV]
-        sources.append("environment")
-    if found_token is None and os.environ.get(TOKEN_ENV):
-        found_token = Token.of(os.environ[TOKEN_ENV])
-        sources.append("environment")
-    if found_url is None or found_token is None or name is not None:
-        accounts = _read(config_path()).accounts
-        wanted = DEFAULT_ACCOUNT if name is None else _check_name(name)
-        if name is not None and wanted not in accounts:
-            known = ", ".join(sorted(accounts)) or "none"
-            raise VendorValidationError(
-                f"no saved account named {wanted!r} (saved: {known}); save one with "
-                "VendorProvider.save_account(token=..., url=..., name=...)"
-            )
-        saved = accounts.get(wanted)
-        if saved is not None:
-            if found_url is None and saved.url:
-                found_url = saved.url
-                sources.append(f"account {wanted!r}")
-            if found_token is None and saved.token:
-                found_token = Token.of(saved.token)
-                sources.append(f"account {wanted!r}")
-    source = " and ".join(dict.fromkeys(sources)) or "nothing"
-    return Credentials(url=found_url, token=found_token, source=source)
+        raise VendorAuthError(f"token must be a string, not {type(token).__name__}")
+    wanted = None if name is None else _check_name(name)
+    if url or (token and token.strip()):
+        if wanted is not None and url and not token:
+            _named(wanted)  # an unknown name is an error even next to a URL
+            credentials = _pair(url, None, "argument", wanted)
+            if credentials.account != wanted:
+                saved_url = _read(config_path()).accounts[wanted].url or DEFAULT_URL
+                raise VendorValidationError(
+                    f"account {wanted!r} is saved for {saved_url}, not {url.strip()}; its token "
+                    f"is sent only there. Drop url=, or save an account for {url.strip()}"
+                )
+            return credentials
+        return _pair(url or None, token, "argument", None)
+    if wanted is not None:
+        return _account(wanted, _named(wanted))
+    env_url, env_token = os.environ.get(URL_ENV) or None, os.environ.get(TOKEN_ENV) or None
+    if env_url or (env_token and env_token.strip()):
+        return _pair(env_url, env_token, "environment", None)
+    saved = _read(config_path()).accounts.get(DEFAULT_ACCOUNT)
+    if saved is not None and saved.token:
+        return _account(DEFAULT_ACCOUNT, saved)
+    return Credentials(url=None, token=None, source="nothing")
+
+
+def _named(name: str) -> _SavedAccount:
+    accounts = _read(config_path()).accounts
+    if name not in accounts:
+        known = ", ".join(sorted(accounts)) or "none"
+        raise VendorValidationError(
+            f"no saved account named {name!r} (saved: {known}); save one with "
+            "VendorProvider.save_account(token=..., url=..., name=...)"
+        )
+    return accounts[name]
+
+
+def _account(name: str, saved: _SavedAccount) -> Credentials:
+    return Credentials(
+        url=saved.url or DEFAULT_URL,
+        token=Token.of(saved.token),
+        source=f"account {name!r}",
+        account=name,
+    )

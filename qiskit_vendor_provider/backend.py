@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import numbers
 from collections.abc import Mapping, Sequence
@@ -25,11 +26,13 @@ from qiskit_vendor_provider.api.models import (
 )
 from qiskit_vendor_provider.errors import (
     VendorConnectionError,
+    VendorError,
     VendorNotFoundError,
     VendorValidationError,
+    is_refusal,
 )
 from qiskit_vendor_provider.job import VendorJob
-from qiskit_vendor_provider.job_listing import ACTIVE, StatusFilter
+from qiskit_vendor_provider.job_listing import ACTIVE, StatusFilter, aware_moment
 from qiskit_vendor_provider.properties import BackendStatus, DeviceProperties, JobLimit
 from qiskit_vendor_provider.serialization import circuit_to_wire
 from qiskit_vendor_provider.target import build_target
@@ -40,10 +43,47 @@ if TYPE_CHECKING:
     from qiskit_vendor_provider.provider import VendorProvider
 
 RUN_OPTIONS = ("shots", "memory", "seed_simulator", "job_name", "job_tags", "with_progress_bar")
+# Accepted for tools written for pulse-level backends (qiskit-experiments passes them on
+# every run): the device measures to classified bits only, so only level 2 is valid.
+COMPAT_RUN_OPTIONS = ("meas_level", "meas_return")
 
 
 def _is_int(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def text_problem(text: str) -> str | None:
+    r"""Why ``text`` cannot be a job name or tag (a control character), or None.
+
+    A line break or NUL in a name would be printed raw by every job listing.
+
+    >>> text_problem("vqe run 3"), text_problem("a\nb")
+    (None, 'character 2 is a line break or control character')
+    """
+    for position, char in enumerate(text, start=1):
+        if ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 or char in "\u2028\u2029":
+            return f"character {position} is a line break or control character"
+    return None
+
+
+def check_label(value: object, what: str, *, max_length: int) -> str:
+    """A job name or tag, checked: a string without control characters, not too long.
+
+    Raises:
+        VendorValidationError: naming the problem and the fix.
+    """
+    if not isinstance(value, str):
+        raise VendorValidationError(f"{what}={value!r} must be a string")
+    problem = text_problem(value)
+    if problem is not None:
+        raise VendorValidationError(
+            f"{what}={value!r}: {problem}; use printable text only (no line breaks, tabs or NUL)"
+        )
+    if len(value) > max_length:
+        raise VendorValidationError(
+            f"{what} is {len(value)} characters long; the most is {max_length}"
+        )
+    return value
 
 
 def check_run_options(options: Mapping[str, Any], limits: DeviceLimits) -> dict[str, Any]:
@@ -52,14 +92,34 @@ def check_run_options(options: Mapping[str, Any], limits: DeviceLimits) -> dict[
     Raises:
         VendorValidationError: an unknown option or a bad value, with the valid choices.
     """
-    unknown = sorted(set(options) - set(RUN_OPTIONS))
+    unknown = sorted(set(options) - set(RUN_OPTIONS) - set(COMPAT_RUN_OPTIONS))
     if unknown:
         raise VendorValidationError(
             f"unknown run option(s) {', '.join(unknown)}; valid options: {', '.join(RUN_OPTIONS)}"
         )
     checked = dict(options)
+    level = checked.pop("meas_level", 2)
+    if not _is_int(level) or int(level) != 2:
+        raise VendorValidationError(
+            f"meas_level={level!r} is not available: the device returns classified bits "
+            "(counts and memory) only; use meas_level=2 or leave it out"
+        )
+    meas_return = checked.pop("meas_return", None)
+    if meas_return is not None and str(getattr(meas_return, "value", meas_return)) not in (
+        "single",
+        "avg",
+    ):
+        raise VendorValidationError(
+            f"meas_return={meas_return!r} must be 'single' or 'avg' (it has no effect on "
+            "classified results)"
+        )
     shots = checked.get("shots")
-    if not _is_int(shots) or not 1 <= int(shots) <= limits.max_shots:  # type: ignore[arg-type]
+    if not _is_int(shots):
+        raise VendorValidationError(
+            f"shots={shots!r} is a {type(shots).__name__}, not a whole number: give an int "
+            f"from 1 to {limits.max_shots}, e.g. shots=1000"
+        )
+    if not 1 <= int(shots) <= limits.max_shots:  # type: ignore[arg-type]
         raise VendorValidationError(
             f"shots={shots!r} is out of range: give a whole number from 1 to "
             f"{limits.max_shots} (the device's maximum per job)"
@@ -74,15 +134,19 @@ def check_run_options(options: Mapping[str, Any], limits: DeviceLimits) -> dict[
         )
     checked["seed_simulator"] = None if seed is None else int(seed)
     name = checked.get("job_name")
-    if name is not None and not isinstance(name, str):
-        raise VendorValidationError(f"job_name={name!r} must be a string or None")
+    if name is not None:
+        check_label(name, "job_name", max_length=256)
     tags = checked.get("job_tags")
     if tags is not None and (
-        isinstance(tags, str) or not all(isinstance(tag, str) and tag for tag in tags)
+        isinstance(tags, (str, Mapping))
+        or not isinstance(tags, Sequence)
+        or not all(isinstance(tag, str) and tag for tag in tags)
     ):
         raise VendorValidationError(
             f"job_tags={tags!r} must be a list of non-empty strings, e.g. ['calibration']"
         )
+    for tag in tags or []:
+        check_label(tag, "job_tags item", max_length=64)
     checked["job_tags"] = list(tags or [])
     progress = checked.get("with_progress_bar")
     if progress is not None and not isinstance(progress, bool):
@@ -154,12 +218,7 @@ def parameter_tables(
     return tables
 
 
-def _aware(value: object, name: str) -> dt.datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, dt.datetime):
-        raise VendorValidationError(f"{name}={value!r} must be a datetime")
-    return value if value.tzinfo is not None else value.astimezone()
+_aware = aware_moment
 
 
 def _job_id(job_id: object) -> str:
@@ -200,6 +259,31 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"<VendorBackend {self.name!r} ({self.num_qubits} qubits)>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # By reference: the provider's URL and credential source, and the device name.
+        # Never the token, nor the client (its session holds locks and the token).
+        return (_restore_backend, (self._provider, self.name))
+
+    def __copy__(self) -> VendorBackend:
+        """A copy with its own options, sharing everything else."""
+        copied = type(self).__new__(type(self))
+        copied.__dict__.update(self.__dict__)
+        copied._options = copy.copy(self._options)
+        return copied
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> VendorBackend:
+        """A copy with its own options and Target, sharing the provider's client.
+
+        qiskit-experiments deep-copies the backend to change its options: the copy must
+        work without a second connection or a copy of the token.
+        """
+        copied = type(self).__new__(type(self))
+        memo[id(self)] = copied
+        shared = {"_client", "_provider"}
+        for key, value in self.__dict__.items():
+            copied.__dict__[key] = value if key in shared else copy.deepcopy(value, memo)
+        return copied
 
     @classmethod
     def _default_options(cls) -> Options:
@@ -254,8 +338,8 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         Raises:
             VendorNotFoundError: no calibration exists as early as ``datetime``.
         """
-        if datetime is not None:
-            moment = datetime if datetime.tzinfo is not None else datetime.astimezone()
+        moment = aware_moment(datetime, "datetime")
+        if moment is not None:
             past = self._client.get_calibration(self.name, at=moment)
             return DeviceProperties(self.name, past)
         if refresh and self._spec.calibration is not None:
@@ -323,6 +407,15 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 allow_parameters=tables[index] is not None,
             )
         submission = self._submission(circuits, tables, settings)
+        for index, program in enumerate(submission.programs):
+            # Counted on the wire program, as the server counts it.
+            if len(program.instructions) > self.limits.max_operations:
+                raise VendorValidationError(
+                    f"circuit {index} ({circuits[index].name!r}) has "
+                    f"{len(program.instructions)} operations; device {self.name!r} allows "
+                    f"{self.limits.max_operations} per circuit: split it, or reduce its depth "
+                    "(generate_preset_pass_manager(optimization_level=3))"
+                )
         payload = encode_submission(submission, self.limits.max_payload_bytes)
         info = self._submit(payload, submission)
         return self._job(
@@ -336,9 +429,11 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         key = new_idempotency_key()
         journal = self._provider.journal_store
         if journal is not None:
+            server, account = self._provider.journal_scope
             journal.record_submission(
                 key=key,
-                server=self._client.base_url,
+                server=server,
+                account=account,
                 device=self.name,
                 name=submission.name,
                 tags=list(submission.tags),
@@ -354,6 +449,12 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 "provider.resume() finds the job if the server made it, or submits it once "
                 "if it did not"
             ) from exc
+        except VendorError as exc:
+            if journal is not None and is_refusal(exc):
+                # Refused (invalid, unauthorised, over the job limit): the same request
+                # would be refused again, so resume() must never post it.
+                journal.record_failure(key, str(exc))
+            raise
         if journal is not None:
             journal.record_job(key, info.job_id, info.status)
         return info
@@ -455,7 +556,16 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
     def _circuit_list(
         self, run_input: QuantumCircuit | Sequence[QuantumCircuit]
     ) -> list[QuantumCircuit]:
-        circuits = [run_input] if isinstance(run_input, QuantumCircuit) else list(run_input)
+        if isinstance(run_input, QuantumCircuit):
+            circuits = [run_input]
+        elif isinstance(run_input, Sequence) and not isinstance(run_input, (str, bytes)):
+            circuits = list(run_input)
+        else:
+            raise VendorValidationError(
+                f"run() takes a QuantumCircuit or a list of them, not "
+                f"{type(run_input).__name__}; e.g. backend.run(circuit) or "
+                "backend.run([circuit_a, circuit_b])"
+            )
         for index, item in enumerate(circuits):
             if not isinstance(item, QuantumCircuit):
                 raise VendorValidationError(
@@ -498,3 +608,8 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
             first = exc.errors(include_url=False)[0]
             where = ".".join(str(part) for part in first["loc"])
             raise VendorValidationError(f"invalid job ({where}): {first['msg']}") from None
+
+
+def _restore_backend(provider: VendorProvider, name: str) -> VendorBackend:
+    """Unpickle a backend: the device ``name`` of the (restored) provider."""
+    return provider.get_backend(name)

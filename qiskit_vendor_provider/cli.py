@@ -13,13 +13,16 @@ Exit codes (also in ``docs/cli.md``):
 130   interrupted (Ctrl-C)
 ====  =====================================================================
 
-Errors go to stderr as one ``error: ...`` line that says what to do.
+Errors go to stderr as one ``error: ...`` line that says what to do, in the words of
+this command line (``--overwrite``, not ``overwrite=True``). Everything printed that came
+from a user or a server (job names, messages) has its unprintable characters escaped.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,17 +65,71 @@ def exit_code(error: BaseException) -> int:
     return EXIT_SERVER
 
 
+# Python spellings in the package's messages, and what a CLI user types instead.
+_CLI_WORDS = (
+    (r"pass overwrite=True", "pass --overwrite"),
+    (
+        r"VendorProvider\.save_account\(token=\.\.\., url=\.\.\.(?:, name=\.\.\.)?\)",
+        "`qiskit-vendor account save --token ... --url ... --name ...`",
+    ),
+    (r"VendorProvider\.save_account(?:\(\.\.\.\))?", "`qiskit-vendor account save`"),
+    (r"VendorProvider\(token=\.\.\.\)", "--token"),
+    (r"VendorProvider\(timeout=\.\.\.\)", "a shorter distance to the server"),
+    (r"\bjob_name=", "--name "),
+    (r"\bstart_datetime=", "--since "),
+    (r"\bend_datetime=", "--until "),
+    (r"\bbackend_name=", "--device "),
+    (r"\bjob_tags=", "--tag "),
+    (r"\bshots=", "--shots "),
+    (r"\bseed_simulator=", "--seed "),
+    (r"\blimit=", "--limit "),
+    (r"\bskip=", "--skip "),
+    (r"\bstatus=", "--status "),
+)
+
+
+def cli_words(message: str) -> str:
+    """A package message with Python argument names replaced by this CLI's flags.
+
+    >>> cli_words("already saved; pass overwrite=True to replace it")
+    'already saved; pass --overwrite to replace it'
+    """
+    for pattern, replacement in _CLI_WORDS:
+        message = re.sub(pattern, replacement, message)
+    return message
+
+
+def printable(text: object) -> str:
+    r"""``text`` with line breaks, tabs, NULs and other unprintable characters escaped.
+
+    Job names, tags and server messages are printed through this, so none of them can
+    move the cursor, split a table row or hide text in a terminal.
+
+    >>> print(printable("ok"), printable("a\nb\x00c\x1b[2J"))
+    ok a\nb\x00c\x1b[2J
+    """
+    value = str(text)
+    if value.isprintable():
+        return value
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in value)
+
+
 @contextmanager
 def _reported() -> Iterator[None]:
     """Turn package errors into one stderr line and the documented exit code."""
     try:
         yield
     except VendorError as error:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {printable(cli_words(str(error)))}", err=True)
         sys.exit(exit_code(error))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, click.Abort):
         click.echo("interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except OSError as error:
+        # A config or data file that cannot be read or written: the user's to fix.
+        where = f" {error.filename}" if error.filename else ""
+        click.echo(f"error: cannot use{where}: {printable(error.strerror or error)}", err=True)
+        sys.exit(EXIT_INVALID)
 
 
 class _Context:
@@ -90,9 +147,10 @@ def _emit_json(data: Any) -> None:
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
+    rows = [[printable(cell) for cell in row] for row in rows]
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=False)]
     lines = [
-        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True))
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         for row in [header, *rows]
     ]
     lines.insert(1, "  ".join("-" * width for width in widths))
@@ -136,15 +194,15 @@ def histogram(counts: dict[str, int], width: int = 40) -> str:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="qiskit-vendor")
+# No envvar= here: QISKIT_VENDOR_URL/TOKEN are read by VendorProvider itself, so that an
+# environment URL stays an environment URL (which --account beats), as in Python.
 @click.option(
     "--url",
-    envvar="QISKIT_VENDOR_URL",
-    help="Server URL (default: saved account, or the embedded emulator).",
+    help="Server URL (default: QISKIT_VENDOR_URL, a saved account, or the embedded emulator).",
 )
 @click.option(
     "--token",
-    envvar="QISKIT_VENDOR_TOKEN",
-    help="API token (prefer the environment or `account save`).",
+    help="API token (default: QISKIT_VENDOR_TOKEN or a saved account; prefer those).",
 )
 @click.option("--account", "account_name", default=None, help="A saved account's name.")
 @click.pass_context
@@ -204,7 +262,7 @@ def device(obj: _Context, name: str, as_json: bool) -> None:
             click.echo(backend.spec.model_dump_json(indent=2))
             return
         spec, limits = backend.spec, backend.limits
-        click.echo(f"{spec.name}: {spec.description}")
+        click.echo(f"{spec.name}: {printable(spec.description)}")
         click.echo(f"qubits: {spec.num_qubits}   simulator: {spec.simulator}   dt: {spec.dt}")
         click.echo(f"natives: {', '.join(sorted(backend.operation_names))}")
         coupling = backend.coupling_map
@@ -218,7 +276,7 @@ def device(obj: _Context, name: str, as_json: bool) -> None:
         click.echo(
             f"status: {'operational' if status.operational else 'not accepting jobs'}, "
             f"{status.pending_jobs} pending"
-            + (f" ({status.status_msg})" if status.status_msg else "")
+            + (f" ({printable(status.status_msg)})" if status.status_msg else "")
         )
         properties = backend.properties()
         if properties is None:
@@ -417,7 +475,7 @@ def job(obj: _Context, job_id: str, cancel: bool, counts: bool, as_json: bool) -
             return
         for key, value in row.items():
             if key != "counts" and value not in (None, [], ""):
-                click.echo(f"{key}: {value}")
+                click.echo(f"{key}: {printable(value)}")
         for index, program_counts in enumerate(row.get("counts", [])):
             click.echo(f"counts[{index}]:")
             click.echo(histogram(program_counts))
@@ -443,18 +501,40 @@ def account() -> None:
     """Save or show the credentials `VendorProvider()` uses."""
 
 
+def _ask_token() -> str:
+    """The token typed at a hidden prompt; an empty one is an authentication error (5)."""
+    try:
+        token = click.prompt("Token", hide_input=True, default="", show_default=False)
+    except click.Abort as abort:
+        # click turns both Ctrl-C and end of input into Abort; only Ctrl-C is exit 130.
+        if isinstance(abort.__context__, KeyboardInterrupt):
+            raise
+        token = ""
+    if not str(token).strip():
+        raise VendorAuthError(
+            "no token was given: type it at the prompt, or pass --token (or set "
+            "QISKIT_VENDOR_TOKEN)"
+        )
+    return str(token)
+
+
 @account.command("save")
-@click.option("--token", prompt=True, hide_input=True, help="API token (asked for when not given).")
-@click.option("--url", default=None, help="Server URL.")
+@click.option("--token", default=None, help="API token (asked for when not given).")
+@click.option("--url", default=None, help="Server URL: https://, or http:// to this machine.")
 @click.option("--name", default="default", show_default=True)
-@click.option("--overwrite", is_flag=True)
-def account_save(token: str, url: str | None, name: str, overwrite: bool) -> None:
+@click.option("--overwrite", is_flag=True, help="Replace an account of the same name.")
+def account_save(token: str | None, url: str | None, name: str, overwrite: bool) -> None:
     """Save an account (file mode 0600)."""
     from qiskit_vendor_provider.accounts import save_account  # noqa: PLC0415
 
     with _reported():
-        path = save_account(token=token, url=url, name=name, overwrite=overwrite)
-        click.echo(f"saved account {name!r} in {path}")
+        path = save_account(
+            token=_ask_token() if token is None else token,
+            url=url,
+            name=name,
+            overwrite=overwrite,
+        )
+        click.echo(f"saved account {printable(name)!r} in {path}")
 
 
 @account.command("show")
@@ -474,7 +554,7 @@ def account_show(as_json: bool) -> None:
         click.echo(
             _table(
                 [
-                    [name, a["url"] or "(default)", a["token"] or ""]
+                    [name, a["url"] or "(vendor cloud)", a["token"] or ""]
                     for name, a in sorted(accounts.items())
                 ],
                 ["name", "url", "token"],

@@ -7,6 +7,11 @@ problem ``title``/``detail`` and the request id, which is what vendor support as
 
 This module imports only ``qiskit.exceptions``; the wire layer (``api/``) raises these
 errors without depending on anything else in Qiskit.
+
+Every message and server detail passes through
+:func:`~qiskit_vendor_provider.api.secret.redact` when the error is made, so no error of
+this package can carry a token, whoever wrote its text (a server that echoes the
+``Authorization`` header included).
 """
 
 from __future__ import annotations
@@ -32,10 +37,14 @@ class VendorError(QiskitError):  # type: ignore[misc]
         detail: str | None = None,
         request_id: str | None = None,
     ) -> None:
+        # Imported here: api.secret raises these errors, so it imports this module.
+        from qiskit_vendor_provider.api.secret import redact  # noqa: PLC0415
+
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.status_code = status_code
-        self.detail = detail
+        self.detail = None if detail is None else redact(detail)
         self.request_id = request_id
 
     def __str__(self) -> str:
@@ -99,3 +108,27 @@ class DeviceUnavailableError(VendorApiError):
 
 class JobLimitError(VendorError):
     """The account has as many active jobs as it may; wait for one to finish (HTTP 429)."""
+
+
+def is_refusal(error: VendorError) -> bool:
+    """Whether a request was refused for good: sent again unchanged, it would be again.
+
+    A 4xx is a refusal, except 408, 425 and a 429 that is not the job limit (waiting
+    lifts those). A connection error, a 5xx or an answer that is not the API's is not:
+    the request may have been carried out. An error made before sending (no status) is.
+
+    >>> is_refusal(VendorValidationError("bad", status_code=422))
+    True
+    >>> is_refusal(VendorApiError("busy", status_code=429)), is_refusal(JobLimitError("full"))
+    (False, True)
+    >>> is_refusal(VendorConnectionError("reset")), is_refusal(VendorApiError("garbled"))
+    (False, False)
+    """
+    if isinstance(error, JobLimitError):
+        return True
+    if isinstance(error, VendorConnectionError):
+        return False
+    status = error.status_code
+    if status is None:
+        return isinstance(error, (VendorValidationError, VendorAuthError))
+    return 400 <= status < 500 and status not in (408, 425, 429)

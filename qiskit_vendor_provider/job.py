@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import copy
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -13,20 +13,21 @@ from qiskit.result import Result
 
 from qiskit_vendor_provider.api.client import ApiClient
 from qiskit_vendor_provider.api.models import JobInfo, JobState
+from qiskit_vendor_provider.api.secret import redact, redacting_logger
 from qiskit_vendor_provider.errors import (
     VendorApiError,
     VendorConnectionError,
     VendorJobError,
     VendorJobTimeoutError,
 )
-from qiskit_vendor_provider.journal import JobJournal
 from qiskit_vendor_provider.progress import WaitProgress, show_progress
 from qiskit_vendor_provider.serialization import to_qiskit_result
 
 if TYPE_CHECKING:
     from qiskit_vendor_provider.backend import VendorBackend
+    from qiskit_vendor_provider.journal import JobJournal
 
-logger = logging.getLogger(__name__)
+logger = redacting_logger(__name__)
 
 _STATES = {
     "INITIALIZING": JobStatus.INITIALIZING,
@@ -134,6 +135,20 @@ class VendorJob(JobV1):  # type: ignore[misc]
     def __repr__(self) -> str:
         return f"<VendorJob {self.job_id()} on {self.backend().name}>"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # By reference: the backend (itself by reference) and the job id; the state
+        # and the result are fetched again.
+        return (_restore_job, (self.backend(), self.job_id(), self._metadata))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> VendorJob:
+        """A copy sharing the client and the journal (which hold locks and the token)."""
+        copied = type(self).__new__(type(self))
+        memo[id(self)] = copied
+        shared = {"_client", "_journal"}
+        for key, value in self.__dict__.items():
+            copied.__dict__[key] = value if key in shared else copy.deepcopy(value, memo)
+        return copied
+
     def submit(self) -> None:
         """Jobs are submitted by ``backend.run()``; calling this is an error."""
         raise VendorJobError(f"job {self.job_id()} was already submitted by backend.run()")
@@ -178,7 +193,8 @@ class VendorJob(JobV1):  # type: ignore[misc]
     def error_message(self) -> str | None:
         """The server's error message of a failed job, else None."""
         if self.status() is JobStatus.ERROR:
-            return self._known().error or "the job failed without a message"
+            # The server's free text, like every error message of the package, redacted.
+            return redact(self._known().error or "the job failed without a message")
         return None
 
     def cancel(self) -> bool:
@@ -307,3 +323,16 @@ class VendorJob(JobV1):  # type: ignore[misc]
         if status is JobStatus.DONE:
             self._result = result  # a final, complete result never changes: keep it
         return result
+
+
+def _restore_job(
+    backend: VendorBackend, job_id: str, metadata: list[dict[str, Any] | None] | None
+) -> VendorJob:
+    """Unpickle a job: job ``job_id`` on ``backend``, its state fetched when first asked."""
+    return VendorJob(
+        backend,
+        job_id,
+        backend._client,
+        metadata=metadata,
+        journal=backend._provider.journal_store,
+    )

@@ -8,16 +8,17 @@ sent is wrong (every bad filter raises before any HTTP call) and walks its pages
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator, Sequence
 from typing import Literal, TypeAlias
 
+from pydantic import ValidationError
 from qiskit.providers import JobStatus
 
 from qiskit_vendor_provider.api.client import ApiClient
 from qiskit_vendor_provider.api.models import MAX_PAGE_SIZE, JobInfo, JobQuery
 from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.job import is_known_state, job_status, server_states
+from qiskit_vendor_provider.name_filter import name_pattern_problem
 
 StatusFilter: TypeAlias = JobStatus | str | Sequence[JobStatus | str] | None
 
@@ -44,15 +45,33 @@ def _statuses(status: StatusFilter) -> list[str] | None:
     return states
 
 
-def _moment(value: object, name: str) -> dt.datetime | None:
+def aware_moment(value: object, name: str) -> dt.datetime | None:
+    """``value`` as a timezone-aware datetime (naive: local time), or None.
+
+    Raises:
+        VendorValidationError: not a datetime, or one so near year 1 or 9999 that it
+            cannot be converted to UTC (``datetime(1, 1, 1)`` in a timezone east of UTC).
+    """
     if value is None:
         return None
     if not isinstance(value, dt.datetime):
         raise VendorValidationError(
             f"{name}={value!r} must be a datetime, e.g. datetime.datetime(2026, 11, 1)"
         )
-    # A naive datetime is the user's local time, as everywhere else in Python.
-    return value if value.tzinfo is not None else value.astimezone()
+    try:
+        # A naive datetime is the user's local time, as everywhere else in Python.
+        aware = value if value.tzinfo is not None else value.astimezone()
+        aware.astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError):
+        raise VendorValidationError(
+            f"{name}={value!r} is out of range: it cannot be converted to UTC; give a date "
+            "between the years 2 and 9998, e.g. datetime.datetime(2026, 11, 1), or None "
+            "for no bound"
+        ) from None
+    return aware
+
+
+_moment = aware_moment
 
 
 def build_query(
@@ -79,12 +98,14 @@ def build_query(
             raise VendorValidationError(
                 f"job_name={job_name!r} must be a regular expression string"
             )
-        try:
-            re.compile(job_name)
-        except re.error as exc:
+        if len(job_name) > 256:
             raise VendorValidationError(
-                f"job_name={job_name!r} is not a valid regular expression: {exc}"
-            ) from None
+                f"job_name is a {len(job_name)}-character pattern; the most is 256"
+            )
+        # The server's own rule: a pattern it would refuse is refused here, unsent.
+        problem = name_pattern_problem(job_name)
+        if problem is not None:
+            raise VendorValidationError(f"job_name={job_name!r}: {problem}")
     if job_tags is not None and (
         isinstance(job_tags, str) or not all(isinstance(t, str) and t for t in job_tags)
     ):
@@ -102,16 +123,25 @@ def build_query(
         raise VendorValidationError(
             f"start_datetime ({start.isoformat()}) must be before end_datetime ({end.isoformat()})"
         )
-    return JobQuery(
-        device=device,
-        status=states or [],  # type: ignore[arg-type]
-        name=job_name,
-        tags=list(job_tags or []),
-        tags_operator=operator,  # type: ignore[arg-type]
-        created_after=start,
-        created_before=end,
-        order="desc" if descending else "asc",
-    )
+    if device is not None and not isinstance(device, str):
+        raise VendorValidationError(f"backend_name={device!r} must be a device name (a string)")
+    try:
+        return JobQuery(
+            device=device,
+            status=states or [],  # type: ignore[arg-type]
+            name=job_name,
+            tags=list(job_tags or []),
+            tags_operator=operator,  # type: ignore[arg-type]
+            created_after=start,
+            created_before=end,
+            order="desc" if descending else "asc",
+        )
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise VendorValidationError(
+            f"invalid job filter ({where}): {first['msg']}; see help(backend.jobs)"
+        ) from None
 
 
 def check_window(limit: int | None, skip: int) -> None:

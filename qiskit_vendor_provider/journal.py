@@ -8,14 +8,27 @@ unfinished entries back: an entry without a job id is posted again with the same
 server answers with the job it already made, or makes it once), an entry with one is
 followed.
 
+Entries belong to one account on one server: each carries the server's URL (for the
+embedded emulator, its database path too) and an account fingerprint, a keyed hash
+(HMAC-SHA256) of the token under a random key kept in the journal, so two accounts that
+share a journal never see, nor resume, each other's submissions, and the token itself is
+never written. A submission the server refused (a 4xx: invalid, unauthorised, over the
+job limit) ends ``FAILED`` with the server's message and is never posted again.
+
+Whether a state is final is decided by :func:`qiskit_vendor_provider.job.job_status`,
+the one status mapping of the package.
+
 The journal is a small port (:class:`JobJournal`) with one SQLite adapter; SQLite makes
 each write atomic. It never holds a token: only what the user would see in a job list.
+The file is created with mode 0600 in a 0700 directory: it holds the user's circuits.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-import logging
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -23,12 +36,26 @@ from pathlib import Path
 from typing import Protocol
 
 from qiskit_vendor_provider._sqlite import SharedConnection
+from qiskit_vendor_provider.api.secret import Token, redacting_logger
+from qiskit_vendor_provider.job import FINAL, job_status
 
-logger = logging.getLogger(__name__)
+logger = redacting_logger(__name__)
 
 SUBMITTING = "SUBMITTING"
 """State of an entry whose POST has not been answered (yet, or ever)."""
-FINAL_STATES = frozenset({"DONE", "ERROR", "CANCELLED"})
+FAILED = "FAILED"
+"""State of a submission the server refused: never posted again."""
+NO_TOKEN = "no-token"  # noqa: S105 - a marker, not a secret
+"""Account fingerprint of a server used without a token."""
+
+
+def is_final(state: str) -> bool:
+    """Whether a journal state is final, by the package's one status mapping.
+
+    >>> is_final("DONE"), is_final("done"), is_final("FAILED"), is_final(SUBMITTING)
+    (True, True, True, False)
+    """
+    return state != SUBMITTING and job_status(state) in FINAL
 
 
 @dataclass(frozen=True)
@@ -37,18 +64,22 @@ class JournalEntry:
 
     Attributes:
         key: The idempotency key the submission is posted with.
-        server: The server's base URL.
+        server: The server's base URL (for the embedded emulator, with its database).
+        account: The account fingerprint (a keyed hash of the token, never the token).
         device: The device name.
         name: The job name, if any.
         tags: The job tags.
         created_at: When the submission was journalled.
         job_id: The server's job id, once known.
-        state: The last state seen: ``SUBMITTING``, or a server job state.
+        state: The last state seen: ``SUBMITTING``, ``FAILED`` (refused by the server),
+            or a server job state.
         updated_at: When the entry last changed.
+        error: Why the server refused the submission, for a ``FAILED`` one.
     """
 
     key: str
     server: str
+    account: str
     device: str
     name: str | None
     tags: list[str]
@@ -56,20 +87,37 @@ class JournalEntry:
     job_id: str | None
     state: str
     updated_at: datetime
+    error: str | None = None
 
     @property
     def finished(self) -> bool:
         """Whether the job reached a final state (nothing left to resume)."""
-        return self.state in FINAL_STATES
+        return is_final(self.state)
 
 
 class JobJournal(Protocol):
     """What the provider needs from a journal."""
 
+    def fingerprint(self, token: Token | None) -> str:
+        """The account fingerprint of ``token``: stable for this journal, never the token."""
+        ...
+
     def record_submission(
-        self, *, key: str, server: str, device: str, name: str | None, tags: list[str], payload: str
+        self,
+        *,
+        key: str,
+        server: str,
+        account: str,
+        device: str,
+        name: str | None,
+        tags: list[str],
+        payload: str,
     ) -> None:
         """Write a submission down before it is posted."""
+        ...
+
+    def record_failure(self, key: str, error: str) -> None:
+        """Mark a submission the server refused: FAILED, never posted again."""
         ...
 
     def record_job(self, key: str, job_id: str, state: str) -> None:
@@ -80,8 +128,8 @@ class JobJournal(Protocol):
         """Note the last state seen of a job."""
         ...
 
-    def entries(self, server: str) -> list[JournalEntry]:
-        """Every entry for a server, newest first."""
+    def entries(self, server: str, account: str) -> list[JournalEntry]:
+        """Every entry of one account on one server, newest first."""
         ...
 
     def payload(self, key: str) -> str | None:
@@ -103,8 +151,12 @@ CREATE TABLE IF NOT EXISTS submissions (
     payload TEXT
 );
 CREATE INDEX IF NOT EXISTS submissions_job ON submissions (job_id);
-CREATE INDEX IF NOT EXISTS submissions_server ON submissions (server, created_at);
+CREATE TABLE IF NOT EXISTS journal_key (id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL);
 """
+
+# Columns added after the first release: a journal written before them gets them, and
+# its old entries (of no known account) are resumed by no one.
+_ADDED_COLUMNS = {"account": "TEXT NOT NULL DEFAULT ''", "error": "TEXT"}
 
 
 def _time(value: float) -> datetime:
@@ -124,20 +176,70 @@ class SQLiteJobJournal:
         self._lock = self._db.lock
         self._conn = self._db.conn
         self._write = self._db.transaction
+        with self._write() as conn:
+            have = {row["name"] for row in conn.execute("PRAGMA table_info(submissions)")}
+            for column, declaration in _ADDED_COLUMNS.items():
+                if column not in have:
+                    conn.execute(f"ALTER TABLE submissions ADD COLUMN {column} {declaration}")
+            conn.execute(
+                "CREATE INDEX IF NOT EXISTS submissions_account "
+                "ON submissions (server, account, created_at)"
+            )
+            row = conn.execute("SELECT key FROM journal_key WHERE id = 1").fetchone()
+            if row is None:
+                key = secrets.token_bytes(32)
+                conn.execute("INSERT INTO journal_key (id, key) VALUES (1, ?)", (key,))
+            else:
+                key = bytes(row["key"])
+        self._key = key
 
     def __repr__(self) -> str:
         return f"SQLiteJobJournal({str(self.path)!r})"
 
+    def fingerprint(self, token: Token | None) -> str:
+        """HMAC-SHA256 of the token under this journal's key (``no-token`` without one)."""
+        if token is None:
+            return NO_TOKEN
+        return hmac.new(self._key, token.reveal().encode("ascii"), hashlib.sha256).hexdigest()
+
     def record_submission(
-        self, *, key: str, server: str, device: str, name: str | None, tags: list[str], payload: str
+        self,
+        *,
+        key: str,
+        server: str,
+        account: str,
+        device: str,
+        name: str | None,
+        tags: list[str],
+        payload: str,
     ) -> None:
         """Write a submission down before it is posted."""
         now = time.time()
         with self._write() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO submissions (key, server, device, name, tags, created_at, "
-                "state, updated_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, server, device, name, json.dumps(tags), now, SUBMITTING, now, payload),
+                "INSERT OR IGNORE INTO submissions (key, server, account, device, name, tags, "
+                "created_at, state, updated_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    server,
+                    account,
+                    device,
+                    name,
+                    json.dumps(tags),
+                    now,
+                    SUBMITTING,
+                    now,
+                    payload,
+                ),
+            )
+
+    def record_failure(self, key: str, error: str) -> None:
+        """Mark a submission the server refused: FAILED with its error, payload dropped."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE submissions SET state = ?, error = ?, updated_at = ?, payload = NULL "
+                "WHERE key = ? AND job_id IS NULL",
+                (FAILED, error, time.time(), key),
             )
 
     def record_job(self, key: str, job_id: str, state: str) -> None:
@@ -160,18 +262,20 @@ class SQLiteJobJournal:
                 (state, time.time(), job_id, state),
             )
 
-    def entries(self, server: str) -> list[JournalEntry]:
-        """Every entry for a server, newest first."""
+    def entries(self, server: str, account: str) -> list[JournalEntry]:
+        """Every entry of one account on one server, newest first."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT key, server, device, name, tags, created_at, job_id, state, updated_at "
-                "FROM submissions WHERE server = ? ORDER BY created_at DESC",
-                (server,),
+                "SELECT key, server, account, device, name, tags, created_at, job_id, state, "
+                "updated_at, error FROM submissions WHERE server = ? AND account = ? "
+                "ORDER BY created_at DESC",
+                (server, account),
             ).fetchall()
         return [
             JournalEntry(
                 key=row["key"],
                 server=row["server"],
+                account=row["account"],
                 device=row["device"],
                 name=row["name"],
                 tags=json.loads(row["tags"]),
@@ -179,6 +283,7 @@ class SQLiteJobJournal:
                 job_id=row["job_id"],
                 state=row["state"],
                 updated_at=_time(row["updated_at"]),
+                error=row["error"],
             )
             for row in rows
         ]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import difflib
-import logging
 import os
 import re
 import threading
+import uuid
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,27 +19,50 @@ from requests.adapters import BaseAdapter
 
 from qiskit_vendor_provider.accounts import (
     DEFAULT_ACCOUNT,
+    DEFAULT_URL,
     TOKEN_ENV,
     URL_ENV,
     delete_account,
     resolve,
+    same_url,
     save_account,
     saved_accounts,
 )
 from qiskit_vendor_provider.api.client import ApiClient, RetryPolicy, Timeouts
-from qiskit_vendor_provider.api.models import DeviceSummary
+from qiskit_vendor_provider.api.models import DeviceSummary, JobInfo
+from qiskit_vendor_provider.api.secret import install_log_redaction, redacting_logger
 from qiskit_vendor_provider.backend import VendorBackend
-from qiskit_vendor_provider.errors import VendorNotFoundError, VendorValidationError
+from qiskit_vendor_provider.errors import (
+    VendorAuthError,
+    VendorError,
+    VendorNotFoundError,
+    VendorValidationError,
+    is_refusal,
+)
 from qiskit_vendor_provider.job import VendorJob
 from qiskit_vendor_provider.job_listing import StatusFilter, build_query, check_window, iter_jobs
-from qiskit_vendor_provider.journal import JobJournal, JournalEntry, SQLiteJobJournal
+from qiskit_vendor_provider.journal import FAILED, JobJournal, JournalEntry, SQLiteJobJournal
 
-logger = logging.getLogger(__name__)
+logger = redacting_logger(__name__)
 
 EMULATOR_DB_ENV = "QISKIT_VENDOR_EMULATOR_DB"
 JOURNAL_ENV = "QISKIT_VENDOR_JOURNAL"
-DEFAULT_URL = "https://api.quantum.vendor.example"
 EMBEDDED_URL = "http://embedded-emulator.invalid"
+
+__all__ = [
+    "DEFAULT_URL",
+    "EMBEDDED_URL",
+    "ProviderReference",
+    "ResumeOutcome",
+    "ResumeReport",
+    "VendorProvider",
+    "default_journal_path",
+    "embedded_database",
+]
+
+# Providers alive in this process, by instance id: unpickling in the process that
+# pickled (or a deep copy) finds its provider again instead of resolving credentials.
+_live: weakref.WeakValueDictionary[str, VendorProvider] = weakref.WeakValueDictionary()
 
 _embedded_lock = threading.Lock()
 _embedded: Any = None
@@ -85,6 +110,8 @@ def _embedded_transport() -> BaseAdapter:
             database = embedded_database()
             emulator = Emulator(EmulatorConfig(database=database)).start()
             _embedded = InProcessTransport(create_app(emulator))
+            # The emulator's modules are loaded now: their loggers get the filter too.
+            install_log_redaction()
             logger.info(
                 "VendorProvider: no URL or token configured, so jobs run on the embedded "
                 "emulator in this process (jobs kept in %s). Give url= and token= (or set %s "
@@ -131,6 +158,100 @@ def _poll_interval(value: object) -> tuple[float, float]:
     return first, longest
 
 
+@dataclass(frozen=True)
+class ProviderReference:
+    """What a pickled provider, backend or job holds instead of credentials.
+
+    Attributes:
+        url: The server's URL.
+        source: Where the credentials came from (``argument``, ``environment``,
+            ``account 'NAME'``, ``nothing``, ``embedded``).
+        account: The saved account the token came from, if any.
+        has_token: Whether a token was used.
+        instance: This provider's id in the process that pickled it.
+    """
+
+    url: str
+    source: str
+    account: str | None
+    has_token: bool
+    instance: str
+
+
+def provider_from_reference(reference: ProviderReference) -> VendorProvider:
+    """The provider a pickle refers to: the live one, or one with credentials resolved again.
+
+    Raises:
+        VendorAuthError: the token is needed but nothing available in this process gives
+            one for that URL; the message says how to supply it.
+    """
+    live = _live.get(reference.instance)
+    if live is not None:
+        return live
+    if reference.source == "embedded":
+        return VendorProvider(transport=_embedded_transport(), url=EMBEDDED_URL)
+    if reference.account is not None:
+        try:
+            provider = VendorProvider(name=reference.account)
+        except VendorValidationError:
+            provider = None
+        if provider is not None and same_url(provider.client.base_url, reference.url):
+            return provider
+    if not reference.has_token:
+        return VendorProvider(url=reference.url)
+    provider = VendorProvider(url=reference.url)
+    if provider._credentials.token is not None:
+        return provider
+    raise VendorAuthError(
+        f"cannot restore a pickled object of {reference.url}: its token (from "
+        f"{reference.source}) is not pickled, and nothing here gives a token for that URL. "
+        f"Set {URL_ENV}={reference.url} and {TOKEN_ENV}, or save an account for it with "
+        f"VendorProvider.save_account(token=..., url={reference.url!r}), then load it again"
+    )
+
+
+@dataclass(frozen=True)
+class ResumeOutcome:
+    """What :meth:`VendorProvider.resume` did with one journal entry.
+
+    Attributes:
+        key: The entry's idempotency key.
+        device: The device.
+        name: The job name, if any.
+        outcome: ``resumed`` (posted again with its key; the server has the job once),
+            ``already there`` (the job was known; its state is refreshed), ``failed``
+            (the server refused the submission or no longer knows the job: final, never
+            posted again) or ``unreachable`` (the server could not be asked; the entry
+            is left for the next ``resume()``).
+        job: The job, for ``resumed`` and ``already there``.
+        reason: Why, for ``failed`` and ``unreachable``: the server's message.
+    """
+
+    key: str
+    device: str
+    name: str | None
+    outcome: str
+    job: VendorJob | None = None
+    reason: str | None = None
+
+
+class ResumeReport(list[VendorJob]):
+    """The unfinished jobs :meth:`VendorProvider.resume` re-attached to, newest first.
+
+    A list of :class:`VendorJob`, as before, with :attr:`outcomes`: one
+    :class:`ResumeOutcome` per unfinished entry, including those that failed and why.
+    """
+
+    def __init__(self, outcomes: list[ResumeOutcome]) -> None:
+        super().__init__(o.job for o in outcomes if o.job is not None)
+        self.outcomes = outcomes
+
+    @property
+    def failed(self) -> list[ResumeOutcome]:
+        """The entries that failed or could not be resumed now."""
+        return [o for o in self.outcomes if o.outcome in ("failed", "unreachable")]
+
+
 class VendorProvider:
     """Access to the vendor's devices.
 
@@ -139,17 +260,26 @@ class VendorProvider:
     socket). With ``url`` and ``token`` (or ``QISKIT_VENDOR_URL`` and
     ``QISKIT_VENDOR_TOKEN``) it talks to that server.
 
+    The URL and the token are resolved as a pair from one source (arguments, a saved
+    account named with ``name``, the environment, the ``default`` saved account), so a
+    token is only sent to the URL it was given or saved with; a URL given alone uses no
+    token, unless the environment or a saved account has one for that same URL.
+
+    A provider (and its backends and jobs) pickles as its URL and where its credentials
+    came from, never the token; loading the pickle resolves them again.
+
     Args:
         url: Server root; https, or http to 127.0.0.1/localhost only.
-        token: API token (never shown in reprs, logs or errors).
+        token: API token: RFC 6750 token characters only (never shown in reprs, logs or
+            errors).
         timeout: Seconds for connect and read, or a ``(connect, read)`` pair.
         retry: Retry policy of idempotent requests.
         poll_interval: ``(first, longest)`` seconds between job status polls.
         transport: A requests transport adapter to use instead of the network (tests,
             or an emulator of your own: ``InProcessTransport(create_app(emulator))``).
-        name: A saved account (see :meth:`save_account`) to take the URL and token from
-            when neither the arguments nor the environment give them; default
-            ``"default"`` if it exists.
+        name: A saved account (see :meth:`save_account`) to take the URL and token
+            from; beats the environment. Default: ``"default"`` if it exists and neither
+            arguments nor the environment give credentials.
         journal: Where submissions are journalled before they are sent: a path, a
             :class:`~qiskit_vendor_provider.journal.JobJournal`, None for the default
             file in your data directory (``QISKIT_VENDOR_JOURNAL`` overrides), or False
@@ -174,24 +304,56 @@ class VendorProvider:
         journal: JobJournal | str | Path | bool | None = None,
         name: str | None = None,
     ) -> None:
+        # Loggers of modules imported since (an emulator started by hand) redact too.
+        install_log_redaction()
         credentials = resolve(url, token, name)
-        url, secret = credentials.url, credentials.token
-        if transport is None and url is None and secret is None:
+        embedded = transport is None and credentials.url is None
+        if embedded:
             transport = _embedded_transport()
-            url = EMBEDDED_URL
+            credentials = type(credentials)(url=EMBEDDED_URL, token=None, source="embedded")
+        self._credentials = credentials
         self.poll_interval = _poll_interval(poll_interval)
         self._client = ApiClient(
-            url or DEFAULT_URL,
-            secret,
+            credentials.url or DEFAULT_URL,
+            credentials.token,
             timeouts=_timeouts(timeout),
             retry=retry,
             transport=transport,
         )
         self._backends: dict[str, VendorBackend] = {}
         self._journal = _open_journal(journal)
+        # Entries belong to one server and one account; every embedded emulator has the
+        # same URL, so its database tells them apart.
+        self._journal_server = self._client.base_url
+        if embedded or same_url(self._client.base_url, EMBEDDED_URL):
+            self._journal_server = f"{EMBEDDED_URL}#{embedded_database().resolve()}"
+        self._journal_account = (
+            self._journal.fingerprint(credentials.token) if self._journal is not None else ""
+        )
+        self._instance = uuid.uuid4().hex
+        _live[self._instance] = self
 
     def __repr__(self) -> str:
         return f"<VendorProvider {self._client.base_url}>"
+
+    @property
+    def reference(self) -> ProviderReference:
+        """What a pickle of this provider (or of its backends and jobs) holds."""
+        credentials = self._credentials
+        return ProviderReference(
+            url=self._client.base_url,
+            source=credentials.source,
+            account=credentials.account,
+            has_token=credentials.token is not None,
+            instance=self._instance,
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (provider_from_reference, (self.reference,))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> VendorProvider:
+        # One provider per connection: a copy would be a second client with the same token.
+        return self
 
     @staticmethod
     def save_account(
@@ -329,37 +491,73 @@ class VendorProvider:
             for info in iter_jobs(self._client, query, limit=limit, skip=skip)
         ]
 
+    @property
+    def journal_scope(self) -> tuple[str, str]:
+        """The (server, account fingerprint) this provider's journal entries are kept under."""
+        return self._journal_server, self._journal_account
+
     def journal(self) -> list[JournalEntry]:
-        """Submissions this machine made to this server, newest first, with their last state."""
+        """This account's submissions to this server, newest first, with their last state."""
         if self._journal is None:
             return []
-        return self._journal.entries(self._client.base_url)
+        return self._journal.entries(*self.journal_scope)
 
-    def resume(self) -> list[VendorJob]:
-        """Re-attach to every journalled job that is not known to be finished.
+    def resume(self) -> ResumeReport:
+        """Re-attach to every journalled job of this account that is not known to be finished.
 
         A submission whose answer never came is posted again with its original
         idempotency key: the server answers with the job it made then, or makes it now,
-        so either way it exists exactly once.
+        so either way it exists exactly once. A submission the server refuses (a 4xx)
+        ends FAILED with its message and is never posted again. Every entry is tried:
+        one that fails does not stop the others. Each entry's new state is written as
+        soon as it is known, so an interrupted ``resume()`` (Ctrl-C) can be run again.
 
         Returns:
-            The unfinished jobs, newest first (their states refreshed).
+            The unfinished jobs, newest first (their states refreshed), as a list with
+            :attr:`ResumeReport.outcomes`: what happened to each entry, and why.
         """
         if self._journal is None:
-            return []
-        jobs = []
-        for entry in self._journal.entries(self._client.base_url):
+            return ResumeReport([])
+        outcomes = []
+        for entry in self._journal.entries(*self.journal_scope):
             if entry.finished:
                 continue
+            outcomes.append(self._resume_entry(self._journal, entry))
+        return ResumeReport(outcomes)
+
+    def _resume_entry(self, journal: JobJournal, entry: JournalEntry) -> ResumeOutcome:
+        def outcome(
+            kind: str, info: JobInfo | None = None, reason: str | None = None
+        ) -> ResumeOutcome:
+            job = None if info is None else self.get_backend(info.device)._job(info)
+            return ResumeOutcome(entry.key, entry.device, entry.name, kind, job, reason)
+
+        try:
             if entry.job_id is None:
-                payload = self._journal.payload(entry.key)
+                payload = journal.payload(entry.key)
                 if payload is None:
-                    continue
+                    journal.record_failure(entry.key, "the journal lost the submission's payload")
+                    return outcome("failed", reason="the journal lost the submission's payload")
                 info = self._client.submit_payload(payload, entry.key)
-                self._journal.record_job(entry.key, info.job_id, info.status)
+                journal.record_job(entry.key, info.job_id, info.status)
                 logger.info("resume: submission %s is job %s", entry.key, info.job_id)
-            else:
-                info = self._client.get_job(entry.job_id)
-                self._journal.record_state(entry.job_id, info.status)
-            jobs.append(self.get_backend(info.device)._job(info))
-        return jobs
+                return outcome("resumed", info)
+            info = self._client.get_job(entry.job_id)
+            journal.record_state(entry.job_id, info.status)
+            return outcome("already there", info)
+        except VendorError as exc:
+            if not is_refusal(exc):
+                logger.warning("resume: %s left for later: %s", entry.key, exc)
+                return outcome("unreachable", reason=str(exc))
+            if entry.job_id is None:
+                # Refused: the same request would be refused again, so it is final.
+                journal.record_failure(entry.key, str(exc))
+            elif isinstance(exc, VendorNotFoundError):
+                journal.record_state(entry.job_id, FAILED)
+            # Any other refusal of a GET (a revoked token) says nothing about the job.
+            logger.warning("resume: %s failed: %s", entry.key, exc)
+            return outcome("failed", reason=str(exc))
+
+
+# Every logger of the package imported so far (client, job, journal, ...) redacts tokens.
+install_log_redaction()

@@ -199,7 +199,7 @@ MISTAKES: list[Mistake] = [
         "tag too long",
         run_on(IDEAL, bell, job_tags=["x" * 65]),
         VendorValidationError,
-        ["invalid job (tags.0)", "at most 64 characters"],
+        ["job_tags item is 65 characters long", "the most is 64"],
     ),
     (
         "progress bar not a bool",
@@ -391,7 +391,7 @@ MISTAKES: list[Mistake] = [
     (
         "save without a token",
         lambda p: VendorProvider.save_account(token=""),
-        VendorValidationError,
+        VendorAuthError,
         ["save_account needs a token"],
     ),
     (

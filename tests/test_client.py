@@ -45,13 +45,13 @@ def test_every_request_carries_token_user_agent_and_timeouts() -> None:
     responses.get(f"{URL}/v1/devices", json={"devices": []})
     seen: dict[str, object] = {}
     api = client(timeouts=Timeouts(connect=1.5, read=7.0))
-    original = api.session.request
+    original = api.session.send
 
     def spy(*args: object, **kwargs: object) -> requests.Response:
         seen.update(kwargs)
         return original(*args, **kwargs)  # type: ignore[arg-type]
 
-    api.session.request = spy  # type: ignore[method-assign]
+    api.session.send = spy  # type: ignore[method-assign]
     assert api.list_devices() == []
     headers = responses.calls[0].request.headers
     assert headers["Authorization"] == f"Bearer {TOKEN}"

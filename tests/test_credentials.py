@@ -47,7 +47,9 @@ def test_sources_in_order_argument_environment_config(
     monkeypatch.setenv("QISKIT_VENDOR_TOKEN", "from-env-123456")
     found = resolve(None, None, None)
     assert found.token is not None and found.token.reveal() == "from-env-123456"
-    assert found.url == "https://config.vendor.test"  # the config still gives the URL
+    # One source gives the pair: the environment's token never goes to the saved URL.
+    assert found.url == "https://api.quantum.vendor.example"
+    assert found.source == "environment"
     monkeypatch.setenv("QISKIT_VENDOR_URL", "https://env.vendor.test")
     found = resolve("https://arg.vendor.test", "from-arg-123456", None)
     assert (found.url, found.token.reveal() if found.token else None, found.source) == (
@@ -158,7 +160,10 @@ def test_token_never_leaks_into_reprs_logs_errors_journal_or_pickles(
         assert SECRET not in text
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("journal.sqlite3*"))
     assert raw and SECRET.encode() not in raw
-    for thing in (provider, provider.client, backend):
-        with pytest.raises(TypeError, match="not picklable") as info:
-            pickle.dumps(thing)
-        assert SECRET not in str(info.value)
+    # The client (session, token) is not picklable; the Qiskit objects pickle by
+    # reference, without the token.
+    with pytest.raises(TypeError, match="not picklable") as info:
+        pickle.dumps(provider.client)
+    assert SECRET not in str(info.value)
+    for thing in (provider, backend, job):
+        assert SECRET.encode() not in pickle.dumps(thing)

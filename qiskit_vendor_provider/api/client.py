@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import logging
 import platform
 import random
 import time
@@ -48,7 +47,7 @@ from qiskit_vendor_provider.api.models import (
     Reservation,
     ReservationList,
 )
-from qiskit_vendor_provider.api.secret import Token
+from qiskit_vendor_provider.api.secret import Token, redact, redacting_logger
 from qiskit_vendor_provider.errors import (
     DeviceUnavailableError,
     JobLimitError,
@@ -60,7 +59,7 @@ from qiskit_vendor_provider.errors import (
     VendorValidationError,
 )
 
-logger = logging.getLogger(__name__)
+logger = redacting_logger(__name__)
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -228,7 +227,7 @@ class ApiClient:
     def list_devices(self) -> list[DeviceSummary]:
         """``GET /v1/devices``."""
         body = self._request("GET", "/devices")
-        return [DeviceSummary.model_validate(item) for item in _as_list(body, "devices")]
+        return [self._model(DeviceSummary, item) for item in _as_list(body, "devices")]
 
     def get_device(self, name: str) -> DeviceSpec:
         """``GET /v1/devices/{name}``."""
@@ -317,10 +316,37 @@ class ApiClient:
         try:
             return model.model_validate(body)
         except PydanticValidationError as exc:
+            # Without the input values: they are the server's text, which may be anything.
+            problems = [
+                f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+                for error in exc.errors(include_url=False, include_input=False)[:3]
+            ]
             raise VendorApiError(
-                f"the server's answer is not a valid {model.__name__}: "
-                f"{exc.errors(include_url=False)[:3]}"
+                f"the server's answer is not a valid {model.__name__}: {'; '.join(problems)}"
             ) from None
+
+    def _prepare(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        *,
+        data: str | None,
+        headers: Mapping[str, str] | None,
+        params: Mapping[str, Any] | None,
+    ) -> requests.PreparedRequest:
+        """The request as it will be sent, or a typed error if it cannot be built."""
+        all_headers = dict(headers or {})
+        if self._token is not None:
+            all_headers["Authorization"] = f"Bearer {self._token.reveal()}"
+        request = requests.Request(method, url, data=data, headers=all_headers, params=params)
+        try:
+            return self.session.prepare_request(request)
+        except _BUILD_ERRORS as exc:
+            error = _local_error(method, path, exc)
+        # Raised outside the handler, so the original (which may quote a header) is not
+        # even kept as the error's __context__.
+        raise error
 
     def _request(
         self,
@@ -339,26 +365,27 @@ class ApiClient:
         """
         url = f"{self.base_url}/v1{path}"
         can_retry = method == "GET" if retryable is None else retryable
-        all_headers = dict(headers or {})
-        if self._token is not None:
-            all_headers["Authorization"] = f"Bearer {self._token.reveal()}"
+        prepared = self._prepare(method, url, path, data=data, headers=headers, params=params)
+        settings = self.session.merge_environment_settings(prepared.url, {}, None, None, None)
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
+            fatal = False
             try:
-                response = self.session.request(
-                    method,
-                    url,
-                    data=data,
-                    headers=all_headers,
-                    params=params,
+                response = self.session.send(
+                    prepared,
                     timeout=(self.timeouts.connect, self.timeouts.read),
                     # A redirect could carry the Authorization header to another host.
                     allow_redirects=False,
+                    **settings,
                 )
+            except _LOCAL_ERRORS as exc:
+                # Built wrong here: sending it again would fail the same way.
+                error: VendorError = _local_error(method, path, exc)
+                retry_after, fatal = None, True
             except requests.RequestException as exc:
-                error: VendorError = VendorConnectionError(
+                error = VendorConnectionError(
                     f"{method} {path} failed: {type(exc).__name__}: {_safe_reason(exc)}. "
                     "Check the URL and your network, or raise the timeouts "
                     "(VendorProvider(timeout=...))"
@@ -379,6 +406,9 @@ class ApiClient:
                     ):
                         raise error
                     retry_after = _retry_after_seconds(response)
+            if fatal:
+                # Raised outside the handler: the original is not kept as __context__.
+                raise error
             delay = retry_delay(self.retry, attempt, retry_after=retry_after)
             elapsed = time.monotonic() - started
             if (
@@ -398,6 +428,44 @@ class ApiClient:
             self._sleep(delay)
 
 
+# Errors of building a request, not of sending it: never retried as network failures.
+_LOCAL_ERRORS: tuple[type[BaseException], ...] = (
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidJSONError,
+    UnicodeError,
+)
+
+
+_BUILD_ERRORS: tuple[type[BaseException], ...] = (
+    *_LOCAL_ERRORS,
+    requests.RequestException,
+    ValueError,
+)
+
+
+def _local_error(method: str, path: str, exc: BaseException) -> VendorValidationError:
+    return VendorValidationError(
+        f"{method} {path} could not be sent: {type(exc).__name__}: {_safe_reason(exc)}. "
+        "Nothing was sent; check the URL and the values given (a token or name with "
+        "characters an HTTP request cannot carry)"
+    )
+
+
+def payload_size(payload: str) -> int:
+    """Bytes of ``payload`` on the wire: what the server counts against its limit.
+
+    The one size function: :func:`encode_submission` and the primitives' packing both
+    use it, so a planned job and the sent job cannot disagree.
+
+    >>> payload_size('{"name":"ab"}'), payload_size('{"name":"äö"}')
+    (13, 15)
+    """
+    return len(payload.encode("utf-8"))
+
+
 def new_idempotency_key() -> str:
     """A fresh idempotency key for one submission."""
     return uuid.uuid4().hex
@@ -410,7 +478,7 @@ def encode_submission(submission: JobSubmission, max_bytes: int | None = None) -
         VendorValidationError: the body is larger than ``max_bytes``.
     """
     payload = submission.model_dump_json(exclude_defaults=True)
-    size = len(payload.encode("utf-8"))  # the server counts bytes, not characters
+    size = payload_size(payload)
     if max_bytes is not None and size > max_bytes:
         raise VendorValidationError(
             f"the job is {size} bytes, over the {max_bytes}-byte limit of device "
@@ -425,8 +493,8 @@ def _segment(value: str) -> str:
 
 
 def _safe_reason(exc: BaseException) -> str:
-    # requests puts the URL in its messages; the URL never holds the token, but keep it short.
-    text = str(exc)
+    # requests quotes headers (so the token) in some messages: redacted, and kept short.
+    text = redact(str(exc))
     return text if len(text) < 300 else text[:300] + "..."
 
 

@@ -14,8 +14,11 @@ that each respect every limit, or raises before anything is sent:
   and ``max_payload_bytes`` bytes. Keeping the order makes results easy to reassemble,
   and for consecutive segments the greedy cut is also the one with the fewest jobs.
 
-Sizes are the exact lengths of the JSON the API client sends, computed with the same
-serializer (pydantic-core), so a planned job is never refused for its size. For a bound
+Sizes are the exact byte counts of the JSON the API client sends, computed with the same
+serializer (pydantic-core) and the client's one size function
+(:func:`~qiskit_vendor_provider.api.client.payload_size`, UTF-8 bytes, as the server
+counts them), so a planned job is never refused for its size, whatever the characters
+of its names and metadata. For a bound
 circuit, writing the wire program only to measure it would double the client's work
 (``backend.run`` writes it again), so such a program first carries a cheap upper bound of
 its size; exact sizes are computed only when the bounds would make the payload limit
@@ -35,6 +38,7 @@ import pydantic_core
 from numpy.typing import NDArray
 from qiskit.circuit import Barrier, Delay, Parameter, ParameterExpression, QuantumCircuit
 
+from qiskit_vendor_provider.api.client import payload_size
 from qiskit_vendor_provider.api.models import (
     DeviceLimits,
     JobSubmission,
@@ -111,7 +115,8 @@ class JobPlan:
 
 
 def _json_size(value: Any) -> int:
-    return len(pydantic_core.to_json(value).decode())
+    # to_json gives the UTF-8 bytes themselves: their length is the wire size.
+    return len(pydantic_core.to_json(value))
 
 
 def make_program(
@@ -145,7 +150,8 @@ def make_program(
 
 
 def _text_bound(text: str) -> int:
-    # JSON escapes a character in at most six (\uXXXX); quotes add two.
+    # A character is at most six bytes: escaped (\uXXXX), or up to four of UTF-8;
+    # quotes add two.
     return 6 * len(text) + 2
 
 
@@ -198,7 +204,7 @@ def _exact(program: Program) -> Program:
 
 
 def _wire_size(wire: WireProgram) -> int:
-    return len(wire.model_dump_json(exclude_defaults=True))
+    return payload_size(wire.model_dump_json(exclude_defaults=True))
 
 
 def _with_rows(program: Program, start: int, stop: int) -> Program:
@@ -265,7 +271,9 @@ def envelope_size(device: str, shots: int, settings: dict[str, Any], memory: boo
         tags=settings.get("job_tags") or [],
     )
     return (
-        len(submission.model_dump_json(exclude_defaults=True)) - _wire_size(empty) + _ENVELOPE_SLACK
+        payload_size(submission.model_dump_json(exclude_defaults=True))
+        - _wire_size(empty)
+        + _ENVELOPE_SLACK
     )
 
 
