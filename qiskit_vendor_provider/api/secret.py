@@ -29,8 +29,11 @@ REDACTED = "[REDACTED]"
 # token is still removed wherever it follows "Bearer" or "Authorization".
 _MIN_REDACTED_LENGTH = 4
 
+# Token values alive in this process, with how many Token objects hold each: a token is
+# forgotten once nothing holds it, so one that a finished session used (or a test made)
+# cannot go on redacting ordinary words that happen to equal it.
 _known_lock = threading.Lock()
-_known: set[str] = set()
+_known: dict[str, int] = {}
 
 # An Authorization value (with or without its scheme), then a bare "Bearer <value>".
 # A value runs to the next space or quote: wider than any token (RFC 6750 characters have
@@ -135,7 +138,18 @@ class Token:
     def __init__(self, value: str) -> None:
         self._value = check_token_text(value)
         with _known_lock:
-            _known.add(self._value)
+            _known[self._value] = _known.get(self._value, 0) + 1
+
+    def __del__(self) -> None:
+        value = getattr(self, "_value", None)
+        if value is None:
+            return
+        with _known_lock:
+            left = _known.get(value, 0) - 1
+            if left > 0:
+                _known[value] = left
+            else:
+                _known.pop(value, None)
 
     @classmethod
     def of(cls, value: Token | str | None) -> Token | None:
