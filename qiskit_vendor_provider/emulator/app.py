@@ -168,6 +168,9 @@ async def _strict_submission(request: Request) -> JobSubmission:
     return submission
 
 
+_TRIM_AFTER_BYTES = 4 * 1024 * 1024
+
+
 def release_freed_memory() -> None:
     """Return the allocator's free memory to the system (glibc only; a no-op elsewhere).
 
@@ -305,15 +308,19 @@ def create_app(emulator: Emulator) -> FastAPI:
         },
     )
     def submit_job(
+        *,
         submission: Annotated[JobSubmission, Depends(_strict_submission)],
+        request: Request,
         response: Response,
         background: BackgroundTasks,
         user: Account,
         idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
     ) -> JobInfo:
         info, created = emulator.submit(user, submission, idempotency_key)
-        # Once the answer is sent, the parsed job is garbage: hand its memory back.
-        background.add_task(release_freed_memory)
+        if int(request.headers.get("content-length") or 0) >= _TRIM_AFTER_BYTES:
+            # Once the answer is sent, the parsed job is garbage: hand its memory back.
+            # (Not after small jobs: a collection costs tens of milliseconds.)
+            background.add_task(release_freed_memory)
         if not created:
             response.status_code = 200
         return info
