@@ -1,10 +1,15 @@
 """Aer noise models derived from a device's calibration, and nothing else.
 
-Each calibrated gate gets thermal relaxation over its duration (from the qubits' T1 and
-T2) followed by the depolarizing error that brings its average gate infidelity to the
-calibrated ``error``; each qubit gets a symmetric readout error. The client's Target is
-built from the same calibration, so what the transpiler optimises for is what the
-emulator simulates.
+Each calibrated gate gets the depolarizing error that, composed with thermal relaxation
+over the gate's duration (from its qubits' T1 and T2), brings the average gate
+infidelity to the calibrated ``error``; a reset relaxes over its duration; each qubit
+gets a symmetric readout error; a qubit that waits (a delay, or idling while others are
+gated, see :mod:`~qiskit_vendor_provider.emulator.scheduling`) relaxes over the wait.
+
+The errors are built exactly as ``qiskit_aer.noise.NoiseModel.from_backend`` builds them
+from the client's Target (depolarizing first, then the qubits' relaxations side by
+side), so a user's own ``AerSimulator.from_backend(backend)`` and the emulator agree
+gate by gate. That shape also matters for Aer itself: see :func:`gate_error`.
 """
 
 from __future__ import annotations
@@ -23,23 +28,30 @@ from qiskit_aer.noise import (
 from qiskit_vendor_provider.api.models import DeviceSpec, GateCalibration, QubitCalibration
 
 _MODEL_CACHE_SIZE = 64
-# Operations that are not unitary gates: their noise is not a gate error.
+# Operations that are not unitary gates: their calibrated error is not a gate error.
 _NON_GATES = frozenset({"measure", "reset", "delay", "barrier"})
+# Idle errors are cached by duration; a job's delays come in few distinct lengths.
+_IDLE_CACHE_SIZE = 4096
 
 
-def depolarizing_parameter(infidelity: float, num_qubits: int) -> float:
-    """The depolarizing parameter whose average gate infidelity is ``infidelity``.
+def depolarizing_parameter(infidelity: float, num_qubits: int, relaxation_fidelity: float) -> float:
+    """The depolarizing parameter that, followed by relaxation, gives ``infidelity``.
 
-    For ``E(rho) = (1 - p) rho + p I/d`` the average gate infidelity is ``p (d - 1) / d``.
+    For ``D_p(rho) = (1 - p) rho + p I/d`` followed by a channel of average gate
+    fidelity ``F_r``, the average gate fidelity is ``F_r - p (d F_r - 1) / d``; solved
+    for ``p`` and capped at the largest physical value.
 
-    >>> depolarizing_parameter(0.001, 1), round(depolarizing_parameter(0.0075, 2), 6)
+    >>> depolarizing_parameter(0.001, 1, 1.0), round(depolarizing_parameter(0.0075, 2, 1.0), 6)
     (0.002, 0.01)
     """
     dim = 1 << num_qubits
-    return min(max(infidelity, 0.0) * dim / (dim - 1), dim * dim / (dim * dim - 1))
+    wanted = min(max(infidelity, 0.0), dim / (dim + 1))
+    p = dim * (wanted - (1.0 - relaxation_fidelity)) / (dim * relaxation_fidelity - 1)
+    return min(max(p, 0.0), dim * dim / (dim * dim - 1))
 
 
-def _relaxation(qubit: QubitCalibration, duration: float) -> QuantumError | None:
+def relaxation_error(qubit: QubitCalibration, duration: float) -> QuantumError | None:
+    """Thermal relaxation of one qubit over ``duration`` seconds; None if there is none."""
     if qubit.t1 is None or qubit.t2 is None or duration <= 0:
         return None
     t2 = min(qubit.t2, 2 * qubit.t1)  # the physical bound; calibration data may exceed it
@@ -47,25 +59,31 @@ def _relaxation(qubit: QubitCalibration, duration: float) -> QuantumError | None
 
 
 def gate_error(gate: GateCalibration, qubits: list[QubitCalibration]) -> QuantumError | None:
-    """The quantum error of one calibrated gate on its qubits, or None if it is ideal."""
-    relaxations = [_relaxation(qubits[q], gate.duration or 0.0) for q in gate.qubits]
+    """The quantum error of one calibrated operation on its qubits, or None if it is ideal.
+
+    Depolarizing comes first and relaxation last, each qubit's relaxation being its own
+    factor of a tensor product. The earlier model (relaxation first, then depolarizing)
+    is the same channel up to the order, but Aer receives it as 48 circuits that each
+    hold a 3-operator Kraus instruction followed by a two-qubit Pauli; that model made
+    Aer's statevector method fail in its Hermitian eigensolver or crash on the testers'
+    machines. This shape is the one ``NoiseModel.from_backend`` sends, which Aer runs.
+    """
+    duration = gate.duration or 0.0
     relaxation: QuantumError | None = None
-    if all(r is not None for r in relaxations) and relaxations:
-        relaxation = relaxations[0]
-        for other in relaxations[1:]:
-            # tensor puts its argument on the lower qubit: qargs[0] stays on qubit 0.
-            relaxation = other.tensor(relaxation)  # type: ignore[union-attr]
-    relaxation_infidelity = (
-        0.0 if relaxation is None else 1.0 - average_gate_fidelity(relaxation.to_quantumchannel())
-    )
-    remaining = (gate.error or 0.0) - relaxation_infidelity
-    error = relaxation
-    if remaining > 0:
-        depol = depolarizing_error(
-            depolarizing_parameter(remaining, len(gate.qubits)), len(gate.qubits)
-        )
-        error = depol if error is None else error.compose(depol)
-    return error
+    for index in gate.qubits:
+        single = relaxation_error(qubits[index], duration)
+        if single is None:
+            relaxation = None
+            break
+        # expand puts the new factor on the higher qubit: qargs[0] stays qubit 0.
+        relaxation = single if relaxation is None else relaxation.expand(single)
+    if gate.name not in _NON_GATES and gate.error:
+        fidelity = 1.0 if relaxation is None else float(average_gate_fidelity(relaxation))
+        p = depolarizing_parameter(gate.error, len(gate.qubits), fidelity)
+        if p > 0:
+            depol = depolarizing_error(p, len(gate.qubits))
+            return depol if relaxation is None else depol.compose(relaxation)
+    return relaxation
 
 
 class DeviceNoise:
@@ -79,7 +97,13 @@ class DeviceNoise:
     def __init__(self, spec: DeviceSpec) -> None:
         self._spec = spec
         self._errors: dict[tuple[str, tuple[int, ...]], QuantumError | None] = {}
+        self._idle: dict[tuple[int, float], QuantumError | None] = {}
         self._models: dict[frozenset[int], NoiseModel] = {}
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether the device has a calibration (else it is ideal)."""
+        return self._spec.calibration is not None
 
     def _error(self, gate: GateCalibration) -> QuantumError | None:
         key = (gate.name, tuple(gate.qubits))
@@ -87,6 +111,22 @@ class DeviceNoise:
             qubits = self._spec.calibration.qubits if self._spec.calibration else []
             self._errors[key] = gate_error(gate, qubits)
         return self._errors[key]
+
+    def idle_error(self, qubit: int, duration: float) -> QuantumError | None:
+        """Relaxation of ``qubit`` waiting ``duration`` seconds (one object per duration).
+
+        Reusing one object per qubit and duration keeps a job's noise model small: Aer
+        files every error instruction of a circuit under its object's id.
+        """
+        calibration = self._spec.calibration
+        if calibration is None:
+            return None
+        key = (qubit, duration)
+        if key not in self._idle:
+            if len(self._idle) >= _IDLE_CACHE_SIZE:
+                self._idle.clear()
+            self._idle[key] = relaxation_error(calibration.qubits[qubit], duration)
+        return self._idle[key]
 
     def model(self, qubits: Iterable[int] | None = None) -> NoiseModel | None:
         """The noise model of the given qubits (all by default); None without calibration."""
@@ -99,11 +139,11 @@ class DeviceNoise:
         basis = [op.name for op in self._spec.native_operations if op.name not in _NON_GATES]
         model = NoiseModel(basis_gates=basis)
         for gate in calibration.gates:
-            if gate.name in _NON_GATES or not active.issuperset(gate.qubits):
+            if gate.name in {"measure", "delay"} or not active.issuperset(gate.qubits):
                 continue
             error = self._error(gate)
             if error is not None:
-                model.add_quantum_error(error, gate.name, gate.qubits)
+                model.add_quantum_error(error, gate.name, gate.qubits, warnings=False)
         for index in sorted(active):
             p = calibration.qubits[index].readout_error
             if p > 0:
