@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from qiskit.circuit import Instruction
 from qiskit.quantum_info import average_gate_fidelity
 from qiskit_aer.noise import (
     NoiseModel,
@@ -87,18 +88,21 @@ def gate_error(gate: GateCalibration, qubits: list[QubitCalibration]) -> Quantum
 
 
 class DeviceNoise:
-    """A device's noise, built gate by gate on first use and restricted to what a job touches.
+    """A device's noise, built gate by gate on first use and restricted to what a job uses.
 
-    Aer serialises the whole noise model on every run (about a second for the 27- and
+    Aer converts the whole noise model on every run (about a second for the 27- and
     11-qubit devices, even for a one-qubit circuit), so each job gets a model of only the
-    qubits its programs use; the errors themselves are computed once per gate and qubits.
+    operations and qubits its programs use; the errors themselves are computed once per
+    gate and qubits.
     """
 
     def __init__(self, spec: DeviceSpec) -> None:
         self._spec = spec
         self._errors: dict[tuple[str, tuple[int, ...]], QuantumError | None] = {}
-        self._idle: dict[tuple[int, float], QuantumError | None] = {}
-        self._models: dict[frozenset[int], NoiseModel] = {}
+        self._idle: dict[tuple[int, float], Instruction | None] = {}
+        self._models: dict[
+            tuple[frozenset[int], frozenset[tuple[str, tuple[int, ...]]] | None], NoiseModel
+        ] = {}
 
     @property
     def calibrated(self) -> bool:
@@ -112,11 +116,12 @@ class DeviceNoise:
             self._errors[key] = gate_error(gate, qubits)
         return self._errors[key]
 
-    def idle_error(self, qubit: int, duration: float) -> QuantumError | None:
-        """Relaxation of ``qubit`` waiting ``duration`` seconds (one object per duration).
+    def idle_error(self, qubit: int, duration: float) -> Instruction | None:
+        """Relaxation of ``qubit`` waiting ``duration`` seconds, as a circuit instruction.
 
-        Reusing one object per qubit and duration keeps a job's noise model small: Aer
-        files every error instruction of a circuit under its object's id.
+        One instruction per qubit and duration, reused: Aer files every error
+        instruction of a circuit under its error's id, so reuse keeps a job's noise
+        model small (and building the instruction is not free).
         """
         calibration = self._spec.calibration
         if calibration is None:
@@ -125,21 +130,40 @@ class DeviceNoise:
         if key not in self._idle:
             if len(self._idle) >= _IDLE_CACHE_SIZE:
                 self._idle.clear()
-            self._idle[key] = relaxation_error(calibration.qubits[qubit], duration)
+            error = relaxation_error(calibration.qubits[qubit], duration)
+            self._idle[key] = None if error is None else error.to_instruction()
         return self._idle[key]
 
-    def model(self, qubits: Iterable[int] | None = None) -> NoiseModel | None:
-        """The noise model of the given qubits (all by default); None without calibration."""
+    def model(
+        self,
+        qubits: Iterable[int] | None = None,
+        operations: Iterable[tuple[str, tuple[int, ...]]] | None = None,
+    ) -> NoiseModel | None:
+        """The noise model of a job; None without calibration.
+
+        Args:
+            qubits: The qubits whose readout errors (and, without ``operations``, whose
+                gate errors) it holds; all by default.
+            operations: The (name, qubits) pairs the job's circuits use; when given,
+                only their errors are in the model. Aer converts every error of a model
+                on every run, so a model of what is used is the fastest one.
+        """
         calibration = self._spec.calibration
         if calibration is None:
             return None
         active = frozenset(range(self._spec.num_qubits) if qubits is None else qubits)
-        if active in self._models:
-            return self._models[active]
+        used = None if operations is None else frozenset(operations)
+        key = (active, used)
+        if key in self._models:
+            return self._models[key]
         basis = [op.name for op in self._spec.native_operations if op.name not in _NON_GATES]
         model = NoiseModel(basis_gates=basis)
         for gate in calibration.gates:
-            if gate.name in {"measure", "delay"} or not active.issuperset(gate.qubits):
+            if gate.name in {"measure", "delay"}:
+                continue
+            if used is None and not active.issuperset(gate.qubits):
+                continue
+            if used is not None and (gate.name, tuple(gate.qubits)) not in used:
                 continue
             error = self._error(gate)
             if error is not None:
@@ -150,5 +174,5 @@ class DeviceNoise:
                 model.add_readout_error(ReadoutError([[1 - p, p], [p, 1 - p]]), [index])
         if len(self._models) >= _MODEL_CACHE_SIZE:
             self._models.pop(next(iter(self._models)))
-        self._models[active] = model
+        self._models[key] = model
         return model

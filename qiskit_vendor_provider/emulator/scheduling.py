@@ -19,7 +19,7 @@ therefore schedules every program before simulating it:
 
 from __future__ import annotations
 
-from qiskit.circuit import Delay, QuantumCircuit
+from qiskit.circuit import CircuitInstruction, Delay, QuantumCircuit
 from qiskit.transpiler import InstructionDurations, PassManager, Target
 from qiskit.transpiler.passes import ALAPScheduleAnalysis, PadDelay, TimeUnitConversion
 
@@ -92,23 +92,25 @@ def with_idle_noise(
     before a qubit's first operation: it is still in ``|0>``, which relaxation (at zero
     temperature) leaves as it is.
     """
-    used = operated_qubits(circuit)
-    started: set[int] = set()
+    used = {circuit.qubits[index] for index in operated_qubits(circuit)}
+    started: set[object] = set()
     out = circuit.copy_empty_like()
     for item in circuit.data:
         operation = item.operation
         if operation.name == "barrier":
             continue
-        qubits = [circuit.find_bit(q).index for q in item.qubits]
         if isinstance(operation, Delay):
-            if qubits[0] in used and qubits[0] in started:
-                error = noise.idle_error(qubits[0], delay_seconds(operation, dt))
+            (qubit,) = item.qubits
+            if qubit in used and qubit in started:
+                error = noise.idle_error(
+                    circuit.find_bit(qubit).index, delay_seconds(operation, dt)
+                )
                 if error is not None:
-                    out.append(error.to_instruction(), qubits, copy=False)
+                    # _append: the item's bits are the circuit's own, checked on the way in.
+                    out._append(CircuitInstruction(error, item.qubits, ()))
             continue
-        started.update(qubits)
-        clbits = [circuit.find_bit(c).index for c in item.clbits]
-        out.append(operation, qubits, clbits, copy=False)
+        started.update(item.qubits)
+        out._append(item)
     return out
 
 

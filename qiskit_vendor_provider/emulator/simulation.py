@@ -57,6 +57,15 @@ def active_qubits(circuits: list[QuantumCircuit]) -> set[int]:
     }
 
 
+def used_operations(circuits: list[QuantumCircuit]) -> set[tuple[str, tuple[int, ...]]]:
+    """Every (operation name, qubits) the circuits use: the gate errors a job needs."""
+    return {
+        (item.operation.name, tuple(circuit.find_bit(q).index for q in item.qubits))
+        for circuit in circuits
+        for item in circuit.data
+    }
+
+
 def _bindings(program: WireProgram, circuit: QuantumCircuit) -> dict[Any, list[float]]:
     columns = parameter_columns(program, circuit)
     return {
@@ -146,7 +155,9 @@ def simulate(
     if any(binds):
         run_options["parameter_binds"] = binds
     noise_model = (
-        noise.model(active_qubits(aer_circuits)) if isinstance(noise, DeviceNoise) else noise
+        noise.model(active_qubits(aer_circuits), used_operations(aer_circuits))
+        if isinstance(noise, DeviceNoise)
+        else noise
     )
     if noise_model is not None:
         run_options["noise_model"] = noise_model
