@@ -14,9 +14,11 @@ gate by gate. That shape also matters for Aer itself: see :func:`gate_error`.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 
-from qiskit.circuit import Instruction
+from qiskit.circuit import Instruction, QuantumCircuit, Reset
+from qiskit.circuit.library import XGate, YGate, ZGate
 from qiskit.quantum_info import average_gate_fidelity
 from qiskit_aer.noise import (
     NoiseModel,
@@ -59,6 +61,62 @@ def relaxation_error(qubit: QubitCalibration, duration: float) -> QuantumError |
     return thermal_relaxation_error(qubit.t1, t2, duration)
 
 
+# One-qubit Pauli labels times Z, up to phase: what a dephasing Z does to a Pauli.
+_TIMES_Z = {"i": "z", "x": "y", "y": "x", "z": "i"}
+_PAULI_GATES = {"x": XGate(), "y": YGate(), "z": ZGate()}
+
+
+def _mixture(error: QuantumError) -> dict[str, float] | None:
+    """A one-qubit relaxation as {"i", "z", "reset"} weights, or None if it is not one.
+
+    Thermal relaxation with T2 <= T1 is a mixture of identity, a Z flip and a reset;
+    with T2 > T1 it needs a Kraus map and this returns None.
+    """
+    weights: dict[str, float] = {}
+    for circuit, probability in zip(error.circuits, error.probabilities, strict=True):
+        names = [item.operation.name for item in circuit.data]
+        label = {(): "i", ("id",): "i", ("z",): "z", ("reset",): "reset"}.get(tuple(names))
+        if label is None:
+            return None
+        weights[label] = weights.get(label, 0.0) + float(probability)
+    return weights
+
+
+def _pauli_reset_error(depolarizing: float, relaxations: list[dict[str, float]]) -> QuantumError:
+    """Depolarizing then per-qubit {identity, Z, reset} relaxation, as one short mixture.
+
+    The same channel as ``depolarizing_error(p, n).compose(relaxation)``, whose product
+    form has ``4^n * 3^n`` branches (144 for a two-qubit gate); merged, a Pauli followed
+    by Z is another Pauli and a Pauli followed by a reset is the reset, which leaves at
+    most 25. Aer converts every branch of every error on every run, so this is what
+    makes jobs with many two-qubit gates fast.
+    """
+    n = len(relaxations)
+    dim2 = 4**n
+    branches: dict[tuple[str, ...], float] = {}
+    for pauli in itertools.product("ixyz", repeat=n):
+        weight = depolarizing / dim2 + (1 - depolarizing if set(pauli) == {"i"} else 0.0)
+        for outcome in itertools.product(("i", "z", "reset"), repeat=n):
+            probability = weight
+            ops = []
+            for p_k, r_k, mix in zip(pauli, outcome, relaxations, strict=True):
+                probability *= mix.get(r_k, 0.0)
+                ops.append("reset" if r_k == "reset" else p_k if r_k == "i" else _TIMES_Z[p_k])
+            if probability > 0:
+                key = tuple(ops)
+                branches[key] = branches.get(key, 0.0) + probability
+    noise = []
+    for labels, probability in branches.items():
+        circuit = QuantumCircuit(n)
+        for qubit, op in enumerate(labels):
+            if op == "reset":
+                circuit.append(Reset(), [qubit])
+            elif op != "i":
+                circuit.append(_PAULI_GATES[op], [qubit])
+        noise.append((circuit, probability))
+    return QuantumError(noise)
+
+
 def gate_error(gate: GateCalibration, qubits: list[QubitCalibration]) -> QuantumError | None:
     """The quantum error of one calibrated operation on its qubits, or None if it is ideal.
 
@@ -67,7 +125,9 @@ def gate_error(gate: GateCalibration, qubits: list[QubitCalibration]) -> Quantum
     is the same channel up to the order, but Aer receives it as 48 circuits that each
     hold a 3-operator Kraus instruction followed by a two-qubit Pauli; that model made
     Aer's statevector method fail in its Hermitian eigensolver or crash on the testers'
-    machines. This shape is the one ``NoiseModel.from_backend`` sends, which Aer runs.
+    machines. This is the channel ``NoiseModel.from_backend`` builds; where every qubit's
+    relaxation is a mixture (T2 <= T1) it is sent as Paulis and resets only, without
+    any Kraus map (see :func:`_pauli_reset_error`).
     """
     duration = gate.duration or 0.0
     relaxation: QuantumError | None = None
@@ -82,9 +142,26 @@ def gate_error(gate: GateCalibration, qubits: list[QubitCalibration]) -> Quantum
         fidelity = 1.0 if relaxation is None else float(average_gate_fidelity(relaxation))
         p = depolarizing_parameter(gate.error, len(gate.qubits), fidelity)
         if p > 0:
+            mixtures = [] if relaxation is None else _relaxation_mixtures(gate, qubits)
+            if mixtures:
+                return _pauli_reset_error(p, mixtures)
             depol = depolarizing_error(p, len(gate.qubits))
             return depol if relaxation is None else depol.compose(relaxation)
     return relaxation
+
+
+def _relaxation_mixtures(
+    gate: GateCalibration, qubits: list[QubitCalibration]
+) -> list[dict[str, float]]:
+    """Each qubit's relaxation over the gate as mixture weights; empty if one is not."""
+    mixtures = []
+    for index in gate.qubits:
+        single = relaxation_error(qubits[index], gate.duration or 0.0)
+        mixture = None if single is None else _mixture(single)
+        if mixture is None:
+            return []
+        mixtures.append(mixture)
+    return mixtures
 
 
 class DeviceNoise:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -205,7 +206,11 @@ class PreparedDevice:
         lowered = lower_circuit(circuit)
         if not self.noise.calibrated or self.durations is None:
             return lowered
-        timed = scheduler(self.durations).run(lowered)
+        with warnings.catch_warnings():
+            # A delay in s/ms/us/ns is rounded to whole dt, as the device's clock does;
+            # Qiskit says so once per delay, which is noise in a worker's output.
+            warnings.filterwarnings("ignore", "Duration is rounded", UserWarning)
+            timed = scheduler(self.durations).run(lowered)
         return with_idle_noise(timed, self.noise, self.target.dt)
 
 
