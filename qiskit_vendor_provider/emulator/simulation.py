@@ -46,8 +46,7 @@ def make_simulator(*, max_memory_mb: int = 4096) -> AerSimulator:
 def active_qubits(circuits: list[QuantumCircuit]) -> set[int]:
     """The qubits any of the circuits operates on (their noise is all a job needs).
 
-    Barriers are left out: they act on no state, and Aer leaves out qubits only
-    barriers touch.
+    Barriers are left out: they act on no state, so the qubits they span need no noise.
     """
     return {
         circuit.find_bit(qubit).index
