@@ -14,6 +14,8 @@ from pydantic import ValidationError
 from qiskit.transpiler import Target
 
 from qiskit_vendor_provider.api.models import DeviceSpec
+from qiskit_vendor_provider.emulator.lowering import unrunnable_operations
+from qiskit_vendor_provider.errors import VendorApiError
 from qiskit_vendor_provider.target import build_target
 
 
@@ -35,7 +37,28 @@ def load_spec(path: Path) -> DeviceSpec:
         raise CatalogError(f"device file {path} is not a valid device spec: {exc}") from None
     if spec.name != path.stem:
         raise CatalogError(f"device file {path} must be named {spec.name}.json")
+    check_runnable(spec, where=f"device file {path}")
     return spec
+
+
+def check_runnable(spec: DeviceSpec, *, where: str = "") -> None:
+    """Refuse a device that lists an operation the emulator cannot simulate.
+
+    A device advertises only what its simulator runs: a program that passes the
+    device's rules must not fail inside Aer with "unknown instruction".
+
+    Raises:
+        CatalogError: naming the device and every such operation.
+    """
+    where = where or f"device {spec.name!r}"
+    try:
+        problems = unrunnable_operations(spec)
+    except VendorApiError as exc:  # a name outside Qiskit's standard library
+        raise CatalogError(f"{where}: {exc}") from None
+    if problems:
+        raise CatalogError(
+            f"{where} lists operations the emulator cannot simulate: {'; '.join(problems)}"
+        )
 
 
 def builtin_device_dir() -> Path:
@@ -55,6 +78,7 @@ class DeviceCatalog:
         for spec in specs:
             if spec.name in self._specs:
                 raise CatalogError(f"device {spec.name!r} is defined twice")
+            check_runnable(spec)
             self._specs[spec.name] = spec
         self._targets: dict[str, Target] = {}
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import random
 import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from qiskit.circuit import QuantumCircuit
+from qiskit.transpiler import InstructionDurations, Target
 from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel
 
@@ -18,7 +22,14 @@ from qiskit_vendor_provider.api.models import (
     ResultHeader,
     WireProgram,
 )
+from qiskit_vendor_provider.emulator.lowering import lower_circuit
 from qiskit_vendor_provider.emulator.noise import DeviceNoise
+from qiskit_vendor_provider.emulator.scheduling import (
+    has_symbolic_delay,
+    instruction_durations,
+    scheduler,
+    with_idle_noise,
+)
 from qiskit_vendor_provider.serialization import parameter_columns, wire_to_circuit
 from qiskit_vendor_provider.target import build_target
 
@@ -33,12 +44,25 @@ def make_simulator(*, max_memory_mb: int = 4096) -> AerSimulator:
 
 
 def active_qubits(circuits: list[QuantumCircuit]) -> set[int]:
-    """The qubits any of the circuits acts on (their noise is all a job needs)."""
+    """The qubits any of the circuits operates on (their noise is all a job needs).
+
+    Barriers are left out: they act on no state, so the qubits they span need no noise.
+    """
     return {
         circuit.find_bit(qubit).index
         for circuit in circuits
         for item in circuit.data
+        if item.operation.name != "barrier"
         for qubit in item.qubits
+    }
+
+
+def used_operations(circuits: list[QuantumCircuit]) -> set[tuple[str, tuple[int, ...]]]:
+    """Every (operation name, qubits) the circuits use: the gate errors a job needs."""
+    return {
+        (item.operation.name, tuple(circuit.find_bit(q).index for q in item.qubits))
+        for circuit in circuits
+        for item in circuit.data
     }
 
 
@@ -64,39 +88,65 @@ def _binding_result(raw: dict[str, Any], submission: JobSubmission) -> BindingRe
     return BindingResult(counts=counts, memory=memory)
 
 
-def simulate(
-    simulator: AerSimulator,
-    submission: JobSubmission,
-    circuits: list[QuantumCircuit],
-    noise_model: NoiseModel | None = None,
-) -> tuple[list[ProgramResult], float]:
-    """Run the circuits of one job; return one result per program and the time taken.
+Prepare = Callable[[QuantumCircuit], QuantumCircuit]
+
+
+def _experiments(
+    submission: JobSubmission, circuits: list[QuantumCircuit], prepare: Prepare
+) -> tuple[list[QuantumCircuit], list[dict[Any, list[float]]], list[int]]:
+    """The circuits Aer runs, with their parameter tables, and the rows of each program.
 
     A parametrized program is sent to Aer once with its whole table of values (Aer binds
-    each row itself), so a sweep costs one circuit, not one per row.
-
-    Args:
-        simulator: The device's simulator.
-        submission: The job, for shots, memory, seed and parameter tables.
-        circuits: The job's programs read back as circuits, in order.
-        noise_model: The device's noise on the qubits the circuits use, if any.
+    each row itself), so a sweep costs one circuit, not one per row; except when a
+    delay's duration is a parameter, which must be bound before the program is timed.
     """
-    seed = submission.seed_simulator
-    if seed is None:  # the service fixes seeds at submission; kept for direct callers
-        seed = random.SystemRandom().randrange(2**31)
-    started = time.perf_counter()
     aer_circuits: list[QuantumCircuit] = []
     binds: list[dict[Any, list[float]]] = []
     rows_per_program = []
     for program, circuit in zip(submission.programs, circuits, strict=True):
         rows = len(program.parameter_values) or 1
+        rows_per_program.append(rows)
         bind = _bindings(program, circuit)
+        if bind and has_symbolic_delay(circuit):
+            for row in range(rows):
+                values = {parameter: column[row] for parameter, column in bind.items()}
+                aer_circuits.append(prepare(circuit.assign_parameters(values)))
+                binds.append({})
+            continue
+        prepared = prepare(circuit)
         # A table whose parameters no instruction uses (a global phase, say) still asks
         # for one experiment per row: Aer binds nothing then, so the circuit is repeated.
         copies = 1 if bind else rows
-        aer_circuits.extend([circuit] * copies)
+        aer_circuits.extend([prepared] * copies)
         binds.extend([bind] * copies)
-        rows_per_program.append(rows)
+    return aer_circuits, binds, rows_per_program
+
+
+def simulate(
+    simulator: AerSimulator,
+    submission: JobSubmission,
+    circuits: list[QuantumCircuit],
+    noise: DeviceNoise | NoiseModel | None = None,
+    prepare: Prepare | None = None,
+) -> tuple[list[ProgramResult], float]:
+    """Run the circuits of one job; return one result per program and the time taken.
+
+    Args:
+        simulator: The device's simulator.
+        submission: The job, for shots, memory, seed and parameter tables.
+        circuits: The job's programs read back as circuits, in order.
+        noise: The device's noise (a model of the qubits the prepared circuits use is
+            built from it), or a ready noise model, or None for none.
+        prepare: What turns a (bound or unbound) program into the circuit Aer runs:
+            lowering, scheduling and idle noise. Default: the circuit as it is.
+    """
+    seed = submission.seed_simulator
+    if seed is None:  # the service fixes seeds at submission; kept for direct callers
+        seed = random.SystemRandom().randrange(2**31)
+    started = time.perf_counter()
+    aer_circuits, binds, rows_per_program = _experiments(
+        submission, circuits, prepare or (lambda circuit: circuit)
+    )
     run_options: dict[str, Any] = {
         "shots": submission.shots,
         "memory": submission.memory,
@@ -104,6 +154,11 @@ def simulate(
     }
     if any(binds):
         run_options["parameter_binds"] = binds
+    noise_model = (
+        noise.model(active_qubits(aer_circuits), used_operations(aer_circuits))
+        if isinstance(noise, DeviceNoise)
+        else noise
+    )
     if noise_model is not None:
         run_options["noise_model"] = noise_model
     aer_result = simulator.run(aer_circuits, **run_options).result()
@@ -131,13 +186,41 @@ def simulate(
     return programs, time.perf_counter() - started
 
 
+@dataclass(frozen=True)
+class PreparedDevice:
+    """What a runner keeps per device: its Target, noise and schedule durations."""
+
+    target: Target
+    noise: DeviceNoise
+    durations: InstructionDurations | None
+
+    @classmethod
+    def from_spec(cls, spec: DeviceSpec) -> PreparedDevice:
+        """Build everything a device's jobs need from its spec, once."""
+        target = build_target(spec)
+        return cls(target, DeviceNoise(spec), instruction_durations(target))
+
+    def prepare(self, circuit: QuantumCircuit) -> QuantumCircuit:
+        """The circuit as Aer runs it on this device: lowered, timed, idle noise added."""
+        lowered = lower_circuit(circuit)
+        if not self.noise.calibrated or self.durations is None:
+            return lowered
+        with warnings.catch_warnings():
+            # A delay in s/ms/us/ns is rounded to whole dt, as the device's clock does;
+            # Qiskit says so once per delay, which is noise in a worker's output.
+            warnings.filterwarnings("ignore", "Duration is rounded", UserWarning)
+            timed = scheduler(self.durations).run(lowered)
+        return with_idle_noise(timed, self.noise, self.target.dt)
+
+
 class JobRunner:
     """What one simulator process keeps warm between jobs: Aer, and each device's noise.
 
     This is the whole of what a worker process does with a job: read its programs back
-    as circuits, build the noise of the qubits they use and run them on Aer. It runs only
-    in worker processes (see :mod:`~qiskit_vendor_provider.emulator.workers`), never in
-    the process that serves the API, so whatever Aer does costs one job at most.
+    as circuits, rewrite what Aer does not run, time them as the device would (see
+    :mod:`~qiskit_vendor_provider.emulator.scheduling`), build the noise of the qubits
+    they use and run them on Aer. It runs only in worker processes, never in the
+    process that serves the API, so whatever Aer does costs one job at most.
 
     Args:
         max_memory_mb: Memory one simulation may take; a larger program fails alone.
@@ -145,19 +228,18 @@ class JobRunner:
 
     def __init__(self, *, max_memory_mb: int = 4096) -> None:
         self._simulator = make_simulator(max_memory_mb=max_memory_mb)
-        self._devices: dict[str, tuple[DeviceSpec, Any, DeviceNoise]] = {}
+        self._devices: dict[str, PreparedDevice] = {}
 
-    def _device(self, spec: DeviceSpec) -> tuple[Any, DeviceNoise]:
+    def _device(self, spec: DeviceSpec) -> PreparedDevice:
         # Keyed by the whole spec: one process may serve emulators with other devices
         # under the same name.
         key = spec.model_dump_json()
         if key not in self._devices:
-            self._devices[key] = (spec, build_target(spec), DeviceNoise(spec))
-        _, target, noise = self._devices[key]
-        return target, noise
+            self._devices[key] = PreparedDevice.from_spec(spec)
+        return self._devices[key]
 
     def run(self, submission: JobSubmission, spec: DeviceSpec) -> tuple[list[ProgramResult], float]:
         """Simulate one validated job on its device; one result per program, and the time."""
-        target, noise = self._device(spec)
-        circuits = [wire_to_circuit(p, target) for p in submission.programs]
-        return simulate(self._simulator, submission, circuits, noise.model(active_qubits(circuits)))
+        device = self._device(spec)
+        circuits = [wire_to_circuit(p, device.target) for p in submission.programs]
+        return simulate(self._simulator, submission, circuits, device.noise, device.prepare)

@@ -1,0 +1,108 @@
+"""Benchmark of the emulator's noisy simulation against ``AerSimulator.from_backend``.
+
+    python benchmarks/noise.py [--repeat 5] [--circuits 20] [--shots 4000]
+
+Times, in one process and on the same 20 ISA circuits (GHZ-5 on ``superconducting_27q``,
+each on a different layout so the job touches several parts of the chip):
+
+* the emulator's ``JobRunner.run`` (what a worker process does with a job): wire
+  programs read back, lowered, scheduled ALAP with idle relaxation, a noise model of
+  only the qubits used, one Aer run;
+* ``AerSimulator.from_backend(backend).run(circuits)``: a user's own noisy simulation
+  of the same circuits from our Target (built once, outside the timing, as a user
+  would reuse it). It has no idle noise, so it does less work.
+
+Each time is the median of ``--repeat`` runs after one warm-up run; the ratio is
+emulator / from_backend (target: at most 1.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+
+from qiskit import QuantumCircuit, transpile
+from qiskit_aer import AerSimulator
+
+from qiskit_vendor_provider import VendorProvider
+from qiskit_vendor_provider.api.models import JobSubmission
+from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, InProcessTransport, create_app
+from qiskit_vendor_provider.emulator.simulation import JobRunner
+from qiskit_vendor_provider.serialization import circuit_to_wire
+
+DEVICE = "superconducting_27q"
+# Chains of five coupled qubits on the heavy-hex lattice.
+LAYOUTS = [
+    [0, 1, 2, 3, 5],
+    [1, 4, 7, 10, 12],
+    [6, 7, 10, 12, 13],
+    [8, 11, 14, 16, 19],
+    [15, 18, 21, 23, 24],
+    [19, 22, 25, 24, 23],
+]
+
+
+def ghz(n: int) -> QuantumCircuit:
+    circuit = QuantumCircuit(n)
+    circuit.h(0)
+    for i in range(n - 1):
+        circuit.cx(i, i + 1)
+    circuit.measure_all()
+    return circuit
+
+
+def median_time(action: Callable[[], object], repeat: int) -> float:
+    action()  # warm-up: caches, imports
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--circuits", type=int, default=20)
+    parser.add_argument("--shots", type=int, default=4000)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", UserWarning)  # Qiskit's duration rounding notices
+
+    emulator = Emulator(EmulatorConfig(database=":memory:"))
+    backend = VendorProvider(transport=InProcessTransport(create_app(emulator))).get_backend(DEVICE)
+    spec = backend.spec
+    circuits = [
+        transpile(
+            ghz(5),
+            backend,
+            initial_layout=LAYOUTS[i % len(LAYOUTS)],
+            seed_transpiler=i,
+            optimization_level=1,
+        )
+        for i in range(args.circuits)
+    ]
+    submission = JobSubmission(
+        device=DEVICE,
+        programs=[circuit_to_wire(c) for c in circuits],
+        shots=args.shots,
+        seed_simulator=1,
+    )
+    runner = JobRunner()
+    simulator = AerSimulator.from_backend(backend)
+
+    ours = median_time(lambda: runner.run(submission, spec), args.repeat)
+    theirs = median_time(
+        lambda: simulator.run(circuits, shots=args.shots, seed_simulator=1).result(), args.repeat
+    )
+    print(f"{args.circuits} x GHZ-5 on {DEVICE}, {args.shots} shots, median of {args.repeat}")
+    print(f"  emulator JobRunner.run:          {ours * 1e3:8.1f} ms")
+    print(f"  AerSimulator.from_backend().run: {theirs * 1e3:8.1f} ms")
+    print(f"  ratio emulator / from_backend:   {ours / theirs:8.2f}  (target <= 1.5)")
+
+
+if __name__ == "__main__":
+    main()

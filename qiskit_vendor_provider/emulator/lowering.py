@@ -1,0 +1,108 @@
+"""What Aer runs: operations it does not know are replaced by their definitions.
+
+Aer 0.18 runs a fixed set of instructions, and which ones depends on the simulation
+method it picks (``density_matrix`` has no ``crx`` or ``cswap``; no method has ``ch``
+or ``iswap``). A device may still list such an operation: the emulator rewrites it, just
+before simulation, into operations every method the emulator may pick runs. A
+calibrated operation cannot be rewritten (its noise is attached to its name), so the
+catalog refuses a device file that calibrates one (see :func:`unrunnable_operations`).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from qiskit.circuit import Instruction, QuantumCircuit
+from qiskit_aer import AerSimulator
+
+from qiskit_vendor_provider.api.models import DeviceSpec
+from qiskit_vendor_provider.target import qiskit_operation
+
+# The methods the emulator lets Aer choose between; anything Aer runs must run on both.
+SIMULATION_METHODS = ("statevector", "density_matrix")
+# Not gates, but every method runs them.
+_DIRECTIVES = frozenset({"measure", "reset", "delay", "barrier"})
+# A definition deeper than this is a cycle or a library bug, not a gate.
+_MAX_DEPTH = 16
+
+
+@cache
+def aer_operations() -> frozenset[str]:
+    """The instruction names every simulation method the emulator may pick runs."""
+    names: frozenset[str] | None = None
+    for method in SIMULATION_METHODS:
+        basis = frozenset(AerSimulator(method=method).configuration().basis_gates)
+        names = basis if names is None else names & basis
+    return (names or frozenset()) | _DIRECTIVES
+
+
+def _lowerable(operation: Instruction, depth: int = 0) -> bool:
+    if operation.name in aer_operations():
+        return True
+    definition = operation.definition
+    if definition is None or depth >= _MAX_DEPTH:
+        return False
+    return all(_lowerable(item.operation, depth + 1) for item in definition.data)
+
+
+def unrunnable_operations(spec: DeviceSpec) -> list[str]:
+    """Why each native operation of ``spec`` that the emulator cannot run is refused.
+
+    An operation runs if Aer knows it, or if it is uncalibrated and its definition (in
+    Qiskit's standard library) reduces to operations Aer knows.
+
+    >>> from qiskit_vendor_provider.api.models import NativeOperation
+    >>> spec = DeviceSpec(name="d", num_qubits=2, native_operations=[
+    ...     NativeOperation(name="ch", num_qubits=2), NativeOperation(name="cx", num_qubits=2)])
+    >>> unrunnable_operations(spec)
+    []
+    """
+    calibrated = {g.name for g in spec.calibration.gates} if spec.calibration else set()
+    problems = []
+    for native in spec.native_operations:
+        if native.name in aer_operations():
+            continue
+        operation = qiskit_operation(native.name)
+        if not _lowerable(operation):
+            problems.append(
+                f"{native.name!r}: Aer cannot run it and it has no definition in operations "
+                "Aer runs"
+            )
+        elif native.name in calibrated:
+            problems.append(
+                f"{native.name!r}: Aer cannot run it natively, so its calibrated error and "
+                "duration could not be simulated; list an operation Aer runs "
+                f"({', '.join(sorted(aer_operations() - _DIRECTIVES)[:12])}, ...)"
+            )
+    return problems
+
+
+def lower_circuit(circuit: QuantumCircuit) -> QuantumCircuit:
+    """``circuit`` with every operation Aer does not run replaced by its definition.
+
+    Returns ``circuit`` itself when there is nothing to replace (the common case).
+    """
+    supported = aer_operations()
+    if all(item.operation.name in supported for item in circuit.data):
+        return circuit
+    lowered = circuit.copy_empty_like()
+    _append_lowered(lowered, circuit, list(range(circuit.num_qubits)), 0)
+    return lowered
+
+
+def _append_lowered(
+    out: QuantumCircuit, source: QuantumCircuit, qubit_map: list[int], depth: int
+) -> None:
+    supported = aer_operations()
+    for item in source.data:
+        operation = item.operation
+        qubits = [qubit_map[source.find_bit(q).index] for q in item.qubits]
+        if operation.name in supported:
+            clbits = [source.find_bit(c).index for c in item.clbits] if depth == 0 else []
+            out.append(operation, qubits, clbits, copy=False)
+            continue
+        definition = operation.definition
+        if definition is None or depth >= _MAX_DEPTH:
+            raise ValueError(f"Aer cannot run {operation.name!r} and it has no definition")
+        out.global_phase += definition.global_phase
+        _append_lowered(out, definition, qubits, depth + 1)
