@@ -11,6 +11,7 @@ existing database readable by others is made private when opened.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import stat
@@ -69,13 +70,16 @@ def _create_private(path: Path, dir_mode: int) -> None:
         parent.mkdir(parents=True, exist_ok=True, mode=dir_mode)
         # mkdir's mode is filtered by the umask; the directory is ours to set exactly.
         os.chmod(parent, dir_mode)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        mode = stat.S_IMODE(os.fstat(descriptor).st_mode)
-        if os.name == "posix" and mode & 0o077:
-            os.fchmod(descriptor, mode & 0o700)
-    finally:
-        os.close(descriptor)
+    # An existing database is only stat'ed and chmod'ed, never opened: closing a
+    # descriptor of a file drops every POSIX lock this process holds on it, SQLite's
+    # included, and another process could then delete the WAL index under a connection
+    # that still uses it ("disk I/O error").
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if os.name == "posix" and mode & 0o077:
+        path.chmod(mode & 0o700)
     for suffix in ("-wal", "-shm"):
         companion = Path(f"{path}{suffix}")
         if companion.exists() and stat.S_IMODE(companion.stat().st_mode) & 0o077:
