@@ -153,9 +153,14 @@ class VendorJob(JobV1):  # type: ignore[misc]
         """Jobs are submitted by ``backend.run()``; calling this is an error."""
         raise VendorJobError(f"job {self.job_id()} was already submitted by backend.run()")
 
-    def refresh(self) -> JobInfo:
-        """Fetch the job's current state from the server (and note it in the journal)."""
-        self._info = self._client.get_job(self.job_id())
+    def refresh(self, *, deadline: float | None = None) -> JobInfo:
+        """Fetch the job's current state from the server (and note it in the journal).
+
+        Args:
+            deadline: A ``time.monotonic()`` moment the request (with its retries) must
+                not outlast.
+        """
+        self._info = self._client.get_job(self.job_id(), deadline=deadline)
         if self._journal is not None:
             self._journal.record_state(self.job_id(), self._info.status)
         return self._info
@@ -230,7 +235,7 @@ class VendorJob(JobV1):  # type: ignore[misc]
         status: JobStatus | None = None
         with WaitProgress(self.job_id(), show_progress(option)) as progress:
             while True:
-                seen = self._poll()
+                seen = self._poll(deadline)
                 if seen is not None:
                     status = seen
                     progress.update(status, self.queue_position())
@@ -242,28 +247,43 @@ class VendorJob(JobV1):  # type: ignore[misc]
                 if deadline is not None:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
-                        state = (
-                            status.name if status is not None else "unknown (server unreachable)"
-                        )
-                        raise VendorJobTimeoutError(
-                            f"job {self.job_id()} is still {state} after {timeout} s; "
-                            "call result() again later, or retrieve it by id"
-                        )
+                        raise VendorJobTimeoutError(self._timeout_message(timeout))
                     delay = min(delay, remaining)
                 time.sleep(delay)
 
-    def _poll(self) -> JobStatus | None:
+    def _timeout_message(self, timeout: float | None) -> str:
+        """What is known of the job when a wait for it runs out, and what to do."""
+        known = None if self._info is None else job_status(self._info.status).name
+        if self._unreachable:
+            last = f"; its last known status is {known}" if known else ""
+            return (
+                f"job {self.job_id()}: the server did not answer during the last poll of the "
+                f"{timeout} s wait{last}. The job goes on on the server: call result() again "
+                "later, or retrieve it by id"
+            )
+        return (
+            f"job {self.job_id()} is still {known} after {timeout} s; call result() again "
+            "later, or retrieve it by id"
+        )
+
+    def _poll(self, deadline: float | None = None) -> JobStatus | None:
         """The job's status, or None while the server cannot be reached.
 
         A wait outlives a server restart or a network outage: the job goes on on the
-        server, so being unable to ask about it is no reason to give up waiting.
+        server, so being unable to ask about it is no reason to give up waiting. The
+        request never outlasts ``deadline`` (a ``time.monotonic()`` moment).
         """
         try:
-            status = self.status()
+            if self._info is None or job_status(self._info.status) not in FINAL:
+                self.refresh(deadline=deadline)
+            status = job_status(self._known().status)
         except VendorApiError as exc:
             transient = isinstance(exc, VendorConnectionError) or (exc.status_code or 0) >= 500
             if not transient:
                 raise
+            if deadline is not None and time.monotonic() >= deadline:
+                # Cut short by the wait's own deadline: no news of the server either way.
+                return None
             # Once per outage: a wait may poll an unreachable server many times.
             log = logger.debug if self._unreachable else logger.warning
             log("job %s: status unavailable (%s); still waiting", self.job_id(), exc)

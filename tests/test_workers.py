@@ -341,13 +341,16 @@ def test_status_requests_are_answered_while_a_large_body_arrives(tmp_path: Path)
 SCRIPT = textwrap.dedent(
     """
     import sys, time
-    from qiskit import QuantumCircuit, transpile
+    from qiskit import QuantumCircuit
     from qiskit_vendor_provider import VendorProvider, VendorJobTimeoutError
     from qiskit_vendor_provider.emulator import (
         Emulator, EmulatorConfig, InProcessTransport, create_app)
-    emulator = Emulator(EmulatorConfig(
-        database=sys.argv[1], worker_faults={"slow": "sleep=60"})).start()
-    provider = VendorProvider(transport=InProcessTransport(create_app(emulator)))
+    if sys.argv[1] == "embedded":
+        emulator = Emulator(EmulatorConfig(
+            database=sys.argv[2], worker_faults={"slow": "sleep=60"})).start()
+        provider = VendorProvider(transport=InProcessTransport(create_app(emulator)))
+    else:
+        provider = VendorProvider(url=sys.argv[1], journal=False)
     circuit = QuantumCircuit(1, 1)
     circuit.measure(0, 0)
     job = provider.get_backend("ideal_simulator").run(circuit, shots=5, job_name="slow")
@@ -364,10 +367,10 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_embedded_timeout_and_ctrl_c_are_honoured(tmp_path: Path) -> None:
-    database = tmp_path / "embedded.sqlite3"
+def interrupt_a_waiting_script(*args: str) -> str:
+    """Run SCRIPT; check its timeout; Ctrl-C it while it waits; return its stderr."""
     process = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, str(database)],
+        [sys.executable, "-c", SCRIPT, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -388,8 +391,38 @@ def test_embedded_timeout_and_ctrl_c_are_honoured(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
     assert "KeyboardInterrupt" in errors
+    return errors
+
+
+def test_embedded_timeout_and_ctrl_c_are_honoured(tmp_path: Path) -> None:
+    database = tmp_path / "embedded.sqlite3"
+    interrupt_a_waiting_script("embedded", str(database))
     [row] = jobs_table(database).values()
     assert (row["status"], row["attempts"]) == ("QUEUED", 1)  # given back, attempt counted
+
+
+def test_timeout_and_ctrl_c_against_a_server(tmp_path: Path) -> None:
+    port = free_loopback_port()
+    with emulator_process(port, tmp_path / "j.sqlite3", "--worker-fault", "slow=sleep=60"):
+        interrupt_a_waiting_script(f"http://127.0.0.1:{port}")
+
+
+def test_a_timeout_is_kept_and_truthful_while_the_server_is_unreachable(
+    tmp_path: Path,
+) -> None:
+    config = EmulatorConfig(database=tmp_path / "j.sqlite3", worker_faults=FAULTS)
+    server = EmulatorServer(Emulator(config)).start()
+    provider = VendorProvider(url=server.url, journal=False)
+    job = provider.get_backend("ideal_simulator").run(bell(), shots=5, job_name="slow")
+    wait_for(lambda: job.status() is JobStatus.RUNNING)
+    server.stop()
+    for timeout in (0.01, 1.0):
+        started = time.monotonic()
+        with pytest.raises(VendorJobTimeoutError) as raised:
+            job.result(timeout=timeout)
+        assert time.monotonic() - started < timeout + 0.5
+        assert "the server did not answer" in str(raised.value)
+        assert "its last known status is RUNNING" in str(raised.value)
 
 
 def test_sigterm_stops_the_server_mid_simulation_and_the_job_resumes(tmp_path: Path) -> None:

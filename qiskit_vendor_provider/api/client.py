@@ -296,9 +296,14 @@ class ApiClient:
         """``GET /v1/account``: the account's job limit and active jobs."""
         return self._model(AccountInfo, self._request("GET", "/account"))
 
-    def get_job(self, job_id: str) -> JobInfo:
-        """``GET /v1/jobs/{id}``."""
-        return self._model(JobInfo, self._request("GET", f"/jobs/{_segment(job_id)}"))
+    def get_job(self, job_id: str, *, deadline: float | None = None) -> JobInfo:
+        """``GET /v1/jobs/{id}``.
+
+        With ``deadline`` (a ``time.monotonic()`` moment), no attempt or retry of it
+        lasts past that moment.
+        """
+        path = f"/jobs/{_segment(job_id)}"
+        return self._model(JobInfo, self._request("GET", path, deadline=deadline))
 
     def get_result(self, job_id: str) -> JobResult:
         """``GET /v1/jobs/{id}/result``."""
@@ -357,11 +362,14 @@ class ApiClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
         retryable: bool | None = None,
+        deadline: float | None = None,
     ) -> Any:
         """Send one request, retrying as the policy allows; return the decoded JSON body.
 
         GETs are always retryable; a POST is retryable only when the caller says so
-        (it carries an idempotency key, or is idempotent by nature).
+        (it carries an idempotency key, or is idempotent by nature). A ``deadline``
+        (``time.monotonic()``) bounds the whole call: each attempt's timeouts are cut to
+        the time left, and no retry starts or sleeps past it.
         """
         url = f"{self.base_url}/v1{path}"
         can_retry = method == "GET" if retryable is None else retryable
@@ -372,10 +380,14 @@ class ApiClient:
         while True:
             attempt += 1
             fatal = False
+            timeouts = (self.timeouts.connect, self.timeouts.read)
+            if deadline is not None:
+                left = max(deadline - time.monotonic(), 0.001)
+                timeouts = (min(timeouts[0], left), min(timeouts[1], left))
             try:
                 response = self.session.send(
                     prepared,
-                    timeout=(self.timeouts.connect, self.timeouts.read),
+                    timeout=timeouts,
                     # A redirect could carry the Authorization header to another host.
                     allow_redirects=False,
                     **settings,
@@ -415,6 +427,7 @@ class ApiClient:
                 not can_retry
                 or attempt >= self.retry.max_attempts
                 or elapsed + delay > self.retry.deadline
+                or (deadline is not None and time.monotonic() + delay >= deadline)
             ):
                 raise error
             logger.debug(

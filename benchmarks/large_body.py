@@ -1,0 +1,99 @@
+"""Large-body benchmark: how long the server takes to accept a job near a device's limit.
+
+    python benchmarks/large_body.py [--megabytes 23] [--device ideal_simulator]
+
+Serves the emulator over loopback in this process (so its memory can be read), POSTs one
+job of identical 400-operation programs whose JSON body is about ``--megabytes`` MB
+(at most the device's ``max_payload_bytes``), and meanwhile times a status request every
+50 ms. It prints the server time to accept the job, the process's peak RSS and its RSS
+afterwards against the baseline before the POST, and the status latency while the body
+was parsed and validated. A benchmark, not a test: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+
+import requests
+from qiskit import QuantumCircuit
+
+from qiskit_vendor_provider.api.models import JobSubmission
+from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, EmulatorServer
+from qiskit_vendor_provider.serialization import circuit_to_wire
+
+
+def _status_kib(field: str) -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def body_of(megabytes: float, device: str) -> tuple[bytes, int]:
+    circuit = QuantumCircuit(5, 5)
+    for i in range(200):
+        circuit.rz(0.1 + i * 1e-3, i % 5)
+        circuit.cx(i % 5, (i + 1) % 5)
+    circuit.measure(range(5), range(5))
+    program = circuit_to_wire(circuit)
+    count = max(1, int(megabytes * 1e6 / len(program.model_dump_json())))
+    job = JobSubmission(device=device, programs=[program] * count, shots=1)
+    return job.model_dump_json().encode(), count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--megabytes", type=float, default=23.0)
+    parser.add_argument("--device", default="ideal_simulator")
+    args = parser.parse_args()
+    body, count = body_of(args.megabytes, args.device)
+    print(f"body: {len(body) / 1e6:.1f} MB, {count} programs on {args.device}")
+    # One simulator process at most, and the job cancelled at once: this measures the
+    # server, not the simulation.
+    emulator = Emulator(EmulatorConfig(database=":memory:", workers=1))
+    with EmulatorServer(emulator) as server:
+        session = requests.Session()
+        session.get(f"{server.url}/v1/devices", timeout=30)
+        baseline = _status_kib("VmRSS")
+        latencies: list[float] = []
+        done = threading.Event()
+
+        def probe() -> None:
+            while not done.is_set():
+                started = time.perf_counter()
+                requests.get(f"{server.url}/v1/devices/{args.device}/status", timeout=60)
+                latencies.append(time.perf_counter() - started)
+                done.wait(0.05)
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        started = time.perf_counter()
+        answer = session.post(
+            f"{server.url}/v1/jobs",
+            data=body,
+            headers={"content-type": "application/json"},
+            timeout=600,
+        )
+        accepted = time.perf_counter() - started
+        done.set()
+        prober.join()
+        if answer.ok:
+            session.post(f"{server.url}/v1/jobs/{answer.json()['job_id']}/cancel", timeout=60)
+        time.sleep(0.5)  # the memory is handed back after the answer is sent
+        print(f"answer: HTTP {answer.status_code} in {accepted:.2f} s")
+        print(
+            f"RSS: baseline {baseline:.0f} MB, peak {_status_kib('VmHWM'):.0f} MB, "
+            f"after {_status_kib('VmRSS'):.0f} MB"
+        )
+        ordered = sorted(latencies)
+        print(
+            f"status during the upload: {len(ordered)} requests, p50 "
+            f"{1000 * ordered[len(ordered) // 2]:.0f} ms, max {1000 * ordered[-1]:.0f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
