@@ -14,11 +14,13 @@ from qiskit.result import Result
 from qiskit_vendor_provider.api.client import ApiClient
 from qiskit_vendor_provider.api.models import JobInfo, JobState
 from qiskit_vendor_provider.api.secret import redact, redacting_logger
+from qiskit_vendor_provider.api.states import FINAL_SERVER_STATES, STATES
 from qiskit_vendor_provider.errors import (
     VendorApiError,
     VendorConnectionError,
     VendorJobError,
     VendorJobTimeoutError,
+    VendorValidationError,
 )
 from qiskit_vendor_provider.progress import WaitProgress, show_progress
 from qiskit_vendor_provider.serialization import to_qiskit_result
@@ -29,19 +31,10 @@ if TYPE_CHECKING:
 
 logger = redacting_logger(__name__)
 
-_STATES = {
-    "INITIALIZING": JobStatus.INITIALIZING,
-    "VALIDATING": JobStatus.VALIDATING,
-    "QUEUED": JobStatus.QUEUED,
-    "RUNNING": JobStatus.RUNNING,
-    "DONE": JobStatus.DONE,
-    "ERROR": JobStatus.ERROR,
-    "FAILED": JobStatus.ERROR,
-    "CANCELLED": JobStatus.CANCELLED,
-}
+_STATES = {state: JobStatus[name] for state, (name, _) in STATES.items()}
 _warned_states: set[str] = set()
 
-FINAL = frozenset({JobStatus.DONE, JobStatus.ERROR, JobStatus.CANCELLED})
+FINAL = frozenset(_STATES[state] for state in FINAL_SERVER_STATES)
 
 
 def job_status(state: str) -> JobStatus:
@@ -78,6 +71,13 @@ def server_states(status: JobStatus) -> list[str]:
 def is_known_state(state: str) -> bool:
     """Whether ``state`` is a server state or a :class:`JobStatus` name this client knows."""
     return state.strip().upper() in _STATES
+
+
+LONG_POLL_SECONDS = 10.0
+"""Longest a status request asks the server to hold it (``GET /v1/jobs/{id}?wait=``)."""
+
+MIN_LONG_POLL_SECONDS = 0.05
+"""Below this much time left, a wait polls once more without holding."""
 
 
 def poll_delays(initial: float, maximum: float, factor: float = 1.5) -> Iterator[float]:
@@ -235,7 +235,9 @@ class VendorJob(JobV1):  # type: ignore[misc]
         status: JobStatus | None = None
         with WaitProgress(self.job_id(), show_progress(option)) as progress:
             while True:
-                seen = self._poll(deadline)
+                hold = self._long_poll_seconds(deadline)
+                asked = time.monotonic()
+                seen = self._poll(deadline, wait=hold)
                 if seen is not None:
                     status = seen
                     progress.update(status, self.queue_position())
@@ -243,6 +245,12 @@ class VendorJob(JobV1):  # type: ignore[misc]
                         callback(self.job_id(), status, self)
                     if status in FINAL:
                         return status
+                    if hold and time.monotonic() - asked >= hold / 2:
+                        continue  # the server held the request: ask again at once
+                    if hold:
+                        # Answered at once although not final: the server does not hold
+                        # requests, so this client polls it instead.
+                        self._client.long_poll = False
                 delay = next(delays)
                 if deadline is not None:
                     remaining = deadline - time.monotonic()
@@ -266,16 +274,37 @@ class VendorJob(JobV1):  # type: ignore[misc]
             "later, or retrieve it by id"
         )
 
-    def _poll(self, deadline: float | None = None) -> JobStatus | None:
+    def _long_poll_seconds(self, deadline: float | None) -> float | None:
+        """How long to ask the server to hold the next status request, if at all."""
+        if not self._client.long_poll or (
+            self._info is not None and job_status(self._info.status) in FINAL
+        ):
+            return None
+        hold = LONG_POLL_SECONDS
+        if deadline is not None:
+            hold = min(hold, deadline - time.monotonic())
+        return hold if hold >= MIN_LONG_POLL_SECONDS else None
+
+    def _poll(self, deadline: float | None = None, wait: float | None = None) -> JobStatus | None:
         """The job's status, or None while the server cannot be reached.
 
         A wait outlives a server restart or a network outage: the job goes on on the
         server, so being unable to ask about it is no reason to give up waiting. The
-        request never outlasts ``deadline`` (a ``time.monotonic()`` moment).
+        request never outlasts ``deadline`` (a ``time.monotonic()`` moment); with
+        ``wait``, the server is asked to answer once the job is final (long poll).
         """
         try:
             if self._info is None or job_status(self._info.status) not in FINAL:
-                self.refresh(deadline=deadline)
+                try:
+                    self._info = self._client.get_job(self.job_id(), deadline=deadline, wait=wait)
+                except VendorValidationError:
+                    if wait is None:
+                        raise
+                    # An older server refuses ?wait=: poll it the old way from now on.
+                    self._client.long_poll = False
+                    self._info = self._client.get_job(self.job_id(), deadline=deadline)
+                if self._journal is not None:
+                    self._journal.record_state(self.job_id(), self._info.status)
             status = job_status(self._known().status)
         except VendorApiError as exc:
             transient = isinstance(exc, VendorConnectionError) or (exc.status_code or 0) >= 500

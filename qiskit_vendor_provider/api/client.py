@@ -190,6 +190,9 @@ class ApiClient:
         self._token = Token.of(token)
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
+        self.long_poll = True
+        """Whether waits ask this server to hold status requests (set False when it does
+        not: a wait then polls it with growing intervals)."""
         self._sleep = sleep
         scheme = urlsplit(self.base_url).scheme
         if scheme not in ("http", "https"):
@@ -296,14 +299,22 @@ class ApiClient:
         """``GET /v1/account``: the account's job limit and active jobs."""
         return self._model(AccountInfo, self._request("GET", "/account"))
 
-    def get_job(self, job_id: str, *, deadline: float | None = None) -> JobInfo:
+    def get_job(
+        self, job_id: str, *, deadline: float | None = None, wait: float | None = None
+    ) -> JobInfo:
         """``GET /v1/jobs/{id}``.
 
-        With ``deadline`` (a ``time.monotonic()`` moment), no attempt or retry of it
-        lasts past that moment.
+        Args:
+            job_id: The job.
+            deadline: A ``time.monotonic()`` moment no attempt or retry may outlast.
+            wait: Long poll: ask the server to answer once the job is final, or after
+                this many seconds (``?wait=``). A server that does not hold requests
+                answers at once, and one that does not know the parameter refuses it.
         """
         path = f"/jobs/{_segment(job_id)}"
-        return self._model(JobInfo, self._request("GET", path, deadline=deadline))
+        params = None if wait is None else {"wait": f"{wait:.3f}"}
+        body = self._request("GET", path, params=params, deadline=deadline, read_extra=wait or 0.0)
+        return self._model(JobInfo, body)
 
     def get_result(self, job_id: str) -> JobResult:
         """``GET /v1/jobs/{id}/result``."""
@@ -363,13 +374,15 @@ class ApiClient:
         params: Mapping[str, Any] | None = None,
         retryable: bool | None = None,
         deadline: float | None = None,
+        read_extra: float = 0.0,
     ) -> Any:
         """Send one request, retrying as the policy allows; return the decoded JSON body.
 
         GETs are always retryable; a POST is retryable only when the caller says so
         (it carries an idempotency key, or is idempotent by nature). A ``deadline``
         (``time.monotonic()``) bounds the whole call: each attempt's timeouts are cut to
-        the time left, and no retry starts or sleeps past it.
+        the time left, and no retry starts or sleeps past it. ``read_extra`` seconds are
+        added to the read timeout, for a server asked to hold the request (long poll).
         """
         url = f"{self.base_url}/v1{path}"
         can_retry = method == "GET" if retryable is None else retryable
@@ -380,7 +393,7 @@ class ApiClient:
         while True:
             attempt += 1
             fatal = False
-            timeouts = (self.timeouts.connect, self.timeouts.read)
+            timeouts = (self.timeouts.connect, self.timeouts.read + read_extra)
             if deadline is not None:
                 left = max(deadline - time.monotonic(), 0.001)
                 timeouts = (min(timeouts[0], left), min(timeouts[1], left))

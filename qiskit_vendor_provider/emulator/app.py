@@ -6,6 +6,7 @@ Routes only translate: path and body in, model out, :class:`~.service.ProblemErr
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import gc
@@ -38,6 +39,7 @@ from qiskit_vendor_provider.api.models import (
     JobSubmission,
     ReservationList,
 )
+from qiskit_vendor_provider.api.states import is_final
 from qiskit_vendor_provider.emulator.faults import FaultInjector, FaultMiddleware
 from qiskit_vendor_provider.emulator.service import Emulator, ProblemError
 
@@ -181,6 +183,37 @@ def release_freed_memory() -> None:
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None).malloc_trim(0)
+
+
+MAX_WAIT_SECONDS = 30.0
+"""Longest long poll of ``GET /v1/jobs/{id}?wait=``."""
+
+_STORE_CHECK_SECONDS = 0.25
+"""How often a long poll looks at the store, for jobs another process ends."""
+
+
+async def _long_poll(emulator: Emulator, account: str, job_id: str, wait: float) -> JobInfo:
+    """The job once it is final, or as it is when ``wait`` seconds have passed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    ended = asyncio.Event()
+
+    def wake() -> None:  # called from the supervisor's thread
+        loop.call_soon_threadsafe(ended.set)
+
+    unwatch = emulator.watch(job_id, wake)
+    try:
+        while True:
+            remaining = deadline - loop.time()
+            if remaining > 0:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(ended.wait(), min(remaining, _STORE_CHECK_SECONDS))
+            ended.clear()
+            info = await run_in_threadpool(emulator.job, account, job_id)
+            if is_final(info.status) or loop.time() >= deadline:
+                return info
+    finally:
+        unwatch()
 
 
 def _document_submission(app: FastAPI) -> None:
@@ -334,8 +367,24 @@ def create_app(emulator: Emulator) -> FastAPI:
         return emulator.account(user)
 
     @app.get("/v1/jobs/{job_id}", tags=["jobs"])
-    def get_job(job_id: str, user: Account) -> JobInfo:
-        return emulator.job(user, _checked_job_id(job_id))
+    async def get_job(
+        job_id: str,
+        user: Account,
+        wait: Annotated[
+            float | None,
+            Query(
+                ge=0,
+                le=MAX_WAIT_SECONDS,
+                description="long poll: answer as soon as the job is final, or after this "
+                f"many seconds (at most {MAX_WAIT_SECONDS:g})",
+            ),
+        ] = None,
+    ) -> JobInfo:
+        checked = _checked_job_id(job_id)
+        info = await run_in_threadpool(emulator.job, user, checked)
+        if not wait or is_final(info.status):
+            return info
+        return await _long_poll(emulator, user, checked, wait)
 
     @app.get("/v1/jobs/{job_id}/result", tags=["jobs"], response_model=JobResult)
     def get_result(job_id: str, user: Account) -> Response:

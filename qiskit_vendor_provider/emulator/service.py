@@ -16,6 +16,7 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -115,7 +116,9 @@ class EmulatorConfig:
         faults: Faults to inject into HTTP answers (off when None); see
             :mod:`~qiskit_vendor_provider.emulator.faults`.
         workers: Simulator processes at most, so devices running at once (default: the
-            number of CPUs). Each device runs one job at a time whatever this is.
+            number of CPUs; 0 runs no jobs, for a process that only serves the API next
+            to others sharing its database). Each device runs one job at a time whatever
+            this is.
         lease_seconds: How long a running job stays this emulator's without a renewal;
             another process sharing the database takes it back only after that.
         max_attempts: How often a job may be started; a job interrupted on its last
@@ -277,6 +280,9 @@ class Emulator:
         if self.config.workers is not None:
             settings = dataclasses.replace(settings, workers=self.config.workers)
         self.supervisor = Supervisor(self.store, self.catalog, settings)
+        self.supervisor.on_job_end = self._job_ended
+        self._watchers: dict[str, list[Callable[[], None]]] = {}
+        self._watchers_lock = threading.Lock()
         self._started = False
         # Counting active jobs and storing a new one must not interleave, or two
         # submissions could both pass the limit.
@@ -525,6 +531,34 @@ class Emulator:
         """A job's status."""
         return self._info(self._record(account, job_id))
 
+    def watch(self, job_id: str, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` (from any thread) when this emulator ends the job.
+
+        What makes long polls answer at once. A job ended by another process sharing the
+        database is not seen here: a long poll also looks at the store now and then.
+
+        Returns:
+            A function that stops watching.
+        """
+        with self._watchers_lock:
+            self._watchers.setdefault(job_id, []).append(callback)
+
+        def unwatch() -> None:
+            with self._watchers_lock:
+                callbacks = self._watchers.get(job_id, [])
+                if callback in callbacks:
+                    callbacks.remove(callback)
+                if not callbacks:
+                    self._watchers.pop(job_id, None)
+
+        return unwatch
+
+    def _job_ended(self, job_id: str) -> None:
+        with self._watchers_lock:
+            callbacks = list(self._watchers.get(job_id, []))
+        for callback in callbacks:
+            callback()
+
     def result_json(self, account: str, job_id: str) -> str:
         """A finished job's result as stored, JSON of a ``JobResult``.
 
@@ -545,6 +579,7 @@ class Emulator:
         if record is None:
             raise _not_found(f"no job with id {job_id!r}")
         self.supervisor.cancelled(job_id)
+        self._job_ended(job_id)
         return self._info(record)
 
     def list_jobs(self, account: str, query: JobQuery) -> JobPage:

@@ -27,8 +27,9 @@ from typing import Any, Protocol
 
 from qiskit_vendor_provider._sqlite import SharedConnection
 from qiskit_vendor_provider.api.models import JobQuery
+from qiskit_vendor_provider.api.states import ACTIVE_SERVER_STATES
 
-FINAL_STATES = frozenset({"DONE", "ERROR", "CANCELLED"})
+_ACTIVE = ", ".join(f"'{state}'" for state in ACTIVE_SERVER_STATES)  # constants only
 
 
 @dataclass
@@ -439,8 +440,8 @@ class SQLiteJobStore:
             if record is None or (account is not None and record.account != account):
                 return None
             conn.execute(
-                "UPDATE jobs SET status = 'CANCELLED', ended_at = ? "
-                "WHERE job_id = ? AND status IN ('QUEUED', 'RUNNING')",
+                "UPDATE jobs SET status = 'CANCELLED', ended_at = ? "  # noqa: S608 - constants
+                f"WHERE job_id = ? AND status IN ({_ACTIVE})",
                 (time.time(), job_id),
             )
             return self._fetch(conn, job_id)
@@ -460,7 +461,7 @@ class SQLiteJobStore:
         """Queued and running jobs on a device."""
         with self._lock:
             row = self._conn.execute(
-                "SELECT COUNT(*) FROM jobs WHERE device = ? AND status IN ('QUEUED', 'RUNNING')",
+                f"SELECT COUNT(*) FROM jobs WHERE device = ? AND status IN ({_ACTIVE})",  # noqa: S608
                 (device,),
             ).fetchone()
         return int(row[0])
@@ -469,7 +470,7 @@ class SQLiteJobStore:
         """Queued and running jobs of an account."""
         with self._lock:
             row = self._conn.execute(
-                "SELECT COUNT(*) FROM jobs WHERE account = ? AND status IN ('QUEUED', 'RUNNING')",
+                f"SELECT COUNT(*) FROM jobs WHERE account = ? AND status IN ({_ACTIVE})",  # noqa: S608
                 (account,),
             ).fetchone()
         return int(row[0])

@@ -133,6 +133,8 @@ class Supervisor:
         }
         self.on_simulation: Callable[[JobRecord], None] | None = None
         """Called with each job handed to a simulator process (tests count runs with it)."""
+        self.on_job_end: Callable[[str], None] | None = None
+        """Called with the id of each job this supervisor ended (done, failed, crashed)."""
 
     # ------------------------------------------------------------- control
 
@@ -218,6 +220,7 @@ class Supervisor:
             )
         for record in quarantined:
             logger.error("emulator: job %s quarantined: %s", record.job_id, record.error)
+            self._ended_job(record.job_id)
 
     def _dispatch(self) -> None:
         while len(self._running) < self.settings.workers and not self._stopping.is_set():
@@ -286,6 +289,7 @@ class Supervisor:
         else:
             logger.info("emulator: job %s failed: %s", running.record.job_id, header["error"])
             self._store.fail(running.record.job_id, header["error"])
+        self._ended_job(running.record.job_id)
         if not event.worker.retiring:
             self._idle.append(event.worker)
 
@@ -307,6 +311,11 @@ class Supervisor:
             worker.stderr_tail(),
         )
         self._store.fail(running.record.job_id, crash_message(running.record, how))
+        self._ended_job(running.record.job_id)
+
+    def _ended_job(self, job_id: str) -> None:
+        if self.on_job_end is not None:
+            self.on_job_end(job_id)
 
     def _stop_cancelled(self) -> None:
         # Cancels made by another process sharing the database, and jobs whose lease
