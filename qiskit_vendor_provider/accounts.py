@@ -19,7 +19,6 @@ is refused, since its token would already be exposed.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import stat
@@ -31,6 +30,7 @@ from urllib.parse import urlsplit
 from platformdirs import user_config_dir
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from qiskit_vendor_provider.api.hosts import is_loopback_host
 from qiskit_vendor_provider.api.secret import Token
 from qiskit_vendor_provider.errors import VendorAuthError, VendorValidationError
 
@@ -76,15 +76,6 @@ class Credentials:
         return f"Credentials(url={self.url!r}, token={token}, source={self.source!r})"
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_url(url: object, what: str = "url") -> str:
     """``url`` without a trailing slash, if a token may be sent to it.
 
@@ -109,7 +100,7 @@ def check_url(url: object, what: str = "url") -> str:
         )
     if parts.scheme == "https" and host:
         return text
-    if parts.scheme == "http" and _loopback(host):
+    if parts.scheme == "http" and is_loopback_host(host):
         return text
     if parts.scheme == "http" and host:
         raise VendorValidationError(

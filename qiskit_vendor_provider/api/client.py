@@ -9,7 +9,6 @@ request id. Retries follow :func:`retry_delay`, the one place the retry policy l
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import platform
 import random
@@ -30,6 +29,7 @@ from pydantic import ValidationError as PydanticValidationError
 from requests.adapters import BaseAdapter
 
 from qiskit_vendor_provider._version import __version__
+from qiskit_vendor_provider.api.hosts import is_loopback_host
 from qiskit_vendor_provider.api.models import (
     PROBLEM_DEVICE_UNAVAILABLE,
     PROBLEM_JOB_LIMIT,
@@ -136,13 +136,7 @@ def is_loopback_url(url: str) -> bool:
     >>> is_loopback_url("http://[::1]:80"), is_loopback_url("http://example.com")
     (True, False)
     """
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 def _retry_after_seconds(response: requests.Response) -> float | None:

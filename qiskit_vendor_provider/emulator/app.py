@@ -140,6 +140,10 @@ def _checked_job_id(job_id: str) -> str:
 
 
 def _account(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
+    # The middleware authenticated every /v1/ request before its body was read.
+    account: str | None = getattr(request.state, "account", None)
+    if account is not None:
+        return account
     emulator: Emulator = request.app.state.emulator
     return emulator.authenticate(authorization)
 
@@ -260,7 +264,9 @@ def create_app(emulator: Emulator) -> FastAPI:
             if request.url.path.startswith("/v1/"):
                 # Before the body is read or parsed: a caller without a valid token gets
                 # a 401 and nothing else, whatever it sent.
-                emulator.authenticate(request.headers.get("authorization"))
+                request.state.account = emulator.authenticate(
+                    request.headers.get("authorization")
+                )
             _check_body_size(request, emulator.config.max_body_bytes)
             if request.headers.get("content-length") is None and request.method in (
                 "POST",

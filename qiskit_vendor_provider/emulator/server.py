@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import threading
 import time
@@ -10,16 +9,13 @@ from types import TracebackType
 
 import uvicorn
 
+from qiskit_vendor_provider.api.hosts import is_loopback_host
 from qiskit_vendor_provider.emulator.app import create_app
 from qiskit_vendor_provider.emulator.service import Emulator
 
 
 def _check_loopback(host: str) -> None:
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not is_loopback_host(host):
         raise ValueError(
             f"the emulator serves only on loopback (127.0.0.1, ::1, localhost), not {host!r}"
         )
