@@ -442,3 +442,25 @@ def test_sigterm_stops_the_server_mid_simulation_and_the_job_resumes(tmp_path: P
     with emulator_process(port, database):  # no fault now: the job runs on its second attempt
         assert sum(job.result(timeout=60).get_counts().values()) == 6
     assert jobs_table(database)[job.job_id()]["attempts"] == 2
+
+
+def test_a_job_longer_than_its_lease_keeps_it_by_renewing(tmp_path: Path) -> None:
+    database = tmp_path / "jobs.sqlite3"
+    short = {"worker_faults": FAULTS, "lease_seconds": 0.4, "poll_interval": 0.02}
+    runner = Emulator(EmulatorConfig(database=database, **short)).start()  # type: ignore[arg-type]
+    watcher = Emulator(EmulatorConfig(database=database, **short))  # type: ignore[arg-type]
+    try:
+        job = (
+            provider_for(runner)
+            .get_backend("ideal_simulator")
+            .run(bell(), shots=5, job_name="pause")
+        )
+        wait_for(lambda: jobs_table(database)[job.job_id()]["status"] == "RUNNING")
+        watcher.start()  # checks for expired leases every 0.1 s while the 2 s job runs
+        assert sum(job.result(timeout=60).get_counts().values()) == 5
+    finally:
+        watcher.stop()
+        runner.stop()
+    row = jobs_table(database)[job.job_id()]
+    assert (row["status"], row["attempts"]) == ("DONE", 1)
+    assert row["lease_owner"] == runner.supervisor.owner

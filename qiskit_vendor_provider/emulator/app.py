@@ -264,9 +264,7 @@ def create_app(emulator: Emulator) -> FastAPI:
             if request.url.path.startswith("/v1/"):
                 # Before the body is read or parsed: a caller without a valid token gets
                 # a 401 and nothing else, whatever it sent.
-                request.state.account = emulator.authenticate(
-                    request.headers.get("authorization")
-                )
+                request.state.account = emulator.authenticate(request.headers.get("authorization"))
             _check_body_size(request, emulator.config.max_body_bytes)
             if request.headers.get("content-length") is None and request.method in (
                 "POST",

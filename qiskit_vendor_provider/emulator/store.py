@@ -78,8 +78,8 @@ class JobStore(Protocol):
         """Lease the oldest queued job of a device among ``devices`` that runs nothing."""
         ...
 
-    def renew_leases(self, owner: str, lease_seconds: float) -> None:
-        """Push the leases of ``owner``'s running jobs ``lease_seconds`` into the future."""
+    def renew_leases(self, owner: str, lease_seconds: float, job_ids: Collection[str]) -> None:
+        """Push the leases of ``owner``'s running ``job_ids`` ``lease_seconds`` ahead."""
         ...
 
     def release(self, owner: str, max_attempts: int) -> list[JobRecord]:
@@ -339,12 +339,16 @@ class SQLiteJobStore:
             )
             return self._fetch(conn, row["job_id"])
 
-    def renew_leases(self, owner: str, lease_seconds: float) -> None:
-        """Push the leases of ``owner``'s running jobs ``lease_seconds`` into the future."""
+    def renew_leases(self, owner: str, lease_seconds: float, job_ids: Collection[str]) -> None:
+        """Push the leases of ``owner``'s running ``job_ids`` ``lease_seconds`` ahead."""
+        if not job_ids:
+            return
+        marks = ", ".join("?" * len(job_ids))
         with self._transaction() as conn:
             conn.execute(
-                "UPDATE jobs SET lease_expires = ? WHERE status = 'RUNNING' AND lease_owner = ?",
-                (time.time() + lease_seconds, owner),
+                "UPDATE jobs SET lease_expires = ? WHERE status = 'RUNNING' "  # noqa: S608
+                f"AND lease_owner = ? AND job_id IN ({marks})",
+                (time.time() + lease_seconds, owner, *job_ids),
             )
 
     def _take_back(

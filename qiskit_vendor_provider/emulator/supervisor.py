@@ -180,25 +180,35 @@ class Supervisor:
         next_renewal = time.monotonic() + renew_every
         try:
             while not self._stopping.is_set():
-                self._dispatch()
-                timeout = 0.2 if self._running else self.settings.poll_interval
                 try:
-                    event = self._events.get(timeout=timeout)
-                except queue.Empty:
-                    event = None
-                self._handle(event)
-                if self._running:
-                    self._stop_cancelled()
-                if time.monotonic() >= next_renewal:
-                    next_renewal = time.monotonic() + renew_every
-                    self._guarded(
-                        lambda: self._store.renew_leases(self.owner, self.settings.lease_seconds)
-                    )
-                    self._guarded(self._take_back_expired)
-        except Exception:  # a database that went away must not leave processes behind
-            logger.exception("emulator: the supervisor stopped on an error")
+                    next_renewal = self._turn(next_renewal, renew_every)
+                except Exception:  # one bad turn (a locked database, say) is not the end
+                    logger.exception("emulator: supervisor step failed; going on")
+                    self._stopping.wait(0.1)
         finally:
             self._shut_down()
+
+    def _turn(self, next_renewal: float, renew_every: float) -> float:
+        """One round: start what can start, handle one event, keep the leases."""
+        self._dispatch()
+        timeout = 0.2 if self._running else self.settings.poll_interval
+        try:
+            event = self._events.get(timeout=timeout)
+        except queue.Empty:
+            event = None
+        self._handle(event)
+        if self._running:
+            self._stop_cancelled()
+        if time.monotonic() < next_renewal:
+            return next_renewal
+        # Only the jobs running here: one whose result could not be stored is left to
+        # expire and be taken back, not held forever.
+        running = list(self._running)
+        self._guarded(
+            lambda: self._store.renew_leases(self.owner, self.settings.lease_seconds, running)
+        )
+        self._guarded(self._take_back_expired)
+        return time.monotonic() + renew_every
 
     def _guarded(self, action: Callable[[], Any]) -> Any:
         try:
