@@ -464,3 +464,26 @@ def test_a_job_longer_than_its_lease_keeps_it_by_renewing(tmp_path: Path) -> Non
     row = jobs_table(database)[job.job_id()]
     assert (row["status"], row["attempts"]) == ("DONE", 1)
     assert row["lease_owner"] == runner.supervisor.owner
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_kill_9_of_the_server_leaves_no_simulator_running(tmp_path: Path) -> None:
+    port = free_loopback_port()
+    with emulator_process(port, tmp_path / "j.sqlite3", "--worker-fault", "slow=sleep=60") as host:
+        provider = VendorProvider(url=f"http://127.0.0.1:{port}", journal=False)
+        job = provider.get_backend("ideal_simulator").run(bell(), shots=5, job_name="slow")
+        wait_for(lambda: job.status() is JobStatus.RUNNING)
+        children = subprocess.run(
+            ["pgrep", "-P", str(host.pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        assert children, "the simulator process is the server's child"
+        host.kill()
+        host.wait(timeout=30)
+
+    def alive(pid: str) -> bool:
+        try:
+            return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            return False
+
+    wait_for(lambda: not any(alive(pid) for pid in children), limit=10)
