@@ -112,7 +112,7 @@ def test_existing_account_names_the_flag_not_the_argument(cli: CliRunner) -> Non
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        pytest.param(["jobs", "--name", "(a+)+"], ["--name ", "simpler regular"], id="costly"),
+        pytest.param(["jobs", "--name", "(a+"], ["--name ", "not a valid regular"], id="invalid"),
         pytest.param(["jobs", "--since", "0001-01-01T00:00+05:00"], ["--since "], id="year 0"),
         pytest.param(["jobs", "--limit", "-1"], ["--limit "], id="negative limit"),
     ],

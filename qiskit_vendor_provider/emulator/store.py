@@ -16,7 +16,6 @@ down every restart.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import time
 import uuid
@@ -28,6 +27,7 @@ from typing import Any, Protocol
 from qiskit_vendor_provider._sqlite import SharedConnection
 from qiskit_vendor_provider.api.models import JobQuery
 from qiskit_vendor_provider.api.states import ACTIVE_SERVER_STATES
+from qiskit_vendor_provider.name_filter import NameFilter
 
 _ACTIVE = ", ".join(f"'{state}'" for state in ACTIVE_SERVER_STATES)  # constants only
 
@@ -181,11 +181,6 @@ def quarantine_message(attempts: int) -> str:
     )
 
 
-def _regexp(pattern: str, value: str | None) -> bool:
-    # SQLite evaluates `value REGEXP pattern` as regexp(pattern, value).
-    return value is not None and re.search(pattern, value) is not None
-
-
 def _where(account: str, query: JobQuery) -> tuple[str, list[Any]]:
     """The WHERE clause and its arguments for an account's jobs matching ``query``."""
     clauses = ["account = ?"]
@@ -234,7 +229,6 @@ class SQLiteJobStore:
         self.path = self._db.path
         self._lock = self._db.lock
         self._conn = self._db.conn
-        self._conn.create_function("REGEXP", 2, _regexp, deterministic=True)
         self._transaction = self._db.transaction
         self._migrate()
 
@@ -480,13 +474,24 @@ class SQLiteJobStore:
         return int(row[0])
 
     def list_jobs(self, account: str, query: JobQuery) -> list[JobRecord]:
-        """One page of an account's jobs that match ``query`` (``query.limit`` at most)."""
+        """One page of an account's jobs that match ``query`` (``query.limit`` at most).
+
+        Raises:
+            PatternTooSlowError: the name filter used up its matching budget.
+        """
         where, args = _where(account, query)
         order = "DESC" if query.order == "desc" else "ASC"
         sql = (
             f"SELECT {_COLUMNS} FROM jobs WHERE {where} "  # noqa: S608 - clauses are constants
             f"ORDER BY created_at {order}, seq {order} LIMIT ? OFFSET ?"
         )
+        # SQLite evaluates `name REGEXP ?` as regexp(pattern, name); the function is this
+        # query's, so its time budget is too.
+        name_filter = NameFilter(query.name) if query.name is not None else None
         with self._lock:
+            if name_filter is not None:
+                self._conn.create_function("REGEXP", 2, name_filter.sqlite_function)
             rows = self._conn.execute(sql, (*args, query.limit, query.offset)).fetchall()
+        if name_filter is not None:
+            name_filter.check()
         return [self._record(row) for row in rows]
