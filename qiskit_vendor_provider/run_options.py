@@ -19,7 +19,7 @@ The models validate strictly (``True`` is not a shot count) but raise pydantic's
 >>> sorted(JobSettings.model_fields)
 ['job_name', 'job_tags', 'seed_simulator']
 >>> RUN_OPTION_NAMES
-('seed_simulator', 'job_name', 'job_tags', 'shots', 'memory', 'with_progress_bar')
+('shots', 'memory', 'seed_simulator', 'job_name', 'job_tags', 'with_progress_bar')
 >>> BackendRunOptions().model_dump()["shots"]
 1024
 """
@@ -90,19 +90,31 @@ class JobSettings(BaseModel):
     job_tags: JobTags | None = None
 
 
-class BackendRunOptions(JobSettings):
+class _Sampling(BaseModel):
+    """How the circuits of a call are sampled (what the primitives set themselves)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    shots: Annotated[WholeNumber, Field(ge=1)] = DEFAULT_SHOTS
+    memory: StrictBool = False
+
+
+# Bases in this order put shots and memory first in model_fields (pydantic collects
+# fields along the reversed MRO), the order users read in "valid options: ..." messages.
+class BackendRunOptions(JobSettings, _Sampling):
     """Every option ``VendorBackend.run`` takes, with its type and default.
 
     Attributes:
         shots: Shots per circuit (the device's ``default_shots`` replaces the default,
             and its ``max_shots`` bounds it).
         memory: Return per-shot memory as well as counts.
+        seed_simulator: As in :class:`JobSettings`.
+        job_name: As in :class:`JobSettings`.
+        job_tags: As in :class:`JobSettings`.
         with_progress_bar: Show a progress bar while waiting (None: only in an
             interactive terminal).
     """
 
-    shots: Annotated[WholeNumber, Field(ge=1)] = DEFAULT_SHOTS
-    memory: StrictBool = False
     with_progress_bar: StrictBool | None = None
 
 
