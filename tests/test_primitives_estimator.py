@@ -379,3 +379,29 @@ def test_grouping_off_gives_one_circuit_per_term_and_the_same_values(
     # Exact value -1 + 2 - 3 = -2 on a noisy device: within the noise, both ways.
     assert abs(float(one.data.evs) - float(three.data.evs)) <= 0.5
     assert float(one.data.evs) < -1.5
+
+
+def test_own_registers_even_one_named_like_ours_match_backend_estimator_v2(
+    provider: VendorProvider,
+) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    circuit = QuantumCircuit(
+        QuantumRegister(3, "q"), ClassicalRegister(2, "meas_basis"), ClassicalRegister(1, "c")
+    )
+    circuit.x(0)
+    circuit.measure(0, 0)
+    circuit.h(1)
+    circuit.measure(2, 2)
+    observables = ["IIZ", "IXI", "ZII", "IXZ"]
+    options = {"seed_simulator": 3}
+    precision = 0.03
+    ours = VendorEstimator(backend=backend, options=options).run(
+        [(circuit, observables)], precision=precision
+    )
+    theirs = BackendEstimatorV2(backend=backend, options=options).run(
+        [(circuit, observables)], precision=precision
+    )
+    mine, reference = ours.result()[0], theirs.result()[0]
+    assert mine.data.evs.tolist() == reference.data.evs.tolist() == [-1.0, 1.0, 1.0, -1.0]
+    assert mine.data.stds.tolist() == reference.data.stds.tolist()
+    assert mine.metadata == reference.metadata

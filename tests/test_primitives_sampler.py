@@ -393,3 +393,23 @@ def test_an_empty_register_beside_wide_ones_decodes_to_no_bytes() -> None:
     assert arrays["wide"][0, 0, 0] == 2  # bit 65 is bit 1 of the first (top) byte
     assert arrays["wide"][0, 0, -1] == 5
     assert arrays["wide"][0, 1, -1] == 1
+
+
+def test_a_circuit_wider_than_64_clbits_samples_like_backend_sampler_v2(
+    provider: VendorProvider,
+) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    wide = ClassicalRegister(70, "wide")
+    circuit = QuantumCircuit(QuantumRegister(2, "q"), ClassicalRegister(3, "low"), wide)
+    circuit.h(0)
+    circuit.x(1)
+    circuit.measure(0, 0)
+    circuit.measure(1, wide[69])  # the top bit of the shot: beyond 64 bits
+    circuit.measure(0, wide[0])
+    options = {"seed_simulator": 12}
+    ours = VendorSampler(backend=backend, options=options).run([circuit], shots=40).result()[0]
+    theirs = BackendSamplerV2(backend=backend, options=options).run([circuit], shots=40).result()
+    for name in ("low", "wide"):
+        assert ours.data[name].num_bits == theirs[0].data[name].num_bits
+        assert np.array_equal(ours.data[name].array, theirs[0].data[name].array)
+    assert {key[0] for key in ours.data.wide.get_counts()} == {"1"}  # bit 69 always set
