@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint typecheck unit docs package bench test-oldest clean
+.PHONY: demo test lint typecheck unit docs package bench test-oldest test-prerelease clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ bench: $(VENV)/.base
 # separate environment).
 test-oldest:
 	bash .ci/test-oldest
+
+# The primitives' tests on the newest qiskit 2.x pre-release, when the index has one newer
+# than the installed qiskit (a separate environment); says so and passes when none exists.
+test-prerelease:
+	bash .ci/test-prerelease
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info docs/_build

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
 from qiskit import QuantumCircuit
 from qiskit.circuit import ClassicalRegister, Clbit, ParameterVector, QuantumRegister
-from qiskit.primitives import BackendEstimatorV2
-from qiskit.quantum_info import SparsePauliOp
+from qiskit.circuit.random import random_circuit
+from qiskit.primitives import BackendEstimatorV2, StatevectorEstimator
+from qiskit.quantum_info import Pauli, PauliList, SparsePauliOp, Statevector, random_pauli_list
 from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_aer.primitives import EstimatorV2 as AerEstimatorV2
 
 from qiskit_vendor_provider import VendorProvider
 from qiskit_vendor_provider.primitives import VendorEstimator
+from qiskit_vendor_provider.primitives.pauli_measurement import (
+    basis_change_circuit,
+    combine,
+    measurement_bases,
+    pauli_expectations,
+)
 from tests.conftest import MockedApi
 
 HAMILTONIAN = SparsePauliOp(
@@ -176,3 +184,224 @@ def test_precision_that_is_not_positive_is_refused_like_backend_estimator(
     with pytest.raises(ValueError, match="precision"):
         estimator.run([(circuit, "Z")], precision=0.0)
     assert len(api.calls()) == before
+
+
+# --- the owned Pauli measurement: exact arithmetic, grouping, and attacks ---------------
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_grouping_commutes_qubitwise_covers_every_term_and_is_as_small_as_qiskits(
+    seed: int,
+) -> None:
+    labels = [*random_pauli_list(5, 25, seed=seed, phase=False).to_labels(), "IIIII"]
+    bases = measurement_bases(labels)
+    measured = [term for basis in bases for term in basis.terms]
+    non_identity = sorted({label for label in labels if set(label) != {"I"}})
+    assert sorted(measured) == non_identity  # every term once, identities none
+    for basis in bases:
+        for term in basis.terms:
+            for letter, wanted in zip(term, basis.label, strict=True):
+                assert letter in ("I", wanted)
+    qiskit_groups = PauliList(non_identity).group_commuting(qubit_wise=True)
+    assert len(bases) <= len(qiskit_groups)
+    assert measurement_bases(reversed(labels)) == bases  # order of the input is irrelevant
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_expectations_from_exact_outcome_weights_match_statevector(seed: int) -> None:
+    circuit = random_circuit(4, 4, seed=seed)
+    state = Statevector(circuit)
+    rng = np.random.default_rng(seed)
+    labels = [*random_pauli_list(4, 10, seed=seed, phase=False).to_labels(), "IIII"]
+    coefficients = dict(zip(labels, rng.normal(size=len(labels)).tolist(), strict=True))
+    values: dict[str, tuple[float, float]] = {}
+    for basis in measurement_bases(labels):
+        rotated = state.evolve(
+            basis_change_circuit(4, basis).remove_final_measurements(inplace=False)
+        )
+        # Exact probabilities as integer weights (2**40 per unit): the arithmetic is then
+        # exact up to 1e-12, so any disagreement is a wrong mask or sign.
+        weights = {
+            int(key, 2): round(p * 2**40)
+            for key, p in rotated.probabilities_dict(qargs=list(basis.qubits)).items()
+        }
+        expectations, variances = pauli_expectations(weights, basis.masks)
+        for term, expectation, variance in zip(basis.terms, expectations, variances, strict=True):
+            exact = state.expectation_value(Pauli(term)).real
+            assert abs(expectation - exact) <= 1e-9
+            assert abs(variance - (1 - exact**2)) <= 1e-9
+            values[term] = (float(expectation), float(variance))
+    estimate, _ = combine(coefficients, values, shots=1)
+    observable = SparsePauliOp(list(coefficients), list(coefficients.values()))
+    assert abs(estimate - state.expectation_value(observable).real) <= 1e-9
+
+
+def test_identity_only_observables_are_exact_and_need_no_job(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    observables = [SparsePauliOp(["II", "II"], [0.5, 1.5]), SparsePauliOp("II", -3.0)]
+    before = len(api.calls("POST", "/v1/jobs"))
+    result = VendorEstimator(backend=backend).run([(circuit, observables)]).result()[0]
+    assert len(api.calls("POST", "/v1/jobs")) == before
+    reference = BackendEstimatorV2(backend=backend).run([(circuit, observables)]).result()[0]
+    assert result.data.evs.tolist() == reference.data.evs.tolist() == [2.0, -3.0]
+    assert result.data.stds.tolist() == reference.data.stds.tolist() == [0.0, 0.0]
+    assert result.metadata == reference.metadata
+
+
+def test_complex_coefficients_are_refused_like_the_references(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    circuit = QuantumCircuit(1)
+    circuit.h(0)
+    hermitian_in_complex_dtype = SparsePauliOp(["X", "Z"], [1 + 0j, 0.5 + 0j])
+    evs = (
+        VendorEstimator(backend=backend, options={"seed_simulator": 1})
+        .run([(circuit, hermitian_in_complex_dtype)], precision=0.02)
+        .result()[0]
+        .data.evs
+    )
+    assert abs(float(evs) - 1.0) <= tolerance(SparsePauliOp(["X", "Z"], [1.0, 0.5]), 0.02)
+    before = len(api.calls())
+    not_hermitian = SparsePauliOp(["X", "Z"], [1j, 1])
+    for estimator in (VendorEstimator(backend=backend), StatevectorEstimator()):
+        with pytest.raises(ValueError, match="Hermitian"):
+            estimator.run([(circuit, not_hermitian)])
+    assert len(api.calls()) == before
+
+
+def test_a_single_qubit_observable_on_a_wide_circuit(provider: VendorProvider) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    circuit = QuantumCircuit(backend.num_qubits)
+    circuit.x(30)
+    circuit.h(3)
+    label = "".join("Z" if q == 30 else "X" if q == 3 else "I" for q in reversed(range(32)))
+    single = ["I" * (31 - q) + letter + "I" * q for q, letter in [(30, "Z"), (3, "X"), (0, "Z")]]
+    result = (
+        VendorEstimator(backend=backend, options={"seed_simulator": 1})
+        .run([(circuit, [*single, label])], precision=0.05)
+        .result()[0]
+    )
+    assert result.data.evs.tolist() == [-1.0, 1.0, 1.0, -1.0]
+    assert result.data.stds.tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("values_shape", "observables", "weight"),
+    [
+        ((), SparsePauliOp(["ZI", "XX"], [0.5, -1.0]), 1.5),
+        ((3,), SparsePauliOp(["ZI", "XX"], [0.5, -1.0]), 1.5),
+        ((3,), [["ZZ"]], 1.0),
+        ((2, 3), [["ZZ"], ["XY"]], 1.0),
+        ((2, 1), ["ZZ", "XI", "IY"], 1.0),
+    ],
+    ids=["scalar", "vector", "vector-by-one", "matrix-by-column", "column-by-row"],
+)
+def test_broadcast_shapes_agree_with_the_statevector_estimator(
+    provider: VendorProvider, values_shape: tuple[int, ...], observables: Any, weight: float
+) -> None:
+    """``weight``: the largest sum of |coefficients| among the observables."""
+    backend = provider.get_backend("ideal_simulator")
+    angles = ParameterVector("p", 2)
+    circuit = QuantumCircuit(2)
+    circuit.ry(angles[0], 0)
+    circuit.cx(0, 1)
+    circuit.rx(angles[1], 1)
+    values = np.random.default_rng(11).uniform(0, 2 * math.pi, (*values_shape, 2))
+    precision = 0.03
+    pub = (circuit, observables, values)
+    ours = VendorEstimator(backend=backend, options={"seed_simulator": 9})
+    mine = ours.run([pub], precision=precision).result()[0]
+    exact = StatevectorEstimator().run([pub]).result()[0]
+    assert mine.data.evs.shape == exact.data.evs.shape == mine.data.stds.shape
+    assert np.all(np.abs(mine.data.evs - exact.data.evs) <= 5 * weight * precision)
+    # A term's variance is at most 1, so a std is at most weight / sqrt(shots).
+    assert np.all((mine.data.stds >= 0) & (mine.data.stds <= weight * precision))
+    reference = BackendEstimatorV2(backend=backend, options={"seed_simulator": 9})
+    theirs = reference.run([pub], precision=precision).result()[0]
+    assert theirs.data.evs.shape == mine.data.evs.shape
+    assert theirs.metadata == mine.metadata
+    assert np.all(np.abs(mine.data.evs - theirs.data.evs) <= 5 * math.sqrt(2) * weight * precision)
+
+
+def test_precision_at_the_device_limit_takes_one_full_job(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = provider.get_backend("trapped_ion_11q")
+    estimator = VendorEstimator(backend=backend, options={"seed_simulator": 3})
+    circuit = QuantumCircuit(1)
+    circuit.h(0)
+    circuit.s(0)  # |+i>: <Y> = 1, and the basis change runs in the device's own gates
+    # The finest precision one job can give: 1/sqrt(max_shots), nudged up one ulp.
+    limit = float(np.nextafter(1 / math.sqrt(backend.limits.max_shots), 1.0))
+    assert math.ceil(1 / limit**2) == backend.limits.max_shots
+    before = len(api.calls("POST", "/v1/jobs"))
+    result = estimator.run([(circuit, ["Y", "X"])], precision=limit).result()[0]
+    (call,) = api.calls("POST", "/v1/jobs")[before:]
+    assert json.loads(call.request.body)["shots"] == backend.limits.max_shots
+    assert result.metadata["shots"] == backend.limits.max_shots
+    y, x = result.data.evs
+    assert y > 0.8  # a noisy device: the sign and rough size, not the exact value
+    assert abs(x) <= 0.2
+    # One ulp finer needs one shot more than a job holds: two jobs, and the shots
+    # counted as BackendEstimatorV2 counts them.
+    finer = float(np.nextafter(float(np.nextafter(limit, 0.0)), 0.0))
+    shots = math.ceil(1 / finer**2)
+    assert shots > backend.limits.max_shots
+    result = estimator.run([(circuit, "Y")], precision=finer).result()[0]
+    assert result.metadata["shots"] == shots
+    bodies = [json.loads(call.request.body) for call in api.calls("POST", "/v1/jobs")[before:]]
+    most = backend.limits.max_shots
+    assert [body["shots"] for body in bodies[1:]] == [most, shots - most]
+    assert float(result.data.evs) > 0.8
+
+
+def test_grouping_off_gives_one_circuit_per_term_and_the_same_values(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = provider.get_backend("superconducting_27q")
+    circuit = QuantumCircuit(2)
+    circuit.x(0)
+    observable = SparsePauliOp(["IZ", "ZI", "ZZ"], [1.0, 2.0, 3.0])
+    grouped = VendorEstimator(backend=backend, options={"seed_simulator": 4})
+    apart = VendorEstimator(
+        backend=backend, options={"seed_simulator": 4, "abelian_grouping": False}
+    )
+    before = len(api.calls("POST", "/v1/jobs"))
+    one = grouped.run([(circuit, observable)], precision=0.03).result()[0]
+    three = apart.run([(circuit, observable)], precision=0.03).result()[0]
+    calls = api.calls("POST", "/v1/jobs")[before:]
+    assert [len(json.loads(call.request.body)["programs"]) for call in calls] == [1, 3]
+    # Exact value -1 + 2 - 3 = -2 on a noisy device: within the noise, both ways.
+    assert abs(float(one.data.evs) - float(three.data.evs)) <= 0.5
+    assert float(one.data.evs) < -1.5
+
+
+def test_own_registers_even_one_named_like_ours_match_backend_estimator_v2(
+    provider: VendorProvider,
+) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    circuit = QuantumCircuit(
+        QuantumRegister(3, "q"), ClassicalRegister(2, "meas_basis"), ClassicalRegister(1, "c")
+    )
+    circuit.x(0)
+    circuit.measure(0, 0)
+    circuit.h(1)
+    circuit.measure(2, 2)
+    observables = ["IIZ", "IXI", "ZII", "IXZ"]
+    options = {"seed_simulator": 3}
+    precision = 0.03
+    ours = VendorEstimator(backend=backend, options=options).run(
+        [(circuit, observables)], precision=precision
+    )
+    theirs = BackendEstimatorV2(backend=backend, options=options).run(
+        [(circuit, observables)], precision=precision
+    )
+    mine, reference = ours.result()[0], theirs.result()[0]
+    assert mine.data.evs.tolist() == reference.data.evs.tolist() == [-1.0, 1.0, 1.0, -1.0]
+    assert mine.data.stds.tolist() == reference.data.stds.tolist()
+    assert mine.metadata == reference.metadata

@@ -233,3 +233,25 @@ def test_the_backend_must_be_a_vendor_backend() -> None:
         VendorSampler(backend=AerSimulator())  # type: ignore[arg-type]
     with pytest.raises(VendorValidationError, match="runs on a VendorBackend"):
         VendorEstimator(backend=AerSimulator())  # type: ignore[arg-type]
+
+
+def test_the_run_options_model_is_what_the_backend_accepts() -> None:
+    # Until backend.py reads run_options.py itself, the two must agree on every option the
+    # primitives pass, and on its default (the backend may accept more).
+    from qiskit_vendor_provider import backend as backend_module
+    from qiskit_vendor_provider.run_options import (
+        JOB_SETTING_NAMES,
+        RUN_OPTION_NAMES,
+        default_run_options,
+        run_arguments,
+    )
+
+    passed = run_arguments({}, shots=1, memory=False, seed_simulator=None, parameter_binds=None)
+    assert set(passed) - {"parameter_binds"} <= set(backend_module.RUN_OPTIONS)
+    assert set(JOB_SETTING_NAMES) < set(RUN_OPTION_NAMES)
+    backend_defaults = backend_module.VendorBackend._default_options().__dict__
+    assert {name: backend_defaults[name] for name in RUN_OPTION_NAMES} == default_run_options()
+    with pytest.raises(ValueError, match="not job settings: shots"):
+        run_arguments(
+            {"shots": 5}, shots=1, memory=False, seed_simulator=None, parameter_binds=None
+        )

@@ -13,11 +13,19 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import ClassicalRegister, Clbit, Parameter, ParameterVector, QuantumRegister
 from qiskit.dagcircuit import DAGCircuit
 from qiskit.primitives import BackendSamplerV2
-from qiskit.transpiler import PassManager, TransformationPass, generate_preset_pass_manager
+from qiskit.providers import BackendV2, Options
+from qiskit.result import Result
+from qiskit.transpiler import (
+    PassManager,
+    Target,
+    TransformationPass,
+    generate_preset_pass_manager,
+)
 from qiskit_aer.primitives import SamplerV2 as AerSamplerV2
 
 from qiskit_vendor_provider import CircuitValidationError, VendorProvider
 from qiskit_vendor_provider.primitives import VendorSampler
+from qiskit_vendor_provider.primitives.decoding import register_layout, unpack_registers
 from tests.conftest import MockedApi
 
 
@@ -299,30 +307,109 @@ def test_loose_clbits_and_registers_decode_like_backend_sampler_v2(
     assert ours[0].data.c.get_counts() == theirs[0].data.c.get_counts() == {"10": 8}
 
 
+class _CannedJob:
+    def __init__(self, result: Result) -> None:
+        self._result = result
+
+    def result(self) -> Result:
+        return self._result
+
+
+class _CannedBackend(BackendV2):
+    """Answers every run with the given per-experiment memory, in order."""
+
+    def __init__(self, num_clbits: int, memory: list[list[str]]) -> None:
+        super().__init__(name="canned")
+        self._memory = memory
+        self._target = Target(num_qubits=1)
+
+    @property
+    def target(self) -> Target:
+        return self._target
+
+    @property
+    def max_circuits(self) -> None:
+        return None
+
+    @classmethod
+    def _default_options(cls) -> Options:
+        return Options(shots=1, memory=True, seed_simulator=None)
+
+    def run(self, run_input: object, **options: object) -> _CannedJob:
+        experiments = [
+            {"shots": len(rows), "success": True, "data": {"memory": rows}, "header": {}}
+            for rows in self._memory
+        ]
+        return _CannedJob(Result.from_dict({"results": experiments}))
+
+
 @pytest.mark.parametrize(
     "sizes",
-    [(2, 9), (1,), (8, 8), (5, 0, 3), (64,), (30, 40)],
-    ids=["two-regs", "one-bit", "byte-aligned", "empty-reg", "64-bits", "over-64-bits"],
+    [(2, 9), (1,), (8, 8), (5, 0, 3), (64,), (30, 40), (70,), (3, 66)],
+    ids=[
+        "two-regs",
+        "one-bit",
+        "byte-aligned",
+        "empty-reg",
+        "64-bits",
+        "over-64-bits",
+        "one-wide-reg",
+        "two-wide-regs",
+    ],
 )
-def test_decoding_is_bit_for_bit_backend_sampler_v2s(
-    provider: VendorProvider, sizes: tuple[int, ...]
-) -> None:
-    from qiskit.primitives.backend_sampler_v2 import _analyze_circuit
-
+def test_decoding_is_bit_for_bit_backend_sampler_v2s(sizes: tuple[int, ...]) -> None:
+    # BackendSamplerV2 decodes the same memory through its public run(); ours must give
+    # the same arrays on the vectorised path (<= 64 clbits) and on the wide one.
     registers = [ClassicalRegister(size, f"r{i}") for i, size in enumerate(sizes)]
     circuit = QuantumCircuit(QuantumRegister(1), *registers)
+    circuit.rx(Parameter("a"), 0)
     num_clbits = circuit.num_clbits
     bits = random.Random(sum(sizes))
     shape, shots = (3, 2), 17
     memory = [[hex(bits.getrandbits(num_clbits)) for _ in range(shots)] for _ in range(6)]
-    meas_info, max_num_bytes = _analyze_circuit(circuit)
-    sampler = VendorSampler(backend=provider.get_backend("ideal_simulator"))
-    generic = BackendSamplerV2(backend=sampler.backend)
-    ours = sampler._postprocess_pub(memory, shots, shape, meas_info, max_num_bytes, {}, None)
-    theirs = generic._postprocess_pub(memory, shots, shape, meas_info, max_num_bytes, {}, None)
-    assert list(ours.data.keys()) == list(theirs.data.keys())
-    for name in theirs.data:
-        assert ours.data[name].num_bits == theirs.data[name].num_bits
-        assert ours.data[name].array.dtype == theirs.data[name].array.dtype
-        assert np.array_equal(ours.data[name].array, theirs.data[name].array)
-    assert ours.metadata == theirs.metadata
+    generic = BackendSamplerV2(backend=_CannedBackend(num_clbits, memory))
+    values = np.zeros((*shape, 1))
+    theirs = generic.run([(circuit, values)], shots=shots).result()[0]
+    layout = register_layout(circuit)
+    ours = unpack_registers(memory, shape, shots, layout)
+    assert [item.name for item in layout] == list(theirs.data.keys())
+    for item in layout:
+        reference = theirs.data[item.name]
+        assert item.num_bits == reference.num_bits
+        assert ours[item.name].dtype == reference.array.dtype
+        assert np.array_equal(ours[item.name], reference.array)
+
+
+def test_an_empty_register_beside_wide_ones_decodes_to_no_bytes() -> None:
+    # BackendSamplerV2 (Qiskit 2.6) raises a broadcasting ValueError here: an empty
+    # register starting at clbit 0 takes every bit of a wider shot. Ours gives no bytes.
+    circuit = QuantumCircuit(
+        QuantumRegister(1), ClassicalRegister(0, "empty"), ClassicalRegister(66, "wide")
+    )
+    memory = [[hex((1 << 65) | 5), "0x1"]]
+    arrays = unpack_registers(memory, (1,), 2, register_layout(circuit))
+    assert arrays["empty"].shape == (1, 2, 0)
+    assert arrays["wide"].shape == (1, 2, 9)
+    assert arrays["wide"][0, 0, 0] == 2  # bit 65 is bit 1 of the first (top) byte
+    assert arrays["wide"][0, 0, -1] == 5
+    assert arrays["wide"][0, 1, -1] == 1
+
+
+def test_a_circuit_wider_than_64_clbits_samples_like_backend_sampler_v2(
+    provider: VendorProvider,
+) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    wide = ClassicalRegister(70, "wide")
+    circuit = QuantumCircuit(QuantumRegister(2, "q"), ClassicalRegister(3, "low"), wide)
+    circuit.h(0)
+    circuit.x(1)
+    circuit.measure(0, 0)
+    circuit.measure(1, wide[69])  # the top bit of the shot: beyond 64 bits
+    circuit.measure(0, wide[0])
+    options = {"seed_simulator": 12}
+    ours = VendorSampler(backend=backend, options=options).run([circuit], shots=40).result()[0]
+    theirs = BackendSamplerV2(backend=backend, options=options).run([circuit], shots=40).result()
+    for name in ("low", "wide"):
+        assert ours.data[name].num_bits == theirs[0].data[name].num_bits
+        assert np.array_equal(ours.data[name].array, theirs[0].data[name].array)
+    assert {key[0] for key in ours.data.wide.get_counts()} == {"1"}  # bit 69 always set

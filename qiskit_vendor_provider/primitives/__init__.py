@@ -8,7 +8,9 @@ splitting and packing jobs, and parameter sweeps bound on the server.
 Modules, one role each: :mod:`.options` (the pydantic option models), :mod:`.preparation`
 (transpile when needed; sweep on the server or bind here), :mod:`.packing` (fit programs
 into jobs within the device's limits), :mod:`.execution` (submit and collect),
-:mod:`.sampler` and :mod:`.estimator`.
+:mod:`.decoding` (samples to bit arrays), :mod:`.pauli_measurement` (Pauli grouping,
+measurement circuits, expectation values), :mod:`.sampler` and :mod:`.estimator`.
+:mod:`.qiskit_internals` is the only module that uses private Qiskit names.
 """
 
 from qiskit_vendor_provider.primitives.estimator import VendorEstimator

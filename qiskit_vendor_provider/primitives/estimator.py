@@ -10,11 +10,13 @@ from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
+from qiskit.circuit import QuantumCircuit
 from qiskit.primitives import BackendEstimatorV2, PrimitiveJob, PrimitiveResult
-from qiskit.primitives.containers import EstimatorPubLike, PubResult
+from qiskit.primitives.containers import DataBin, EstimatorPubLike, PubResult
 from qiskit.primitives.containers.estimator_pub import EstimatorPub
-from qiskit.quantum_info import PauliList
 from qiskit.result.models import ExperimentResult
+from qiskit.transpiler import PassManager
+from qiskit.transpiler.passes import Optimize1qGatesDecomposition
 
 from qiskit_vendor_provider.api.models import DeviceLimits
 from qiskit_vendor_provider.backend import VendorBackend
@@ -27,7 +29,16 @@ from qiskit_vendor_provider.primitives.base import (
 from qiskit_vendor_provider.primitives.execution import run_plans
 from qiskit_vendor_provider.primitives.options import EstimatorOptions
 from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_jobs
+from qiskit_vendor_provider.primitives.pauli_measurement import (
+    MeasurementBasis,
+    basis_change_circuit,
+    combine,
+    free_register_name,
+    measurement_bases,
+    pauli_expectations,
+)
 from qiskit_vendor_provider.primitives.preparation import CircuitPreparer, parameter_rows
+from qiskit_vendor_provider.primitives.qiskit_internals import start_job
 
 __all__ = ["VendorEstimator", "default_precision", "shots_for_precision"]
 
@@ -68,24 +79,24 @@ class _Measurement:
     """One measurement-basis circuit of a PUB and what its rows mean.
 
     Attributes:
-        orig_paulis: The PUB's Pauli terms this circuit measures.
-        meas_paulis: The same terms on the measured clbits only.
+        basis: The basis, the terms it measures and their clbit masks.
         param_indices: Per row, the index in the PUB's bindings array.
         offset: Clbits of the PUB's own circuit, below the measurement register.
     """
 
-    orig_paulis: PauliList
-    meas_paulis: PauliList
+    basis: MeasurementBasis
     param_indices: list[tuple[int, ...]]
     offset: int
 
 
 @dataclass(frozen=True)
 class _Sweep:
-    """A PUB as ``BackendEstimatorV2`` postprocesses it, without bound circuits.
+    """A PUB's broadcast shape and its measurements, with parametrized circuits.
 
-    ``parameter_indices`` and ``observables`` are what the parent's ``_postprocess_pub``
-    reads; the circuits are parametrized and go on the wire with their tables.
+    Attributes:
+        parameter_indices: Per position of the PUB's shape, the index in its bindings.
+        observables: Per position, the observable (Pauli label to coefficient).
+        measurements: The PUB's measurement circuits, in program-tag order.
     """
 
     parameter_indices: NDArray[Any]
@@ -149,6 +160,8 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
         )
         self._preparer = CircuitPreparer(backend)
         self._preparer.pass_manager(self._options)
+        # Basis changes (h, sdg) in the device's own one-qubit operations, per qubit.
+        self._basis_translation = PassManager([Optimize1qGatesDecomposition(target=backend.target)])
 
     def run(
         self, pubs: Iterable[EstimatorPubLike], *, precision: float | None = None
@@ -164,7 +177,8 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
             The job; its ``result()`` is a ``PrimitiveResult`` of ``PubResult``.
 
         Raises:
-            ValueError: a precision that is not positive (as in ``BackendEstimatorV2``).
+            ValueError: a precision that is not positive (as in ``BackendEstimatorV2``),
+                or an observable that is not Hermitian.
             CircuitValidationError: a circuit cannot run on the device.
             VendorValidationError: a precision that needs more than ``options.max_jobs``
                 jobs, or another device limit that splitting cannot help.
@@ -173,12 +187,14 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
         if precision is None:
             precision = options.default_precision
         coerced = [EstimatorPub.coerce(pub, precision) for pub in pubs]
-        self._validate_pubs(coerced)
-        job: PrimitiveJob[PrimitiveResult[PubResult]] = PrimitiveJob(
-            self._run, self._plan(coerced, options)
-        )
-        job._submit()
-        return job
+        for position, pub in enumerate(coerced):
+            # BackendEstimatorV2 refuses it too; coerce() lets 0 through.
+            if pub.precision <= 0.0:
+                raise ValueError(
+                    f"PUB {position}: precision must be greater than 0, not {pub.precision}"
+                )
+        work = self._plan(coerced, options)
+        return start_job(PrimitiveJob(self._execute, work))
 
     def _plan(self, pubs: list[EstimatorPub], options: EstimatorOptions) -> _Work:
         settings = options.job_settings()
@@ -227,9 +243,9 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
     ) -> tuple[_Sweep, list[Program]]:
         """The PUB's measurement circuits as parametrized programs, with their bookkeeping.
 
-        This is ``BackendEstimatorV2._preprocess_pub`` without the binding: the same
-        broadcasting and grouping of Pauli terms, but each measurement circuit is kept
-        parametrized and carries the rows of the bindings that need it.
+        Observables and bindings broadcast to the PUB's shape; bindings that need the same
+        Pauli terms share measurement circuits, one program per basis, whose rows are
+        those bindings. Identity terms need no circuit.
         """
         circuit, transpiled = self._preparer.to_isa(pub.circuit, position, options)
         observables = pub.observables
@@ -239,38 +255,25 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
         param_shape = bindings.shape
         param_indices = np.fromiter(np.ndindex(param_shape), dtype=object).reshape(param_shape)
         bc_param_ind, bc_obs = np.broadcast_arrays(param_indices, observables)
-        paulis_by_index: dict[tuple[int, ...], set[str]] = defaultdict(set)
+        labels_by_index: dict[tuple[int, ...], set[str]] = defaultdict(set)
         for index in np.ndindex(*bc_param_ind.shape):
-            param_index = tuple(bc_param_ind[index])
-            paulis_by_index[param_index].update(bc_obs[index])
-        # Bindings that need the same Pauli terms share measurement circuits: one program
-        # per basis, whose rows are those bindings.
-        indices_by_paulis: dict[frozenset[str], list[tuple[int, ...]]] = defaultdict(list)
-        for param_index, needed in paulis_by_index.items():
-            indices_by_paulis[frozenset(needed)].append(param_index)
+            labels_by_index[tuple(bc_param_ind[index])].update(bc_obs[index])
+        indices_by_labels: dict[frozenset[str], list[tuple[int, ...]]] = defaultdict(list)
+        for param_index, needed in labels_by_index.items():
+            indices_by_labels[frozenset(needed)].append(param_index)
         names = [p.name for p in pub.circuit.parameters]
         values = bindings.as_array(names).reshape(bindings.size, len(names))
         values = parameter_rows(values, names, list(circuit.parameters))
+        register = free_register_name(circuit)
         measurements: list[_Measurement] = []
         programs: list[Program] = []
-        for paulis, indices in indices_by_paulis.items():
+        for labels, indices in indices_by_labels.items():
             flat = [int(np.ravel_multi_index(i, param_shape)) if i else 0 for i in indices]
             rows = values[flat]
-            for meas_circuit in self._create_measurement_circuits(
-                circuit, PauliList(sorted(paulis)), None
-            ):
+            for basis in measurement_bases(labels, abelian_grouping=options.abelian_grouping):
+                meas_circuit = self._measurement_circuit(circuit, basis, register)
                 self._preparer.check(meas_circuit, position)
-                metadata = meas_circuit.metadata
-                # The bookkeeping stays here; the wire needs none of it.
-                meas_circuit.metadata = {}
-                measurements.append(
-                    _Measurement(
-                        metadata["orig_paulis"],
-                        metadata["meas_paulis"],
-                        indices,
-                        circuit.num_clbits,
-                    )
-                )
+                measurements.append(_Measurement(basis, indices, circuit.num_clbits))
                 programs.extend(
                     self._preparer.programs(
                         meas_circuit,
@@ -280,36 +283,77 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
                         options=options,
                     )
                 )
-        sweep = _Sweep(bc_param_ind, bc_obs, measurements)
-        return sweep, programs
+        return _Sweep(bc_param_ind, bc_obs, measurements), programs
 
-    def _run(self, work: _Work) -> PrimitiveResult[PubResult]:
-        return PrimitiveResult(self._run_pubs(work), metadata={"version": 2})
+    def _measurement_circuit(
+        self, circuit: QuantumCircuit, basis: MeasurementBasis, register: str
+    ) -> QuantumCircuit:
+        """``circuit`` followed by the basis change and measurements, in native operations.
 
-    def _run_pubs(self, work: _Work) -> list[PubResult]:
+        The measurement register comes after the circuit's own clbits, so its outcome is
+        the shot's integer shifted right by ``circuit.num_clbits``.
+        """
+        suffix = self._basis_translation.run(
+            basis_change_circuit(circuit.num_qubits, basis, register)
+        )
+        combined = circuit.copy()
+        combined.add_register(suffix.cregs[0])
+        combined.compose(suffix, qubits=combined.qubits, clbits=suffix.cregs[0], inplace=True)
+        combined.metadata = {}  # the wire needs none of the user's bookkeeping
+        return combined
+
+    def _execute(self, work: _Work) -> PrimitiveResult[PubResult]:
         """Run every job (all submitted before any is waited for); compute the values."""
-        counts: list[list[dict[str, int]]] = [[] for _ in work.pubs]
-        metadata: list[list[dict[str, Any]]] = [[] for _ in work.pubs]
+        # Per PUB, per binding index: Pauli label -> (expectation, variance).
+        estimates: list[dict[tuple[int, ...], dict[str, tuple[float, float]]]] = [
+            defaultdict(dict) for _ in work.pubs
+        ]
         collected = run_plans(self.backend, work.plans, memory=False, settings=work.settings)
         for program, rows in collected:
             position, which = _estimator_tag(program)
             measurement = work.sweeps[position].measurements[which]
+            basis = measurement.basis
             for offset, experiments in enumerate(rows):
-                counts[position].append(_measured_counts(experiments, measurement.offset))
-                metadata[position].append(
-                    {
-                        "orig_paulis": measurement.orig_paulis,
-                        "meas_paulis": measurement.meas_paulis,
-                        "param_index": measurement.param_indices[program.first_row + offset],
-                    }
+                expectations, variances = pauli_expectations(
+                    _measured_counts(experiments, measurement.offset), basis.masks
                 )
-        results = []
-        for position, pub in enumerate(work.pubs):
-            # The parent's arithmetic, so values and stds are exactly BackendEstimatorV2's.
-            expval_map = self._calc_expval_map(counts[position], metadata[position])
-            shots = shots_for_precision(pub.precision)
-            results.append(self._postprocess_pub(pub, expval_map, work.sweeps[position], shots))
-        return results
+                values = estimates[position][measurement.param_indices[program.first_row + offset]]
+                for label, expectation, variance in zip(
+                    basis.terms, expectations.tolist(), variances.tolist(), strict=True
+                ):
+                    values[label] = (expectation, variance)
+        results = [
+            self._pub_result(pub, sweep, pub_values)
+            for pub, sweep, pub_values in zip(work.pubs, work.sweeps, estimates, strict=True)
+        ]
+        return PrimitiveResult(results, metadata={"version": 2})
+
+    @staticmethod
+    def _pub_result(
+        pub: EstimatorPub,
+        sweep: _Sweep,
+        values: Mapping[tuple[int, ...], Mapping[str, tuple[float, float]]],
+    ) -> PubResult:
+        """``evs`` and ``stds`` over the PUB's shape, and ``BackendEstimatorV2``'s metadata."""
+        shots = shots_for_precision(pub.precision)
+        evs = np.zeros(sweep.parameter_indices.shape, dtype=np.float64)
+        stds = np.zeros(sweep.parameter_indices.shape, dtype=np.float64)
+        empty: dict[str, tuple[float, float]] = {}
+        for index in np.ndindex(*evs.shape):
+            param_index = tuple(sweep.parameter_indices[index])
+            evs[index], stds[index] = combine(
+                cast(Mapping[str, float], sweep.observables[index]),
+                values.get(param_index, empty),
+                shots,
+            )
+        return PubResult(
+            DataBin(evs=evs, stds=stds, shape=evs.shape),
+            metadata={
+                "target_precision": pub.precision,
+                "shots": shots,
+                "circuit_metadata": pub.circuit.metadata,
+            },
+        )
 
 
 def _estimator_tag(program: Program) -> tuple[int, int]:
@@ -317,7 +361,7 @@ def _estimator_tag(program: Program) -> tuple[int, int]:
     return cast(tuple[int, int], program.tag)
 
 
-def _measured_counts(experiments: list[ExperimentResult], offset: int) -> dict[str, int]:
+def _measured_counts(experiments: list[ExperimentResult], offset: int) -> dict[int, int]:
     """Counts of the measurement register alone, summed over the shot chunks.
 
     Keys are the hex integers of all clbits; the PUB circuit's own clbits are the lowest
@@ -328,7 +372,7 @@ def _measured_counts(experiments: list[ExperimentResult], offset: int) -> dict[s
     for experiment in experiments:
         for key, count in experiment.data.counts.items():
             merged[int(key, 16) >> offset] += int(count)
-    return {format(outcome, "b"): count for outcome, count in merged.items()}
+    return dict(merged)
 
 
 def _apply_layout(observables: Any, layout: Any, num_qubits: int) -> Any:

@@ -24,6 +24,7 @@ from qiskit.result.models import ExperimentResult
 from qiskit_vendor_provider.errors import VendorError, VendorJobError
 from qiskit_vendor_provider.job import FINAL
 from qiskit_vendor_provider.primitives.packing import JobPlan, Program
+from qiskit_vendor_provider.run_options import run_arguments
 
 if TYPE_CHECKING:
     from qiskit_vendor_provider.backend import VendorBackend
@@ -44,15 +45,15 @@ def _submit(
     backend: VendorBackend, plan: JobPlan, memory: bool, settings: dict[str, Any]
 ) -> VendorJob:
     binds = [program.binds() for program in plan.programs]
-    return backend.run(
-        [program.circuit for program in plan.programs],
-        parameter_binds=binds if any(binds) else None,
+    # The names come from the one run-options model; the plan fixes shots and seed.
+    arguments = run_arguments(
+        settings,
         shots=plan.shots,
         memory=memory,
         seed_simulator=plan.seed,
-        job_name=settings.get("job_name"),
-        job_tags=settings.get("job_tags"),
+        parameter_binds=binds if any(binds) else None,
     )
+    return backend.run([program.circuit for program in plan.programs], **arguments)
 
 
 def _cancel(jobs: Sequence[VendorJob]) -> None:
@@ -75,7 +76,8 @@ def run_plans(
         backend: The device.
         plans: The jobs, as :func:`~.packing.plan_jobs` made them.
         memory: Ask for per-shot memory.
-        settings: ``job_name`` and ``job_tags`` of the jobs.
+        settings: The job settings (:class:`~qiskit_vendor_provider.run_options.JobSettings`
+            names); each plan's own seed replaces ``seed_simulator``.
 
     Returns:
         For each distinct program, in order of first appearance: per row, the

@@ -30,8 +30,12 @@ from pydantic import (
 from qiskit.passmanager import BasePassManager
 from qiskit.transpiler import generate_preset_pass_manager
 
-from qiskit_vendor_provider.api.models import MAX_TAGS
 from qiskit_vendor_provider.errors import VendorValidationError
+from qiskit_vendor_provider.run_options import (
+    JOB_SETTING_NAMES,
+    JobSettings,
+    WholeNumber,
+)
 
 __all__ = [
     "DEFAULT_MAX_JOBS",
@@ -57,12 +61,6 @@ TRANSPILE_OPTION_NAMES: tuple[str, ...] = tuple(
 """Keywords ``transpile_options`` may hold: those of ``generate_preset_pass_manager``."""
 
 
-def _whole_number(value: Any) -> Any:
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return int(value)
-    raise ValueError(f"expected a whole number, got {value!r}")
-
-
 def _real_number(value: Any) -> Any:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         number = float(value)
@@ -71,10 +69,7 @@ def _real_number(value: Any) -> Any:
     raise ValueError(f"expected a finite number, got {value!r}")
 
 
-WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 RealNumber = Annotated[float, BeforeValidator(_real_number)]
-Seed = Annotated[WholeNumber, Field(ge=0, lt=2**63)]
-Tag = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 def _suggestion(name: str, valid: list[str]) -> str | None:
@@ -137,20 +132,17 @@ class _Checked(BaseModel):
             raise _as_vendor_error(exc, self._owner) from None
 
 
-class RunOptions(_Checked):
+class RunOptions(_Checked, JobSettings):
     """What ``run_options`` may pass on to :meth:`VendorBackend.run`.
 
-    ``shots`` and ``memory`` are not among them: the primitive sets those itself.
+    The fields are :class:`~qiskit_vendor_provider.run_options.JobSettings`'s, declared
+    there once. ``shots`` and ``memory`` are not among them: the primitive sets those itself.
     """
 
     _owner: ClassVar[str] = "run_options"
 
-    seed_simulator: Seed | None = None
-    job_name: Annotated[str, Field(max_length=256)] | None = None
-    job_tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] | None = None
 
-
-class PrimitiveOptions(_Checked):
+class PrimitiveOptions(_Checked, JobSettings):
     """Options shared by the vendor Sampler and Estimator.
 
     Attributes:
@@ -177,10 +169,8 @@ class PrimitiveOptions(_Checked):
             any HTTP call.
     """
 
-    seed_simulator: Seed | None = None
+    # seed_simulator, job_name and job_tags are JobSettings' fields.
     run_options: dict[str, Any] | None = None
-    job_name: Annotated[str, Field(max_length=256)] | None = None
-    job_tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] | None = None
     skip_transpilation: StrictBool = False
     optimization_level: Annotated[WholeNumber, Field(ge=0, le=3)] = 1
     transpile_options: dict[str, Any] = Field(default_factory=dict)
@@ -204,9 +194,12 @@ class PrimitiveOptions(_Checked):
         return dict(value)
 
     def job_settings(self) -> dict[str, Any]:
-        """``seed_simulator``, ``job_name`` and ``job_tags`` as the backend should get them."""
+        """The job settings (``seed_simulator``, ``job_name``, ``job_tags``) of every job.
+
+        ``run_options`` supplies them; an option of the same name, when set, wins.
+        """
         settings = RunOptions(**(self.run_options or {})).model_dump()
-        for name in ("seed_simulator", "job_name", "job_tags"):
+        for name in JOB_SETTING_NAMES:
             value = getattr(self, name)
             if value is not None:
                 settings[name] = value

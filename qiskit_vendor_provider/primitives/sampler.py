@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-import numpy as np
 from qiskit.primitives import BackendSamplerV2, PrimitiveJob, PrimitiveResult
-from qiskit.primitives.backend_sampler_v2 import _analyze_circuit
 from qiskit.primitives.containers import BitArray, DataBin, SamplerPubLike, SamplerPubResult
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.result.models import ExperimentResult
@@ -21,11 +20,12 @@ from qiskit_vendor_provider.primitives.base import (
     check_backend,
     initial_options,
 )
-from qiskit_vendor_provider.primitives.decoding import packed_registers
+from qiskit_vendor_provider.primitives.decoding import register_layout, unpack_registers
 from qiskit_vendor_provider.primitives.execution import run_plans
 from qiskit_vendor_provider.primitives.options import SamplerOptions
 from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_jobs
 from qiskit_vendor_provider.primitives.preparation import CircuitPreparer, parameter_rows
+from qiskit_vendor_provider.primitives.qiskit_internals import start_job
 
 __all__ = ["VendorSampler"]
 
@@ -116,12 +116,18 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
         if shots is None:
             shots = options.default_shots
         coerced = [SamplerPub.coerce(pub, shots) for pub in pubs]
-        self._validate_pubs(coerced)
-        job: PrimitiveJob[PrimitiveResult[SamplerPubResult]] = PrimitiveJob(
-            self._run, self._plan(coerced, options)
-        )
-        job._submit()
-        return job
+        for position, pub in enumerate(coerced):
+            if not pub.circuit.cregs:
+                # BackendSamplerV2's warning, in its words: code may filter on them.
+                warnings.warn(
+                    f"The {position}-th pub's circuit has no output classical registers and "
+                    "so the result will be empty. Did you mean to add measurement "
+                    "instructions?",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        work = self._plan(coerced, options)
+        return start_job(PrimitiveJob(self._execute, work))
 
     def _plan(self, pubs: list[SamplerPub], options: SamplerOptions) -> _Work:
         settings = options.job_settings()
@@ -158,10 +164,7 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
         rows = parameter_rows(values, names, list(circuit.parameters))
         return self._preparer.programs(circuit, rows, tag=position, index=position, options=options)
 
-    def _run(self, work: _Work) -> PrimitiveResult[SamplerPubResult]:
-        return PrimitiveResult(self._run_pubs(work), metadata={"version": 2})
-
-    def _run_pubs(self, work: _Work) -> list[SamplerPubResult]:
+    def _execute(self, work: _Work) -> PrimitiveResult[SamplerPubResult]:
         """Run every job of the run (all submitted before any is waited for) and decode."""
         memory: list[list[list[str] | None]] = [
             [None] * pub.parameter_values.size for pub in work.pubs
@@ -176,73 +179,26 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
                     slots[program.first_row + offset] = [
                         sample for experiment in experiments for sample in _memory(experiment)
                     ]
-        return [
-            self._pub_result(pub, pub_memory, pub.shots)
-            for pub, pub_memory in zip(work.pubs, memory, strict=True)
+        results = [
+            _pub_result(pub, pub_memory) for pub, pub_memory in zip(work.pubs, memory, strict=True)
         ]
+        return PrimitiveResult(results, metadata={"version": 2})
 
-    def _pub_result(
-        self, pub: SamplerPub, memory: list[list[str] | None], shots: int
-    ) -> SamplerPubResult:
-        meas_info, max_num_bytes = _analyze_circuit(pub.circuit)
-        rows = [row for row in memory if row is not None]
-        if len(rows) != len(memory):
-            raise VendorJobError(
-                f"the jobs returned no samples for {len(memory) - len(rows)} binding(s)"
-            )
-        result: SamplerPubResult = self._postprocess_pub(
-            rows,
-            shots,
-            pub.parameter_values.shape,
-            meas_info,
-            max_num_bytes,
-            pub.circuit.metadata,
-            None,
+
+def _pub_result(pub: SamplerPub, memory: list[list[str] | None]) -> SamplerPubResult:
+    """The PUB's samples, one ``BitArray`` per classical register, as BackendSamplerV2 has them."""
+    rows = [row for row in memory if row is not None]
+    if len(rows) != len(memory):
+        raise VendorJobError(
+            f"the jobs returned no samples for {len(memory) - len(rows)} binding(s)"
         )
-        return result
-
-    def _postprocess_pub(  # noqa: PLR0917 - the parent's signature
-        self,
-        result_memory: list[list[str]],
-        shots: int,
-        shape: tuple[int, ...],
-        meas_info: list[Any],
-        max_num_bytes: int,
-        circuit_metadata: dict[str, Any],
-        meas_level: int | None,
-    ) -> SamplerPubResult:
-        """``BackendSamplerV2._postprocess_pub``, vectorised for circuits of up to 64 clbits.
-
-        The arrays are exactly the parent's (see :mod:`.decoding`); anything the fast
-        path does not cover goes to the parent.
-        """
-        arrays = None
-        if meas_level in (None, 2):
-            arrays = packed_registers(result_memory, shape, shots, meas_info)
-        if arrays is None:
-            if int(np.prod(shape)) == 0:
-                arrays = {
-                    item.creg_name: np.zeros((*shape, shots, item.num_bytes), dtype=np.uint8)
-                    for item in meas_info
-                }
-            else:
-                parent: SamplerPubResult = super()._postprocess_pub(
-                    result_memory,
-                    shots,
-                    shape,
-                    meas_info,
-                    max_num_bytes,
-                    circuit_metadata,
-                    meas_level,
-                )
-                return parent
-        return SamplerPubResult(
-            DataBin(
-                **{
-                    item.creg_name: BitArray(arrays[item.creg_name], item.num_bits)
-                    for item in meas_info
-                },
-                shape=shape,
-            ),
-            metadata={"shots": shots, "circuit_metadata": circuit_metadata},
-        )
+    shape = pub.parameter_values.shape
+    layout = register_layout(pub.circuit)
+    arrays = unpack_registers(rows, shape, pub.shots, layout)
+    return SamplerPubResult(
+        DataBin(
+            **{item.name: BitArray(arrays[item.name], item.num_bits) for item in layout},
+            shape=shape,
+        ),
+        metadata={"shots": pub.shots, "circuit_metadata": pub.circuit.metadata},
+    )

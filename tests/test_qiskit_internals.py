@@ -1,0 +1,174 @@
+"""The private Qiskit names the primitives rely on: one test per name, and the fence.
+
+``qiskit_vendor_provider.primitives.qiskit_internals`` is the only module allowed to use a
+private Qiskit name. A Qiskit upgrade that changes one of them fails the test named after
+it here; the other tests check that nothing else reaches into Qiskit's private API, and
+that the parents' private flow (whose methods read fields of *their* options) never runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from qiskit import QuantumCircuit
+from qiskit.primitives import (
+    BackendEstimatorV2,
+    BackendSamplerV2,
+    BaseEstimatorV2,
+    BaseSamplerV2,
+    PrimitiveJob,
+)
+from qiskit.providers import JobError, JobStatus
+
+import qiskit_vendor_provider
+from qiskit_vendor_provider import VendorProvider
+from qiskit_vendor_provider.primitives import VendorEstimator, VendorSampler
+from qiskit_vendor_provider.primitives.qiskit_internals import start_job
+
+PACKAGE = Path(qiskit_vendor_provider.__file__).parent
+INTERNALS = PACKAGE / "primitives" / "qiskit_internals.py"
+PARENTS = (BackendSamplerV2, BackendEstimatorV2, PrimitiveJob)
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _private_members(cls: type) -> set[str]:
+    """Private methods and properties of ``cls`` and its Qiskit bases (not ABC machinery)."""
+    return {
+        name
+        for klass in cls.__mro__
+        if klass.__module__.startswith("qiskit.")
+        for name, member in vars(klass).items()
+        if _private(name) and (callable(member) or isinstance(member, property))
+    }
+
+
+# --- PrimitiveJob._submit ---------------------------------------------------------------
+
+
+def test_primitive_job_submit_runs_the_function_on_a_thread_and_returns_at_once() -> None:
+    release = threading.Event()
+    ran_on: list[str] = []
+
+    def work(value: int) -> int:
+        ran_on.append(threading.current_thread().name)
+        release.wait()
+        return value * 2
+
+    job: PrimitiveJob[int] = PrimitiveJob(work, 21)
+    # If _submit ran the function in this thread, start_job would never return: the
+    # function waits for an event set only below.
+    assert start_job(job) is job
+    assert job.status() in (JobStatus.RUNNING, JobStatus.DONE) or not release.is_set()
+    release.set()
+    assert job.result() == 42
+    assert ran_on and ran_on[0] != threading.current_thread().name
+    assert job.status() is JobStatus.DONE
+    with pytest.raises(JobError):  # a job starts once
+        start_job(job)
+
+
+# --- the fence -----------------------------------------------------------------------
+
+
+def _is_qiskit(module: str) -> bool:
+    return module.split(".", maxsplit=1)[0] in ("qiskit", "qiskit_aer")
+
+
+def _private_qiskit_uses(path: Path, private_names: set[str]) -> list[str]:
+    """Imports of private Qiskit names, and attribute reads of the parents' private ones."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and _is_qiskit(node.module or ""):
+            module = node.module or ""
+            if any(_private(part) for part in module.split(".")):
+                found.append(f"{path.name}:{node.lineno} from {module}")
+            found += [
+                f"{path.name}:{node.lineno} import {alias.name}"
+                for alias in node.names
+                if _private(alias.name)
+            ]
+        elif isinstance(node, ast.Import):
+            found += [
+                f"{path.name}:{node.lineno} import {alias.name}"
+                for alias in node.names
+                if _is_qiskit(alias.name) and any(_private(part) for part in alias.name.split("."))
+            ]
+        elif isinstance(node, ast.Attribute) and node.attr in private_names:
+            found.append(f"{path.name}:{node.lineno} .{node.attr}")
+    return found
+
+
+def test_no_primitives_module_but_the_internals_one_uses_a_private_qiskit_name() -> None:
+    # Our own private names may coincide with the parents' (_options, _backend are set
+    # by both); what must not appear is a private *method or class* of Qiskit's.
+    ours = {"_options", "_backend"}
+    private_names = set().union(*(_private_members(cls) for cls in PARENTS)) - ours
+    assert "_submit" in private_names and "_postprocess_pub" in private_names
+    offenders = [
+        use
+        for path in sorted((PACKAGE / "primitives").rglob("*.py"))
+        if path != INTERNALS
+        for use in _private_qiskit_uses(path, private_names)
+    ]
+    assert offenders == []
+    assert _private_qiskit_uses(INTERNALS, private_names) == ["qiskit_internals.py:38 ._submit"]
+
+
+@pytest.mark.parametrize(
+    ("ours", "parent"),
+    [(VendorSampler, BackendSamplerV2), (VendorEstimator, BackendEstimatorV2)],
+)
+def test_the_primitives_override_no_private_method_of_their_parent(
+    ours: type, parent: type
+) -> None:
+    assert issubclass(ours, parent)
+    overridden = {
+        name
+        for klass in ours.__mro__
+        if klass.__module__.startswith("qiskit_vendor_provider")
+        for name in vars(klass)
+        if _private(name)
+    } & _private_members(parent)
+    assert overridden == set()
+
+
+def _refuse(name: str) -> Callable[..., Any]:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"the parent's private {name} ran")
+
+    return refuse
+
+
+def test_the_parents_private_flow_never_runs(
+    provider: VendorProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The parents' methods read fields of their own options dataclass (abelian_grouping,
+    # seed_simulator, run_options...): if none of them runs, no field name of ours has
+    # to coincide with theirs.
+    for parent in (BackendSamplerV2, BackendEstimatorV2):
+        for name, member in vars(parent).items():
+            if _private(name) and callable(member):
+                monkeypatch.setattr(parent, name, _refuse(f"{parent.__name__}.{name}"))
+    backend = provider.get_backend("ideal_simulator")
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    estimator = VendorEstimator(backend=backend, options={"seed_simulator": 1})
+    evs = estimator.run([(circuit, ["ZZ", "XX", "II"])], precision=0.05).result()[0].data.evs
+    assert evs.tolist() == [1.0, 1.0, 1.0]
+    circuit.measure_all()
+    sampler = VendorSampler(backend=backend, options={"seed_simulator": 1})
+    job = sampler.run([circuit], shots=20)
+    assert isinstance(job, PrimitiveJob)
+    counts = job.result()[0].data.meas.get_counts()
+    assert set(counts) <= {"00", "11"} and sum(counts.values()) == 20
+    assert isinstance(sampler, BaseSamplerV2) and isinstance(estimator, BaseEstimatorV2)
