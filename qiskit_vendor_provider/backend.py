@@ -405,6 +405,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 device=self.name,
                 index=index,
                 allow_parameters=tables[index] is not None,
+                limits=self.limits,
             )
         submission = self._submission(circuits, tables, settings)
         for index, program in enumerate(submission.programs):

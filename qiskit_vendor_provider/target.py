@@ -9,16 +9,31 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from typing import Any
 
-from qiskit.circuit import Instruction
+from qiskit.circuit import ForLoopOp, IfElseOp, Instruction, SwitchCaseOp, WhileLoopOp
 from qiskit.circuit.library import get_standard_gate_name_mapping
 from qiskit.providers import QubitProperties
 from qiskit.transpiler import InstructionProperties, Target
 
-from qiskit_vendor_provider.api.models import Calibration, DeviceSpec, NativeOperation
+from qiskit_vendor_provider.api.models import (
+    Calibration,
+    DeviceLimits,
+    DeviceSpec,
+    NativeOperation,
+)
 from qiskit_vendor_provider.errors import VendorApiError
 
 Qargs = tuple[int, ...]
+
+# Control flow enters the Target as classes, by name, on every qubit: the transpiler
+# then routes and translates inside the blocks instead of refusing the circuit.
+_CONTROL_FLOW_CLASSES = {
+    "if_else": IfElseOp,
+    "switch_case": SwitchCaseOp,
+    "for_loop": ForLoopOp,
+    "while_loop": WhileLoopOp,
+}
 
 
 def qiskit_operation(name: str) -> Instruction:
@@ -90,6 +105,32 @@ def _instruction_properties(
     return props
 
 
+class VendorTarget(Target):  # type: ignore[misc]
+    """A Target that also carries the device's job limits.
+
+    The limits on dynamic circuits (nesting depth, loop iterations) decide whether a
+    circuit runs, as the Target's operations do; carried here, every check that is given
+    the Target (the backend's, the primitives', the emulator's) applies the same ones.
+    Copies and pickles keep them.
+    """
+
+    device_limits: DeviceLimits = DeviceLimits()
+
+    def __getstate__(self) -> tuple[Any, dict[str, Any]]:
+        return super().__getstate__(), dict(self.__dict__)
+
+    def __setstate__(self, state: tuple[Any, dict[str, Any]]) -> None:
+        inner, extra = state
+        super().__setstate__(inner)
+        self.__dict__.update(extra)
+
+
+def device_limits(target: Target) -> DeviceLimits:
+    """The job limits a Target carries (the API's defaults for a plain Target)."""
+    limits = getattr(target, "device_limits", None)
+    return limits if isinstance(limits, DeviceLimits) else DeviceLimits()
+
+
 def build_target(spec: DeviceSpec) -> Target:
     """Build the whole Target of a device from its spec, calibration included.
 
@@ -98,10 +139,10 @@ def build_target(spec: DeviceSpec) -> Target:
 
     Returns:
         A Target with every native operation on every qubit tuple it acts on, each with
-        the calibrated duration and error where the spec has them, and qubit T1, T2 and
-        frequency.
+        the calibrated duration and error where the spec has them, qubit T1, T2 and
+        frequency, and the control-flow operations the device supports.
     """
-    target = Target(
+    target = VendorTarget(
         description=spec.description or spec.name,
         num_qubits=spec.num_qubits,
         dt=spec.dt,
@@ -109,6 +150,9 @@ def build_target(spec: DeviceSpec) -> Target:
     )
     for op in spec.native_operations:
         target.add_instruction(qiskit_operation(op.name), _instruction_properties(spec, op))
+    for name in spec.control_flow:
+        target.add_instruction(_CONTROL_FLOW_CLASSES[name], name=name)
+    target.device_limits = spec.limits
     return target
 
 
