@@ -177,13 +177,19 @@ def _wire_instructions(
         op = item.operation
         qubits = [qubit_map[circuit.find_bit(q).index] for q in item.qubits]
         clbits = [clbit_map[circuit.find_bit(c).index] for c in item.clbits]
-        if isinstance(op, ControlFlowOp):
+        if isinstance(op, ControlFlowOp) or op.name in ("break_loop", "continue_loop"):
             instructions.append(
                 _wire_control_flow(
                     circuit, op, qubits=qubits, clbits=clbits, clbit_map=clbit_map, name=name
                 )
             )
             continue
+        if op.name == "store":
+            raise WireFormatError(
+                f"circuit {name!r}: it stores to a classical variable; the devices take "
+                "conditions on clbits and classical registers only: measure into a "
+                "ClassicalRegister and test that"
+            )
         params = [] if isinstance(op, Barrier) else op.params
         if isinstance(op, Delay):
             params = [op.duration]
@@ -201,7 +207,7 @@ def _wire_instructions(
 
 def _wire_control_flow(
     circuit: QuantumCircuit,
-    op: ControlFlowOp,
+    op: Instruction,
     *,
     qubits: list[int],
     clbits: list[int],
@@ -209,6 +215,12 @@ def _wire_control_flow(
     name: str,
 ) -> models.WireInstruction:
     """A control-flow operation: its blocks use the instruction's bits, positionally."""
+    if not isinstance(op, (IfElseOp, WhileLoopOp, SwitchCaseOp, ForLoopOp)):
+        raise WireFormatError(
+            f"circuit {name!r}: {op.name!r} cannot be sent; the devices run if_else, "
+            "switch_case, for_loop and while_loop (no break_loop or continue_loop): end a "
+            "loop with its condition instead"
+        )
     blocks = [_wire_instructions(block, qubits, clbits, name) for block in op.blocks]
     fields: dict[str, Any] = {}
     if isinstance(op, (IfElseOp, WhileLoopOp)):
@@ -224,11 +236,6 @@ def _wire_control_flow(
         fields["indexset"] = [int(index) for index in indexset]
         if loop_parameter is not None:
             fields["loop_parameter"] = loop_parameter.name
-    else:
-        raise WireFormatError(
-            f"circuit {name!r}: {op.name!r} cannot be sent; the devices run if_else, "
-            "switch_case, for_loop and while_loop (no break_loop or continue_loop)"
-        )
     return models.WireInstruction(
         name=op.name, qubits=qubits, clbits=clbits, blocks=blocks, **fields
     )

@@ -277,7 +277,7 @@ class WireInstruction(RequestModel):
     condition: WireExpr | None = None
     target: WireExpr | None = None
     cases: list[list[SwitchCaseValue]] = []
-    indexset: list[int] | None = None
+    indexset: list[Annotated[int, Field(ge=-(2**31), lt=2**31)]] | None = None
     loop_parameter: str | None = Field(default=None, min_length=1, max_length=256)
 
 
