@@ -1,11 +1,14 @@
-"""Run options of IBM backends: understood, checked, and refused only with a reason."""
+"""What users bring from IBM backends: run options, understood or refused with a reason,
+and ``provider.least_busy()``."""
 
 from __future__ import annotations
 
 import pytest
 from qiskit.result.models import MeasLevel, MeasReturnType
 
-from qiskit_vendor_provider import VendorProvider, VendorValidationError
+from qiskit_vendor_provider import VendorNotFoundError, VendorProvider, VendorValidationError
+from qiskit_vendor_provider.api.models import DeviceSpec
+from qiskit_vendor_provider.emulator import Emulator
 from tests.conftest import MockedApi
 from tests.helpers import bell
 
@@ -75,3 +78,53 @@ def test_every_device_states_its_rep_delay_range(provider_session: VendorProvide
         assert spec.rep_delay_range is not None, spec.name
         low, high = spec.rep_delay_range
         assert spec.default_rep_delay is not None and low <= spec.default_rep_delay <= high
+
+
+# --------------------------------------------------------------------------- least_busy
+
+
+@pytest.fixture
+def queues(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Pending jobs per device, as the emulator will report them (edit to change)."""
+    pending = {"ideal_simulator": 5, "superconducting_27q": 2, "trapped_ion_11q": 9}
+    monkeypatch.setattr(emulator.store, "pending_count", lambda name: pending[name])
+    return pending
+
+
+def test_the_device_with_the_fewest_pending_jobs_is_chosen(
+    provider_session: VendorProvider, queues: dict[str, int]
+) -> None:
+    assert provider_session.least_busy().name == "superconducting_27q"
+    queues["trapped_ion_11q"] = 0
+    assert provider_session.least_busy().name == "trapped_ion_11q"
+    queues["ideal_simulator"] = 0  # a tie goes to the first name
+    assert provider_session.least_busy().name == "ideal_simulator"
+
+
+def test_the_filters_of_backends_apply(
+    provider_session: VendorProvider, queues: dict[str, int]
+) -> None:
+    assert provider_session.least_busy(simulator=True).name == "ideal_simulator"
+    assert provider_session.least_busy(min_num_qubits=28).name == "ideal_simulator"
+    assert provider_session.least_busy("trapped.*").name == "trapped_ion_11q"
+    with pytest.raises(VendorNotFoundError, match="min_num_qubits=100"):
+        provider_session.least_busy(min_num_qubits=100)
+    with pytest.raises(VendorValidationError, match="operational=False"):
+        provider_session.least_busy(operational=False)
+
+
+def test_a_device_that_is_not_operational_is_passed_over(
+    provider_session: VendorProvider,
+    emulator: Emulator,
+    queues: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    original = emulator._operational
+
+    def operational(spec: DeviceSpec) -> tuple[bool, str]:
+        if spec.name == "superconducting_27q":
+            return False, "maintenance"
+        return original(spec)
+
+    monkeypatch.setattr(emulator, "_operational", operational)
+    assert provider_session.least_busy().name == "ideal_simulator"
