@@ -8,7 +8,9 @@ the transpiler with a stale one.
 from __future__ import annotations
 
 import itertools
+import statistics
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from qiskit.circuit import ForLoopOp, IfElseOp, Instruction, SwitchCaseOp, WhileLoopOp
@@ -169,3 +171,81 @@ def coupled_pairs(target: Target, names: Iterable[str]) -> set[Qargs]:
             if len(qargs) == 2:
                 pairs.add(qargs)
     return pairs
+
+
+@dataclass(frozen=True)
+class DeviceCapabilities:
+    """What a device offers, at a glance: the figures ``qiskit-vendor devices`` shows.
+
+    Errors and coherence times are medians over the calibrated qubits or qubit tuples;
+    None where the device has no calibration.
+    """
+
+    name: str
+    num_qubits: int
+    simulator: bool
+    natives: list[str]
+    dynamic_circuits: list[str]
+    max_shots: int
+    max_circuits: int
+    max_operations: int
+    median_1q_error: float | None
+    median_2q_error: float | None
+    median_readout_error: float | None
+    median_t1: float | None
+    median_t2: float | None
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def device_capabilities(spec: DeviceSpec) -> DeviceCapabilities:
+    """Summarise a device spec (see :class:`DeviceCapabilities`).
+
+    >>> spec = DeviceSpec(name="d", num_qubits=2, control_flow=["if_else"],
+    ...     native_operations=[NativeOperation(name="cz", num_qubits=2)])
+    >>> caps = device_capabilities(spec)
+    >>> caps.natives, caps.dynamic_circuits, caps.median_t1
+    (['cz'], ['if_else'], None)
+    """
+    calibration = spec.calibration
+    one = two = readout = t1 = t2 = None
+    if calibration is not None:
+        one = _median([g.error for g in calibration.gates if len(g.qubits) == 1 and g.error])
+        two = _median([g.error for g in calibration.gates if len(g.qubits) == 2 and g.error])
+        readout = _median([q.readout_error for q in calibration.qubits])
+        t1 = _median([q.t1 for q in calibration.qubits if q.t1])
+        t2 = _median([q.t2 for q in calibration.qubits if q.t2])
+    return DeviceCapabilities(
+        name=spec.name,
+        num_qubits=spec.num_qubits,
+        simulator=spec.simulator,
+        natives=[op.name for op in spec.native_operations],
+        dynamic_circuits=list(spec.control_flow),
+        max_shots=spec.limits.max_shots,
+        max_circuits=spec.limits.max_circuits,
+        max_operations=spec.limits.max_operations,
+        median_1q_error=one,
+        median_2q_error=two,
+        median_readout_error=readout,
+        median_t1=t1,
+        median_t2=t2,
+    )
+
+
+def format_figure(value: float | None, unit: str = "") -> str:
+    """A figure in a cell: ``–`` when unknown, seconds scaled to a readable unit."""
+    if value is None:
+        return "–"
+    if unit == "s":
+        for scale, name in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
+            if value >= scale:
+                return f"{value / scale:.3g} {name}"
+        return f"{value * 1e9:.3g} ns"
+    return f"{value:.2g}"
+
+
+def dynamic_text(operations: list[str]) -> str:
+    """``yes (if_else, ...)`` or ``no``: a device's dynamic-circuit support in a cell."""
+    return f"yes ({', '.join(operations)})" if operations else "no"
