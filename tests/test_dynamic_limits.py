@@ -264,3 +264,18 @@ def test_an_uncoupled_gate_inside_a_block_is_named(provider_session: VendorProvi
         circuit.ecr(0, 26)
     with pytest.raises(CircuitValidationError, match=r"in a block 1 deep.*cannot apply 'ecr'"):
         backend.run(circuit)
+
+
+def test_listing_control_flow_keeps_static_programs_scheduled() -> None:
+    """Control flow has no duration: it must not make the whole device unschedulable."""
+    from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
+    from qiskit_vendor_provider.emulator.simulation import PreparedDevice
+
+    device = PreparedDevice.from_spec(DeviceCatalog.from_directories().spec(NOISY))
+    assert device.durations is not None
+    circuit = QuantumCircuit(27, 1)
+    circuit.x(13)
+    circuit.delay(1000, 13)
+    circuit.measure(13, 0)
+    prepared = device.prepare(circuit)
+    assert "delay" not in {i.operation.name for i in prepared.data}  # became relaxation
