@@ -279,3 +279,16 @@ def test_listing_control_flow_keeps_static_programs_scheduled() -> None:
     circuit.measure(13, 0)
     prepared = device.prepare(circuit)
     assert "delay" not in {i.operation.name for i in prepared.data}  # became relaxation
+
+
+def test_angles_inside_blocks_get_the_native_form(provider_session: VendorProvider) -> None:
+    backend = provider_session.get_backend(NOISY)
+    circuit = QuantumCircuit(1, 1)
+    circuit.measure(0, 0)
+    with circuit.if_test((circuit.clbits[0], 1)):
+        circuit.rz(5.0, 0)
+        circuit.sx(0)
+    isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(circuit)
+    block = next(i for i in isa.data if i.operation.name == "if_else").operation.blocks[0]
+    angles = [float(i.operation.params[0]) for i in block.data if i.operation.name == "rz"]
+    assert angles and all(-math.pi < angle <= math.pi for angle in angles), angles
