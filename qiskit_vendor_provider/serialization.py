@@ -542,6 +542,9 @@ class _Reader:
         if wire.kind == "value":
             if wire.value is None or wire.type is None:
                 raise ValueError("a value needs a value and a type")
+            width = 1 if wire.type.kind == "bool" else wire.type.width or 0
+            if wire.value >= 1 << width:
+                raise ValueError(f"the value {wire.value} does not fit in its type ({width} bits)")
             return expr.Value(
                 bool(wire.value) if wire.type.kind == "bool" else wire.value,
                 _qiskit_type(wire.type),

@@ -142,6 +142,66 @@ def test_server_refuses_what_a_client_did_not_check(emulator: Emulator) -> None:
         )
 
 
+def _switch_program(cases: list[list[object]]) -> models.WireProgram:
+    x = {"name": "x", "qubits": [0]}
+    return models.WireProgram.model_validate(
+        {
+            "num_qubits": 1,
+            "num_clbits": 1,
+            "header": {"name": "p"},
+            "instructions": [
+                {"name": "measure", "qubits": [0], "clbits": [0]},
+                {
+                    "name": "switch_case",
+                    "qubits": [0],
+                    "clbits": [0],
+                    "target": {"kind": "register", "clbits": [0]},
+                    "cases": cases,
+                    "blocks": [[x] for _ in cases],
+                },
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("program", "fragment"),
+    [
+        (_switch_program([["default"], [1]]), "cases after the default are unreachable"),
+        (_switch_program([[0], [0]]), "duplicate case value 0"),
+        (_switch_program([[0], [1], ["default"]]), None),
+    ],
+    ids=["default first", "duplicate case", "default last"],
+)
+def test_hand_written_switches_are_checked_by_the_server(
+    emulator: Emulator, program: models.WireProgram, fragment: str | None
+) -> None:
+    submission = models.JobSubmission(device=IDEAL, shots=10, programs=[program])
+    if fragment is None:
+        emulator.check_submission(submission)
+        return
+    with pytest.raises(ProblemError, match=fragment) as info:
+        emulator.check_submission(submission)
+    assert info.value.status == 422
+
+
+def test_a_value_that_does_not_fit_its_type_is_refused(emulator: Emulator) -> None:
+    program = circuit_to_wire(nested_ifs(1)).model_dump()
+    program["instructions"][1]["condition"] = {
+        "kind": "binary",
+        "op": "EQUAL",
+        "operands": [
+            {"kind": "register", "clbits": [0]},
+            {"kind": "value", "value": 7, "type": {"kind": "uint", "width": 1}},
+        ],
+    }
+    submission = models.JobSubmission(
+        device=IDEAL, shots=10, programs=[models.WireProgram.model_validate(program)]
+    )
+    with pytest.raises(ProblemError, match="the value 7 does not fit in its type"):
+        emulator.check_submission(submission)
+
+
 def test_conditions_on_clbits_out_of_range_are_refused_by_the_models() -> None:
     program = circuit_to_wire(nested_ifs(1)).model_dump()
     program["instructions"][1]["condition"]["clbits"] = [5]
