@@ -14,8 +14,9 @@ $(VENV)/.base: pyproject.toml
 	$(PIP) install -e .
 	touch $@
 
+# The ecosystem extra too: CI runs the tests against qiskit-experiments and -algorithms.
 $(VENV)/.test: $(VENV)/.base
-	$(PIP) install -e '.[test]'
+	$(PIP) install -e '.[test,ecosystem]'
 	touch $@
 
 demo: $(VENV)/.base

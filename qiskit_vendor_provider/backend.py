@@ -43,9 +43,12 @@ if TYPE_CHECKING:
     from qiskit_vendor_provider.provider import VendorProvider
 
 RUN_OPTIONS = ("shots", "memory", "seed_simulator", "job_name", "job_tags", "with_progress_bar")
-# Accepted for tools written for pulse-level backends (qiskit-experiments passes them on
-# every run): the device measures to classified bits only, so only level 2 is valid.
-COMPAT_RUN_OPTIONS = ("meas_level", "meas_return")
+# Accepted for code written for IBM backends (qiskit-experiments passes the first two on
+# every run). The device measures to classified bits only, so only meas_level 2 is valid;
+# rep_delay is checked against the device's range and has no effect in the emulator,
+# whose shots each start from |0...0>; init_qubits=True is what every shot does already.
+# docs/ibm-options.md lists them.
+COMPAT_RUN_OPTIONS = ("meas_level", "meas_return", "rep_delay", "init_qubits")
 
 
 def _is_int(value: object) -> bool:
@@ -86,8 +89,18 @@ def check_label(value: object, what: str, *, max_length: int) -> str:
     return value
 
 
-def check_run_options(options: Mapping[str, Any], limits: DeviceLimits) -> dict[str, Any]:
+def check_run_options(
+    options: Mapping[str, Any],
+    limits: DeviceLimits,
+    rep_delay_range: tuple[float, float] | None = None,
+) -> dict[str, Any]:
     """Validate run options against the device limits; return them with plain types.
+
+    Args:
+        options: The options, the backend's defaults updated with the call's.
+        limits: The device's limits.
+        rep_delay_range: The device's range of ``rep_delay`` in seconds (None: the
+            device has no wait between shots to set, and any ``rep_delay`` is refused).
 
     Raises:
         VendorValidationError: an unknown option or a bad value, with the valid choices.
@@ -113,6 +126,7 @@ def check_run_options(options: Mapping[str, Any], limits: DeviceLimits) -> dict[
             f"meas_return={meas_return!r} must be 'single' or 'avg' (it has no effect on "
             "classified results)"
         )
+    _check_ibm_options(checked, rep_delay_range)
     shots = checked.get("shots")
     if not _is_int(shots):
         raise VendorValidationError(
@@ -155,6 +169,35 @@ def check_run_options(options: Mapping[str, Any], limits: DeviceLimits) -> dict[
             "interactive terminal)"
         )
     return checked
+
+
+def _check_ibm_options(
+    checked: dict[str, Any], rep_delay_range: tuple[float, float] | None
+) -> None:
+    """Check, then drop, ``rep_delay`` and ``init_qubits``: neither changes a result here."""
+    rep_delay = checked.pop("rep_delay", None)
+    if rep_delay is not None:
+        if rep_delay_range is None:
+            raise VendorValidationError(
+                f"rep_delay={rep_delay!r}: this device has no wait between shots to set; "
+                "leave rep_delay out"
+            )
+        low, high = rep_delay_range
+        if (
+            not isinstance(rep_delay, numbers.Real)
+            or isinstance(rep_delay, bool)
+            or not low <= float(rep_delay) <= high
+        ):
+            raise VendorValidationError(
+                f"rep_delay={rep_delay!r} is out of range: give seconds from {low:g} to "
+                f"{high:g} (backend.spec.rep_delay_range), or leave it out"
+            )
+    init_qubits = checked.pop("init_qubits", True)
+    if init_qubits is not True:
+        raise VendorValidationError(
+            f"init_qubits={init_qubits!r} is not available: every shot starts with its qubits "
+            "reset to |0>; use init_qubits=True or leave it out"
+        )
 
 
 ParameterTable = tuple[list[Parameter], list[list[float]]]
@@ -396,7 +439,9 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
             VendorValidationError: a bad option, too many circuits or too large a job.
         """
         circuits = self._circuit_list(run_input)
-        settings = check_run_options({**self.options.__dict__, **options}, self.limits)
+        settings = check_run_options(
+            {**self.options.__dict__, **options}, self.limits, self._spec.rep_delay_range
+        )
         tables = parameter_tables(circuits, parameter_binds, self.limits.max_parameter_rows)
         for index, circuit in enumerate(circuits):
             validate_circuit(
@@ -405,6 +450,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 device=self.name,
                 index=index,
                 allow_parameters=tables[index] is not None,
+                limits=self.limits,
             )
         submission = self._submission(circuits, tables, settings)
         for index, program in enumerate(submission.programs):

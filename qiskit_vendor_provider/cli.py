@@ -39,6 +39,7 @@ from qiskit_vendor_provider.errors import (
     VendorNotFoundError,
     VendorValidationError,
 )
+from qiskit_vendor_provider.target import device_capabilities, format_figure
 
 EXIT_JOB_FAILED = 1
 EXIT_INVALID = 3
@@ -215,16 +216,30 @@ def main(ctx: click.Context, url: str | None, token: str | None, account_name: s
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 def devices(obj: _Context, as_json: bool) -> None:
-    """List the devices: qubits, native operations, whether they accept jobs, queue length."""
+    """List the devices and what each offers, whether it accepts jobs, its queue length.
+
+    Per device: qubits, natives, dynamic circuits, max shots, circuits and operations,
+    median gate and readout errors, median T1/T2.
+    """
     with _reported():
         rows = []
         for backend in obj.provider().backends():
             status = backend.status()
+            caps = device_capabilities(backend.spec)
             rows.append(
                 {
                     "name": backend.name,
                     "qubits": backend.num_qubits,
-                    "natives": sorted(backend.operation_names),
+                    "natives": sorted(caps.natives),
+                    "dynamic_circuits": caps.dynamic_circuits,
+                    "max_shots": caps.max_shots,
+                    "max_circuits": caps.max_circuits,
+                    "max_operations": caps.max_operations,
+                    "median_1q_error": caps.median_1q_error,
+                    "median_2q_error": caps.median_2q_error,
+                    "median_readout_error": caps.median_readout_error,
+                    "median_t1": caps.median_t1,
+                    "median_t2": caps.median_t2,
                     "operational": status.operational,
                     "pending_jobs": status.pending_jobs,
                     "message": status.status_msg,
@@ -240,12 +255,34 @@ def devices(obj: _Context, as_json: bool) -> None:
                         r["name"],
                         str(r["qubits"]),
                         _short(r["natives"]),
+                        "yes" if r["dynamic_circuits"] else "no",
+                        str(r["max_shots"]),
+                        str(r["max_circuits"]),
+                        str(r["max_operations"]),
+                        f"{format_figure(r['median_1q_error'])}/"
+                        f"{format_figure(r['median_2q_error'])}",
+                        format_figure(r["median_readout_error"]),
+                        f"{format_figure(r['median_t1'], 's')}/"
+                        f"{format_figure(r['median_t2'], 's')}",
                         "yes" if r["operational"] else "no",
                         str(r["pending_jobs"]),
                     ]
                     for r in rows
                 ],
-                ["device", "qubits", "natives", "operational", "pending"],
+                [
+                    "device",
+                    "qubits",
+                    "natives",
+                    "dynamic",
+                    "max_shots",
+                    "max_circuits",
+                    "max_ops",
+                    "err_1q/2q",
+                    "readout",
+                    "T1/T2",
+                    "operational",
+                    "pending",
+                ],
             )
         )
 

@@ -439,6 +439,54 @@ class VendorProvider:
             chosen.append(self.get_backend(summary.name))
         return chosen
 
+    def least_busy(
+        self,
+        name: str | None = None,
+        *,
+        simulator: bool | None = None,
+        operational: bool | None = True,
+        min_num_qubits: int | None = None,
+    ) -> VendorBackend:
+        """The operational device with the fewest pending jobs, among those that match.
+
+        Takes the filters of :meth:`backends`. Each candidate's status is asked for now
+        (one request per device), so a device that went offline since the list was
+        fetched is passed over. Ties go to the first name in alphabetical order.
+
+        Args:
+            name: Exact name, or a regular expression matched against the whole name.
+            simulator: Only simulators (True) or only hardware (False).
+            operational: Must be True or None: a device that does not accept jobs is
+                never the least busy one.
+            min_num_qubits: Only devices with at least this many qubits.
+
+        Raises:
+            VendorValidationError: ``operational=False``.
+            VendorNotFoundError: no operational device matches; the message says which
+                filters were given.
+        """
+        if operational is False:
+            raise VendorValidationError(
+                "least_busy(operational=False) cannot choose: it picks among devices that "
+                "accept jobs; use backends(operational=False) to list the others"
+            )
+        best: tuple[int, str] | None = None
+        for backend in self.backends(name, simulator=simulator, min_num_qubits=min_num_qubits):
+            status = backend.status()
+            if not status.operational:
+                continue
+            if best is None or (status.pending_jobs, backend.name) < best:
+                best = (status.pending_jobs, backend.name)
+        if best is None:
+            filters = {"name": name, "simulator": simulator, "min_num_qubits": min_num_qubits}
+            given = ", ".join(f"{k}={v!r}" for k, v in filters.items() if v is not None)
+            raise VendorNotFoundError(
+                f"no operational device matches {given or 'no filter'}; see "
+                "provider.backends() for every device and backend.status() for why one is "
+                "not accepting jobs"
+            )
+        return self.get_backend(best[1])
+
     # ----------------------------------------------------------------- jobs
 
     @property

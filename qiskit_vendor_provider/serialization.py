@@ -16,12 +16,22 @@ from typing import Any
 import numpy as np
 from qiskit.circuit import (
     Barrier,
+    ClassicalRegister,
+    Clbit,
+    ControlFlowOp,
     Delay,
+    ForLoopOp,
+    IfElseOp,
     Instruction,
     Parameter,
     ParameterExpression,
     QuantumCircuit,
+    SwitchCaseOp,
+    WhileLoopOp,
 )
+from qiskit.circuit.classical import expr, types
+from qiskit.circuit.controlflow import CASE_DEFAULT
+from qiskit.circuit.exceptions import CircuitError
 from qiskit.result import Result
 from qiskit.transpiler import Target
 
@@ -138,21 +148,9 @@ def circuit_to_wire(
         WireFormatError: an angle is not finite or not affine in the parameters.
     """
     creg_sizes, memory_slots = register_layout(circuit)
-    instructions = []
-    for item in circuit.data:
-        op = item.operation
-        params = [] if isinstance(op, Barrier) else op.params
-        if isinstance(op, Delay):
-            params = [op.duration]
-        instructions.append(
-            models.WireInstruction(
-                name=op.name,
-                qubits=[circuit.find_bit(q).index for q in item.qubits],
-                clbits=[circuit.find_bit(c).index for c in item.clbits],
-                params=[_wire_angle(p, circuit.name, op.name) for p in params],
-                unit=op.unit if isinstance(op, Delay) and op.unit != "dt" else None,
-            )
-        )
+    instructions = _wire_instructions(
+        circuit, list(range(circuit.num_qubits)), list(range(circuit.num_clbits)), circuit.name
+    )
     order = list(parameters if parameters is not None else circuit.parameters)
     return models.WireProgram(
         num_qubits=circuit.num_qubits,
@@ -168,6 +166,172 @@ def circuit_to_wire(
         parameters=[p.name for p in order],
         parameter_values=[list(map(float, row)) for row in parameter_values or []],
     )
+
+
+def _wire_instructions(
+    circuit: QuantumCircuit, qubit_map: list[int], clbit_map: list[int], name: str
+) -> list[models.WireInstruction]:
+    """The circuit's instructions on the program's own indices (blocks map their bits)."""
+    instructions = []
+    for item in circuit.data:
+        op = item.operation
+        qubits = [qubit_map[circuit.find_bit(q).index] for q in item.qubits]
+        clbits = [clbit_map[circuit.find_bit(c).index] for c in item.clbits]
+        if isinstance(op, ControlFlowOp) or op.name in ("break_loop", "continue_loop"):
+            instructions.append(
+                _wire_control_flow(
+                    circuit, op, qubits=qubits, clbits=clbits, clbit_map=clbit_map, name=name
+                )
+            )
+            continue
+        if op.name == "store":
+            raise WireFormatError(
+                f"circuit {name!r}: it stores to a classical variable; the devices take "
+                "conditions on clbits and classical registers only: measure into a "
+                "ClassicalRegister and test that"
+            )
+        params = [] if isinstance(op, Barrier) else op.params
+        if isinstance(op, Delay):
+            params = [op.duration]
+        instructions.append(
+            models.WireInstruction(
+                name=op.name,
+                qubits=qubits,
+                clbits=clbits,
+                params=[_wire_angle(p, name, op.name) for p in params],
+                unit=op.unit if isinstance(op, Delay) and op.unit != "dt" else None,
+            )
+        )
+    return instructions
+
+
+def _wire_control_flow(
+    circuit: QuantumCircuit,
+    op: Instruction,
+    *,
+    qubits: list[int],
+    clbits: list[int],
+    clbit_map: list[int],
+    name: str,
+) -> models.WireInstruction:
+    """A control-flow operation: its blocks use the instruction's bits, positionally."""
+    if not isinstance(op, (IfElseOp, WhileLoopOp, SwitchCaseOp, ForLoopOp)):
+        raise WireFormatError(
+            f"circuit {name!r}: {op.name!r} cannot be sent; the devices run if_else, "
+            "switch_case, for_loop and while_loop (no break_loop or continue_loop): end a "
+            "loop with its condition instead"
+        )
+    blocks = [_wire_instructions(block, qubits, clbits, name) for block in op.blocks]
+    fields: dict[str, Any] = {}
+    if isinstance(op, (IfElseOp, WhileLoopOp)):
+        fields["condition"] = _wire_condition(circuit, op.condition, clbit_map, name)
+    elif isinstance(op, SwitchCaseOp):
+        fields["target"] = _wire_condition(circuit, op.target, clbit_map, name)
+        fields["cases"] = [
+            ["default" if value is CASE_DEFAULT else int(value) for value in values]
+            for values, _ in op.cases_specifier()
+        ]
+    elif isinstance(op, ForLoopOp):
+        indexset, loop_parameter, _ = op.params
+        fields["indexset"] = [int(index) for index in indexset]
+        if loop_parameter is not None:
+            fields["loop_parameter"] = loop_parameter.name
+    return models.WireInstruction(
+        name=op.name, qubits=qubits, clbits=clbits, blocks=blocks, **fields
+    )
+
+
+def _wire_condition(
+    circuit: QuantumCircuit, condition: Any, clbit_map: list[int], name: str
+) -> models.WireExpr:
+    """A condition or switch target (a tuple, a bit, a register or an expression) on the wire."""
+    if isinstance(condition, tuple):
+        bits, value = condition
+        if isinstance(bits, Clbit):
+            node = expr.lift(bits)
+            condition = node if value else expr.logic_not(node)
+        else:
+            condition = expr.equal(bits, int(value))
+    elif isinstance(condition, (Clbit, ClassicalRegister)):
+        condition = expr.lift(condition)
+    return _wire_expr(circuit, condition, clbit_map, name)
+
+
+def _wire_type(kind: types.Type, name: str) -> models.WireType:
+    if isinstance(kind, types.Bool):
+        return models.WireType(kind="bool")
+    if isinstance(kind, types.Uint):
+        return models.WireType(kind="uint", width=kind.width)
+    raise WireFormatError(
+        f"circuit {name!r}: a condition uses the type {kind}; the devices take bool and "
+        "uint conditions on clbits and registers"
+    )
+
+
+def _wire_expr(
+    circuit: QuantumCircuit, node: expr.Expr, clbit_map: list[int], name: str
+) -> models.WireExpr:
+    if isinstance(node, expr.Var):
+        if isinstance(node.var, Clbit):
+            return models.WireExpr(kind="bit", clbits=[clbit_map[circuit.find_bit(node.var).index]])
+        if isinstance(node.var, ClassicalRegister):
+            return models.WireExpr(
+                kind="register",
+                clbits=[clbit_map[circuit.find_bit(bit).index] for bit in node.var],
+            )
+        raise WireFormatError(
+            f"circuit {name!r}: a condition uses the classical variable {node.name!r}; the "
+            "devices take conditions on clbits and classical registers only: measure into a "
+            "ClassicalRegister and test that"
+        )
+    if isinstance(node, expr.Value):
+        return models.WireExpr(
+            kind="value", value=int(node.value), type=_wire_type(node.type, name)
+        )
+    if isinstance(node, expr.Cast):
+        if node.implicit:  # the reader's expression builders put it back
+            return _wire_expr(circuit, node.operand, clbit_map, name)
+        return models.WireExpr(
+            kind="cast",
+            type=_wire_type(node.type, name),
+            operands=[_wire_expr(circuit, node.operand, clbit_map, name)],
+        )
+    if isinstance(node, expr.Unary) and node.op.name in _UNARY:
+        return models.WireExpr(
+            kind="unary",
+            op=node.op.name,
+            operands=[_wire_expr(circuit, node.operand, clbit_map, name)],
+        )
+    if isinstance(node, expr.Binary) and node.op.name in _BINARY:
+        return models.WireExpr(
+            kind="binary",
+            op=node.op.name,
+            operands=[
+                _wire_expr(circuit, node.left, clbit_map, name),
+                _wire_expr(circuit, node.right, clbit_map, name),
+            ],
+        )
+    raise WireFormatError(
+        f"circuit {name!r}: the condition {node} uses an operation the devices do not "
+        f"evaluate; use {', '.join(sorted({*_UNARY, *_BINARY}))}"
+    )
+
+
+# The classical operations the devices evaluate (Aer's set), by Qiskit's enum names.
+_UNARY: dict[str, Any] = {"BIT_NOT": expr.bit_not, "LOGIC_NOT": expr.logic_not}
+_BINARY: dict[str, Any] = {
+    "BIT_AND": expr.bit_and,
+    "BIT_OR": expr.bit_or,
+    "BIT_XOR": expr.bit_xor,
+    "LOGIC_AND": expr.logic_and,
+    "LOGIC_OR": expr.logic_or,
+    "EQUAL": expr.equal,
+    "NOT_EQUAL": expr.not_equal,
+    "LESS": expr.less,
+    "LESS_EQUAL": expr.less_equal,
+    "GREATER": expr.greater,
+    "GREATER_EQUAL": expr.greater_equal,
+}
 
 
 def _angle_value(angle: models.Angle, symbols: dict[str, Parameter]) -> float | ParameterExpression:
@@ -197,30 +361,238 @@ def wire_to_circuit(program: models.WireProgram, target: Target) -> QuantumCircu
             number of qubits, clbits or angles.
     """
     circuit = QuantumCircuit(program.num_qubits, program.num_clbits, name=program.header.name)
-    symbols = {name: Parameter(name) for name in program.parameters}
-    for index, inst in enumerate(program.instructions):
-        where = f"program {program.header.name!r}, instruction {index} ({inst.name})"
-        if inst.name == "barrier":
-            circuit.barrier(*inst.qubits)
-            continue
-        op = _native_operation(target, inst.name, where)
-        params = [_angle_value(a, symbols) for a in inst.params]
-        if inst.name == "delay":
-            op = Delay(params[0] if params else 0, unit=inst.unit or "dt")
-        elif len(params) != len(op.params):
-            raise WireFormatError(f"{where}: takes {len(op.params)} angles, got {len(params)}")
-        elif params:
-            op = op.to_mutable()
-            op.params = params
-        if len(inst.qubits) != op.num_qubits or len(inst.clbits) != op.num_clbits:
-            raise WireFormatError(
-                f"{where}: acts on {op.num_qubits} qubits and {op.num_clbits} clbits, got "
-                f"{len(inst.qubits)} and {len(inst.clbits)}"
-            )
-        if len(set(inst.qubits)) != len(inst.qubits):
-            raise WireFormatError(f"{where}: repeats a qubit in {inst.qubits}")
-        circuit.append(op, inst.qubits, inst.clbits, copy=False)
+    reader = _Reader(program, target, circuit)
+    reader.fill(circuit, program.instructions, reader.symbols, f"program {program.header.name!r}")
     return circuit
+
+
+class _Reader:
+    """Reads instructions, blocks included, into circuits over one program's bits."""
+
+    def __init__(self, program: models.WireProgram, target: Target, top: QuantumCircuit):
+        self.target = target
+        self.top = top
+        self.symbols = {name: Parameter(name) for name in program.parameters}
+        # One register per distinct tuple of clbits a condition reads as an integer.
+        self.registers: dict[tuple[int, ...], ClassicalRegister] = {}
+
+    def fill(
+        self,
+        circuit: QuantumCircuit,
+        instructions: list[models.WireInstruction],
+        symbols: dict[str, Parameter],
+        label: str,
+    ) -> None:
+        for index, inst in enumerate(instructions):
+            where = f"{label}, instruction {index} ({inst.name})"
+            qubits = [self.top.qubits[q] for q in inst.qubits]
+            clbits = [self.top.clbits[c] for c in inst.clbits]
+            outside = [
+                q for q, bit in zip(inst.qubits, qubits, strict=True) if bit not in circuit.qubits
+            ]
+            outside_c = [
+                c for c, bit in zip(inst.clbits, clbits, strict=True) if bit not in circuit.clbits
+            ]
+            if outside or outside_c:
+                raise WireFormatError(
+                    f"{where}: uses qubits {outside} / clbits {outside_c} that the enclosing "
+                    "control-flow instruction does not list; list every bit a block uses"
+                )
+            if len(set(inst.qubits)) != len(inst.qubits) or len(set(inst.clbits)) != len(
+                inst.clbits
+            ):
+                raise WireFormatError(f"{where}: repeats a qubit or clbit")
+            if inst.name in _CONTROL_FLOW_READERS:
+                op = self.control_flow(circuit, inst, symbols, where)
+                circuit.append(op, qubits, clbits, copy=False)
+                continue
+            if (
+                inst.blocks
+                or inst.condition
+                or inst.target
+                or inst.cases
+                or (inst.indexset is not None or inst.loop_parameter is not None)
+            ):
+                raise WireFormatError(
+                    f"{where}: only control-flow operations have blocks, conditions, "
+                    "targets, cases or loops"
+                )
+            if inst.name == "barrier":
+                circuit.barrier(*qubits)
+                continue
+            op = _native_operation(self.target, inst.name, where)
+            params = [_angle_value(a, symbols) for a in inst.params]
+            if inst.name == "delay":
+                op = Delay(params[0] if params else 0, unit=inst.unit or "dt")
+            elif len(params) != len(op.params):
+                raise WireFormatError(f"{where}: takes {len(op.params)} angles, got {len(params)}")
+            elif params:
+                op = op.to_mutable()
+                op.params = params
+            if len(inst.qubits) != op.num_qubits or len(inst.clbits) != op.num_clbits:
+                raise WireFormatError(
+                    f"{where}: acts on {op.num_qubits} qubits and {op.num_clbits} clbits, got "
+                    f"{len(inst.qubits)} and {len(inst.clbits)}"
+                )
+            circuit.append(op, qubits, clbits, copy=False)
+
+    def block(
+        self,
+        circuit: QuantumCircuit,
+        inst: models.WireInstruction,
+        number: int,
+        symbols: dict[str, Parameter],
+        where: str,
+    ) -> QuantumCircuit:
+        """Block ``number`` of ``inst`` as a circuit over the instruction's bits."""
+        body = QuantumCircuit(
+            [self.top.qubits[q] for q in inst.qubits], [self.top.clbits[c] for c in inst.clbits]
+        )
+        self.fill(body, inst.blocks[number], symbols, f"{where}, block {number}")
+        return body
+
+    def control_flow(
+        self,
+        circuit: QuantumCircuit,
+        inst: models.WireInstruction,
+        symbols: dict[str, Parameter],
+        where: str,
+    ) -> Instruction:
+        if inst.name not in self.target.operation_names:
+            raise WireFormatError(
+                f"{where}: this device does not run {inst.name!r} (dynamic circuits it "
+                f"runs: {', '.join(_control_flow_names(self.target)) or 'none'})"
+            )
+        expected = _CONTROL_FLOW_READERS[inst.name]
+        if inst.params or inst.unit is not None:
+            raise WireFormatError(f"{where}: a control-flow operation takes no angles or unit")
+        count = len(inst.blocks)
+        if inst.name == "if_else":
+            if count not in (1, 2) or inst.condition is None:
+                raise WireFormatError(f"{where}: {expected}")
+            condition = self.expression(circuit, inst.condition, where)
+            bodies = [self.block(circuit, inst, n, symbols, where) for n in range(count)]
+            return IfElseOp(condition, bodies[0], bodies[1] if count == 2 else None)
+        if inst.name == "while_loop":
+            if count != 1 or inst.condition is None:
+                raise WireFormatError(f"{where}: {expected}")
+            condition = self.expression(circuit, inst.condition, where)
+            return WhileLoopOp(condition, self.block(circuit, inst, 0, symbols, where))
+        if inst.name == "for_loop":
+            if count != 1 or inst.indexset is None:
+                raise WireFormatError(f"{where}: {expected}")
+            loop_parameter = None
+            inner = symbols
+            if inst.loop_parameter is not None:
+                if inst.loop_parameter in symbols:
+                    raise WireFormatError(
+                        f"{where}: the loop parameter {inst.loop_parameter!r} is already a "
+                        "parameter of the program; give it another name"
+                    )
+                loop_parameter = Parameter(inst.loop_parameter)
+                inner = {**symbols, inst.loop_parameter: loop_parameter}
+            body = self.block(circuit, inst, 0, inner, where)
+            return ForLoopOp(tuple(inst.indexset), loop_parameter, body)
+        # switch_case
+        if inst.target is None or count == 0 or len(inst.cases) != count:
+            raise WireFormatError(f"{where}: {expected}")
+        switch_target = self.expression(circuit, inst.target, where)
+        if isinstance(switch_target, expr.Var) and isinstance(
+            switch_target.var, (Clbit, ClassicalRegister)
+        ):
+            switch_target = switch_target.var
+        cases = [
+            (
+                tuple(CASE_DEFAULT if value == "default" else value for value in values),
+                self.block(circuit, inst, n, symbols, where),
+            )
+            for n, values in enumerate(inst.cases)
+        ]
+        return SwitchCaseOp(switch_target, cases)
+
+    def expression(self, circuit: QuantumCircuit, wire: models.WireExpr, where: str) -> expr.Expr:
+        """A wire expression as Qiskit's, over bits and registers of ``circuit``."""
+        try:
+            return self._expression(circuit, wire)
+        except (CircuitError, TypeError, ValueError) as exc:
+            raise WireFormatError(f"{where}: the condition is not valid: {exc}") from None
+
+    def _expression(self, circuit: QuantumCircuit, wire: models.WireExpr) -> expr.Expr:
+        operands = [self._expression(circuit, operand) for operand in wire.operands]
+        arity = {"bit": 0, "register": 0, "value": 0, "unary": 1, "binary": 2, "cast": 1}
+        if len(operands) != arity[wire.kind]:
+            raise ValueError(f"{wire.kind} takes {arity[wire.kind]} operands, got {len(operands)}")
+        if wire.kind in ("bit", "register"):
+            bits = [self.top.clbits[c] for c in wire.clbits]
+            missing = [
+                c for c, bit in zip(wire.clbits, bits, strict=True) if bit not in circuit.clbits
+            ]
+            if missing:
+                raise ValueError(
+                    f"it reads clbits {missing}, which the enclosing control-flow "
+                    "instruction does not list"
+                )
+            if wire.kind == "bit":
+                if len(bits) != 1:
+                    raise ValueError(f"a bit is one clbit, got {wire.clbits}")
+                return expr.lift(bits[0])
+            if not bits or len(set(wire.clbits)) != len(bits):
+                raise ValueError(f"a register is distinct clbits, got {wire.clbits}")
+            return expr.lift(self.register(circuit, tuple(wire.clbits)))
+        if wire.kind == "value":
+            if wire.value is None or wire.type is None:
+                raise ValueError("a value needs a value and a type")
+            width = 1 if wire.type.kind == "bool" else wire.type.width or 0
+            if wire.value >= 1 << width:
+                raise ValueError(f"the value {wire.value} does not fit in its type ({width} bits)")
+            return expr.Value(
+                bool(wire.value) if wire.type.kind == "bool" else wire.value,
+                _qiskit_type(wire.type),
+            )
+        if wire.kind == "cast":
+            if wire.type is None:
+                raise ValueError("a cast needs a type")
+            return expr.cast(operands[0], _qiskit_type(wire.type))
+        table = _UNARY if wire.kind == "unary" else _BINARY
+        if wire.op not in table:
+            raise ValueError(f"unknown {wire.kind} operation {wire.op!r}; use {sorted(table)}")
+        node: expr.Expr = table[wire.op](*operands)
+        return node
+
+    def register(self, circuit: QuantumCircuit, clbits: tuple[int, ...]) -> ClassicalRegister:
+        """The register over ``clbits``, added to ``circuit`` if it is not there yet."""
+        register = self.registers.get(clbits)
+        if register is None:
+            register = ClassicalRegister(
+                bits=[self.top.clbits[c] for c in clbits], name=f"cond{len(self.registers)}"
+            )
+            self.registers[clbits] = register
+        if register not in circuit.cregs:
+            circuit.add_register(register)
+        return register
+
+
+def _qiskit_type(wire: models.WireType) -> types.Type:
+    if wire.kind == "bool":
+        if wire.width is not None:
+            raise ValueError("a bool has no width")
+        return types.Bool()
+    if wire.width is None:
+        raise ValueError("a uint needs a width")
+    return types.Uint(wire.width)
+
+
+# What each control-flow operation needs on the wire, for messages.
+_CONTROL_FLOW_READERS = {
+    "if_else": "if_else takes a condition and one or two blocks (true, false)",
+    "while_loop": "while_loop takes a condition and one block",
+    "for_loop": "for_loop takes an indexset and one block",
+    "switch_case": "switch_case takes a target and one block per entry of cases",
+}
+
+
+def _control_flow_names(target: Target) -> list[str]:
+    return sorted(name for name in target.operation_names if name in _CONTROL_FLOW_READERS)
 
 
 def _native_operation(target: Target, name: str, where: str) -> Instruction:

@@ -8,17 +8,34 @@ the transpiler with a stale one.
 from __future__ import annotations
 
 import itertools
+import statistics
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from qiskit.circuit import Instruction
+from qiskit.circuit import ForLoopOp, IfElseOp, Instruction, SwitchCaseOp, WhileLoopOp
 from qiskit.circuit.library import get_standard_gate_name_mapping
 from qiskit.providers import QubitProperties
 from qiskit.transpiler import InstructionProperties, Target
 
-from qiskit_vendor_provider.api.models import Calibration, DeviceSpec, NativeOperation
+from qiskit_vendor_provider.api.models import (
+    Calibration,
+    DeviceLimits,
+    DeviceSpec,
+    NativeOperation,
+)
 from qiskit_vendor_provider.errors import VendorApiError
 
 Qargs = tuple[int, ...]
+
+# Control flow enters the Target as classes, by name, on every qubit: the transpiler
+# then routes and translates inside the blocks instead of refusing the circuit.
+_CONTROL_FLOW_CLASSES = {
+    "if_else": IfElseOp,
+    "switch_case": SwitchCaseOp,
+    "for_loop": ForLoopOp,
+    "while_loop": WhileLoopOp,
+}
 
 
 def qiskit_operation(name: str) -> Instruction:
@@ -90,6 +107,32 @@ def _instruction_properties(
     return props
 
 
+class VendorTarget(Target):  # type: ignore[misc]
+    """A Target that also carries the device's job limits.
+
+    The limits on dynamic circuits (nesting depth, loop iterations) decide whether a
+    circuit runs, as the Target's operations do; carried here, every check that is given
+    the Target (the backend's, the primitives', the emulator's) applies the same ones.
+    Copies and pickles keep them.
+    """
+
+    device_limits: DeviceLimits = DeviceLimits()
+
+    def __getstate__(self) -> tuple[Any, dict[str, Any]]:
+        return super().__getstate__(), dict(self.__dict__)
+
+    def __setstate__(self, state: tuple[Any, dict[str, Any]]) -> None:
+        inner, extra = state
+        super().__setstate__(inner)
+        self.__dict__.update(extra)
+
+
+def device_limits(target: Target) -> DeviceLimits:
+    """The job limits a Target carries (the API's defaults for a plain Target)."""
+    limits = getattr(target, "device_limits", None)
+    return limits if isinstance(limits, DeviceLimits) else DeviceLimits()
+
+
 def build_target(spec: DeviceSpec) -> Target:
     """Build the whole Target of a device from its spec, calibration included.
 
@@ -98,10 +141,10 @@ def build_target(spec: DeviceSpec) -> Target:
 
     Returns:
         A Target with every native operation on every qubit tuple it acts on, each with
-        the calibrated duration and error where the spec has them, and qubit T1, T2 and
-        frequency.
+        the calibrated duration and error where the spec has them, qubit T1, T2 and
+        frequency, and the control-flow operations the device supports.
     """
-    target = Target(
+    target = VendorTarget(
         description=spec.description or spec.name,
         num_qubits=spec.num_qubits,
         dt=spec.dt,
@@ -109,6 +152,9 @@ def build_target(spec: DeviceSpec) -> Target:
     )
     for op in spec.native_operations:
         target.add_instruction(qiskit_operation(op.name), _instruction_properties(spec, op))
+    for name in spec.control_flow:
+        target.add_instruction(_CONTROL_FLOW_CLASSES[name], name=name)
+    target.device_limits = spec.limits
     return target
 
 
@@ -125,3 +171,81 @@ def coupled_pairs(target: Target, names: Iterable[str]) -> set[Qargs]:
             if len(qargs) == 2:
                 pairs.add(qargs)
     return pairs
+
+
+@dataclass(frozen=True)
+class DeviceCapabilities:
+    """What a device offers, at a glance: the figures ``qiskit-vendor devices`` shows.
+
+    Errors and coherence times are medians over the calibrated qubits or qubit tuples;
+    None where the device has no calibration.
+    """
+
+    name: str
+    num_qubits: int
+    simulator: bool
+    natives: list[str]
+    dynamic_circuits: list[str]
+    max_shots: int
+    max_circuits: int
+    max_operations: int
+    median_1q_error: float | None
+    median_2q_error: float | None
+    median_readout_error: float | None
+    median_t1: float | None
+    median_t2: float | None
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def device_capabilities(spec: DeviceSpec) -> DeviceCapabilities:
+    """Summarise a device spec (see :class:`DeviceCapabilities`).
+
+    >>> spec = DeviceSpec(name="d", num_qubits=2, control_flow=["if_else"],
+    ...     native_operations=[NativeOperation(name="cz", num_qubits=2)])
+    >>> caps = device_capabilities(spec)
+    >>> caps.natives, caps.dynamic_circuits, caps.median_t1
+    (['cz'], ['if_else'], None)
+    """
+    calibration = spec.calibration
+    one = two = readout = t1 = t2 = None
+    if calibration is not None:
+        one = _median([g.error for g in calibration.gates if len(g.qubits) == 1 and g.error])
+        two = _median([g.error for g in calibration.gates if len(g.qubits) == 2 and g.error])
+        readout = _median([q.readout_error for q in calibration.qubits])
+        t1 = _median([q.t1 for q in calibration.qubits if q.t1])
+        t2 = _median([q.t2 for q in calibration.qubits if q.t2])
+    return DeviceCapabilities(
+        name=spec.name,
+        num_qubits=spec.num_qubits,
+        simulator=spec.simulator,
+        natives=[op.name for op in spec.native_operations],
+        dynamic_circuits=list(spec.control_flow),
+        max_shots=spec.limits.max_shots,
+        max_circuits=spec.limits.max_circuits,
+        max_operations=spec.limits.max_operations,
+        median_1q_error=one,
+        median_2q_error=two,
+        median_readout_error=readout,
+        median_t1=t1,
+        median_t2=t2,
+    )
+
+
+def format_figure(value: float | None, unit: str = "") -> str:
+    """A figure in a cell: ``–`` when unknown, seconds scaled to a readable unit."""
+    if value is None:
+        return "–"
+    if unit == "s":
+        for scale, name in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
+            if value >= scale:
+                return f"{value / scale:.3g} {name}"
+        return f"{value * 1e9:.3g} ns"
+    return f"{value:.2g}"
+
+
+def dynamic_text(operations: list[str]) -> str:
+    """``yes (if_else, ...)`` or ``no``: a device's dynamic-circuit support in a cell."""
+    return f"yes ({', '.join(operations)})" if operations else "no"

@@ -29,6 +29,7 @@ from qiskit.synthesis import OneQubitEulerDecomposer
 from qiskit.transpiler import PassManager, PassManagerConfig, Target
 from qiskit.transpiler.basepasses import TransformationPass
 from qiskit.transpiler.passes import Optimize1qGatesDecomposition
+from qiskit.transpiler.passes.utils.control_flow import trivial_recurse
 from qiskit.transpiler.preset_passmanagers.plugin import (
     PassManagerStagePlugin,
     PassManagerStagePluginManager,
@@ -91,8 +92,9 @@ class NormalizeAngles(TransformationPass):  # type: ignore[misc]
     Symbolic angles are left alone: they are normalised when bound, on the server.
     """
 
+    @trivial_recurse  # type: ignore[untyped-decorator]
     def run(self, dag: DAGCircuit) -> DAGCircuit:
-        """Normalise every numeric rotation angle in ``dag``."""
+        """Normalise every numeric rotation angle in ``dag``, inside control flow too."""
         phase = 0.0
         for node in list(dag.op_nodes()):
             name = node.op.name

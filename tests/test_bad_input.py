@@ -126,7 +126,7 @@ MISTAKES: list[Mistake] = [
     ),
     (
         "control flow",
-        run_on(IDEAL, control_flow),
+        run_on("trapped_ion_11q", control_flow),  # the one device without dynamic circuits
         CircuitValidationError,
         ["classical control flow"],
     ),

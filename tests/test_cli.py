@@ -45,8 +45,27 @@ def invoke(runner: CliRunner, *args: str) -> tuple[int, str, str]:
 def test_devices_table_and_json(cli: CliRunner) -> None:
     code, out, _ = invoke(cli, "devices")
     assert code == 0
-    assert out.splitlines()[0].split() == ["device", "qubits", "natives", "operational", "pending"]
-    assert re.search(r"^trapped_ion_11q +11 +delay,measure,r,reset,rxx,rz +yes +\d+$", out, re.M)
+    assert out.splitlines()[0].split() == [
+        "device",
+        "qubits",
+        "natives",
+        "dynamic",
+        "max_shots",
+        "max_circuits",
+        "max_ops",
+        "err_1q/2q",
+        "readout",
+        "T1/T2",
+        "operational",
+        "pending",
+    ]
+    assert re.search(
+        r"^trapped_ion_11q +11 +delay,measure,r,reset,rxx,rz +no +10000 +100 +20000 +"
+        r"0.00063/0.012 +0.0043 +38.1 s/1.03 s +yes +\d+$",
+        out,
+        re.M,
+    )
+    assert re.search(r"^superconducting_27q +27 +delay,.* +yes +100000 +300 +100000 ", out, re.M)
     assert re.search(r"^ideal_simulator +32 +ccx,.* \(\+\d+\) +yes", out, re.M)
     code, out, _ = invoke(cli, "devices", "--json")
     rows = {row["name"]: row for row in json.loads(out)}
@@ -61,6 +80,14 @@ def test_devices_table_and_json(cli: CliRunner) -> None:
         "x",
     ]
     assert rows["ideal_simulator"]["operational"] is True
+    assert rows["ideal_simulator"]["dynamic_circuits"] == [
+        "if_else",
+        "switch_case",
+        "for_loop",
+        "while_loop",
+    ]
+    assert rows["trapped_ion_11q"]["dynamic_circuits"] == []
+    assert rows["superconducting_27q"]["median_t1"] == pytest.approx(136e-6, rel=0.01)
 
 
 def test_device_summary(cli: CliRunner) -> None:

@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 API_VERSION = "v1"
 
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 MAX_TAGS = 32
 MAX_PAGE_SIZE = 100
@@ -68,6 +70,10 @@ class DeviceLimits(ResponseModel):
     max_operations: int = Field(default=100_000, ge=1)
     max_payload_bytes: int = Field(default=50_000_000, ge=1)
     max_parameter_rows: int = Field(default=10_000, ge=1)
+    max_loop_iterations: int = Field(default=100, ge=1)
+    """The most times a loop may run its body in one shot (``for_loop`` and ``while_loop``)."""
+    max_nesting_depth: int = Field(default=3, ge=1)
+    """How deep control-flow blocks may nest (an ``if_else`` in a ``for_loop`` is 2)."""
 
 
 class NativeOperation(ResponseModel):
@@ -110,6 +116,16 @@ class Calibration(ResponseModel):
     gates: list[GateCalibration] = []
 
 
+ControlFlowName = Literal["if_else", "switch_case", "for_loop", "while_loop"]
+"""The classical control-flow operations a device may support, named as in Qiskit."""
+CONTROL_FLOW_NAMES: tuple[ControlFlowName, ...] = (
+    "if_else",
+    "switch_case",
+    "for_loop",
+    "while_loop",
+)
+
+
 class DeviceSummary(ResponseModel):
     """One line of ``GET /v1/devices``."""
 
@@ -134,12 +150,28 @@ class DeviceSpec(ResponseModel):
     native_operations: list[NativeOperation]
     limits: DeviceLimits = DeviceLimits()
     calibration: Calibration | None = None
+    control_flow: list[ControlFlowName] = []
+    """The dynamic-circuit operations the device runs (empty: none, static circuits only)."""
+    rep_delay_range: tuple[FiniteFloat, FiniteFloat] | None = None
+    """The shortest and longest wait between shots (seconds) a job may ask for."""
+    default_rep_delay: FiniteFloat | None = None
+    """The wait between shots (seconds) when a job does not ask for one."""
 
     @model_validator(mode="after")
     def _check_consistency(self) -> DeviceSpec:
         names = [op.name for op in self.native_operations]
         if len(set(names)) != len(names):
             raise ValueError(f"native operation listed twice in {names}")
+        if len(set(self.control_flow)) != len(self.control_flow):
+            raise ValueError(f"control-flow operation listed twice in {self.control_flow}")
+        if self.rep_delay_range is not None:
+            low, high = self.rep_delay_range
+            if not 0 <= low <= high:
+                raise ValueError(f"rep_delay_range {self.rep_delay_range} is not 0 <= low <= high")
+            if self.default_rep_delay is not None and not low <= self.default_rep_delay <= high:
+                raise ValueError(
+                    f"default_rep_delay {self.default_rep_delay} is outside rep_delay_range"
+                )
         for op in self.native_operations:
             for qargs in op.qubits or []:
                 if len(qargs) != op.num_qubits:
@@ -177,8 +209,6 @@ class DeviceStatus(ResponseModel):
 
 # --------------------------------------------------------------------------- programs
 
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-
 
 class ParameterExpression(RequestModel):
     """An affine angle: ``constant + sum(coefficient * parameter)``."""
@@ -190,8 +220,52 @@ class ParameterExpression(RequestModel):
 Angle = FiniteFloat | ParameterExpression
 
 
+class WireType(RequestModel):
+    """The type of a classical expression: a boolean, or an unsigned integer of a width."""
+
+    kind: Literal["bool", "uint"]
+    width: int | None = Field(default=None, ge=1, le=64)
+    """Bits of a ``uint``; absent for a ``bool``."""
+
+
+class WireExpr(RequestModel):
+    """A classical expression on clbits, as Qiskit's ``qiskit.circuit.classical.expr``.
+
+    ``kind`` says which fields count:
+
+    * ``bit``: the clbit ``clbits[0]`` (a bool);
+    * ``register``: the clbits ``clbits``, least significant first (a uint);
+    * ``value``: the literal ``value`` of type ``type``;
+    * ``unary``: ``op`` (``BIT_NOT``, ``LOGIC_NOT``) of ``operands[0]``;
+    * ``binary``: ``op`` (``BIT_AND``, ``EQUAL``, ``LESS``, ...) of ``operands[0]`` and
+      ``operands[1]``;
+    * ``cast``: ``operands[0]`` converted to ``type``.
+
+    Clbit indices are the program's own, also inside blocks.
+    """
+
+    kind: Literal["bit", "register", "value", "unary", "binary", "cast"]
+    clbits: list[Annotated[int, Field(ge=0)]] = []
+    value: int | None = Field(default=None, ge=0, lt=2**64)
+    op: str | None = Field(default=None, max_length=32)
+    type: WireType | None = None
+    operands: list[WireExpr] = Field(default=[], max_length=2)
+
+
+SwitchCaseValue = Annotated[int, Field(ge=0, lt=2**64)] | Literal["default"]
+
+
 class WireInstruction(RequestModel):
-    """One operation of a wire program, on flat qubit and clbit indices."""
+    """One operation of a wire program, on flat qubit and clbit indices.
+
+    A control-flow operation (``if_else``, ``switch_case``, ``for_loop``, ``while_loop``)
+    also has ``blocks``: each a list of instructions on the program's own indices, using
+    only the qubits and clbits the control-flow instruction lists. ``if_else`` has one or
+    two blocks (true, false) and a ``condition``; ``while_loop`` one block and a
+    ``condition``; ``for_loop`` one block, an ``indexset`` and an optional
+    ``loop_parameter`` its angles may use; ``switch_case`` a ``target`` and one block per
+    entry of ``cases`` (the values that select it, ``"default"`` for any other).
+    """
 
     name: str = Field(min_length=1, max_length=64)
     qubits: list[Annotated[int, Field(ge=0)]] = []
@@ -199,6 +273,36 @@ class WireInstruction(RequestModel):
     params: list[Angle] = []
     unit: Literal["s", "ms", "us", "ns", "ps"] | None = None
     """Time unit of a ``delay``; absent means ``dt``."""
+    blocks: list[list[WireInstruction]] = []
+    condition: WireExpr | None = None
+    target: WireExpr | None = None
+    cases: list[list[SwitchCaseValue]] = []
+    indexset: list[Annotated[int, Field(ge=-(2**31), lt=2**31)]] | None = None
+    loop_parameter: str | None = Field(default=None, min_length=1, max_length=256)
+
+
+def expression_clbits(expression: WireExpr) -> list[int]:
+    """Every clbit index an expression reads, in the order they appear."""
+    found = list(expression.clbits)
+    for operand in expression.operands:
+        found.extend(expression_clbits(operand))
+    return found
+
+
+def nested_instructions(
+    instructions: list[WireInstruction],
+) -> list[tuple[str, WireInstruction]]:
+    """Every instruction, blocks included, with where it is (``"3"``, ``"3.block0.1"``)."""
+    found: list[tuple[str, WireInstruction]] = []
+    stack: list[tuple[str, list[WireInstruction]]] = [("", instructions)]
+    while stack:
+        prefix, items = stack.pop()
+        for position, inst in enumerate(items):
+            where = f"{prefix}{position}"
+            found.append((where, inst))
+            for number, block in enumerate(inst.blocks):
+                stack.append((f"{where}.block{number}.", block))
+    return found
 
 
 class _HeaderFields(BaseModel):
@@ -233,14 +337,19 @@ class WireProgram(RequestModel):
 
     @model_validator(mode="after")
     def _check_indices(self) -> WireProgram:
-        for index, inst in enumerate(self.instructions):
+        for index, inst in nested_instructions(self.instructions):
             for q in inst.qubits:
                 if q >= self.num_qubits:
                     raise ValueError(
                         f"instruction {index} ({inst.name}) uses qubit {q}, but the program "
                         f"has {self.num_qubits} qubits"
                     )
-            for c in inst.clbits:
+            read = [
+                *inst.clbits,
+                *(expression_clbits(inst.condition) if inst.condition else []),
+                *(expression_clbits(inst.target) if inst.target else []),
+            ]
+            for c in read:
                 if c >= self.num_clbits:
                     raise ValueError(
                         f"instruction {index} ({inst.name}) uses clbit {c}, but the program "

@@ -6,13 +6,21 @@ or ``iswap``). A device may still list such an operation: the emulator rewrites 
 before simulation, into operations every method the emulator may pick runs. A
 calibrated operation cannot be rewritten (its noise is attached to its name), so the
 catalog refuses a device file that calibrates one (see :func:`unrunnable_operations`).
+
+Lowering goes inside control-flow blocks. It also bounds ``while_loop``: Aer runs one
+until its condition is false, which for a condition that never becomes false is
+forever, and would hold a worker for good. A device runs a loop at most
+``max_loop_iterations`` times a shot, so the emulator runs it as that many ``if_else``
+in a row, each with the loop's condition and body: once the condition is false the
+body cannot make it true again, so the rest are skipped, exactly as the loop ends. A
+shot whose loop would go on longer stops looping at the limit.
 """
 
 from __future__ import annotations
 
 from functools import cache
 
-from qiskit.circuit import Instruction, QuantumCircuit
+from qiskit.circuit import ControlFlowOp, IfElseOp, Instruction, QuantumCircuit, WhileLoopOp
 from qiskit_aer import AerSimulator
 
 from qiskit_vendor_provider.api.models import DeviceSpec
@@ -77,16 +85,47 @@ def unrunnable_operations(spec: DeviceSpec) -> list[str]:
     return problems
 
 
-def lower_circuit(circuit: QuantumCircuit) -> QuantumCircuit:
+def lower_circuit(
+    circuit: QuantumCircuit, *, max_loop_iterations: int | None = None
+) -> QuantumCircuit:
     """``circuit`` with every operation Aer does not run replaced by its definition.
+
+    Args:
+        circuit: The circuit, possibly with control flow (blocks are lowered too).
+        max_loop_iterations: When given, each ``while_loop`` becomes this many
+            ``if_else`` in a row (see the module's notes); None leaves loops to Aer.
 
     Returns ``circuit`` itself when there is nothing to replace (the common case).
     """
     supported = aer_operations()
-    if all(item.operation.name in supported for item in circuit.data):
+    if all(
+        item.operation.name in supported and not isinstance(item.operation, ControlFlowOp)
+        for item in circuit.data
+    ):
         return circuit
     lowered = circuit.copy_empty_like()
-    _append_lowered(lowered, circuit, list(range(circuit.num_qubits)), 0)
+    for item in circuit.data:
+        operation = item.operation
+        if isinstance(operation, ControlFlowOp):
+            blocks = [
+                lower_circuit(block, max_loop_iterations=max_loop_iterations)
+                for block in operation.blocks
+            ]
+            if isinstance(operation, WhileLoopOp) and max_loop_iterations is not None:
+                step = IfElseOp(operation.condition, blocks[0])
+                for _ in range(max_loop_iterations):
+                    lowered.append(step, item.qubits, item.clbits, copy=False)
+                continue
+            lowered.append(operation.replace_blocks(blocks), item.qubits, item.clbits, copy=False)
+        elif operation.name in supported:
+            lowered._append(item)
+        else:
+            qubits = [circuit.find_bit(q).index for q in item.qubits]
+            definition = operation.definition
+            if definition is None:
+                raise ValueError(f"Aer cannot run {operation.name!r} and it has no definition")
+            lowered.global_phase += definition.global_phase
+            _append_lowered(lowered, definition, qubits, 1)
     return lowered
 
 

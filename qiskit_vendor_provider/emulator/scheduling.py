@@ -20,6 +20,7 @@ therefore schedules every program before simulating it:
 from __future__ import annotations
 
 from qiskit.circuit import CircuitInstruction, Delay, QuantumCircuit
+from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
 from qiskit.transpiler import InstructionDurations, PassManager, Target
 from qiskit.transpiler.passes import ALAPScheduleAnalysis, PadDelay, TimeUnitConversion
 
@@ -34,15 +35,18 @@ def instruction_durations(target: Target) -> InstructionDurations | None:
     """The Target's durations in whole ``dt``; None if it cannot be scheduled.
 
     A device can be scheduled when it has a ``dt`` and every operation on every qubit
-    tuple has a duration. Durations are rounded to ``dt`` here, once, as the device's
-    own clock would, instead of by Qiskit (which warns on every use).
+    tuple has a duration. Control flow has none and is left out: a program that uses it
+    is not scheduled (see :meth:`PreparedDevice.prepare
+    <qiskit_vendor_provider.emulator.simulation.PreparedDevice.prepare>`). Durations
+    are rounded to ``dt`` here, once, as the device's own clock would, instead of by
+    Qiskit (which warns on every use).
     """
     dt = target.dt
     if dt is None:
         return None
     entries: list[tuple[str, tuple[int, ...] | None, float, str]] = []
     for name, by_qargs in target.items():
-        if name in {"delay", *_INSTANT}:
+        if name in {"delay", *_INSTANT} or name in CONTROL_FLOW_OP_NAMES:
             continue
         if by_qargs is None:
             return None

@@ -37,6 +37,7 @@ from qiskit_vendor_provider.api.models import (
     ParameterExpression,
     Reservation,
     WireProgram,
+    nested_instructions,
 )
 from qiskit_vendor_provider.emulator.calibration_history import calibration_history
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
@@ -147,6 +148,10 @@ MAX_OFFSET = 2**62
 """Largest ``offset`` of a job listing (SQLite integers are 64-bit)."""
 
 
+MAX_BLOCK_NESTING = 16
+"""How deep control-flow blocks may nest in any program, whatever the device."""
+
+
 def program_shape_problem(program: WireProgram, device_qubits: int) -> str | None:
     """What is wrong with a program's sizes and instruction shapes, before it is built.
 
@@ -193,8 +198,13 @@ def program_shape_problem(program: WireProgram, device_qubits: int) -> str | Non
 
 
 def _instruction_problem(program: WireProgram) -> str | None:
-    for position, inst in enumerate(program.instructions):
+    # Blocks of control flow included: a block holds instructions like the program does.
+    for position, inst in nested_instructions(program.instructions):
         where = f"instruction {position} ({inst.name})"
+        if position.count(".block") > MAX_BLOCK_NESTING:
+            # Far above any device's limit (checked later, by validate_circuit): only
+            # stops a hostile program before reading it back recurses that deep.
+            return f"{where}: blocks nest more than {MAX_BLOCK_NESTING} deep"
         if inst.unit is not None and inst.name != "delay":
             return f"{where}: only a delay has a time unit"
         if inst.name == "barrier" and (inst.clbits or inst.params):
@@ -218,7 +228,7 @@ def _binding_problem(program: WireProgram) -> str | None:
         return None
     expressions = [
         angle
-        for inst in program.instructions
+        for _, inst in nested_instructions(program.instructions)
         for angle in inst.params
         if isinstance(angle, ParameterExpression)
     ]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from qiskit.circuit import QuantumCircuit
+from qiskit.circuit import ControlFlowOp, QuantumCircuit
 from qiskit.transpiler import InstructionDurations, Target
 from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel
@@ -46,27 +46,45 @@ def make_simulator(*, max_memory_mb: int = 4096) -> AerSimulator:
     return AerSimulator(max_memory_mb=max_memory_mb)
 
 
+def flat_operations(
+    circuit: QuantumCircuit, qubit_map: list[int] | None = None
+) -> Iterator[tuple[str, tuple[int, ...]]]:
+    """Each operation's name and qubits (the circuit's indices), inside blocks too.
+
+    A block's qubits stand, in order, for the qubits of the instruction that holds it.
+    """
+    where = qubit_map if qubit_map is not None else list(range(circuit.num_qubits))
+    for item in circuit.data:
+        qubits = [where[circuit.find_bit(q).index] for q in item.qubits]
+        if isinstance(item.operation, ControlFlowOp):
+            for block in item.operation.blocks:
+                yield from flat_operations(block, qubits)
+            continue
+        yield item.operation.name, tuple(qubits)
+
+
+def has_control_flow(circuit: QuantumCircuit) -> bool:
+    """Whether the circuit is dynamic (holds if_else, switch_case or a loop)."""
+    return any(isinstance(item.operation, ControlFlowOp) for item in circuit.data)
+
+
 def active_qubits(circuits: list[QuantumCircuit]) -> set[int]:
     """The qubits any of the circuits operates on (their noise is all a job needs).
 
     Barriers are left out: they act on no state, so the qubits they span need no noise.
     """
     return {
-        circuit.find_bit(qubit).index
+        qubit
         for circuit in circuits
-        for item in circuit.data
-        if item.operation.name != "barrier"
-        for qubit in item.qubits
+        for name, qubits in flat_operations(circuit)
+        if name != "barrier"
+        for qubit in qubits
     }
 
 
 def used_operations(circuits: list[QuantumCircuit]) -> set[tuple[str, tuple[int, ...]]]:
     """Every (operation name, qubits) the circuits use: the gate errors a job needs."""
-    return {
-        (item.operation.name, tuple(circuit.find_bit(q).index for q in item.qubits))
-        for circuit in circuits
-        for item in circuit.data
-    }
+    return {operation for circuit in circuits for operation in flat_operations(circuit)}
 
 
 def _bindings(program: WireProgram, circuit: QuantumCircuit) -> dict[Any, list[float]]:
@@ -201,17 +219,28 @@ class PreparedDevice:
     target: Target
     noise: DeviceNoise
     durations: InstructionDurations | None
+    max_loop_iterations: int = 100
 
     @classmethod
     def from_spec(cls, spec: DeviceSpec) -> PreparedDevice:
         """Build everything a device's jobs need from its spec, once."""
         target = build_target(spec)
-        return cls(target, DeviceNoise(spec), instruction_durations(target))
+        return cls(
+            target,
+            DeviceNoise(spec),
+            instruction_durations(target),
+            spec.limits.max_loop_iterations,
+        )
 
     def prepare(self, circuit: QuantumCircuit) -> QuantumCircuit:
-        """The circuit as Aer runs it on this device: lowered, timed, idle noise added."""
-        lowered = lower_circuit(circuit)
-        if not self.noise.calibrated or self.durations is None:
+        """The circuit as Aer runs it on this device: lowered, timed, idle noise added.
+
+        A dynamic circuit (with control flow) gets its gate and readout noise, inside
+        its blocks too, but no idle noise: how long a branch waits depends on the shot,
+        which a static schedule cannot say (see ``docs/fake-devices.md``).
+        """
+        lowered = lower_circuit(circuit, max_loop_iterations=self.max_loop_iterations)
+        if not self.noise.calibrated or self.durations is None or has_control_flow(lowered):
             return lowered
         with warnings.catch_warnings():
             # A delay in s/ms/us/ns is rounded to whole dt, as the device's clock does;
