@@ -34,6 +34,12 @@ from qiskit_vendor_provider.errors import (
 from qiskit_vendor_provider.job import VendorJob
 from qiskit_vendor_provider.job_listing import ACTIVE, StatusFilter, aware_moment
 from qiskit_vendor_provider.properties import BackendStatus, DeviceProperties, JobLimit
+from qiskit_vendor_provider.run_options import (
+    MAX_JOB_NAME_LENGTH,
+    MAX_TAG_LENGTH,
+    RUN_OPTION_NAMES,
+    default_run_options,
+)
 from qiskit_vendor_provider.serialization import circuit_to_wire
 from qiskit_vendor_provider.target import build_target
 from qiskit_vendor_provider.transpilation import PLUGIN_NAME
@@ -42,7 +48,7 @@ from qiskit_vendor_provider.validation import validate_circuit
 if TYPE_CHECKING:
     from qiskit_vendor_provider.provider import VendorProvider
 
-RUN_OPTIONS = ("shots", "memory", "seed_simulator", "job_name", "job_tags", "with_progress_bar")
+RUN_OPTIONS = RUN_OPTION_NAMES
 # Accepted for code written for IBM backends (qiskit-experiments passes the first two on
 # every run). The device measures to classified bits only, so only meas_level 2 is valid;
 # rep_delay is checked against the device's range and has no effect in the emulator,
@@ -149,7 +155,7 @@ def check_run_options(
     checked["seed_simulator"] = None if seed is None else int(seed)
     name = checked.get("job_name")
     if name is not None:
-        check_label(name, "job_name", max_length=256)
+        check_label(name, "job_name", max_length=MAX_JOB_NAME_LENGTH)
     tags = checked.get("job_tags")
     if tags is not None and (
         isinstance(tags, (str, Mapping))
@@ -160,7 +166,7 @@ def check_run_options(
             f"job_tags={tags!r} must be a list of non-empty strings, e.g. ['calibration']"
         )
     for tag in tags or []:
-        check_label(tag, "job_tags item", max_length=64)
+        check_label(tag, "job_tags item", max_length=MAX_TAG_LENGTH)
     checked["job_tags"] = list(tags or [])
     progress = checked.get("with_progress_bar")
     if progress is not None and not isinstance(progress, bool):
@@ -330,14 +336,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
 
     @classmethod
     def _default_options(cls) -> Options:
-        return Options(
-            shots=1024,
-            memory=False,
-            seed_simulator=None,
-            job_name=None,
-            job_tags=None,
-            with_progress_bar=None,
-        )
+        return Options(**default_run_options())
 
     def get_translation_stage_plugin(self) -> str:
         """The ``vendor`` translation stage: native operations in the device's normal form."""

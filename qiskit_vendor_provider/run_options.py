@@ -1,8 +1,10 @@
 """The options of ``VendorBackend.run``, declared once: names, types, defaults.
 
-Everything that passes options to ``backend.run`` (the primitives today, the backend's
-own ``_default_options`` and ``check_run_options`` once they are wired to it) reads them
-from here, so a new option is added in one place.
+Everything that passes options to ``backend.run`` or checks them (the primitives, the
+backend's ``_default_options`` and ``check_run_options``) reads them from here, so a new
+option is added in one place. The IBM-style options ``run`` tolerates for code written
+for IBM backends (``meas_level``, ``rep_delay``, ...) are not job options and are checked
+in ``backend.py``.
 
 Two models, one inside the other:
 

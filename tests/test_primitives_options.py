@@ -235,9 +235,7 @@ def test_the_backend_must_be_a_vendor_backend() -> None:
         VendorEstimator(backend=AerSimulator())  # type: ignore[arg-type]
 
 
-def test_the_run_options_model_is_what_the_backend_accepts() -> None:
-    # Until backend.py reads run_options.py itself, the two must agree on every option the
-    # primitives pass, and on its default (the backend may accept more).
+def test_the_backend_reads_its_run_options_from_the_one_model() -> None:
     from qiskit_vendor_provider import backend as backend_module
     from qiskit_vendor_provider.run_options import (
         JOB_SETTING_NAMES,
@@ -246,11 +244,11 @@ def test_the_run_options_model_is_what_the_backend_accepts() -> None:
         run_arguments,
     )
 
+    assert backend_module.RUN_OPTIONS is RUN_OPTION_NAMES
     passed = run_arguments({}, shots=1, memory=False, seed_simulator=None, parameter_binds=None)
-    assert set(passed) - {"parameter_binds"} <= set(backend_module.RUN_OPTIONS)
+    assert set(passed) - {"parameter_binds"} <= set(RUN_OPTION_NAMES)
     assert set(JOB_SETTING_NAMES) < set(RUN_OPTION_NAMES)
-    backend_defaults = backend_module.VendorBackend._default_options().__dict__
-    assert {name: backend_defaults[name] for name in RUN_OPTION_NAMES} == default_run_options()
+    assert backend_module.VendorBackend._default_options().__dict__ == default_run_options()
     with pytest.raises(ValueError, match="not job settings: shots"):
         run_arguments(
             {"shots": 5}, shots=1, memory=False, seed_simulator=None, parameter_binds=None
