@@ -192,3 +192,18 @@ def test_noise_applies_inside_blocks_as_aer_from_backend_does(
     assert_same_distribution(ours, reference)
     # 30 noisy x gates on qubit 14 leave a visible error (an ideal run gives "01" only).
     assert ours.get("01", 0) < SHOTS - 20, ours
+
+
+def test_the_sampler_refuses_control_flow_on_a_device_without_it_in_its_own_words() -> None:
+    from qiskit_vendor_provider.errors import CircuitValidationError
+
+    backend = VendorProvider().get_backend("trapped_ion_11q")
+    circuit = QuantumCircuit(1, 1)
+    circuit.h(0)
+    circuit.measure(0, 0)
+    with circuit.if_test((circuit.clbits[0], 1)):
+        circuit.x(0)
+    with pytest.raises(
+        CircuitValidationError, match="PUB 0 cannot run on device 'trapped_ion_11q'"
+    ):
+        VendorSampler(backend=backend).run([circuit])

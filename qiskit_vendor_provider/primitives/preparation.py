@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 from qiskit.circuit import Parameter, QuantumCircuit
 from qiskit.passmanager import BasePassManager
-from qiskit.transpiler import generate_preset_pass_manager
+from qiskit.transpiler import TranspilerError, generate_preset_pass_manager
 
 from qiskit_vendor_provider.errors import CircuitValidationError, VendorValidationError
 from qiskit_vendor_provider.primitives.options import PrimitiveOptions
@@ -112,7 +112,15 @@ class CircuitPreparer:
                 ) from None
         else:
             return circuit, False
-        isa: QuantumCircuit = self.pass_manager(options).run(circuit)
+        try:
+            isa: QuantumCircuit = self.pass_manager(options).run(circuit)
+        except TranspilerError as exc:
+            # Qiskit's words for what the device cannot do (control flow on a device
+            # without it, say), in this package's error, with the PUB it concerns.
+            raise CircuitValidationError(
+                f"PUB {index} cannot run on device {self._backend.name!r}: {exc}; change "
+                "the circuit, or pick a device that supports it (see `qiskit-vendor devices`)"
+            ) from None
         validate_circuit(isa, target, device=self._backend.name, index=index, allow_parameters=True)
         return isa, True
 
