@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
 
 from qiskit_vendor_provider._version import __version__
 from qiskit_vendor_provider.errors import (
@@ -301,7 +302,10 @@ def device(obj: _Context, name: str, as_json: bool) -> None:
         spec, limits = backend.spec, backend.limits
         click.echo(f"{spec.name}: {printable(spec.description)}")
         click.echo(f"qubits: {spec.num_qubits}   simulator: {spec.simulator}   dt: {spec.dt}")
-        click.echo(f"natives: {', '.join(sorted(backend.operation_names))}")
+        flow = sorted(set(backend.operation_names) & set(CONTROL_FLOW_OP_NAMES))
+        natives = sorted(set(backend.operation_names) - set(flow))
+        click.echo(f"natives: {', '.join(natives)}")
+        click.echo(f"dynamic circuits: {', '.join(flow) if flow else 'no'}")
         coupling = backend.coupling_map
         pairs = "all-to-all" if coupling is None else f"{len(coupling.get_edges())} directed pairs"
         click.echo(f"coupling: {pairs}")

@@ -95,6 +95,8 @@ def test_device_summary(cli: CliRunner) -> None:
     assert code == 0
     assert "worst 0.28 (qubit 13)" in out
     assert "28 directed pairs" in out
+    assert "natives: delay, ecr, id, measure, reset, rz, sx, x\n" in out
+    assert "dynamic circuits: for_loop, if_else, switch_case, while_loop" in out
     code, out, _ = invoke(cli, "device", "ideal_simulator", "--json")
     assert json.loads(out)["num_qubits"] == 32
 
