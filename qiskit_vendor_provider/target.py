@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import statistics
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,21 +155,6 @@ def build_target(spec: DeviceSpec) -> Target:
         target.add_instruction(_CONTROL_FLOW_CLASSES[name], name=name)
     target.device_limits = spec.limits
     return target
-
-
-def native_names(target: Target) -> list[str]:
-    """The sorted operation names of a Target, for error messages."""
-    return sorted(target.operation_names)
-
-
-def coupled_pairs(target: Target, names: Iterable[str]) -> set[Qargs]:
-    """The two-qubit tuples on which any of ``names`` is supported."""
-    pairs: set[Qargs] = set()
-    for name in names:
-        for qargs in target.qargs_for_operation_name(name) or ():
-            if len(qargs) == 2:
-                pairs.add(qargs)
-    return pairs
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from qiskit_vendor_provider import VendorProvider
+from qiskit_vendor_provider.api.client import encode_submission, new_idempotency_key
 from qiskit_vendor_provider.api.models import JobSubmission
 from qiskit_vendor_provider.cli import main
 from qiskit_vendor_provider.serialization import circuit_to_wire
@@ -137,7 +138,9 @@ def test_names_written_by_other_clients_are_printed_escaped(cli: CliRunner) -> N
         name=evil,
         tags=["t\nag"],
     )
-    job_id = provider.client.submit_job(submission).job_id
+    job_id = provider.client.submit_payload(
+        encode_submission(submission), new_idempotency_key()
+    ).job_id
     code, out, _ = invoke(cli, "jobs", "--name", "^evil")
     assert code == 0
     assert "\x1b" not in out and "\r" not in out and "\x00" not in out

@@ -20,7 +20,13 @@ from qiskit_vendor_provider import (
     VendorValidationError,
 )
 from qiskit_vendor_provider._version import __version__
-from qiskit_vendor_provider.api.client import ApiClient, RetryPolicy, Timeouts
+from qiskit_vendor_provider.api.client import (
+    ApiClient,
+    RetryPolicy,
+    Timeouts,
+    encode_submission,
+    new_idempotency_key,
+)
 from qiskit_vendor_provider.api.models import DeviceSpec, JobInfo, JobSubmission, WireProgram
 from qiskit_vendor_provider.api.secret import Token
 
@@ -197,7 +203,9 @@ def test_submit_retries_with_the_same_idempotency_key() -> None:
     responses.post(f"{URL}/v1/jobs", body=requests.ConnectionError("reset"))
     responses.post(f"{URL}/v1/jobs", json=problem(503), status=503)
     responses.post(f"{URL}/v1/jobs", json=job, status=201)
-    info = client(retry=RetryPolicy(base_delay=0.01)).submit_job(_submission())
+    info = client(retry=RetryPolicy(base_delay=0.01)).submit_payload(
+        encode_submission(_submission()), new_idempotency_key()
+    )
     assert isinstance(info, JobInfo)
     keys = {call.request.headers["Idempotency-Key"] for call in responses.calls}
     assert len(responses.calls) == 3
@@ -210,7 +218,7 @@ def test_submit_retries_with_the_same_idempotency_key() -> None:
 def test_submit_is_not_retried_on_a_4xx() -> None:
     responses.post(f"{URL}/v1/jobs", json=problem(422), status=422)
     with pytest.raises(VendorValidationError):
-        client().submit_job(_submission())
+        client().submit_payload(encode_submission(_submission()), new_idempotency_key())
     assert len(responses.calls) == 1
 
 

@@ -249,26 +249,6 @@ class ApiClient:
         body = self._request("GET", f"/devices/{_segment(name)}/status")
         return self._model(DeviceStatus, body)
 
-    def submit_job(
-        self,
-        submission: JobSubmission,
-        idempotency_key: str | None = None,
-        *,
-        max_bytes: int | None = None,
-    ) -> JobInfo:
-        """``POST /v1/jobs`` with an ``Idempotency-Key``, so a retry never makes a second job.
-
-        Args:
-            submission: The job.
-            idempotency_key: The key; a fresh one is made when not given.
-            max_bytes: The device's payload limit; a larger job is refused unsent.
-
-        Raises:
-            VendorValidationError: the job is larger than ``max_bytes``.
-        """
-        payload = encode_submission(submission, max_bytes)
-        return self.submit_payload(payload, idempotency_key or new_idempotency_key())
-
     def submit_payload(self, payload: str, idempotency_key: str) -> JobInfo:
         """``POST /v1/jobs`` of an encoded submission (see :func:`encode_submission`).
 

@@ -18,8 +18,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-API_VERSION = "v1"
-
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
