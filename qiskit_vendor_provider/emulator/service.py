@@ -39,6 +39,7 @@ from qiskit_vendor_provider.api.models import (
     WireProgram,
     nested_instructions,
 )
+from qiskit_vendor_provider.device_time import submission_device_time
 from qiskit_vendor_provider.emulator.calibration_history import calibration_history
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
 from qiskit_vendor_provider.emulator.faults import FaultConfig
@@ -288,6 +289,7 @@ class Emulator:
         self.supervisor.on_job_end = self._job_ended
         self._watchers: dict[str, list[Callable[[], None]]] = {}
         self._watchers_lock = threading.Lock()
+        self._usages: dict[str, float] = {}
         self._started = False
         # Counting active jobs and storing a new one must not interleave, or two
         # submissions could both pass the limit.
@@ -530,7 +532,20 @@ class Emulator:
             ended_at=_utc(record.ended_at),
             queue_position=self.store.queue_position(record),
             error=record.error,
+            usage_seconds=self._usage(record),
         )
+
+    def _usage(self, record: JobRecord) -> float | None:
+        """The device time a finished job is charged: the formula ``estimate()`` uses."""
+        if record.status != "DONE":
+            return None
+        if record.job_id not in self._usages:
+            # Computed once per job and kept: it reads the whole submission back.
+            submission = JobSubmission.model_validate_json(record.submission)
+            spec = self._spec(record.device)
+            seconds, _ = submission_device_time(submission, spec, self.catalog.target(spec.name))
+            self._usages[record.job_id] = seconds
+        return self._usages[record.job_id]
 
     def job(self, account: str, job_id: str) -> JobInfo:
         """A job's status."""

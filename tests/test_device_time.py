@@ -1,0 +1,164 @@
+"""Device time: backend.estimate() before running, job.usage() after, one formula."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from qiskit import QuantumCircuit, transpile
+from qiskit.circuit import Parameter
+
+from qiskit_vendor_provider import VendorProvider
+from qiskit_vendor_provider.device_time import DeviceTimeEstimate
+from qiskit_vendor_provider.errors import CircuitValidationError, VendorValidationError
+from tests.conftest import MockedApi
+from tests.helpers import bell
+
+DEVICES = ["ideal_simulator", "superconducting_27q", "trapped_ion_11q"]
+
+
+def _duration(backend: object, name: str, qargs: tuple[int, ...]) -> float:
+    props = backend.target[name][qargs]  # type: ignore[attr-defined]
+    return float(props.duration)
+
+
+def test_hand_computed_estimate_on_superconducting(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = provider.get_backend("superconducting_27q")
+    circuit = QuantumCircuit(27, 2)
+    circuit.sx(0)
+    circuit.sx(0)
+    circuit.x(1)
+    circuit.delay(100, 1, unit="dt")
+    circuit.delay(1.5, 0, unit="us")
+    circuit.barrier(0, 1)
+    circuit.measure([0, 1], [0, 1])
+    qubit0 = 2 * _duration(backend, "sx", (0,)) + 1.5e-6
+    qubit1 = _duration(backend, "x", (1,)) + 100 * backend.target.dt
+    measure = max(_duration(backend, "measure", (0,)), _duration(backend, "measure", (1,)))
+    duration = max(qubit0, qubit1) + measure  # the barrier makes qubit 1 wait for qubit 0
+    spec = backend.spec
+    expected = spec.job_overhead_seconds + 300 * (duration + spec.default_rep_delay)
+    posts = len(api.calls("POST", "/v1/jobs"))
+    estimate = backend.estimate(circuit, shots=300)
+    assert isinstance(estimate, DeviceTimeEstimate)
+    assert math.isclose(estimate.device_seconds, expected, rel_tol=1e-12)
+    (program,) = estimate.per_program
+    assert math.isclose(program.duration, duration, rel_tol=1e-12)
+    assert (program.shots, program.rows) == (300, 1)
+    assert estimate.pending_jobs >= 0
+    assert len(api.calls("POST", "/v1/jobs")) == posts  # nothing submitted
+    assert api.calls("GET", "/v1/devices/superconducting_27q/status")
+    with pytest.raises(AttributeError):
+        estimate.device_seconds = 0.0  # type: ignore[misc]
+
+
+def _sweep(backend: object) -> tuple[QuantumCircuit, Parameter]:
+    theta = Parameter("theta")
+    circuit = QuantumCircuit(2, 2, name="sweep")
+    circuit.rx(theta, 0)
+    circuit.cx(0, 1)
+    circuit.measure([0, 1], [0, 1])
+    return transpile(circuit, backend=backend, optimization_level=1, seed_transpiler=1), theta
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_estimate_equals_usage(provider: VendorProvider, device: str) -> None:
+    backend = provider.get_backend(device)
+    swept, theta = _sweep(backend)
+    fixed = transpile(bell(), backend=backend, optimization_level=1, seed_transpiler=1)
+    cases: list[tuple[list[QuantumCircuit], list[dict[Parameter, object]] | None, int]] = [
+        ([fixed], None, 10),
+        ([fixed, swept], [{}, {theta: np.linspace(0, 1, 3)}], 7),
+    ]
+    for circuits, binds, shots in cases:
+        estimate = backend.estimate(circuits, parameter_binds=binds, shots=shots)
+        job = backend.run(circuits, parameter_binds=binds, shots=shots)
+        job.result()
+        usage = job.usage()
+        assert usage is not None
+        assert math.isclose(usage, estimate.device_seconds, rel_tol=1e-12, abs_tol=1e-15)
+    # Rows multiply: the swept program is charged three times the shots.
+    assert estimate.per_program[1].rows == 3
+    assert math.isclose(
+        estimate.per_program[1].seconds,
+        3 * shots * (estimate.per_program[1].duration + estimate.per_program[1].rep_delay),
+    )
+
+
+def test_ideal_simulator_without_durations_is_overhead_plus_rep_delay(
+    provider: VendorProvider,
+) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    estimate = backend.estimate(bell(), shots=50)
+    spec = backend.spec
+    assert estimate.per_program[0].duration == 0.0
+    assert estimate.device_seconds == spec.job_overhead_seconds + 50 * (
+        spec.default_rep_delay or 0.0
+    )
+
+
+def test_control_flow_counts_the_longer_branch_and_loop_bounds(provider: VendorProvider) -> None:
+    backend = provider.get_backend("superconducting_27q")
+    sx = _duration(backend, "sx", (0,))
+    measure = _duration(backend, "measure", (0,))
+
+    def durations(build: object) -> float:
+        circuit = QuantumCircuit(27, 1)
+        circuit.measure(0, 0)
+        build(circuit)  # type: ignore[operator]
+        return backend.estimate(circuit, shots=1).per_program[0].duration - measure
+
+    def if_else(circuit: QuantumCircuit) -> None:
+        with circuit.if_test((circuit.clbits[0], 1)) as else_:
+            circuit.sx(0)
+        with else_:
+            circuit.sx(0)
+            circuit.sx(0)
+            circuit.sx(0)
+
+    def for_loop(circuit: QuantumCircuit) -> None:
+        with circuit.for_loop(range(4)):
+            circuit.sx(0)
+
+    def while_loop(circuit: QuantumCircuit) -> None:
+        with circuit.while_loop((circuit.clbits[0], 1)):
+            circuit.sx(0)
+            circuit.measure(0, 0)
+
+    assert math.isclose(durations(if_else), 3 * sx)
+    assert math.isclose(durations(for_loop), 4 * sx)
+    bound = backend.spec.limits.max_loop_iterations
+    assert math.isclose(durations(while_loop), bound * (sx + measure))
+
+
+def test_estimate_refuses_what_run_refuses_before_any_request(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = provider.get_backend("superconducting_27q")
+    circuit = QuantumCircuit(27, 2)
+    circuit.measure([0, 1], [0, 1])
+    before = len(api.calls())
+    with pytest.raises(VendorValidationError, match="shots"):
+        backend.estimate(circuit, shots=0)
+    with pytest.raises(VendorValidationError, match="shots"):
+        backend.estimate(circuit, shots=10**12)
+    with pytest.raises(VendorValidationError, match="frobnicate"):
+        backend.estimate(circuit, frobnicate=1)
+    with pytest.raises(CircuitValidationError):
+        backend.estimate(bell())  # h is not native: the same error run() gives
+    with pytest.raises(VendorValidationError):
+        backend.estimate(circuit, rep_delay=10.0)
+    assert len(api.calls()) == before
+
+
+def test_usage_is_reported_once_done(provider: VendorProvider) -> None:
+    backend = provider.get_backend("trapped_ion_11q")
+    circuit = transpile(bell(), backend=backend, optimization_level=1, seed_transpiler=1)
+    job = backend.run(circuit, shots=5)
+    job.result()
+    usage = job.usage()
+    assert usage is not None
+    assert usage > backend.spec.job_overhead_seconds
