@@ -162,3 +162,54 @@ def test_usage_is_reported_once_done(provider: VendorProvider) -> None:
     usage = job.usage()
     assert usage is not None
     assert usage > backend.spec.job_overhead_seconds
+
+
+def test_sampler_estimate_equals_the_usage_of_its_jobs(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    from qiskit_vendor_provider.primitives import VendorSampler
+
+    backend = provider.get_backend("trapped_ion_11q")
+    theta = Parameter("theta")
+    circuit = QuantumCircuit(2)
+    circuit.rx(theta, 0)
+    circuit.cx(0, 1)
+    circuit.measure_all()
+    # More shots than one job may take: the plan splits them, and the estimate follows.
+    shots = backend.limits.max_shots + 10
+    sampler = VendorSampler(backend=backend, options={"seed_simulator": 1})
+    pubs = [(circuit, [[0.1], [0.2]], shots)]
+    posts = len(api.calls("POST", "/v1/jobs"))
+    estimate = sampler.estimate(pubs)
+    assert len(api.calls("POST", "/v1/jobs")) == posts
+    assert estimate.num_jobs == 2
+    assert math.isclose(estimate.overhead_seconds, 2 * backend.spec.job_overhead_seconds)
+    sampler.run(pubs).result()
+    jobs = backend.jobs(limit=2)
+    usage = sum(job.usage() or 0.0 for job in jobs)
+    assert math.isclose(usage, estimate.device_seconds, rel_tol=1e-12)
+
+
+def test_estimator_estimate_equals_the_usage_of_its_jobs(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    from qiskit.quantum_info import SparsePauliOp
+
+    from qiskit_vendor_provider.primitives import VendorEstimator
+
+    backend = provider.get_backend("trapped_ion_11q")
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    observables = SparsePauliOp.from_list([("ZZ", 1.0), ("XX", 1.0)])
+    estimator = VendorEstimator(backend=backend, options={"seed_simulator": 1})
+    posts = len(api.calls("POST", "/v1/jobs"))
+    estimate = estimator.estimate([(circuit, observables)], precision=0.05)
+    assert len(api.calls("POST", "/v1/jobs")) == posts
+    assert len(estimate.per_program) == 2  # one measurement basis per commuting group
+    estimator.run([(circuit, observables)], precision=0.05).result()
+    jobs = backend.jobs(limit=estimate.num_jobs)
+    usage = sum(job.usage() or 0.0 for job in jobs)
+    assert math.isclose(usage, estimate.device_seconds, rel_tol=1e-12)
+    with pytest.raises(ValueError, match="precision"):
+        estimator.estimate([(circuit, observables)], precision=0.0)
