@@ -8,7 +8,8 @@ A job occupies a device for::
 * ``job_overhead_seconds`` is the device spec's fixed cost of one job (loading,
   calibration checks), charged once whatever the job holds.
 * ``rows`` is the number of rows in the program's parameter table (1 without one):
-  every row is run ``shots`` times.
+  every row is run ``shots`` times. (A delay's length cannot be swept: the device
+  takes a number.)
 * The **program duration** is the length of its as-soon-as-possible schedule on the
   device's clock: each operation starts when all its qubits and clbits are free and
   lasts its calibrated duration in the Target (``target[name][qargs].duration``).
@@ -44,6 +45,7 @@ from qiskit.circuit import (
 from qiskit.transpiler import Target
 
 from qiskit_vendor_provider.api.models import DeviceSpec, JobSubmission
+from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.serialization import wire_to_circuit
 
 __all__ = [
@@ -211,6 +213,16 @@ def _control_flow_seconds(
     return longest
 
 
+def _has_symbolic_delay(circuit: QuantumCircuit) -> bool:
+    """Whether a delay's duration is a parameter, at any depth of control flow."""
+    for item in circuit.data:
+        if isinstance(item.operation, Delay) and item.operation.is_parameterized():
+            return True
+        if any(_has_symbolic_delay(block) for block in getattr(item.operation, "blocks", ())):
+            return True
+    return False
+
+
 def submission_device_time(
     submission: JobSubmission, spec: DeviceSpec, target: Target
 ) -> tuple[float, list[ProgramTime]]:
@@ -223,13 +235,25 @@ def submission_device_time(
 
     Returns:
         ``(device seconds, one ProgramTime per program)``.
+
+    Raises:
+        VendorValidationError: a delay whose duration is a parameter.
     """
     rep_delay = spec.default_rep_delay or 0.0
     programs: list[ProgramTime] = []
-    for program in submission.programs:
+    for index, program in enumerate(submission.programs):
         circuit = wire_to_circuit(program, target)
-        duration = circuit_duration(circuit, target, spec.limits.max_loop_iterations)
         rows = len(program.parameter_values) or 1
+        loops = spec.limits.max_loop_iterations
+        if _has_symbolic_delay(circuit):
+            # The server refuses it too ("a delay takes one duration, a number"):
+            # refused here, an estimate never passes a job that run() cannot submit.
+            raise VendorValidationError(
+                f"program {index} ({program.header.name!r}): a delay's duration is a "
+                "parameter; the device needs a number: bind it with "
+                "circuit.assign_parameters(...) before estimate() or run()"
+            )
+        duration = circuit_duration(circuit, target, loops)
         programs.append(
             ProgramTime(
                 duration=duration,

@@ -213,3 +213,18 @@ def test_estimator_estimate_equals_the_usage_of_its_jobs(
     assert math.isclose(usage, estimate.device_seconds, rel_tol=1e-12)
     with pytest.raises(ValueError, match="precision"):
         estimator.estimate([(circuit, observables)], precision=0.0)
+
+
+def test_swept_delay_is_refused_as_the_server_refuses_it(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = provider.get_backend("superconducting_27q")
+    wait = Parameter("wait")
+    circuit = QuantumCircuit(27, 1)
+    circuit.x(0)
+    circuit.delay(wait, 0, unit="dt")
+    circuit.measure(0, 0)
+    with pytest.raises(VendorValidationError, match="delay"):
+        backend.estimate(circuit, parameter_binds=[{wait: [16, 160]}], shots=4)
+    with pytest.raises(VendorValidationError, match="delay"):
+        backend.run(circuit, parameter_binds=[{wait: [16, 160]}], shots=4)

@@ -543,7 +543,15 @@ class Emulator:
             # Computed once per job and kept: it reads the whole submission back.
             submission = JobSubmission.model_validate_json(record.submission)
             spec = self._spec(record.device)
-            seconds, _ = submission_device_time(submission, spec, self.catalog.target(spec.name))
+            try:
+                seconds, _ = submission_device_time(
+                    submission, spec, self.catalog.target(spec.name)
+                )
+            except Exception:
+                # A job's status must always be readable: a charge that cannot be
+                # computed is reported as unknown, and logged for the operator.
+                logger.exception("usage of job %s could not be computed", record.job_id)
+                return None
             self._usages[record.job_id] = seconds
         return self._usages[record.job_id]
 
