@@ -228,3 +228,48 @@ def test_swept_delay_is_refused_as_the_server_refuses_it(
         backend.estimate(circuit, parameter_binds=[{wait: [16, 160]}], shots=4)
     with pytest.raises(VendorValidationError, match="delay"):
         backend.run(circuit, parameter_binds=[{wait: [16, 160]}], shots=4)
+
+
+def test_usage_is_stored_with_the_job_and_survives_a_reopen(tmp_path: object) -> None:
+    import sqlite3
+    import time
+    from pathlib import Path
+
+    from qiskit_vendor_provider.emulator.store import JobRecord, SQLiteJobStore
+
+    database = Path(str(tmp_path)) / "jobs.sqlite3"
+    # A database made before usage was stored: opening it adds the column.
+    old = sqlite3.connect(database)
+    old.executescript(
+        "CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL "
+        "UNIQUE, account TEXT NOT NULL, idempotency_key TEXT, device TEXT NOT NULL, status "
+        "TEXT NOT NULL, name TEXT, tags TEXT NOT NULL DEFAULT '[]', shots INTEGER NOT NULL, "
+        "num_programs INTEGER NOT NULL, submission TEXT NOT NULL, result TEXT, error TEXT, "
+        "created_at REAL NOT NULL, started_at REAL, ended_at REAL, "
+        "UNIQUE (account, idempotency_key));"
+    )
+    old.close()
+    store = SQLiteJobStore(database)
+    # One job runs on a device at a time: each is claimed and ended in turn.
+    for job_id, error in (("done", None), ("failed", "boom")):
+        store.create(
+            JobRecord(
+                job_id=job_id,
+                account="a",
+                device="ideal_simulator",
+                status="QUEUED",
+                shots=1,
+                num_programs=1,
+                submission="{}",
+                created_at=time.time(),
+            )
+        )
+        store.claim_next("owner", 60.0, ["ideal_simulator"])
+        assert store.finish(job_id, "{}", error, usage_seconds=1.25)
+    store.close()
+    reopened = SQLiteJobStore(database)
+    done, failed = reopened.get("done"), reopened.get("failed")
+    assert done is not None and failed is not None
+    assert done.usage_seconds == 1.25
+    assert failed.usage_seconds is None  # only a complete result is charged
+    reopened.close()

@@ -39,7 +39,6 @@ from qiskit_vendor_provider.api.models import (
     WireProgram,
     nested_instructions,
 )
-from qiskit_vendor_provider.device_time import submission_device_time
 from qiskit_vendor_provider.emulator.calibration_history import calibration_history
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
 from qiskit_vendor_provider.emulator.faults import FaultConfig
@@ -289,7 +288,6 @@ class Emulator:
         self.supervisor.on_job_end = self._job_ended
         self._watchers: dict[str, list[Callable[[], None]]] = {}
         self._watchers_lock = threading.Lock()
-        self._usages: dict[str, float] = {}
         self._started = False
         # Counting active jobs and storing a new one must not interleave, or two
         # submissions could both pass the limit.
@@ -532,28 +530,8 @@ class Emulator:
             ended_at=_utc(record.ended_at),
             queue_position=self.store.queue_position(record),
             error=record.error,
-            usage_seconds=self._usage(record),
+            usage_seconds=record.usage_seconds if record.status == "DONE" else None,
         )
-
-    def _usage(self, record: JobRecord) -> float | None:
-        """The device time a finished job is charged: the formula ``estimate()`` uses."""
-        if record.status != "DONE":
-            return None
-        if record.job_id not in self._usages:
-            # Computed once per job and kept: it reads the whole submission back.
-            submission = JobSubmission.model_validate_json(record.submission)
-            spec = self._spec(record.device)
-            try:
-                seconds, _ = submission_device_time(
-                    submission, spec, self.catalog.target(spec.name)
-                )
-            except Exception:
-                # A job's status must always be readable: a charge that cannot be
-                # computed is reported as unknown, and logged for the operator.
-                logger.exception("usage of job %s could not be computed", record.job_id)
-                return None
-            self._usages[record.job_id] = seconds
-        return self._usages[record.job_id]
 
     def job(self, account: str, job_id: str) -> JobInfo:
         """A job's status."""
