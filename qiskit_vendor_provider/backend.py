@@ -24,6 +24,7 @@ from qiskit_vendor_provider.api.models import (
     JobSubmission,
     Reservation,
 )
+from qiskit_vendor_provider.device_time import DeviceTimeEstimate, submission_device_time
 from qiskit_vendor_provider.errors import (
     VendorConnectionError,
     VendorError,
@@ -437,6 +438,67 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
             CircuitValidationError: a circuit does not run on this device as it is.
             VendorValidationError: a bad option, too many circuits or too large a job.
         """
+        circuits, settings, submission = self._checked_submission(
+            run_input, parameter_binds, options
+        )
+        payload = encode_submission(submission, self.limits.max_payload_bytes)
+        info = self._submit(payload, submission)
+        return self._job(
+            info,
+            metadata=[dict(c.metadata) if c.metadata else None for c in circuits],
+            with_progress_bar=settings["with_progress_bar"],
+        )
+
+    def estimate(
+        self,
+        run_input: QuantumCircuit | Sequence[QuantumCircuit],
+        parameter_binds: Sequence[Mapping[Parameter, ArrayLike]] | None = None,
+        **options: Any,
+    ) -> DeviceTimeEstimate:
+        """The device time :meth:`run` with these arguments would be charged; submits nothing.
+
+        The circuits and options are checked exactly as :meth:`run` checks them, and the
+        time is computed by :func:`~qiskit_vendor_provider.device_time.submission_device_time`,
+        the formula the server charges with (see :meth:`VendorJob.usage
+        <qiskit_vendor_provider.job.VendorJob.usage>`). The one request made is
+        ``GET /v1/devices/{name}/status``, for the jobs queued ahead.
+
+        Args:
+            run_input: As in :meth:`run`.
+            parameter_binds: As in :meth:`run`: every row is charged ``shots`` shots.
+            **options: As in :meth:`run`.
+
+        Returns:
+            The predicted device time, per program, and the device's queue now.
+
+        Raises:
+            CircuitValidationError: a circuit does not run on this device as it is.
+            VendorValidationError: a bad option, too many circuits or too large a job.
+        """
+        _, _, submission = self._checked_submission(run_input, parameter_binds, options)
+        return self._estimate(submission)
+
+    def _estimate(self, submission: JobSubmission) -> DeviceTimeEstimate:
+        """The estimate of a checked submission, with the device's queue now."""
+        # Checked like the payload run() would send, so an estimate never passes a job
+        # that run() would refuse for its size.
+        encode_submission(submission, self.limits.max_payload_bytes)
+        seconds, programs = submission_device_time(submission, self._spec, self._target)
+        status = self._client.get_device_status(self.name)
+        return DeviceTimeEstimate(
+            device_seconds=seconds,
+            overhead_seconds=self._spec.job_overhead_seconds,
+            per_program=tuple(programs),
+            pending_jobs=status.pending_jobs,
+        )
+
+    def _checked_submission(
+        self,
+        run_input: QuantumCircuit | Sequence[QuantumCircuit],
+        parameter_binds: Sequence[Mapping[Parameter, ArrayLike]] | None,
+        options: Mapping[str, Any],
+    ) -> tuple[list[QuantumCircuit], dict[str, Any], JobSubmission]:
+        """Every check :meth:`run` makes before it sends, and the submission it would send."""
         circuits = self._circuit_list(run_input)
         settings = check_run_options(
             {**self.options.__dict__, **options}, self.limits, self._spec.rep_delay_range
@@ -461,13 +523,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                     f"{self.limits.max_operations} per circuit: split it, or reduce its depth "
                     "(generate_preset_pass_manager(optimization_level=3))"
                 )
-        payload = encode_submission(submission, self.limits.max_payload_bytes)
-        info = self._submit(payload, submission)
-        return self._job(
-            info,
-            metadata=[dict(c.metadata) if c.metadata else None for c in circuits],
-            with_progress_bar=settings["with_progress_bar"],
-        )
+        return circuits, settings, submission
 
     def _submit(self, payload: str, submission: JobSubmission) -> JobInfo:
         """Journal the submission, post it, and journal the job id it got."""

@@ -195,6 +195,19 @@ class VendorJob(JobV1):  # type: ignore[misc]
         info = self.refresh() if refresh or self._info is None else self._info
         return info.queue_position if job_status(info.status) is JobStatus.QUEUED else None
 
+    def usage(self) -> float | None:
+        """Seconds of device time the job was charged; None until it is DONE.
+
+        The server computes it with the formula of :meth:`VendorBackend.estimate
+        <qiskit_vendor_provider.backend.VendorBackend.estimate>` (see
+        :mod:`qiskit_vendor_provider.device_time`). A job that failed or was cancelled,
+        or a server that does not report usage, gives None.
+        """
+        if self.status() is not JobStatus.DONE:
+            return None
+        # status() refreshed the info until the job was final; a DONE job's usage is fixed.
+        return self._known().usage_seconds
+
     def error_message(self) -> str | None:
         """The server's error message of a failed job, else None."""
         if self.status() is JobStatus.ERROR:

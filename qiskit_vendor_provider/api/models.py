@@ -154,6 +154,8 @@ class DeviceSpec(ResponseModel):
     """The shortest and longest wait between shots (seconds) a job may ask for."""
     default_rep_delay: FiniteFloat | None = None
     """The wait between shots (seconds) when a job does not ask for one."""
+    job_overhead_seconds: FiniteFloat = Field(default=0.0, ge=0)
+    """Device time charged once per job whatever it holds (loading, checks), in seconds."""
 
     @model_validator(mode="after")
     def _check_consistency(self) -> DeviceSpec:
@@ -399,6 +401,8 @@ class JobInfo(ResponseModel):
     ended_at: datetime | None = None
     queue_position: int | None = None
     error: str | None = None
+    usage_seconds: float | None = None
+    """Device time the job was charged (see ``device_time``); None until it is DONE."""
 
 
 class BindingResult(ResponseModel):

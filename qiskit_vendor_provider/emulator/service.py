@@ -530,6 +530,7 @@ class Emulator:
             ended_at=_utc(record.ended_at),
             queue_position=self.store.queue_position(record),
             error=record.error,
+            usage_seconds=record.usage_seconds if record.status == "DONE" else None,
         )
 
     def job(self, account: str, job_id: str) -> JobInfo:

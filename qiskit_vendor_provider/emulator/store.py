@@ -55,6 +55,7 @@ class JobRecord:
     attempts: int = 0
     lease_owner: str | None = None
     lease_expires: float | None = None
+    usage_seconds: float | None = None
 
 
 class JobStore(Protocol):
@@ -100,8 +101,14 @@ class JobStore(Protocol):
         """The current status of each of the given jobs."""
         ...
 
-    def finish(self, job_id: str, result: str, error: str | None = None) -> bool:
-        """RUNNING → DONE with its result (ERROR, keeping the partial result, if ``error``)."""
+    def finish(
+        self,
+        job_id: str,
+        result: str,
+        error: str | None = None,
+        usage_seconds: float | None = None,
+    ) -> bool:
+        """RUNNING → DONE with its result and charged device time (ERROR if ``error``)."""
         ...
 
     def fail(self, job_id: str, error: str) -> bool:
@@ -159,12 +166,13 @@ _ADDED_COLUMNS = {
     "attempts": "INTEGER NOT NULL DEFAULT 0",
     "lease_owner": "TEXT",
     "lease_expires": "REAL",
+    "usage_seconds": "REAL",
 }
 
 _COLUMNS = (
     "seq, job_id, account, idempotency_key, device, status, name, tags, shots, "
     "num_programs, submission, result, error, created_at, started_at, ended_at, "
-    "attempts, lease_owner, lease_expires"
+    "attempts, lease_owner, lease_expires, usage_seconds"
 )
 
 
@@ -413,19 +421,34 @@ class SQLiteJobStore:
             ).fetchall()
         return {row[0]: row[1] for row in rows}
 
-    def _end(self, job_id: str, status: str, result: str | None, error: str | None) -> bool:
+    def _end(
+        self,
+        job_id: str,
+        status: str,
+        result: str | None,
+        error: str | None,
+        usage_seconds: float | None = None,
+    ) -> bool:
         # Conditional on RUNNING: a job cancelled meanwhile stays cancelled.
         with self._transaction() as conn:
             cursor = conn.execute(
-                "UPDATE jobs SET status = ?, result = ?, error = ?, ended_at = ? "
-                "WHERE job_id = ? AND status = 'RUNNING'",
-                (status, result, error, time.time(), job_id),
+                "UPDATE jobs SET status = ?, result = ?, error = ?, ended_at = ?, "
+                "usage_seconds = ? WHERE job_id = ? AND status = 'RUNNING'",
+                (status, result, error, time.time(), usage_seconds, job_id),
             )
             return cursor.rowcount == 1
 
-    def finish(self, job_id: str, result: str, error: str | None = None) -> bool:
-        """RUNNING → DONE with its result (ERROR, keeping the partial result, if ``error``)."""
-        return self._end(job_id, "DONE" if error is None else "ERROR", result, error)
+    def finish(
+        self,
+        job_id: str,
+        result: str,
+        error: str | None = None,
+        usage_seconds: float | None = None,
+    ) -> bool:
+        """RUNNING → DONE with its result and charged device time (ERROR if ``error``)."""
+        status = "DONE" if error is None else "ERROR"
+        # Only a DONE job is charged: the usage is the price of a complete result.
+        return self._end(job_id, status, result, error, usage_seconds if error is None else None)
 
     def fail(self, job_id: str, error: str) -> bool:
         """RUNNING → ERROR; False if the job was no longer running."""

@@ -20,13 +20,14 @@ from qiskit.transpiler.passes import Optimize1qGatesDecomposition
 
 from qiskit_vendor_provider.api.models import DeviceLimits
 from qiskit_vendor_provider.backend import VendorBackend
+from qiskit_vendor_provider.device_time import DeviceTimeEstimate
 from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.primitives.base import (
     VendorPrimitiveMixin,
     check_backend,
     initial_options,
 )
-from qiskit_vendor_provider.primitives.execution import run_plans
+from qiskit_vendor_provider.primitives.execution import estimate_plans, run_plans
 from qiskit_vendor_provider.primitives.options import EstimatorOptions
 from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_jobs
 from qiskit_vendor_provider.primitives.pauli_measurement import (
@@ -195,6 +196,27 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
                 )
         work = self._plan(coerced, options)
         return start_job(PrimitiveJob(self._execute, work))
+
+    def estimate(
+        self, pubs: Iterable[EstimatorPubLike], *, precision: float | None = None
+    ) -> DeviceTimeEstimate:
+        """The device time :meth:`run` with these arguments would be charged; submits nothing.
+
+        The PUBs are checked, transpiled and planned into jobs (measurement bases, shots
+        for the precision) exactly as :meth:`run` does; the estimate sums
+        :meth:`VendorBackend.estimate <qiskit_vendor_provider.backend.VendorBackend.estimate>`
+        over those jobs.
+        """
+        options = self._options.model_copy()
+        chosen = options.default_precision if precision is None else precision
+        coerced = [EstimatorPub.coerce(pub, chosen) for pub in pubs]
+        for position, pub in enumerate(coerced):
+            if pub.precision <= 0.0:
+                raise ValueError(
+                    f"PUB {position}: precision must be greater than 0, not {pub.precision}"
+                )
+        work = self._plan(coerced, options)
+        return estimate_plans(self.backend, work.plans, memory=False, settings=work.settings)
 
     def _plan(self, pubs: list[EstimatorPub], options: EstimatorOptions) -> _Work:
         settings = options.job_settings()

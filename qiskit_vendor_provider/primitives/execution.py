@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from qiskit.result import Result
 from qiskit.result.models import ExperimentResult
 
+from qiskit_vendor_provider.device_time import DeviceTimeEstimate
 from qiskit_vendor_provider.errors import VendorError, VendorJobError
 from qiskit_vendor_provider.job import FINAL
 from qiskit_vendor_provider.primitives.packing import JobPlan, Program
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from qiskit_vendor_provider.backend import VendorBackend
     from qiskit_vendor_provider.job import VendorJob
 
-__all__ = ["ProgramResults", "run_plans"]
+__all__ = ["ProgramResults", "estimate_plans", "run_plans"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,19 +42,50 @@ ProgramResults = list[tuple[Program, list[list[ExperimentResult]]]]
 """Per program (in plan order): per row, its experiments over the shot chunks, in order."""
 
 
-def _submit(
-    backend: VendorBackend, plan: JobPlan, memory: bool, settings: dict[str, Any]
-) -> VendorJob:
+def _arguments(plan: JobPlan, memory: bool, settings: dict[str, Any]) -> dict[str, Any]:
     binds = [program.binds() for program in plan.programs]
     # The names come from the one run-options model; the plan fixes shots and seed.
-    arguments = run_arguments(
+    return run_arguments(
         settings,
         shots=plan.shots,
         memory=memory,
         seed_simulator=plan.seed,
         parameter_binds=binds if any(binds) else None,
     )
+
+
+def _submit(
+    backend: VendorBackend, plan: JobPlan, memory: bool, settings: dict[str, Any]
+) -> VendorJob:
+    arguments = _arguments(plan, memory, settings)
     return backend.run([program.circuit for program in plan.programs], **arguments)
+
+
+def estimate_plans(
+    backend: VendorBackend,
+    plans: Sequence[JobPlan],
+    *,
+    memory: bool,
+    settings: dict[str, Any],
+) -> DeviceTimeEstimate:
+    """The device time of the jobs :func:`run_plans` would submit; submits nothing.
+
+    Each plan is estimated by ``backend.estimate`` with the arguments ``run_plans``
+    gives ``backend.run``, so the sum is what the jobs' ``usage()`` adds up to.
+    """
+    estimates = [
+        backend.estimate([program.circuit for program in plan.programs], **arguments)
+        for plan in plans
+        for arguments in [_arguments(plan, memory, settings)]
+    ]
+    return DeviceTimeEstimate(
+        device_seconds=sum(estimate.device_seconds for estimate in estimates),
+        overhead_seconds=sum(estimate.overhead_seconds for estimate in estimates),
+        per_program=tuple(program for e in estimates for program in e.per_program),
+        # The queue as last seen: the jobs would join it one after the other.
+        pending_jobs=estimates[-1].pending_jobs if estimates else 0,
+        num_jobs=len(estimates),
+    )
 
 
 def _cancel(jobs: Sequence[VendorJob]) -> None:

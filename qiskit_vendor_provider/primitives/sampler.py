@@ -14,6 +14,7 @@ from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.result.models import ExperimentResult
 
 from qiskit_vendor_provider.backend import VendorBackend
+from qiskit_vendor_provider.device_time import DeviceTimeEstimate
 from qiskit_vendor_provider.errors import VendorJobError, VendorValidationError
 from qiskit_vendor_provider.primitives.base import (
     VendorPrimitiveMixin,
@@ -21,7 +22,7 @@ from qiskit_vendor_provider.primitives.base import (
     initial_options,
 )
 from qiskit_vendor_provider.primitives.decoding import register_layout, unpack_registers
-from qiskit_vendor_provider.primitives.execution import run_plans
+from qiskit_vendor_provider.primitives.execution import estimate_plans, run_plans
 from qiskit_vendor_provider.primitives.options import SamplerOptions
 from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_jobs
 from qiskit_vendor_provider.primitives.preparation import CircuitPreparer, parameter_rows
@@ -128,6 +129,23 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
                 )
         work = self._plan(coerced, options)
         return start_job(PrimitiveJob(self._execute, work))
+
+    def estimate(
+        self, pubs: Iterable[SamplerPubLike], *, shots: int | None = None
+    ) -> DeviceTimeEstimate:
+        """The device time :meth:`run` with these arguments would be charged; submits nothing.
+
+        The PUBs are checked, transpiled and planned into jobs exactly as :meth:`run`
+        does; the estimate sums :meth:`VendorBackend.estimate
+        <qiskit_vendor_provider.backend.VendorBackend.estimate>` over those jobs.
+        """
+        options = self._options.model_copy()
+        coerced = [
+            SamplerPub.coerce(pub, options.default_shots if shots is None else shots)
+            for pub in pubs
+        ]
+        work = self._plan(coerced, options)
+        return estimate_plans(self.backend, work.plans, memory=True, settings=work.settings)
 
     def _plan(self, pubs: list[SamplerPub], options: SamplerOptions) -> _Work:
         settings = options.job_settings()
