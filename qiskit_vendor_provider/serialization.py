@@ -193,6 +193,13 @@ def _wire_instructions(
         params = [] if isinstance(op, Barrier) else op.params
         if isinstance(op, Delay):
             params = [op.duration]
+            if isinstance(op.duration, ParameterExpression) and op.duration.parameters:
+                # A device's schedule is fixed per program: its delays are numbers.
+                raise WireFormatError(
+                    f"circuit {name!r}: a delay lasts {op.duration}, a parameter; the wire "
+                    "carries a delay's duration as a number only: bind it first "
+                    "(circuit.assign_parameters), one circuit per duration"
+                )
         instructions.append(
             models.WireInstruction(
                 name=op.name,

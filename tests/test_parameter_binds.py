@@ -74,3 +74,49 @@ def test_rows_of_a_table_no_instruction_uses_each_give_an_experiment(
         .result()
     )
     assert [result.get_counts(i) for i in range(3)] == [{"1": 10}] * 3
+
+
+def swept_delay() -> tuple[QuantumCircuit, Parameter]:
+    duration = Parameter("t")
+    circuit = QuantumCircuit(1, 1)
+    circuit.x(0)
+    circuit.delay(duration, 0, unit="us")
+    circuit.measure(0, 0)
+    return circuit, duration
+
+
+def test_a_swept_delay_is_refused_before_any_http_call(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    import pytest
+
+    from qiskit_vendor_provider.errors import VendorValidationError
+
+    circuit, duration = swept_delay()
+    backend = provider.get_backend("superconducting_27q")
+    before = len(api.calls())
+    with pytest.raises(VendorValidationError, match="carries a delay's duration as a number"):
+        backend.run(circuit, shots=10, parameter_binds=[{duration: [1.0, 2.0]}])
+    assert len(api.calls()) == before
+
+
+def test_the_sampler_binds_a_swept_delay_in_process_and_the_qubit_decays(
+    provider: VendorProvider,
+) -> None:
+    from qiskit import transpile
+
+    from qiskit_vendor_provider.primitives import VendorSampler
+
+    circuit, _ = swept_delay()
+    backend = provider.get_backend("superconducting_27q")
+    isa = transpile(circuit, backend, initial_layout=[0], optimization_level=0)
+    shots = 2000
+    result = VendorSampler(backend=backend, options={"seed_simulator": 5}).run(
+        [(isa, [[0.0], [150.0]])], shots=shots
+    )
+    counts = result.result()[0].data.c
+    excited = [counts.get_counts(row).get("1", 0) / shots for row in range(2)]
+    t1 = backend.target.qubit_properties[0].t1
+    expected = math.exp(-150e-6 / t1)  # times the ~0.99 that readout and gates keep
+    assert excited[0] > 0.95
+    assert abs(excited[1] - expected) < 0.05 + 5 * math.sqrt(0.25 / shots)
