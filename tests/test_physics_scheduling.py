@@ -155,22 +155,27 @@ def test_delay_units_and_zero_delays(spec: DeviceSpec, runner: JobRunner) -> Non
     assert ps[5] > 0.95  # a zero delay is no wait
 
 
-def test_a_parameter_sweep_over_a_delay_and_an_angle(spec: DeviceSpec, runner: JobRunner) -> None:
-    t = Parameter("t")
+def test_an_angle_sweep_beside_delays_of_several_lengths(
+    spec: DeviceSpec, runner: JobRunner
+) -> None:
     theta = Parameter("theta")
-    circuit = QuantumCircuit(2, 2)
-    circuit.x(0)
-    circuit.append(Delay(t, unit="us"), [0])
-    circuit.sx(1)
-    circuit.rz(theta, 1)
-    circuit.sx(1)
-    circuit.measure([0, 1], [0, 1])
-    rows = [[0.0, 0.0], [100.0, math.pi], [300.0, math.pi / 2]]  # columns: t, theta
-    ((r0, r1, r2),) = run(runner, spec, [circuit], parameter_values=rows)
-    p_decayed = [sum(v for k, v in r.items() if k & 1) / SHOTS for r in (r0, r1, r2)]
+    programs = []
+    for microseconds in (0.0, 100.0, 300.0):
+        circuit = QuantumCircuit(2, 2)
+        circuit.x(0)
+        circuit.append(Delay(microseconds, unit="us"), [0])
+        circuit.sx(1)
+        circuit.rz(theta, 1)
+        circuit.sx(1)
+        circuit.measure([0, 1], [0, 1])
+        programs.append(circuit)
+    rows = [[0.0], [math.pi], [math.pi / 2]]
+    results = run(runner, spec, programs, parameter_values=rows)
+    # Qubit 0 decays more with each longer delay (whatever the angle row).
+    p_decayed = [sum(v for k, v in r[0].items() if k & 1) / SHOTS for r in results]
     assert p_decayed[0] > p_decayed[1] > p_decayed[2]
-    p_second = [sum(v for k, v in r.items() if k & 2) / SHOTS for r in (r0, r1, r2)]
-    # sx rz(θ) sx: P(1) = cos²(θ/2)
+    # sx rz(θ) sx on qubit 1: P(1) = cos²(θ/2), row by row.
+    p_second = [sum(v for k, v in c.items() if k & 2) / SHOTS for c in results[0]]
     assert p_second[0] > 0.9 and p_second[1] < 0.1 and 0.4 < p_second[2] < 0.6
 
 

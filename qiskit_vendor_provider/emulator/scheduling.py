@@ -116,11 +116,3 @@ def with_idle_noise(
         started.update(item.qubits)
         out._append(item)
     return out
-
-
-def has_symbolic_delay(circuit: QuantumCircuit) -> bool:
-    """Whether a delay's duration is a parameter (it must be bound before scheduling)."""
-    return any(
-        isinstance(item.operation, Delay) and item.operation.is_parameterized()
-        for item in circuit.data
-    )

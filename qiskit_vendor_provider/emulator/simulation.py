@@ -25,7 +25,6 @@ from qiskit_vendor_provider.api.models import (
 from qiskit_vendor_provider.emulator.lowering import lower_circuit
 from qiskit_vendor_provider.emulator.noise import DeviceNoise
 from qiskit_vendor_provider.emulator.scheduling import (
-    has_symbolic_delay,
     instruction_durations,
     scheduler,
     with_idle_noise,
@@ -118,8 +117,8 @@ def _experiments(
     """The circuits Aer runs, with their parameter tables, and the rows of each program.
 
     A parametrized program is sent to Aer once with its whole table of values (Aer binds
-    each row itself), so a sweep costs one circuit, not one per row; except when a
-    delay's duration is a parameter, which must be bound before the program is timed.
+    each row itself), so a sweep costs one circuit, not one per row. (A delay's duration
+    is never a parameter: the wire carries it as a number.)
     """
     aer_circuits: list[QuantumCircuit] = []
     binds: list[dict[Any, list[float]]] = []
@@ -128,12 +127,6 @@ def _experiments(
         rows = len(program.parameter_values) or 1
         rows_per_program.append(rows)
         bind = _bindings(program, circuit)
-        if bind and has_symbolic_delay(circuit):
-            for row in range(rows):
-                values = {parameter: column[row] for parameter, column in bind.items()}
-                aer_circuits.append(prepare(circuit.assign_parameters(values)))
-                binds.append({})
-            continue
         prepared = prepare(circuit)
         # A table whose parameters no instruction uses (a global phase, say) still asks
         # for one experiment per row: Aer binds nothing then, so the circuit is repeated.
