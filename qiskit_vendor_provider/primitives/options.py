@@ -238,9 +238,15 @@ class EstimatorOptions(PrimitiveOptions):
             The default is Qiskit's 0.015625 (4096 shots), coarsened when needed so that it
             never asks for more shots than one job on the device allows.
         abelian_grouping: Measure qubit-wise commuting Pauli terms together.
+        measure_mitigation: Correct readout errors with twirled readout-error extinction
+            (TREX, see :mod:`~qiskit_vendor_provider.primitives.mitigation`). Each
+            measurement circuit's shots are spread over 8 twirled variants, and one
+            calibration circuit per set of measured qubits is added, with as many shots
+            as a measurement circuit; those shots count toward ``max_jobs``.
     """
 
     _owner: ClassVar[str] = "VendorEstimator"
 
     default_precision: Annotated[RealNumber, Field(gt=0)] = 0.015625
     abelian_grouping: StrictBool = True
+    measure_mitigation: StrictBool = False
