@@ -25,7 +25,7 @@ from qiskit_vendor_provider.backend import VendorBackend
 from qiskit_vendor_provider.emulator import Emulator, InProcessTransport, create_app
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
 from qiskit_vendor_provider.emulator.simulation import PreparedDevice
-from qiskit_vendor_provider.primitives import VendorEstimator
+from qiskit_vendor_provider.primitives import VendorEstimator, VendorSampler
 from qiskit_vendor_provider.primitives.mitigation import DEFAULT_TWIRLS
 
 DEVICE = "superconducting_27q"
@@ -254,3 +254,57 @@ def test_broadcast_sweep_is_mitigated_per_binding(device: VendorBackend) -> None
     ]
     expected = np.array([references, [-value for value in references]])
     np.testing.assert_allclose(result.data.evs, expected, atol=4 * float(result.data.stds.max()))
+
+
+# ------------------------------------------------------------------ sampler
+
+
+def test_sampler_quasi_dists_correct_a_bell_pair_on_qubit_13(device: VendorBackend) -> None:
+    bell, observable = isa(device, ghz(2), [13, 14], "ZZ")
+    reference = (1 + readout_free_reference(bell, observable)) / 2  # P(00) + P(11)
+    with_measurements = ghz(2)
+    with_measurements.measure_all()
+    measured = generate_preset_pass_manager(
+        optimization_level=1, backend=device, initial_layout=[13, 14], seed_transpiler=1
+    ).run(with_measurements)
+    shots = 20_000
+    options = {"seed_simulator": SEED, "measure_mitigation": True}
+    result = VendorSampler(backend=device, options=options).run([measured], shots=shots)
+    pub = result.result()[0]
+    raw_counts = pub.data.meas.get_counts()
+    raw = (raw_counts.get("00", 0) + raw_counts.get("11", 0)) / shots
+    quasi = pub.metadata["quasi_dists"].item().binary_probabilities(2)
+    mitigated = quasi.get("00", 0.0) + quasi.get("11", 0.0)
+    assert sum(quasi.values()) == pytest.approx(1.0)
+    # The correction divides the parity by (1-2*0.28)(1-2*e14) ~ 0.42, so its standard
+    # error is about sqrt(1/shots) / 0.42 / 2 ~ 0.009; 4 of them bound the residual.
+    assert abs(mitigated - reference) < 0.036, (reference, raw, mitigated)
+    assert abs(raw - reference) > 5 * abs(mitigated - reference), (reference, raw, mitigated)
+    # The samples stay raw: the same seed without mitigation gives the same counts.
+    plain = VendorSampler(backend=device, options={"seed_simulator": SEED})
+    unmitigated = plain.run([measured], shots=shots).result()[0]
+    assert unmitigated.data.meas.get_counts() == raw_counts
+    assert "quasi_dists" not in unmitigated.metadata
+
+
+def test_sampler_quasi_dists_follow_the_pub_shape(device: VendorBackend) -> None:
+    theta = Parameter("t")
+    circuit = QuantumCircuit(1)
+    circuit.rx(theta, 0)
+    circuit.measure_all()
+    sampler = VendorSampler(
+        backend=device, options={"seed_simulator": SEED, "measure_mitigation": True}
+    )
+    pub = sampler.run([(circuit, [[0.0], [np.pi], [np.pi / 2]])], shots=4000).result()[0]
+    dists = pub.metadata["quasi_dists"]
+    assert dists.shape == (3,)
+    # |0>, |1>: the correction takes the readout error back to (nearly) certainty.
+    assert dists[0].get(0, 0.0) == pytest.approx(1.0, abs=0.02)
+    assert dists[1].get(1, 0.0) == pytest.approx(1.0, abs=0.02)
+    assert dists[2].get(0, 0.0) == pytest.approx(0.5, abs=0.05)
+
+
+def test_sampler_option_is_validated(device: VendorBackend) -> None:
+    with pytest.raises(VendorValidationError, match="measure_mitigation"):
+        VendorSampler(backend=device, options={"measure_mitigation": "on"})
+    assert VendorSampler(backend=device).options.measure_mitigation is False

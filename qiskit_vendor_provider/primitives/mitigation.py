@@ -1,4 +1,6 @@
-"""Twirled readout-error extinction (TREX) for the Estimator.
+"""Readout-error mitigation: TREX for the Estimator, inverse assignment for the Sampler.
+
+**Estimator: twirled readout-error extinction (TREX).**
 
 A readout error turns a measured ``Z_S`` (the parity of the qubits in ``S``) into
 ``lambda_S * <Z_S>`` plus, for an asymmetric error, a bias. TREX removes both:
@@ -15,6 +17,11 @@ When the measured qubits are few (``2**n <= max_twirls``), every subset is used 
 the average is exact; otherwise the subsets are random (seeded) and come in complementary
 pairs, which flips every qubit in exactly half the variants.
 
+**Sampler: inverse assignment matrices.** Each classical bit's counts are corrected with
+the inverse of its qubit's assignment matrix ``[[1-e, e], [e, 1-e]]``, ``e`` being the
+readout error the device's Target holds for ``measure`` on that qubit (the calibration
+the vendor publishes, no extra shots). See :func:`quasi_probabilities`.
+
 >>> import numpy as np
 >>> twirl_masks(2, np.random.default_rng(0))
 [0, 1, 2, 3, 0, 1, 2, 3]
@@ -28,11 +35,22 @@ pairs, which flips every qubit in exactly half the variants.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 from numpy.typing import NDArray
 from qiskit.circuit import ClassicalRegister, QuantumCircuit, QuantumRegister
 
-__all__ = ["DEFAULT_TWIRLS", "calibration_circuit", "mitigate", "twirl_masks", "with_twirl"]
+__all__ = [
+    "DEFAULT_TWIRLS",
+    "MAX_MITIGATED_BITS",
+    "assignment_inverse",
+    "calibration_circuit",
+    "mitigate",
+    "quasi_probabilities",
+    "twirl_masks",
+    "with_twirl",
+]
 
 DEFAULT_TWIRLS = 8
 """Twirl variants per measurement circuit (and per calibration); each gets 1/8 of the shots."""
@@ -133,3 +151,50 @@ def mitigate(
     ratio = expectations / safe
     variance = (variances + ratio**2 * np.where(usable, scale_variances, 0.0)) / safe**2
     return np.where(usable, ratio, expectations), np.where(usable, variance, variances)
+
+
+MAX_MITIGATED_BITS = 16
+"""Most classical bits the Sampler's correction handles: it holds ``2**bits`` numbers."""
+
+
+def assignment_inverse(error: float) -> NDArray[np.float64]:
+    """Inverse of the symmetric assignment matrix ``[[1-e, e], [e, 1-e]]`` of one qubit.
+
+    >>> assignment_inverse(0.25).tolist()
+    [[1.5, -0.5], [-0.5, 1.5]]
+    """
+    scale = 1.0 - 2.0 * error
+    return np.array([[1.0 - error, -error], [-error, 1.0 - error]]) / scale
+
+
+def quasi_probabilities(
+    counts: Mapping[int, int], inverses: Sequence[NDArray[np.float64]]
+) -> dict[int, float]:
+    """Counts corrected by per-bit inverse assignment matrices: a quasi-distribution.
+
+    The readout errors of different qubits are taken as independent, so the inverse of
+    the whole assignment matrix is the tensor product of the per-bit inverses, applied
+    one bit at a time. Entries may be negative; they sum to 1.
+
+    Args:
+        counts: Outcome (bit ``k``: classical bit ``k``) to shots.
+        inverses: Per classical bit, its 2x2 inverse assignment matrix.
+
+    Returns:
+        Outcome to quasi-probability, entries smaller than ``1e-12`` in size dropped.
+
+    >>> q = quasi_probabilities({0b00: 90, 0b01: 10}, [assignment_inverse(0.1)] * 2)
+    >>> {key: round(value, 6) for key, value in q.items()}
+    {0: 1.0}
+    """
+    width = len(inverses)
+    total = sum(counts.values())
+    vector = np.zeros(1 << width, dtype=np.float64)
+    for outcome, count in counts.items():
+        vector[outcome] += count / total
+    tensor = vector.reshape((2,) * width)
+    for bit, inverse in enumerate(inverses):
+        axis = width - 1 - bit  # C order: the last axis is bit 0
+        tensor = np.moveaxis(np.tensordot(inverse, tensor, axes=([1], [axis])), 0, axis)
+    flat = tensor.reshape(-1)
+    return {int(i): float(flat[i]) for i in np.flatnonzero(np.abs(flat) > 1e-12)}

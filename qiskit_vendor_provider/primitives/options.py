@@ -222,11 +222,15 @@ class SamplerOptions(PrimitiveOptions):
         default_shots: Shots of a PUB that gives none (default: the device's default).
             More than the device allows in one job is fine: the shots are split over jobs
             and the samples merged in order.
+        measure_mitigation: Also return readout-corrected quasi-probabilities, in each
+            PUB result's ``metadata["quasi_dists"]``, computed from the device's
+            calibrated readout errors (no extra shots). The samples stay raw.
     """
 
     _owner: ClassVar[str] = "VendorSampler"
 
     default_shots: Annotated[WholeNumber, Field(ge=1)] = 1024
+    measure_mitigation: StrictBool = False
 
 
 class EstimatorOptions(PrimitiveOptions):
