@@ -183,7 +183,8 @@ def quasi_probabilities(
     Returns:
         Outcome to quasi-probability, entries smaller than ``1e-12`` in size dropped.
 
-    >>> q = quasi_probabilities({0b00: 90, 0b01: 10}, [assignment_inverse(0.1)] * 2)
+    >>> counts = {0b00: 81, 0b01: 9, 0b10: 9, 0b11: 1}  # |00> read with 10% flips
+    >>> q = quasi_probabilities(counts, [assignment_inverse(0.1)] * 2)
     >>> {key: round(value, 6) for key, value in q.items()}
     {0: 1.0}
     """
