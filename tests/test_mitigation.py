@@ -226,10 +226,14 @@ def test_calibration_circuits_count_toward_max_jobs(device: VendorBackend) -> No
 def test_precision_at_the_device_limit(device: VendorBackend) -> None:
     limit = 1 / math.sqrt(device.limits.max_shots)
     estimator = VendorEstimator(backend=device, options={"measure_mitigation": True, "max_jobs": 1})
-    # Spread over 8 twirls, the device limit per circuit is no longer the bottleneck ...
+    # Spread over 8 twirls, the device's per-job shot limit allows a finer precision ...
     finer = limit / math.sqrt(DEFAULT_TWIRLS) * 0.99
-    with pytest.raises(VendorValidationError, match="per twirl variant"):
+    # ... but not beyond: 8 variants of over max_shots each would need 2 jobs. Refused
+    # before any HTTP call, with the finest precision one job gives with mitigation on.
+    best = 1 / math.sqrt(device.limits.max_shots * DEFAULT_TWIRLS)
+    with pytest.raises(VendorValidationError, match="per twirl variant") as caught:
         estimator.run([(ghz(2), SparsePauliOp("ZZ"))], precision=finer)
+    assert f"finest precision within 1 jobs is {best:.3g}" in str(caught.value)
 
 
 def test_broadcast_sweep_is_mitigated_per_binding(device: VendorBackend) -> None:
@@ -308,3 +312,19 @@ def test_sampler_option_is_validated(device: VendorBackend) -> None:
     with pytest.raises(VendorValidationError, match="measure_mitigation"):
         VendorSampler(backend=device, options={"measure_mitigation": "on"})
     assert VendorSampler(backend=device).options.measure_mitigation is False
+
+
+def test_terms_on_qubits_measured_apart_get_their_own_calibrations(
+    provider: VendorProvider,
+) -> None:
+    backend = provider.get_backend("ideal_simulator")
+    options = {"seed_simulator": SEED, "measure_mitigation": True, "abelian_grouping": False}
+    flipped = QuantumCircuit(2)
+    flipped.x(1)
+    observable = SparsePauliOp(["ZI", "IZ", "ZZ", "II"], coeffs=[1.0, 2.0, 4.0, 8.0])
+    result = VendorEstimator(backend=backend, options=options).run([(flipped, observable)])
+    pub = result.result()[0]
+    # Three bases on three qubit sets ((1,), (0,), (0, 1)): three calibrations.
+    assert pub.metadata["measure_mitigation"]["calibration_circuits"] == 3
+    # |10>: ZI = -1, IZ = 1, ZZ = -1; a perfect readout calibrates to exactly 1.
+    assert float(pub.data.evs) == -1.0 + 2.0 - 4.0 + 8.0

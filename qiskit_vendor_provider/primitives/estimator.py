@@ -233,8 +233,8 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
                     f"of at most {limits.max_shots} shots on "
                     f"{self.backend.name!r}, over max_jobs={options.max_jobs}. The finest "
                     f"precision within {options.max_jobs} jobs is "
-                    f"{1 / math.sqrt(options.max_jobs * limits.max_shots):.3g}; ask for that "
-                    "or coarser, or raise max_jobs with set_options()"
+                    f"{1 / math.sqrt(options.max_jobs * limits.max_shots * twirls):.3g}; ask "
+                    "for that or coarser, or raise max_jobs with set_options()"
                 )
             sweep, programs = self._prepare_pub(pub, position, options)
             sweeps.append(sweep)
