@@ -28,6 +28,13 @@ from qiskit_vendor_provider.primitives.base import (
     initial_options,
 )
 from qiskit_vendor_provider.primitives.execution import estimate_plans, run_plans
+from qiskit_vendor_provider.primitives.mitigation import (
+    DEFAULT_TWIRLS,
+    calibration_circuit,
+    mitigate,
+    twirl_masks,
+    with_twirl,
+)
 from qiskit_vendor_provider.primitives.options import EstimatorOptions
 from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_jobs
 from qiskit_vendor_provider.primitives.pauli_measurement import (
@@ -83,11 +90,17 @@ class _Measurement:
         basis: The basis, the terms it measures and their clbit masks.
         param_indices: Per row, the index in the PUB's bindings array.
         offset: Clbits of the PUB's own circuit, below the measurement register.
+        group: Index in ``_Sweep.bases``, or for a calibration a number past them: the
+            counts of all twirl variants of one group are merged.
+        flip: Clbits of the measurement register whose qubit got an ``X`` before being
+            measured (a twirl); they are flipped back before counting.
     """
 
     basis: MeasurementBasis
     param_indices: list[tuple[int, ...]]
     offset: int
+    group: int = 0
+    flip: int = 0
 
 
 @dataclass(frozen=True)
@@ -98,11 +111,17 @@ class _Sweep:
         parameter_indices: Per position of the PUB's shape, the index in its bindings.
         observables: Per position, the observable (Pauli label to coefficient).
         measurements: The PUB's measurement circuits, in program-tag order.
+        bases: The distinct bases measured, in group order.
+        calibrations: Per basis, the group of its readout calibration (None: unmitigated).
+        shots: Shots each basis (all its twirl variants together) is measured with.
     """
 
     parameter_indices: NDArray[Any]
     observables: NDArray[Any]
     measurements: list[_Measurement]
+    bases: list[MeasurementBasis]
+    calibrations: list[int | None]
+    shots: int
 
 
 @dataclass(frozen=True)
@@ -224,17 +243,20 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
         sweeps = []
         # A job has one shot count, so PUBs are packed per shot count, as the parent does.
         programs_by_shots: dict[int, list[Program]] = defaultdict(list)
+        twirls = DEFAULT_TWIRLS if options.measure_mitigation else 1
         for position, pub in enumerate(pubs):
-            shots = shots_for_precision(pub.precision)
+            # With mitigation, each twirl variant takes an equal share of the shots.
+            shots = math.ceil(shots_for_precision(pub.precision) / twirls)
             chunks = math.ceil(shots / limits.max_shots)
             if chunks > options.max_jobs:
                 raise VendorValidationError(
                     f"PUB {position}: precision {pub.precision:g} needs {shots} shots per "
-                    f"circuit, {chunks} jobs of at most {limits.max_shots} shots on "
+                    f"circuit{' (per twirl variant)' if twirls > 1 else ''}, {chunks} jobs "
+                    f"of at most {limits.max_shots} shots on "
                     f"{self.backend.name!r}, over max_jobs={options.max_jobs}. The finest "
                     f"precision within {options.max_jobs} jobs is "
-                    f"{1 / math.sqrt(options.max_jobs * limits.max_shots):.3g}; ask for that "
-                    "or coarser, or raise max_jobs with set_options()"
+                    f"{1 / math.sqrt(options.max_jobs * limits.max_shots * twirls):.3g}; ask "
+                    "for that or coarser, or raise max_jobs with set_options()"
                 )
             sweep, programs = self._prepare_pub(pub, position, options)
             sweeps.append(sweep)
@@ -255,8 +277,14 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
             raise VendorValidationError(
                 f"this run needs {len(plans)} jobs on {self.backend.name!r} (at most "
                 f"{limits.max_shots} shots and {limits.max_circuits} circuits per job), over "
-                f"max_jobs={options.max_jobs}; ask for a coarser precision or fewer PUBs, or "
-                "raise max_jobs with set_options()"
+                f"max_jobs={options.max_jobs}"
+                + (
+                    " (measure_mitigation adds twirled and calibration circuits)"
+                    if options.measure_mitigation
+                    else ""
+                )
+                + "; ask for a coarser precision or fewer PUBs, or raise max_jobs with "
+                "set_options()"
             )
         return _Work(pubs, sweeps, plans, settings)
 
@@ -287,37 +315,87 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
         values = bindings.as_array(names).reshape(bindings.size, len(names))
         values = parameter_rows(values, names, list(circuit.parameters))
         register = free_register_name(circuit)
+        mitigated = options.measure_mitigation
+        # Seeded from the simulator seed and the PUB, so a seeded run is reproducible.
+        seed = options.job_settings().get("seed_simulator")
+        rng = np.random.default_rng(None if seed is None else [int(seed), position])
+        twirls = DEFAULT_TWIRLS if mitigated else 1
         measurements: list[_Measurement] = []
         programs: list[Program] = []
+        bases: list[MeasurementBasis] = []
+
+        def add(meas_circuit: QuantumCircuit, measurement: _Measurement, rows: Any) -> None:
+            self._preparer.check(meas_circuit, position)
+            measurements.append(measurement)
+            programs.extend(
+                self._preparer.programs(
+                    meas_circuit,
+                    rows,
+                    tag=(position, len(measurements) - 1),
+                    index=position,
+                    options=options,
+                )
+            )
+
         for labels, indices in indices_by_labels.items():
             flat = [int(np.ravel_multi_index(i, param_shape)) if i else 0 for i in indices]
             rows = values[flat]
             for basis in measurement_bases(labels, abelian_grouping=options.abelian_grouping):
-                meas_circuit = self._measurement_circuit(circuit, basis, register)
-                self._preparer.check(meas_circuit, position)
-                measurements.append(_Measurement(basis, indices, circuit.num_clbits))
-                programs.extend(
-                    self._preparer.programs(
-                        meas_circuit,
-                        rows,
-                        tag=(position, len(measurements) - 1),
-                        index=position,
-                        options=options,
-                    )
-                )
-        return _Sweep(bc_param_ind, bc_obs, measurements), programs
+                group = len(bases)
+                bases.append(basis)
+                masks = twirl_masks(len(basis.qubits), rng, twirls) if mitigated else [0]
+                for mask in masks:
+                    meas_circuit = self._measurement_circuit(circuit, basis, register, mask)
+                    measurement = _Measurement(basis, indices, circuit.num_clbits, group, mask)
+                    add(meas_circuit, measurement, rows)
+        calibrations: list[int | None] = [None] * len(bases)
+        if mitigated:
+            # One calibration per distinct set of measured qubits, shared by its bases.
+            groups: dict[tuple[int, ...], int] = {}
+            for which, basis in enumerate(bases):
+                if basis.qubits not in groups:
+                    group = groups[basis.qubits] = len(bases) + len(groups)
+                    calibration = MeasurementBasis("", basis.qubits, (), ())
+                    for mask in twirl_masks(len(basis.qubits), rng, twirls):
+                        add(
+                            self._calibration_circuit(circuit, basis.qubits, register, mask),
+                            _Measurement(calibration, [()], circuit.num_clbits, group, mask),
+                            np.zeros((1, 0)),
+                        )
+                calibrations[which] = groups[basis.qubits]
+        shots = twirls * math.ceil(shots_for_precision(pub.precision) / twirls)
+        return _Sweep(bc_param_ind, bc_obs, measurements, bases, calibrations, shots), programs
+
+    def _calibration_circuit(
+        self, circuit: QuantumCircuit, qubits: tuple[int, ...], register: str, flip: int
+    ) -> QuantumCircuit:
+        """The twirled measurement of ``|0...0>`` on ``qubits``, in native operations.
+
+        It keeps the PUB circuit's qubits and (unused) clbits, so its measurement register
+        sits at the same offset as in the measurement circuits it calibrates.
+        """
+        suffix = self._basis_translation.run(
+            with_twirl(calibration_circuit(circuit.num_qubits, qubits, register), qubits, flip)
+        )
+        combined = circuit.copy_empty_like()
+        combined.metadata = {}
+        combined.add_register(suffix.cregs[0])
+        combined.compose(suffix, qubits=combined.qubits, clbits=suffix.cregs[0], inplace=True)
+        return combined
 
     def _measurement_circuit(
-        self, circuit: QuantumCircuit, basis: MeasurementBasis, register: str
+        self, circuit: QuantumCircuit, basis: MeasurementBasis, register: str, flip: int = 0
     ) -> QuantumCircuit:
         """``circuit`` followed by the basis change and measurements, in native operations.
 
         The measurement register comes after the circuit's own clbits, so its outcome is
-        the shot's integer shifted right by ``circuit.num_clbits``.
+        the shot's integer shifted right by ``circuit.num_clbits``. ``flip`` marks the
+        measured qubits that get an ``X`` just before their measurement (a TREX twirl).
         """
-        suffix = self._basis_translation.run(
-            basis_change_circuit(circuit.num_qubits, basis, register)
-        )
+        change = basis_change_circuit(circuit.num_qubits, basis, register)
+        if flip:
+            change = with_twirl(change, basis.qubits, flip)
+        suffix = self._basis_translation.run(change)
         combined = circuit.copy()
         combined.add_register(suffix.cregs[0])
         combined.compose(suffix, qubits=combined.qubits, clbits=suffix.cregs[0], inplace=True)
@@ -327,23 +405,40 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
     def _execute(self, work: _Work) -> PrimitiveResult[PubResult]:
         """Run every job (all submitted before any is waited for); compute the values."""
         # Per PUB, per binding index: Pauli label -> (expectation, variance).
-        estimates: list[dict[tuple[int, ...], dict[str, tuple[float, float]]]] = [
-            defaultdict(dict) for _ in work.pubs
-        ]
+        # Per (PUB, group, binding index): measured outcome (twirls undone) to shots.
+        counts: dict[tuple[int, int, tuple[int, ...]], dict[int, int]] = defaultdict(
+            lambda: defaultdict(int)
+        )
         collected = run_plans(self.backend, work.plans, memory=False, settings=work.settings)
         for program, rows in collected:
             position, which = _estimator_tag(program)
             measurement = work.sweeps[position].measurements[which]
-            basis = measurement.basis
             for offset, experiments in enumerate(rows):
-                expectations, variances = pauli_expectations(
-                    _measured_counts(experiments, measurement.offset), basis.masks
+                param_index = measurement.param_indices[program.first_row + offset]
+                merged = counts[position, measurement.group, param_index]
+                for outcome, count in _measured_counts(experiments, measurement.offset).items():
+                    merged[outcome ^ measurement.flip] += count
+        # Per PUB, per binding index: Pauli label -> (expectation, variance).
+        estimates: list[dict[tuple[int, ...], dict[str, tuple[float, float]]]] = [
+            defaultdict(dict) for _ in work.pubs
+        ]
+        for (position, group, param_index), basis_counts in counts.items():
+            sweep = work.sweeps[position]
+            if group >= len(sweep.bases):
+                continue  # a calibration, used below by the bases it calibrates
+            basis = sweep.bases[group]
+            expectations, variances = pauli_expectations(basis_counts, basis.masks)
+            calibration = sweep.calibrations[group]
+            if calibration is not None:
+                scales, scale_variances = pauli_expectations(
+                    counts[position, calibration, ()], basis.masks
                 )
-                values = estimates[position][measurement.param_indices[program.first_row + offset]]
-                for label, expectation, variance in zip(
-                    basis.terms, expectations.tolist(), variances.tolist(), strict=True
-                ):
-                    values[label] = (expectation, variance)
+                expectations, variances = mitigate(expectations, variances, scales, scale_variances)
+            values = estimates[position][param_index]
+            for label, expectation, variance in zip(
+                basis.terms, expectations.tolist(), variances.tolist(), strict=True
+            ):
+                values[label] = (expectation, variance)
         results = [
             self._pub_result(pub, sweep, pub_values)
             for pub, sweep, pub_values in zip(work.pubs, work.sweeps, estimates, strict=True)
@@ -357,7 +452,7 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
         values: Mapping[tuple[int, ...], Mapping[str, tuple[float, float]]],
     ) -> PubResult:
         """``evs`` and ``stds`` over the PUB's shape, and ``BackendEstimatorV2``'s metadata."""
-        shots = shots_for_precision(pub.precision)
+        shots = sweep.shots
         evs = np.zeros(sweep.parameter_indices.shape, dtype=np.float64)
         stds = np.zeros(sweep.parameter_indices.shape, dtype=np.float64)
         empty: dict[str, tuple[float, float]] = {}
@@ -368,14 +463,20 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
                 values.get(param_index, empty),
                 shots,
             )
-        return PubResult(
-            DataBin(evs=evs, stds=stds, shape=evs.shape),
-            metadata={
-                "target_precision": pub.precision,
-                "shots": shots,
-                "circuit_metadata": pub.circuit.metadata,
-            },
-        )
+        metadata: dict[str, Any] = {
+            "target_precision": pub.precision,
+            "shots": shots,
+            "circuit_metadata": pub.circuit.metadata,
+        }
+        if any(calibration is not None for calibration in sweep.calibrations):
+            distinct = set(sweep.calibrations)
+            metadata["measure_mitigation"] = {
+                "method": "TREX",
+                "twirls": DEFAULT_TWIRLS,
+                "calibration_circuits": len(distinct),
+                "calibration_shots": len(distinct) * shots,
+            }
+        return PubResult(DataBin(evs=evs, stds=stds, shape=evs.shape), metadata=metadata)
 
 
 def _estimator_tag(program: Program) -> tuple[int, int]:

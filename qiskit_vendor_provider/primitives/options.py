@@ -222,11 +222,15 @@ class SamplerOptions(PrimitiveOptions):
         default_shots: Shots of a PUB that gives none (default: the device's default).
             More than the device allows in one job is fine: the shots are split over jobs
             and the samples merged in order.
+        measure_mitigation: Also return readout-corrected quasi-probabilities, in each
+            PUB result's ``metadata["quasi_dists"]``, computed from the device's
+            calibrated readout errors (no extra shots). The samples stay raw.
     """
 
     _owner: ClassVar[str] = "VendorSampler"
 
     default_shots: Annotated[WholeNumber, Field(ge=1)] = 1024
+    measure_mitigation: StrictBool = False
 
 
 class EstimatorOptions(PrimitiveOptions):
@@ -238,9 +242,15 @@ class EstimatorOptions(PrimitiveOptions):
             The default is Qiskit's 0.015625 (4096 shots), coarsened when needed so that it
             never asks for more shots than one job on the device allows.
         abelian_grouping: Measure qubit-wise commuting Pauli terms together.
+        measure_mitigation: Correct readout errors with twirled readout-error extinction
+            (TREX, see :mod:`~qiskit_vendor_provider.primitives.mitigation`). Each
+            measurement circuit's shots are spread over 8 twirled variants, and one
+            calibration circuit per set of measured qubits is added, with as many shots
+            as a measurement circuit; those shots count toward ``max_jobs``.
     """
 
     _owner: ClassVar[str] = "VendorEstimator"
 
     default_precision: Annotated[RealNumber, Field(gt=0)] = 0.015625
     abelian_grouping: StrictBool = True
+    measure_mitigation: StrictBool = False

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import warnings
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
+import numpy as np
+from numpy.typing import NDArray
+from qiskit.circuit import QuantumCircuit
 from qiskit.primitives import BackendSamplerV2, PrimitiveJob, PrimitiveResult
 from qiskit.primitives.containers import BitArray, DataBin, SamplerPubLike, SamplerPubResult
 from qiskit.primitives.containers.sampler_pub import SamplerPub
+from qiskit.result import QuasiDistribution
 from qiskit.result.models import ExperimentResult
 
 from qiskit_vendor_provider.backend import VendorBackend
@@ -23,6 +27,11 @@ from qiskit_vendor_provider.primitives.base import (
 )
 from qiskit_vendor_provider.primitives.decoding import register_layout, unpack_registers
 from qiskit_vendor_provider.primitives.execution import estimate_plans, run_plans
+from qiskit_vendor_provider.primitives.mitigation import (
+    MAX_MITIGATED_BITS,
+    assignment_inverse,
+    quasi_probabilities,
+)
 from qiskit_vendor_provider.primitives.options import SamplerOptions
 from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_jobs
 from qiskit_vendor_provider.primitives.preparation import CircuitPreparer, parameter_rows
@@ -38,6 +47,7 @@ class _Work:
     pubs: list[SamplerPub]
     plans: list[JobPlan]
     settings: dict[str, Any]
+    inverses: list[list[NDArray[np.float64]] | None]
 
 
 def _memory(experiment: ExperimentResult) -> list[str]:
@@ -151,8 +161,13 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
         settings = options.job_settings()
         # A job has one shot count, so PUBs are packed per shot count, as the parent does.
         programs_by_shots: dict[int, list[Program]] = defaultdict(list)
+        inverses: list[list[NDArray[np.float64]] | None] = []
         for position, pub in enumerate(pubs):
-            programs_by_shots[pub.shots].extend(self._programs(pub, position, options))
+            circuit, programs = self._programs(pub, position, options)
+            programs_by_shots[pub.shots].extend(programs)
+            inverses.append(
+                self._readout_inverses(circuit, position) if options.measure_mitigation else None
+            )
         plans = [
             plan
             for shots, programs in programs_by_shots.items()
@@ -172,15 +187,58 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
                 f"circuits per job), over max_jobs={options.max_jobs}; ask for fewer shots or "
                 "PUBs, or raise max_jobs with set_options()"
             )
-        return _Work(pubs, plans, settings)
+        return _Work(pubs, plans, settings, inverses)
 
-    def _programs(self, pub: SamplerPub, position: int, options: SamplerOptions) -> list[Program]:
+    def _programs(
+        self, pub: SamplerPub, position: int, options: SamplerOptions
+    ) -> tuple[QuantumCircuit, list[Program]]:
         circuit, _ = self._preparer.to_isa(pub.circuit, position, options)
         bindings = pub.parameter_values
         names = [p.name for p in pub.circuit.parameters]
         values = bindings.as_array(names).reshape(bindings.size, len(names))
         rows = parameter_rows(values, names, list(circuit.parameters))
-        return self._preparer.programs(circuit, rows, tag=position, index=position, options=options)
+        programs = self._preparer.programs(
+            circuit, rows, tag=position, index=position, options=options
+        )
+        return circuit, programs
+
+    def _readout_inverses(
+        self, circuit: QuantumCircuit, position: int
+    ) -> list[NDArray[np.float64]]:
+        """Per classical bit, the inverse assignment matrix of the qubit measured into it.
+
+        The qubit is the one the bit's last measurement reads (the result holds the last
+        value written). A bit no measurement writes gets the identity.
+
+        Raises:
+            VendorValidationError: too many classical bits for a dense correction, or a
+                qubit whose readout error is 0.5 or more (no correction exists).
+        """
+        if circuit.num_clbits > MAX_MITIGATED_BITS:
+            raise VendorValidationError(
+                f"PUB {position}: measure_mitigation corrects at most {MAX_MITIGATED_BITS} "
+                f"classical bits (it holds 2**bits quasi-probabilities), the circuit has "
+                f"{circuit.num_clbits}; measure fewer bits or set measure_mitigation=False"
+            )
+        measured: dict[int, int] = {}
+        for instruction in circuit.data:
+            if instruction.operation.name == "measure":
+                qubit = circuit.find_bit(instruction.qubits[0]).index
+                measured[circuit.find_bit(instruction.clbits[0]).index] = qubit
+        target = self.backend.target
+        inverses = []
+        for clbit in range(circuit.num_clbits):
+            qubit = measured.get(clbit)
+            properties = None if qubit is None else target["measure"].get((qubit,))
+            error = 0.0 if properties is None or properties.error is None else properties.error
+            if error >= 0.5:
+                raise VendorValidationError(
+                    f"PUB {position}: qubit {qubit} of {self.backend.name!r} has readout "
+                    f"error {error:g}, which no correction can undo; measure another qubit "
+                    "or set measure_mitigation=False"
+                )
+            inverses.append(assignment_inverse(error))
+        return inverses
 
     def _execute(self, work: _Work) -> PrimitiveResult[SamplerPubResult]:
         """Run every job of the run (all submitted before any is waited for) and decode."""
@@ -197,10 +255,31 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
                     slots[program.first_row + offset] = [
                         sample for experiment in experiments for sample in _memory(experiment)
                     ]
-        results = [
-            _pub_result(pub, pub_memory) for pub, pub_memory in zip(work.pubs, memory, strict=True)
-        ]
+        results = []
+        for pub, pub_memory, inverses in zip(work.pubs, memory, work.inverses, strict=True):
+            result = _pub_result(pub, pub_memory)
+            if inverses is not None:
+                result.metadata["quasi_dists"] = _quasi_dists(pub, pub_memory, inverses)
+            results.append(result)
         return PrimitiveResult(results, metadata={"version": 2})
+
+
+def _quasi_dists(
+    pub: SamplerPub, memory: list[list[str] | None], inverses: list[NDArray[np.float64]]
+) -> NDArray[Any]:
+    """Per binding (in the PUB's shape), the readout-corrected quasi-distribution.
+
+    Keys are integers over all the circuit's classical bits (bit ``k``: clbit ``k``), as
+    ``QuasiDistribution.binary_probabilities()`` spells them.
+    """
+    shape = pub.parameter_values.shape
+    dists = np.empty(len(memory), dtype=object)
+    for index, row in enumerate(memory):
+        counts = Counter(int(sample, 16) for sample in row or [])
+        dists[index] = QuasiDistribution(
+            quasi_probabilities(counts, inverses), shots=sum(counts.values())
+        )
+    return dists.reshape(shape)
 
 
 def _pub_result(pub: SamplerPub, memory: list[list[str] | None]) -> SamplerPubResult:
