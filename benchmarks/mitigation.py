@@ -1,4 +1,6 @@
-"""The measured table of docs/mitigation.md, printed by ``PYTHONPATH=. python benchmarks/mitigation.py``.
+"""The measured table of docs/mitigation.md.
+
+Run from the repository root: ``PYTHONPATH=. python benchmarks/mitigation.py``.
 
 Ten seeds per row, equal total shots (32768 per estimate), errors against the
 readout-free reference of :mod:`tests.test_mitigation`. Not a test: it takes ~1 minute.
