@@ -268,6 +268,10 @@ class JobRunner:
             self._devices[key] = PreparedDevice.from_spec(spec)
         return self._devices[key]
 
+    def target(self, spec: DeviceSpec) -> Target:
+        """The device's Target, as this process built it for simulating."""
+        return self._device(spec).target
+
     def run(self, submission: JobSubmission, spec: DeviceSpec) -> tuple[list[ProgramResult], float]:
         """Simulate one validated job on its device; one result per program, and the time."""
         device = self._device(spec)

@@ -35,7 +35,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from qiskit_vendor_provider.api.models import JobSubmission
-from qiskit_vendor_provider.device_time import submission_device_time
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
 from qiskit_vendor_provider.emulator.store import JobRecord, JobStore
 from qiskit_vendor_provider.emulator.workers import WorkerEvent, WorkerProcess, exit_description
@@ -300,7 +299,7 @@ class Supervisor:
                 running.record.job_id,
                 event.body.decode(),
                 header.get("error"),
-                usage_seconds=self._usage(running.record),
+                usage_seconds=header.get("usage_seconds"),
             )
         else:
             logger.info("emulator: job %s failed: %s", running.record.job_id, header["error"])
@@ -308,19 +307,6 @@ class Supervisor:
         self._ended_job(running.record.job_id)
         if not event.worker.retiring:
             self._idle.append(event.worker)
-
-    def _usage(self, record: JobRecord) -> float | None:
-        """The device time a finished job is charged: the formula ``estimate()`` uses."""
-        try:
-            submission = JobSubmission.model_validate_json(record.submission)
-            seconds, _ = submission_device_time(
-                submission, self._catalog.spec(record.device), self._catalog.target(record.device)
-            )
-        except Exception:
-            # The result matters more than its price: store it, with the usage unknown.
-            logger.exception("emulator: usage of job %s could not be computed", record.job_id)
-            return None
-        return seconds
 
     def _ended(self, worker: WorkerProcess) -> None:
         if worker in self._idle:

@@ -19,11 +19,13 @@ import os
 import signal
 import sys
 import time
+import traceback
 from typing import IO, Any
 
 from pydantic import ValidationError
 
 from qiskit_vendor_provider.api.models import DeviceSpec, JobResult, JobSubmission
+from qiskit_vendor_provider.device_time import submission_device_time
 from qiskit_vendor_provider.emulator.simulation import JobRunner
 from qiskit_vendor_provider.emulator.worker_protocol import read_message, write_message
 
@@ -135,9 +137,27 @@ def _run(
         results=programs,
         time_taken=elapsed,
     )
-    return {"kind": "result", "job_id": job_id, "ok": True, "error": error}, (
-        result.model_dump_json().encode()
-    )
+    reply = {
+        "kind": "result",
+        "job_id": job_id,
+        "ok": True,
+        "error": error,
+        "usage_seconds": _usage(submission, spec, runner),
+    }
+    return reply, (result.model_dump_json().encode())
+
+
+def _usage(submission: JobSubmission, spec: DeviceSpec, runner: JobRunner) -> float | None:
+    """The device time the job is charged: the formula ``backend.estimate()`` uses.
+
+    Computed here, where the job is already parsed, not in the host process.
+    """
+    try:
+        seconds, _ = submission_device_time(submission, spec, runner.target(spec))
+    except Exception:  # the result matters more than its price: sent with usage unknown
+        traceback.print_exc()
+        return None
+    return seconds
 
 
 def _failed(job_id: str, error: str) -> tuple[dict[str, Any], bytes]:
