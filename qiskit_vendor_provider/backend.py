@@ -15,7 +15,9 @@ from qiskit.circuit import Parameter, QuantumCircuit
 from qiskit.providers import BackendV2, Options
 from qiskit.transpiler import Target
 
-from qiskit_vendor_provider.api.client import ApiClient, encode_submission, new_idempotency_key
+from qiskit_vendor_provider import rules
+from qiskit_vendor_provider.api import wire
+from qiskit_vendor_provider.api.client import ApiClient, new_idempotency_key
 from qiskit_vendor_provider.api.models import (
     Calibration,
     DeviceLimits,
@@ -213,13 +215,14 @@ ParameterTable = tuple[list[Parameter], list[list[float]]]
 def parameter_tables(
     circuits: Sequence[QuantumCircuit],
     binds: Sequence[Mapping[Parameter, ArrayLike]] | None,
-    max_rows: int,
 ) -> list[ParameterTable | None]:
     """Per circuit, its parameters and the table of their values (None: no parameters).
 
+    How many rows a device takes is the rule book's to say (:mod:`~.rules`).
+
     Raises:
-        VendorValidationError: binds that do not match the circuits, ragged or non-finite
-            values, or more rows than the device allows.
+        VendorValidationError: binds that do not match the circuits, or ragged or
+            non-finite values.
     """
     if binds is None:
         return [None] * len(circuits)
@@ -259,11 +262,6 @@ def parameter_tables(
             )
         if not np.isfinite(columns).all():
             raise VendorValidationError(f"parameter_binds[{index}] holds NaN or infinite values")
-        if columns.shape[1] > max_rows:
-            raise VendorValidationError(
-                f"parameter_binds[{index}] has {columns.shape[1]} rows; the device allows "
-                f"{max_rows} per circuit: split the values over several jobs"
-            )
         tables.append((parameters, columns.T.tolist()))
     return tables
 
@@ -438,10 +436,9 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
             CircuitValidationError: a circuit does not run on this device as it is.
             VendorValidationError: a bad option, too many circuits or too large a job.
         """
-        circuits, settings, submission = self._checked_submission(
+        circuits, settings, submission, payload = self._checked_submission(
             run_input, parameter_binds, options
         )
-        payload = encode_submission(submission, self.limits.max_payload_bytes)
         info = self._submit(payload, submission)
         return self._job(
             info,
@@ -475,14 +472,11 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
             CircuitValidationError: a circuit does not run on this device as it is.
             VendorValidationError: a bad option, too many circuits or too large a job.
         """
-        _, _, submission = self._checked_submission(run_input, parameter_binds, options)
+        _, _, submission, _ = self._checked_submission(run_input, parameter_binds, options)
         return self._estimate(submission)
 
     def _estimate(self, submission: JobSubmission) -> DeviceTimeEstimate:
         """The estimate of a checked submission, with the device's queue now."""
-        # Checked like the payload run() would send, so an estimate never passes a job
-        # that run() would refuse for its size.
-        encode_submission(submission, self.limits.max_payload_bytes)
         seconds, programs = submission_device_time(submission, self._spec, self._target)
         status = self._client.get_device_status(self.name)
         return DeviceTimeEstimate(
@@ -497,13 +491,13 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         run_input: QuantumCircuit | Sequence[QuantumCircuit],
         parameter_binds: Sequence[Mapping[Parameter, ArrayLike]] | None,
         options: Mapping[str, Any],
-    ) -> tuple[list[QuantumCircuit], dict[str, Any], JobSubmission]:
-        """Every check :meth:`run` makes before it sends, and the submission it would send."""
+    ) -> tuple[list[QuantumCircuit], dict[str, Any], JobSubmission, bytes]:
+        """Every check :meth:`run` makes before it sends; the submission and its bytes."""
         circuits = self._circuit_list(run_input)
         settings = check_run_options(
             {**self.options.__dict__, **options}, self.limits, self._spec.rep_delay_range
         )
-        tables = parameter_tables(circuits, parameter_binds, self.limits.max_parameter_rows)
+        tables = parameter_tables(circuits, parameter_binds)
         for index, circuit in enumerate(circuits):
             validate_circuit(
                 circuit,
@@ -511,21 +505,13 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 device=self.name,
                 index=index,
                 allow_parameters=tables[index] is not None,
-                limits=self.limits,
             )
         submission = self._submission(circuits, tables, settings)
-        for index, program in enumerate(submission.programs):
-            # Counted on the wire program, as the server counts it.
-            if len(program.instructions) > self.limits.max_operations:
-                raise VendorValidationError(
-                    f"circuit {index} ({circuits[index].name!r}) has "
-                    f"{len(program.instructions)} operations; device {self.name!r} allows "
-                    f"{self.limits.max_operations} per circuit: split it, or reduce its depth "
-                    "(generate_preset_pass_manager(optimization_level=3))"
-                )
-        return circuits, settings, submission
+        payload = wire.encode_submission(submission)
+        rules.check(submission, self.limits, size=len(payload))
+        return circuits, settings, submission, payload
 
-    def _submit(self, payload: str, submission: JobSubmission) -> JobInfo:
+    def _submit(self, payload: bytes, submission: JobSubmission) -> JobInfo:
         """Journal the submission, post it, and journal the job id it got."""
         key = new_idempotency_key()
         journal = self._provider.journal_store
@@ -675,12 +661,6 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 )
         if not circuits:
             raise VendorValidationError("run() was given no circuits")
-        if len(circuits) > self.max_circuits:
-            raise VendorValidationError(
-                f"{len(circuits)} circuits exceed the {self.max_circuits} per job that "
-                f"{self.name!r} allows; split them over several run() calls, or use "
-                "VendorSampler, which splits for you"
-            )
         return circuits
 
     def _submission(

@@ -111,7 +111,7 @@ class JobJournal(Protocol):
         device: str,
         name: str | None,
         tags: list[str],
-        payload: str,
+        payload: bytes | str,
     ) -> None:
         """Write a submission down before it is posted."""
         ...
@@ -132,7 +132,7 @@ class JobJournal(Protocol):
         """Every entry of one account on one server, newest first."""
         ...
 
-    def payload(self, key: str) -> str | None:
+    def payload(self, key: str) -> bytes | str | None:
         """The payload of a submission not known to have reached the server."""
         ...
 
@@ -211,7 +211,7 @@ class SQLiteJobJournal:
         device: str,
         name: str | None,
         tags: list[str],
-        payload: str,
+        payload: bytes | str,
     ) -> None:
         """Write a submission down before it is posted."""
         now = time.time()
@@ -288,7 +288,7 @@ class SQLiteJobJournal:
             for row in rows
         ]
 
-    def payload(self, key: str) -> str | None:
+    def payload(self, key: str) -> bytes | str | None:
         """The payload of a submission not known to have reached the server."""
         with self._lock:
             row = self._conn.execute(

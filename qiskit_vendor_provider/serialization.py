@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 from qiskit.circuit import (
     Barrier,
+    CircuitInstruction,
     ClassicalRegister,
     Clbit,
-    ControlFlowOp,
     Delay,
     ForLoopOp,
     IfElseOp,
@@ -30,12 +30,13 @@ from qiskit.circuit import (
     WhileLoopOp,
 )
 from qiskit.circuit.classical import expr, types
-from qiskit.circuit.controlflow import CASE_DEFAULT
+from qiskit.circuit.controlflow import CASE_DEFAULT, CONTROL_FLOW_OP_NAMES
 from qiskit.circuit.exceptions import CircuitError
 from qiskit.result import Result
 from qiskit.transpiler import Target
 
 from qiskit_vendor_provider.api import models
+from qiskit_vendor_provider.api.op_columns import OpColumns
 from qiskit_vendor_provider.errors import VendorValidationError
 
 __all__ = [
@@ -148,68 +149,172 @@ def circuit_to_wire(
         WireFormatError: an angle is not finite or not affine in the parameters.
     """
     creg_sizes, memory_slots = register_layout(circuit)
-    instructions = _wire_instructions(
-        circuit, list(range(circuit.num_qubits)), list(range(circuit.num_clbits)), circuit.name
+    columns = _wire_columns(circuit)
+    instructions = (
+        []
+        if columns is not None
+        else _wire_instructions(
+            circuit, list(range(circuit.num_qubits)), list(range(circuit.num_clbits)), circuit.name
+        )
     )
     order = list(parameters if parameters is not None else circuit.parameters)
-    return models.WireProgram(
+    header = models.ProgramHeader(
+        name=circuit.name,
+        creg_sizes=creg_sizes,
+        qreg_sizes=[(qreg.name, qreg.size) for qreg in circuit.qregs],
+        memory_slots=memory_slots,
+        metadata=_json_safe(circuit.metadata) if circuit.metadata else {},
+    )
+    values = np.asarray(parameter_values if parameter_values is not None else [], dtype=float)
+    if values.size and not np.isfinite(values).all():
+        raise WireFormatError(
+            f"circuit {circuit.name!r}: a parameter value is not a finite number; bind "
+            "finite values"
+        )
+    # Not validated again: every field is built here from a circuit, so it holds by
+    # construction what the model checks (the server checks it all on arrival).
+    return models.WireProgram.model_construct(
         num_qubits=circuit.num_qubits,
         num_clbits=circuit.num_clbits,
         instructions=instructions,
-        header=models.ProgramHeader(
-            name=circuit.name,
-            creg_sizes=creg_sizes,
-            qreg_sizes=[(qreg.name, qreg.size) for qreg in circuit.qregs],
-            memory_slots=memory_slots,
-            metadata=_json_safe(circuit.metadata or {}),
-        ),
+        ops=columns,
+        header=header,
         parameters=[p.name for p in order],
-        parameter_values=[list(map(float, row)) for row in parameter_values or []],
+        parameter_values=values.tolist() if len(values) else [],
+    )
+
+
+def _wire_columns(circuit: QuantumCircuit) -> OpColumns | None:
+    """The circuit's operations as columns, or None if it needs the instruction form.
+
+    Control flow (blocks, conditions) and delays in a unit other than ``dt`` need it;
+    everything else is a plain operation, which the columns carry compactly.
+    """
+    qubit_index = {bit: i for i, bit in enumerate(circuit.qubits)}
+    clbit_index = {bit: i for i, bit in enumerate(circuit.clbits)}
+    kinds: dict[tuple[str, int, int, int], int] = {}
+    code: list[int] = []
+    qubits: list[int] = []
+    clbits: list[int] = []
+    params: list[models.Angle] = []
+    expressions: list[int] = []
+    label = circuit.name
+    for item in circuit.data:
+        name = item.name
+        if name in _PLAIN_SPECIAL:
+            if name == "barrier":
+                angles: list[models.Angle] = []
+            elif name == "delay" and item.operation.unit == "dt":
+                angles = [_wire_delay_duration(item.operation, label)]
+            else:
+                return None
+        else:
+            angles = [_wire_angle(p, label, name) for p in item.params] if item.params else []
+        operation_qubits = [qubit_index[q] for q in item.qubits]
+        operation_clbits = [clbit_index[c] for c in item.clbits] if item.clbits else []
+        key = (name, len(operation_qubits), len(operation_clbits), len(angles))
+        kind = kinds.get(key)
+        if kind is None:
+            kind = kinds[key] = len(kinds)
+        code.append(kind)
+        qubits.extend(operation_qubits)
+        clbits.extend(operation_clbits)
+        for angle in angles:
+            if type(angle) is models.ParameterExpression:
+                expressions.append(len(params))
+            params.append(angle)
+    return OpColumns(
+        list(kinds),
+        np.array(code, dtype=np.int64),
+        np.array(qubits, dtype=np.int64),
+        np.array(clbits, dtype=np.int64),
+        params,
+        expressions,
     )
 
 
 def _wire_instructions(
-    circuit: QuantumCircuit, qubit_map: list[int], clbit_map: list[int], name: str
-) -> list[models.WireInstruction]:
+    circuit: QuantumCircuit, qubit_map: list[int], clbit_map: list[int], label: str
+) -> list[models.Instruction]:
     """The circuit's instructions on the program's own indices (blocks map their bits)."""
-    instructions = []
+    qubit_index = {bit: qubit_map[i] for i, bit in enumerate(circuit.qubits)}
+    clbit_index = {bit: clbit_map[i] for i, bit in enumerate(circuit.clbits)}
+    instructions: list[models.Instruction] = []
+    append = instructions.append
     for item in circuit.data:
-        op = item.operation
-        qubits = [qubit_map[circuit.find_bit(q).index] for q in item.qubits]
-        clbits = [clbit_map[circuit.find_bit(c).index] for c in item.clbits]
-        if isinstance(op, ControlFlowOp) or op.name in ("break_loop", "continue_loop"):
-            instructions.append(
-                _wire_control_flow(
-                    circuit, op, qubits=qubits, clbits=clbits, clbit_map=clbit_map, name=name
+        # The instruction's name and params are read without item.operation, which
+        # would build a Python gate object for every standard gate of the circuit.
+        name = item.name
+        qubits = [qubit_index[q] for q in item.qubits]
+        clbits = [clbit_index[c] for c in item.clbits] if item.clbits else []
+        if name in _PLAIN_SPECIAL:
+            append(
+                _wire_special(
+                    circuit,
+                    item.operation,
+                    qubits=qubits,
+                    clbits=clbits,
+                    clbit_map=clbit_map,
+                    label=label,
                 )
             )
             continue
-        if op.name == "store":
-            raise WireFormatError(
-                f"circuit {name!r}: it stores to a classical variable; the devices take "
-                "conditions on clbits and classical registers only: measure into a "
-                "ClassicalRegister and test that"
-            )
-        params = [] if isinstance(op, Barrier) else op.params
-        if isinstance(op, Delay):
-            params = [op.duration]
-            if isinstance(op.duration, ParameterExpression) and op.duration.parameters:
-                # A device's schedule is fixed per program: its delays are numbers.
-                raise WireFormatError(
-                    f"circuit {name!r}: a delay lasts {op.duration}, a parameter; the wire "
-                    "carries a delay's duration as a number only: bind it first "
-                    "(circuit.assign_parameters), one circuit per duration"
-                )
-        instructions.append(
-            models.WireInstruction(
-                name=op.name,
-                qubits=qubits,
-                clbits=clbits,
-                params=[_wire_angle(p, name, op.name) for p in params],
-                unit=op.unit if isinstance(op, Delay) and op.unit != "dt" else None,
-            )
-        )
+        params = item.params
+        if not params:
+            append(models.Op(name, qubits, clbits))
+        else:
+            angles = [_wire_angle(p, label, name) for p in params]
+            append(models.Op(name, qubits, clbits, angles))
     return instructions
+
+
+# Operations that are not written as [name, qubits, clbits, params] from their fields.
+_PLAIN_SPECIAL = frozenset(
+    {"barrier", "delay", "store", "break_loop", "continue_loop", *CONTROL_FLOW_OP_NAMES}
+)
+
+
+def _wire_special(
+    circuit: QuantumCircuit,
+    op: Instruction,
+    *,
+    qubits: list[int],
+    clbits: list[int],
+    clbit_map: list[int],
+    label: str,
+) -> models.Instruction:
+    """A barrier, delay or control-flow operation on the wire (or the error it is)."""
+    if isinstance(op, Barrier):
+        return models.Op("barrier", qubits)
+    if isinstance(op, Delay):
+        return _wire_delay(op, qubits, label)
+    if op.name == "store":
+        raise WireFormatError(
+            f"circuit {label!r}: it stores to a classical variable; the devices take "
+            "conditions on clbits and classical registers only: measure into a "
+            "ClassicalRegister and test that"
+        )
+    return _wire_control_flow(
+        circuit, op, qubits=qubits, clbits=clbits, clbit_map=clbit_map, name=label
+    )
+
+
+def _wire_delay(op: Delay, qubits: list[int], name: str) -> models.Instruction:
+    duration = _wire_delay_duration(op, name)
+    if op.unit == "dt":
+        return models.Op("delay", qubits, [], [duration])
+    return models.WireInstruction(name="delay", qubits=qubits, params=[duration], unit=op.unit)
+
+
+def _wire_delay_duration(op: Delay, name: str) -> models.Angle:
+    if isinstance(op.duration, ParameterExpression) and op.duration.parameters:
+        # A device's schedule is fixed per program: its delays are numbers.
+        raise WireFormatError(
+            f"circuit {name!r}: a delay lasts {op.duration}, a parameter; the wire "
+            "carries a delay's duration as a number only: bind it first "
+            "(circuit.assign_parameters), one circuit per duration"
+        )
+    return _wire_angle(op.duration, name, op.name)
 
 
 def _wire_control_flow(
@@ -369,7 +474,11 @@ def wire_to_circuit(program: models.WireProgram, target: Target) -> QuantumCircu
     """
     circuit = QuantumCircuit(program.num_qubits, program.num_clbits, name=program.header.name)
     reader = _Reader(program, target, circuit)
-    reader.fill(circuit, program.instructions, reader.symbols, f"program {program.header.name!r}")
+    label = f"program {program.header.name!r}"
+    if program.ops is not None:
+        reader.fill_columns(circuit, program.ops, label)
+    else:
+        reader.fill(circuit, program.instructions, reader.symbols, label)
     return circuit
 
 
@@ -382,15 +491,21 @@ class _Reader:
         self.symbols = {name: Parameter(name) for name in program.parameters}
         # One register per distinct tuple of clbits a condition reads as an integer.
         self.registers: dict[tuple[int, ...], ClassicalRegister] = {}
+        self.makers: dict[str, tuple[Any, tuple[int, int, int]]] = {}
 
     def fill(
         self,
         circuit: QuantumCircuit,
-        instructions: list[models.WireInstruction],
+        instructions: list[models.Instruction],
         symbols: dict[str, Parameter],
         label: str,
     ) -> None:
+        top_level = circuit is self.top
         for index, inst in enumerate(instructions):
+            if top_level and type(inst) is models.Op and inst.name not in ("barrier", "delay"):
+                # The common case, kept lean: a plain gate on the program's own bits.
+                self.append_gate(circuit, inst, symbols, label, index)
+                continue
             where = f"{label}, instruction {index} ({inst.name})"
             qubits = [self.top.qubits[q] for q in inst.qubits]
             clbits = [self.top.clbits[c] for c in inst.clbits]
@@ -410,6 +525,8 @@ class _Reader:
             ):
                 raise WireFormatError(f"{where}: repeats a qubit or clbit")
             if inst.name in _CONTROL_FLOW_READERS:
+                if isinstance(inst, models.Op):  # the compact form has no blocks
+                    raise WireFormatError(f"{where}: {_CONTROL_FLOW_READERS[inst.name]}")
                 op = self.control_flow(circuit, inst, symbols, where)
                 circuit.append(op, qubits, clbits, copy=False)
                 continue
@@ -442,6 +559,64 @@ class _Reader:
                     f"{len(inst.qubits)} and {len(inst.clbits)}"
                 )
             circuit.append(op, qubits, clbits, copy=False)
+
+    def fill_columns(self, circuit: QuantumCircuit, columns: OpColumns, label: str) -> None:
+        """Append a program's column operations, checked as :meth:`fill` checks them."""
+        for index, (name, qubits, clbits, angles) in enumerate(columns.operations()):
+            if name in {"barrier", "delay"}:
+                where = f"{label}, instruction {index} ({name})"
+                expected = 1 if name == "delay" else 0
+                if clbits or len(angles) != expected:
+                    raise WireFormatError(f"{where}: takes no clbits and {expected} angles")
+                if len(set(qubits)) != len(qubits):
+                    raise WireFormatError(f"{where}: repeats a qubit or clbit")
+                operation: Instruction = (
+                    Barrier(len(qubits))
+                    if name == "barrier"
+                    else Delay(_angle_value(angles[0], self.symbols), unit="dt")
+                )
+                circuit.append(operation, [self.top.qubits[q] for q in qubits], copy=False)
+                continue
+            self.append_gate(
+                circuit, models.Op(name, qubits, clbits, angles), self.symbols, label, index
+            )
+
+    def append_gate(
+        self,
+        circuit: QuantumCircuit,
+        inst: models.Op,
+        symbols: dict[str, Parameter],
+        label: str,
+        index: int,
+    ) -> None:
+        """Append one plain operation of the top-level circuit, checked as :meth:`fill` does."""
+        name, qubits, clbits, angles = inst[:4]
+        make = self.makers.get(name)
+        if make is None:
+            make = self.makers[name] = _maker(self.target, name, f"{label}, instruction {index}")
+        operation, arity = make
+        if (len(qubits), len(clbits), len(angles)) != arity or (
+            len(qubits) > 1 and len(set(qubits)) != len(qubits)
+        ):
+            where = f"{label}, instruction {index} ({name})"
+            if len(angles) != arity[2]:
+                raise WireFormatError(f"{where}: takes {arity[2]} angles, got {len(angles)}")
+            if len(set(qubits)) != len(qubits):
+                raise WireFormatError(f"{where}: repeats a qubit or clbit")
+            raise WireFormatError(
+                f"{where}: acts on {arity[0]} qubits and {arity[1]} clbits, got "
+                f"{len(qubits)} and {len(clbits)}"
+            )
+        if angles:
+            operation = operation(*[_angle_value(a, symbols) for a in angles])
+        all_qubits, all_clbits = self.top.qubits, self.top.clbits
+        circuit._append(
+            CircuitInstruction(
+                operation,
+                tuple(all_qubits[q] for q in qubits),
+                tuple(all_clbits[c] for c in clbits),
+            )
+        )
 
     def block(
         self,
@@ -610,6 +785,28 @@ def _native_operation(target: Target, name: str, where: str) -> Instruction:
         )
     operation: Instruction = target.operation_from_name(name)
     return operation
+
+
+def _maker(target: Target, name: str, where: str) -> tuple[Any, tuple[int, int, int]]:
+    """How to make native ``name`` from its angles, and its (qubits, clbits, angles).
+
+    A gate without angles is shared (the Target's own, immutable); one with angles is
+    made by its class from the angles, which is what ``to_mutable`` and setting
+    ``params`` would give, at a fraction of the cost.
+    """
+    operation = _native_operation(target, name, where)
+    arity = (operation.num_qubits, operation.num_clbits, len(operation.params))
+    if not operation.params:
+        return operation, arity
+    if type(operation)(*operation.params) == operation:
+        return type(operation), arity
+
+    def rebuilt(*angles: Any) -> Instruction:
+        copy = operation.to_mutable()
+        copy.params = list(angles)
+        return copy
+
+    return rebuilt, arity
 
 
 def parameter_columns(program: models.WireProgram, circuit: QuantumCircuit) -> list[Parameter]:

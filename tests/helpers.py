@@ -44,3 +44,13 @@ def run_python(
         timeout=timeout,
         check=False,
     )
+
+
+def sent_operation_names(program: dict[str, object]) -> list[str]:
+    """The operation names of a program as a request carried it, in either form."""
+    from qiskit_vendor_provider.api.models import WireProgram
+
+    parsed = WireProgram.model_validate(program)
+    if parsed.ops is not None:
+        return [name for name, *_ in parsed.ops.operations()]
+    return [inst.name for inst in parsed.instructions]

@@ -16,7 +16,7 @@ import pytest
 from qiskit import QuantumCircuit
 
 from qiskit_vendor_provider import VendorProvider, VendorValidationError
-from qiskit_vendor_provider.api.client import payload_size
+from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.emulator.service import name_pattern_problem as server_rule
 from qiskit_vendor_provider.name_filter import name_pattern_problem
 from qiskit_vendor_provider.primitives import VendorSampler
@@ -183,11 +183,9 @@ def metadata_circuit(index: int, text: str) -> QuantumCircuit:
 def test_program_sizes_are_bytes_of_what_is_sent(text: str) -> None:
     circuit = metadata_circuit(0, text)
     program = make_program(circuit)
-    sent = circuit_to_wire(circuit).model_dump_json(exclude_defaults=True)
-    assert program.exact or program.size >= payload_size(sent)
-    assert payload_size(sent) > len(sent) or "\\u0000" in sent
-    exact = make_program(circuit.copy())
-    assert exact.size == payload_size(sent) or not exact.exact
+    sent = wire.encode_program(circuit_to_wire(circuit))
+    assert program.size == len(sent)
+    assert len(sent) > len(sent.decode()) or b"\\u0000" in sent  # bytes, not characters
 
 
 @pytest.mark.parametrize("text", WIDE_TEXT)
@@ -196,11 +194,12 @@ def test_sampler_jobs_planned_with_non_ascii_metadata_fit_the_byte_limit(
 ) -> None:
     backend = provider.get_backend(IDEAL)
     circuits = [metadata_circuit(i, text) for i in range(6)]
-    wire = [circuit_to_wire(c).model_dump_json(exclude_defaults=True) for c in circuits]
-    limit = 2 * max(payload_size(w) for w in wire) + 600
+    sent = [wire.encode_program(circuit_to_wire(c)) for c in circuits]
+    limit = 2 * max(len(w) for w in sent) + 600
     if not text.startswith("a"):
         # Counted in characters, three programs would seem to fit one job; in bytes two do.
-        assert 3 * max(len(w) for w in wire) + 200 < limit < 3 * max(payload_size(w) for w in wire)
+        chars = max(len(w.decode()) for w in sent)
+        assert 3 * chars + 200 < limit < 3 * max(len(w) for w in sent)
     backend._spec = backend.spec.model_copy(
         update={"limits": backend.limits.model_copy(update={"max_payload_bytes": limit})}
     )
@@ -218,10 +217,10 @@ def test_a_circuit_over_the_byte_limit_fails_in_run_not_in_result(
 ) -> None:
     backend = provider.get_backend(IDEAL)
     circuit = metadata_circuit(0, "€" * 1000)
-    sent = circuit_to_wire(circuit).model_dump_json(exclude_defaults=True)
+    sent = wire.encode_program(circuit_to_wire(circuit))
     # Fits when counted in characters, not in bytes.
-    limit = len(sent) + 400
-    assert payload_size(sent) > limit
+    limit = len(sent.decode()) + 400
+    assert len(sent) > limit
     backend._spec = backend.spec.model_copy(
         update={"limits": backend.limits.model_copy(update={"max_payload_bytes": limit})}
     )

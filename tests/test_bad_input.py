@@ -246,7 +246,7 @@ MISTAKES: list[Mistake] = [
         "too many rows",
         rx_sweep(list(range(100_001))),
         VendorValidationError,
-        ["has 100001 rows; the device allows 100000"],
+        ["has 100001 rows of parameter values"],
     ),
     # job listing
     (

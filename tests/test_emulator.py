@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-from qiskit import QuantumCircuit
 from qiskit.providers import JobStatus
 
 from qiskit_vendor_provider import VendorJobError, VendorJobTimeoutError, VendorProvider
@@ -133,47 +132,81 @@ def test_repeated_idempotency_key_returns_the_same_job(paused: Emulator) -> None
     assert count_jobs(paused) == 2
 
 
+Operation = tuple[str, list[int], list[int], list[float]]
+
+
+def render(operations: list[Operation], form: str) -> dict[str, object]:
+    """Plain operations in one of the three forms the server reads."""
+    if form == "objects":
+        return {
+            "instructions": [
+                {"name": n, "qubits": q, "clbits": c, "params": p} for n, q, c, p in operations
+            ]
+        }
+    if form == "arrays":
+        return {"instructions": [[n, q, c, p] for n, q, c, p in operations]}
+    kinds: dict[tuple[str, int, int, int], int] = {}
+    code = [kinds.setdefault((n, len(q), len(c), len(p)), len(kinds)) for n, q, c, p in operations]
+    return {
+        "ops": {
+            "kinds": [list(kind) for kind in kinds],
+            "code": code,
+            "qubits": [i for _, q, _, _ in operations for i in q],
+            "clbits": [i for _, _, c, _ in operations for i in c],
+            "params": [x for _, _, _, p in operations for x in p],
+        }
+    }
+
+
+@pytest.mark.parametrize("form", ["objects", "arrays", "columns"])
 @pytest.mark.parametrize(
     ("mutate", "status", "fragment"),
     [
         (
-            lambda b: b["programs"][0]["instructions"].insert(0, {"name": "h", "qubits": [0]}),
+            lambda b, ops: ops.insert(0, ("h", [0], [], [])),
             422,
             "instruction 0 (h): 'h' is not a native operation",
         ),
         (
-            lambda b: b["programs"][0]["instructions"].insert(0, {"name": "ecr", "qubits": [0, 5]}),
+            lambda b, ops: ops.insert(0, ("ecr", [0, 5], [], [])),
             422,
             "cannot apply 'ecr' to qubits (0, 5)",
         ),
-        (lambda b: b.update(shots=100_001), 422, "exceed the maximum of 100000"),
-        (lambda b: b.update(shots=0), 422, "shots: Input should be greater than or equal to 1"),
-        (lambda b: b.update(device="nope"), 404, "no device named 'nope'"),
-        (lambda b: b.update(colour="blue"), 422, "colour: Extra inputs are not permitted"),
+        (lambda b, ops: ops.insert(0, ("ecr", [1, 1], [], [])), 422, "repeats a qubit"),
+        (lambda b, ops: ops.insert(0, ("rz", [1], [], [])), 422, "takes 1 angles, got 0"),
+        (lambda b, ops: ops.insert(0, ("x", [1], [0], [])), 422, "acts on 1 qubits and 0 clbits"),
         (
-            lambda b: b["programs"][0]["instructions"].append({"name": "x", "qubits": [40]}),
+            lambda b, ops: ops.insert(0, ("barrier", [1], [0], [])),
             422,
-            "uses qubit 40",
+            "a barrier takes qubits only",
         ),
+        (lambda b, ops: ops.insert(0, ("delay", [1], [], [-5])), 422, "a delay lasts from 0"),
+        (lambda b, ops: b.update(shots=100_001), 422, "100001 shots exceed the maximum of 100000"),
+        (
+            lambda b, ops: b.update(shots=0),
+            422,
+            "shots: Input should be greater than or equal to 1",
+        ),
+        (lambda b, ops: b.update(device="nope"), 404, "no device named 'nope'"),
+        (lambda b, ops: b.update(colour="blue"), 422, "colour: Extra inputs are not permitted"),
+        (lambda b, ops: ops.append(("x", [40], [], [])), 422, "uses qubit 40"),
     ],
 )
 def test_server_rejects_invalid_jobs_with_problem_json_and_stores_nothing(
     paused: Emulator,
     mutate,
     status: int,
-    fragment: str,  # type: ignore[no-untyped-def]
+    fragment: str,
+    form: str,  # type: ignore[no-untyped-def]
 ) -> None:
-    circuit = QuantumCircuit(27, 1, name="ok")
-    circuit.x(0)
-    circuit.measure(0, 0)
-    body = json.loads(
-        JobSubmission(
-            device="superconducting_27q", programs=[circuit_to_wire(circuit)], shots=10
-        ).model_dump_json()
-    )
-    mutate(body)
+    """Every form of a program gets the same answer, from the same rules."""
+    operations: list[Operation] = [("x", [0], [], []), ("measure", [0], [0], [])]
+    body: dict[str, object] = {"device": "superconducting_27q", "shots": 10}
+    mutate(body, operations)
+    program = {"num_qubits": 27, "num_clbits": 1, "header": {"name": "ok"}}
+    body["programs"] = [{**program, **render(operations, form)}]
     code, headers, problem = post(paused, "/jobs", body)
-    assert code == status
+    assert code == status, problem
     assert headers["content-type"] == "application/problem+json"
     assert fragment in problem["detail"], problem
     assert problem["status"] == status

@@ -13,12 +13,12 @@ from qiskit.circuit import ClassicalRegister, Clbit, Parameter, QuantumRegister
 from qiskit.quantum_info import SparsePauliOp
 
 from qiskit_vendor_provider import VendorBackend, VendorProvider, VendorValidationError
+from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.primitives import VendorEstimator, VendorSampler
 from qiskit_vendor_provider.primitives.packing import (
     envelope_size,
     make_program,
     plan_jobs,
-    size_bound,
     split_shots,
 )
 from qiskit_vendor_provider.serialization import circuit_to_wire
@@ -204,7 +204,8 @@ def test_a_table_over_max_parameter_rows_is_split_into_programs(
 
 
 def wire_size(circuit: QuantumCircuit) -> int:
-    return len(circuit_to_wire(circuit).model_dump_json(exclude_defaults=True))
+    """Bytes of the circuit's program as the client sends it."""
+    return len(wire.encode_program(circuit_to_wire(circuit)))
 
 
 def test_payload_limit_packs_circuits_into_as_few_jobs_as_fit(
@@ -266,7 +267,9 @@ def test_a_circuit_over_max_operations_fails_before_any_http_call(
 ) -> None:
     backend = lower_limits(provider.get_backend("ideal_simulator"), max_operations=4)
     before = len(api.calls())
-    with pytest.raises(VendorValidationError, match="has 11 operations; the device allows 4"):
+    with pytest.raises(
+        VendorValidationError, match="has 11 operations; device 'ideal_simulator' allows 4"
+    ):
         VendorSampler(backend=backend).run([basis_state("11111")])
     assert len(api.calls()) == before
 
@@ -301,13 +304,12 @@ def test_planned_sizes_are_the_bytes_the_client_sends(
     )
     sent = len(api.calls("POST", "/v1/jobs")[-1].request.body)
     sweep, bound = programs
-    assert sweep.exact  # a sweep's size is always measured: it is written for the check anyway
-    assert not bound.exact
-    assert bound.size >= wire_size(bound.circuit)
-    planned = envelope_size(backend.name, 10, settings, True) + sweep.size + 1
-    planned += wire_size(bound.circuit)
-    # The plan may only overestimate, by the envelope's slack for seed digits.
-    assert sent <= planned <= sent + 64
+    assert bound.size == wire_size(bound.circuit)
+    planned = wire.submission_size(
+        envelope_size(backend.name, 10, settings, True), [sweep.size, bound.size]
+    )
+    # Exact but for the seed: the plan counts the longest seed a later shot chunk may get.
+    assert planned == sent + len(str(2**63 - 1)) - len("12345")
 
 
 def test_split_shots_chunks() -> None:
@@ -338,35 +340,33 @@ def odd_circuit() -> QuantumCircuit:
     [odd_circuit(), basis_state("10110"), QuantumCircuit(1), QuantumCircuit(2, 2)],
     ids=["odd", "basis", "empty", "clbits-only"],
 )
-def test_size_bounds_are_upper_bounds(circuit: QuantumCircuit) -> None:
-    bound = size_bound(circuit)
-    assert bound is not None
-    assert wire_size(circuit) <= bound
+def test_program_sizes_are_exact(circuit: QuantumCircuit) -> None:
+    assert make_program(circuit).size == wire_size(circuit)
+    circuit.metadata = {"k": "v€"}
+    assert make_program(circuit).size == wire_size(circuit)
 
 
-def test_circuits_with_metadata_or_free_parameters_are_measured_exactly() -> None:
-    circuit, _ = rx_sweep()
-    assert size_bound(circuit) is None
-    tagged = basis_state("1")
-    tagged.metadata = {"k": "v"}
-    assert size_bound(tagged) is None
-    assert make_program(tagged).exact
-    assert make_program(tagged).size == wire_size(tagged)
+def test_a_sweep_slice_has_the_size_of_its_rows() -> None:
+    circuit, theta = rx_sweep()
+    values = np.random.default_rng(3).normal(size=(50, 1)) * 10.0 ** np.arange(-25, 25)[:, None]
+    program = make_program(circuit, parameters=[theta], rows=values)
+    for start, stop in [(0, 50), (0, 1), (7, 31), (49, 50)]:
+        part = circuit_to_wire(circuit, parameters=[theta], parameter_values=values[start:stop])
+        expected = len(wire.encode_program(part))
+        assert wire.program_size(program.wire, program.row_bytes[start:stop].tolist()) == expected
 
 
-def test_a_circuit_whose_bound_but_not_size_exceeds_the_limit_still_runs(
-    provider: VendorProvider, api: MockedApi
-) -> None:
+def test_a_circuit_exactly_at_the_limit_runs(provider: VendorProvider, api: MockedApi) -> None:
     backend = provider.get_backend("ideal_simulator")
     circuit = basis_state("1011")
-    bound = size_bound(circuit)
-    assert bound is not None
-    limit = envelope_size(backend.name, 7, {}, True) + wire_size(circuit) + 1
-    assert bound > limit  # the bound alone would refuse it
+    limit = wire.submission_size(envelope_size(backend.name, 7, {}, True), [wire_size(circuit)])
     lower_limits(backend, max_payload_bytes=limit)
     result = VendorSampler(backend=backend).run([circuit], shots=7).result()
     assert len(api.calls("POST", "/v1/jobs")) == 1
     assert result[0].data.meas.get_counts() == {"1011": 7}
+    lower_limits(backend, max_payload_bytes=limit - 1)
+    with pytest.raises(VendorValidationError, match="payload limit"):
+        VendorSampler(backend=backend).run([circuit], shots=7)
 
 
 def test_a_failed_submission_cancels_the_jobs_already_submitted(

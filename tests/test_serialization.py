@@ -56,7 +56,8 @@ def test_affine_parameters_go_on_the_wire_as_expressions() -> None:
     circuit = QuantumCircuit(1)
     circuit.rx(2 * theta - phi + 0.5, 0)
     program = circuit_to_wire(circuit, parameter_values=[[0.1, 0.2]])
-    angle = program.instructions[0].params[0]
+    assert program.ops is not None
+    angle = program.ops.params[0]
     assert isinstance(angle, models.ParameterExpression)
     assert angle.terms == {"theta": 2.0, "phi": -1.0}
     assert math.isclose(angle.constant, 0.5)

@@ -195,16 +195,22 @@ POST_CASES = [
     Case(
         "too many programs",
         422,
-        "101 programs in one job exceed the maximum of 100",
+        "101 circuits exceed the 100 per job",
         _many_programs,
     ),
     Case(
         "too many operations",
         422,
-        "20001 operations in program 0 exceed the maximum of 20000",
+        "has 20001 operations; device 'trapped_ion_11q' allows 20000",
         _many_operations,
     ),
-    Case("too many parameter rows", 422, "2001 parameter rows", _many_rows, base=sweep_job),
+    Case(
+        "too many parameter rows",
+        422,
+        "has 2001 rows of parameter values",
+        _many_rows,
+        base=sweep_job,
+    ),
     # Qubit and clbit indices, program sizes
     Case("qubit index past the program", 422, "uses qubit 2", _inst("qubits", [2])),
     Case("negative qubit index", 422, "greater than or equal to 0", _inst("qubits", [-1])),

@@ -14,9 +14,20 @@ it serves the contract both sides are tested against. Nothing here imports Qiski
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from qiskit_vendor_provider.api.op_columns import OpColumns, dump_columns, parse_columns
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -255,16 +266,202 @@ class WireExpr(RequestModel):
 SwitchCaseValue = Annotated[int, Field(ge=0, lt=2**64)] | Literal["default"]
 
 
-class WireInstruction(RequestModel):
-    """One operation of a wire program, on flat qubit and clbit indices.
+class Op(NamedTuple):
+    """A plain operation of a wire program: the compact form of :class:`WireInstruction`.
 
-    A control-flow operation (``if_else``, ``switch_case``, ``for_loop``, ``while_loop``)
-    also has ``blocks``: each a list of instructions on the program's own indices, using
-    only the qubits and clbits the control-flow instruction lists. ``if_else`` has one or
-    two blocks (true, false) and a ``condition``; ``while_loop`` one block and a
-    ``condition``; ``for_loop`` one block, an ``indexset`` and an optional
-    ``loop_parameter`` its angles may use; ``switch_case`` a ``target`` and one block per
-    entry of ``cases`` (the values that select it, ``"default"`` for any other).
+    On the wire it is the array ``[name, qubits]``, ``[name, qubits, clbits]`` or
+    ``[name, qubits, clbits, params]``: no keys repeated per operation, so a program is
+    about 40% smaller than in the object form and much faster to read. The remaining
+    fields are always empty; they let code read an ``Op`` and a
+    :class:`WireInstruction` alike.
+    """
+
+    name: str
+    qubits: list[int]
+    # Shared empty defaults are safe: an Op is never changed in place.
+    clbits: list[int] = []  # noqa: RUF012
+    params: list[Angle] = []  # noqa: RUF012
+    unit: None = None
+    blocks: tuple[()] = ()
+    condition: None = None
+    target: None = None
+    cases: tuple[()] = ()
+    indexset: None = None
+    loop_parameter: None = None
+
+
+Instruction = Union[Op, "WireInstruction"]
+"""One instruction of a program: a plain :class:`Op`, or a :class:`WireInstruction` object."""
+
+_Index = Annotated[int, Field(ge=0)]
+_OpName = Annotated[str, Field(min_length=1, max_length=64)]
+CompactOp = (
+    tuple[_OpName, list[_Index]]
+    | tuple[_OpName, list[_Index], list[_Index]]
+    | tuple[_OpName, list[_Index], list[_Index], list[Angle]]
+)
+"""The schema of a plain operation: ``[name, qubits]``, ``[name, qubits, clbits]`` or
+``[name, qubits, clbits, params]`` (documentation only: :func:`parse_instructions` reads it)."""
+
+
+def _index_list(value: Any, position: int, what: str) -> list[int]:
+    if type(value) is not list:
+        raise ValueError(
+            f"instructions[{position}]: {what} must be an array of indices, got "
+            f"{type(value).__name__}"
+        )
+    for index in value:
+        # type() is exact on purpose: a bool is an int to isinstance, and never an index.
+        if type(index) is not int or index < 0:
+            raise ValueError(
+                f"instructions[{position}]: {what} must hold non-negative integers, got {index!r}"
+            )
+    return value
+
+
+_EXPRESSION = TypeAdapter(ParameterExpression)
+
+
+def _angle(value: Any, position: int) -> Angle:
+    kind = type(value)
+    if kind is float:
+        if value - value != 0.0:  # inf or nan: both give nan here
+            raise ValueError(
+                f"instructions[{position}]: angles must be finite numbers, got {value}"
+            )
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return float(value)
+    if kind is dict:
+        try:
+            return _EXPRESSION.validate_python(value, strict=True)
+        except ValidationError as exc:
+            raise ValueError(
+                f"instructions[{position}]: not a parameter expression: {exc}"
+            ) from None
+    if isinstance(value, ParameterExpression):
+        return value
+    raise ValueError(
+        f"instructions[{position}]: an angle is a number or a parameter expression, got {value!r}"
+    )
+
+
+def _op(item: Any, position: int) -> Op:
+    """A compact operation, checked: what ``pydantic`` would check, at a fraction of its cost.
+
+    (Messages are written only on failure: this runs for every operation of every job.)
+    """
+    size = len(item)
+    if not 2 <= size <= 4:
+        raise ValueError(
+            f"instructions[{position}]: a compact operation is [name, qubits, clbits, params] "
+            f"with clbits and params optional; got {size} items"
+        )
+    name = item[0]
+    if type(name) is not str or not 1 <= len(name) <= 64:
+        raise ValueError(
+            f"instructions[{position}]: the name must be a string of 1 to 64 characters"
+        )
+    qubits = _index_list(item[1], position, "qubits")
+    if size == 2:
+        return Op(name, qubits)
+    clbits = _index_list(item[2], position, "clbits")
+    if size == 3:
+        return Op(name, qubits, clbits)
+    angles = item[3]
+    if type(angles) is not list:
+        raise ValueError(f"instructions[{position}]: params must be an array")
+    return Op(name, qubits, clbits, [_angle(value, position) for value in angles])
+
+
+def parse_instructions(value: Any) -> list[Instruction]:
+    """Read a program's instructions, in either form, checking each strictly.
+
+    An array is a plain :class:`Op`; an object is a :class:`WireInstruction` (control
+    flow, delays with a time unit, or any operation as older clients send it).
+
+    >>> parse_instructions([["cx", [0, 1]], ["rz", [1], [], [0.5]]])
+    [Op(name='cx', qubits=[0, 1], ...), Op(name='rz', qubits=[1], clbits=[], params=[0.5], ...)]
+    >>> parse_instructions([["x", [True]]])
+    Traceback (most recent call last):
+    ...
+    ValueError: instructions[0]: qubits must hold non-negative integers, got True
+    """
+    if type(value) is not list:
+        raise ValueError("instructions must be an array")
+    parsed: list[Instruction] = []
+    append = parsed.append
+    for position, item in enumerate(value):
+        kind = type(item)
+        if kind is list:
+            append(_op(item, position))
+        elif kind is Op:  # built in Python: its four fields are checked like an array
+            append(_op(item[:4], position))
+        elif kind is dict:
+            try:
+                append(WireInstruction.model_validate(item, strict=True))
+            except ValidationError as exc:
+                raise ValueError(f"instructions[{position}]: {exc}") from None
+        elif kind is WireInstruction:
+            append(item)
+        else:
+            raise ValueError(
+                f"instructions[{position}]: an instruction is an array (a plain operation) "
+                f"or an object, got {kind.__name__}"
+            )
+    return parsed
+
+
+def _angle_json(angle: Angle) -> Any:
+    if isinstance(angle, ParameterExpression):
+        return angle.model_dump(exclude_defaults=True)
+    return angle
+
+
+def dump_instructions(instructions: list[Instruction]) -> list[Any]:
+    """Instructions as the wire carries them: plain operations in the compact form.
+
+    >>> dump_instructions([Op("cx", [0, 1]), Op("measure", [0], [0]), Op("rz", [0], [], [0.5])])
+    [['cx', [0, 1]], ['measure', [0], [0]], ['rz', [0], [], [0.5]]]
+    """
+    dumped: list[Any] = []
+    append = dumped.append
+    for inst in instructions:
+        if type(inst) is Op:
+            name, qubits, clbits, params = inst[:4]
+            if params:
+                append([name, qubits, clbits, [_angle_json(p) for p in params]])
+            elif clbits:
+                append([name, qubits, clbits])
+            else:
+                append([name, qubits])
+        else:
+            append(inst.model_dump(mode="json", exclude_defaults=True))  # type: ignore[union-attr]
+    return dumped
+
+
+Instructions = Annotated[
+    list[Any],
+    PlainValidator(
+        parse_instructions, json_schema_input_type=list[Union[CompactOp, "WireInstruction"]]
+    ),
+    PlainSerializer(dump_instructions),
+]
+"""A list of instructions: compact arrays for plain operations, objects for the rest."""
+
+
+class WireInstruction(RequestModel):
+    """One operation of a wire program, on flat qubit and clbit indices: the object form.
+
+    A plain operation is usually sent in the compact form (:class:`Op`); the object form
+    is what control flow and delays with a time unit need, and is accepted for any
+    operation. A control-flow operation (``if_else``, ``switch_case``, ``for_loop``,
+    ``while_loop``) also has ``blocks``: each a list of instructions on the program's own
+    indices, using only the qubits and clbits the control-flow instruction lists.
+    ``if_else`` has one or two blocks (true, false) and a ``condition``; ``while_loop``
+    one block and a ``condition``; ``for_loop`` one block, an ``indexset`` and an
+    optional ``loop_parameter`` its angles may use; ``switch_case`` a ``target`` and one
+    block per entry of ``cases`` (the values that select it, ``"default"`` for any other).
     """
 
     name: str = Field(min_length=1, max_length=64)
@@ -273,7 +470,7 @@ class WireInstruction(RequestModel):
     params: list[Angle] = []
     unit: Literal["s", "ms", "us", "ns", "ps"] | None = None
     """Time unit of a ``delay``; absent means ``dt``."""
-    blocks: list[list[WireInstruction]] = []
+    blocks: list[Instructions] = []
     condition: WireExpr | None = None
     target: WireExpr | None = None
     cases: list[list[SwitchCaseValue]] = []
@@ -290,11 +487,11 @@ def expression_clbits(expression: WireExpr) -> list[int]:
 
 
 def nested_instructions(
-    instructions: list[WireInstruction],
-) -> list[tuple[str, WireInstruction]]:
+    instructions: list[Instruction],
+) -> list[tuple[str, Instruction]]:
     """Every instruction, blocks included, with where it is (``"3"``, ``"3.block0.1"``)."""
-    found: list[tuple[str, WireInstruction]] = []
-    stack: list[tuple[str, list[WireInstruction]]] = [("", instructions)]
+    found: list[tuple[str, Instruction]] = []
+    stack: list[tuple[str, list[Instruction]]] = [("", instructions)]
     while stack:
         prefix, items = stack.pop()
         for position, inst in enumerate(items):
@@ -303,6 +500,33 @@ def nested_instructions(
             for number, block in enumerate(inst.blocks):
                 stack.append((f"{where}.block{number}.", block))
     return found
+
+
+def _check_bits(
+    instructions: list[Instruction], num_qubits: int, num_clbits: int, prefix: str
+) -> None:
+    """Every qubit and clbit an instruction names is in the program (blocks included)."""
+    for position, inst in enumerate(instructions):
+        # One max() per instruction: this runs over every operation of every job.
+        if inst.qubits and max(inst.qubits) >= num_qubits:
+            raise ValueError(
+                f"instruction {prefix}{position} ({inst.name}) uses qubit {max(inst.qubits)}, "
+                f"but the program has {num_qubits} qubits"
+            )
+        read = inst.clbits
+        if type(inst) is not Op:
+            read = [
+                *inst.clbits,
+                *(expression_clbits(inst.condition) if inst.condition else []),
+                *(expression_clbits(inst.target) if inst.target else []),
+            ]
+            for number, block in enumerate(inst.blocks):
+                _check_bits(block, num_qubits, num_clbits, f"{prefix}{position}.block{number}.")
+        if read and max(read) >= num_clbits:
+            raise ValueError(
+                f"instruction {prefix}{position} ({inst.name}) uses clbit {max(read)}, but "
+                f"the program has {num_clbits} clbits"
+            )
 
 
 class _HeaderFields(BaseModel):
@@ -321,40 +545,61 @@ class ResultHeader(_HeaderFields, ResponseModel):
     """The program header as the server echoes it back with the result."""
 
 
+class OpColumnsSchema(RequestModel):
+    """The ``ops`` of a program: its plain operations as columns (see :mod:`.op_columns`)."""
+
+    kinds: list[tuple[str, int, int, int]]
+    code: list[Annotated[int, Field(ge=0)]]
+    qubits: list[Annotated[int, Field(ge=0)]]
+    clbits: list[Annotated[int, Field(ge=0)]]
+    params: list[Angle]
+
+
+def _expression(value: Any, position: int) -> ParameterExpression:
+    try:
+        return _EXPRESSION.validate_python(value, strict=True)
+    except ValidationError as exc:
+        raise ValueError(f"ops.params[{position}] is not a parameter expression: {exc}") from None
+
+
+def _dump_ops(columns: OpColumns | None) -> Any:
+    return None if columns is None else dump_columns(columns)
+
+
 class WireProgram(RequestModel):
     """A circuit in the device's native operations, as JSON.
 
-    ``parameters`` names the free parameters its angles use; ``parameter_values`` is the
-    table of values, one row per binding, one column per parameter.
+    Its operations are either ``ops`` (plain operations as columns, what clients send for
+    a program without control flow) or ``instructions`` (one entry per operation: an
+    array for a plain one, an object for control flow), not both. ``parameters`` names
+    the free parameters its angles use; ``parameter_values`` is the table of values,
+    one row per binding, one column per parameter.
     """
 
     num_qubits: int = Field(ge=0)
     num_clbits: int = Field(ge=0)
-    instructions: list[WireInstruction]
+    instructions: Instructions = []
+    ops: Annotated[
+        Any,
+        PlainValidator(lambda value: value, json_schema_input_type=OpColumnsSchema | None),
+        PlainSerializer(_dump_ops),
+    ] = None
     header: ProgramHeader
     parameters: list[str] = []
     parameter_values: list[list[FiniteFloat]] = []
 
+    @property
+    def num_operations(self) -> int:
+        """How many operations the program lists (a control-flow block's count as one)."""
+        return len(self.ops) if self.ops is not None else len(self.instructions)
+
     @model_validator(mode="after")
     def _check_indices(self) -> WireProgram:
-        for index, inst in nested_instructions(self.instructions):
-            for q in inst.qubits:
-                if q >= self.num_qubits:
-                    raise ValueError(
-                        f"instruction {index} ({inst.name}) uses qubit {q}, but the program "
-                        f"has {self.num_qubits} qubits"
-                    )
-            read = [
-                *inst.clbits,
-                *(expression_clbits(inst.condition) if inst.condition else []),
-                *(expression_clbits(inst.target) if inst.target else []),
-            ]
-            for c in read:
-                if c >= self.num_clbits:
-                    raise ValueError(
-                        f"instruction {index} ({inst.name}) uses clbit {c}, but the program "
-                        f"has {self.num_clbits} clbits"
-                    )
+        if self.ops is not None:
+            if self.instructions:
+                raise ValueError("a program has ops or instructions, not both")
+            self.ops = parse_columns(self.ops, self.num_qubits, self.num_clbits, _expression)
+        _check_bits(self.instructions, self.num_qubits, self.num_clbits, "")
         width = len(self.parameters)
         for row_index, row in enumerate(self.parameter_values):
             if len(row) != width:

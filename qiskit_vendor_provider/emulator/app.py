@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qiskit_vendor_provider._version import __version__
+from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.models import (
     AccountInfo,
     Calibration,
@@ -156,7 +157,7 @@ async def _strict_submission(request: Request) -> JobSubmission:
 
     FastAPI validates the declared body (which also documents it in the OpenAPI
     document) in pydantic's lax mode, which would coerce such values; this validation
-    is the one the route uses. It also enforces the device's payload limit.
+    is the one the route uses. It keeps the body, for the device's payload limit and the job store.
     """
     if not _is_json(request.headers.get("content-type")):
         raise ProblemError(
@@ -166,11 +167,12 @@ async def _strict_submission(request: Request) -> JobSubmission:
     try:
         # In a worker thread: a large job takes a while to validate, and the event loop
         # keeps answering other requests meanwhile.
-        submission = await run_in_threadpool(JobSubmission.model_validate_json, raw, strict=True)
+        submission = await run_in_threadpool(wire.decode_submission, raw)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from None
-    emulator: Emulator = request.app.state.emulator
-    emulator.check_payload_size(submission.device, len(raw))
+    # The device's payload limit is the rule book's to check, with the route's other rules;
+    # the body is kept as received, so the job is not written out again to be stored.
+    request.state.body = raw
     return submission
 
 
@@ -353,7 +355,7 @@ def create_app(emulator: Emulator) -> FastAPI:
         user: Account,
         idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
     ) -> JobInfo:
-        info, created = emulator.submit(user, submission, idempotency_key)
+        info, created = emulator.submit(user, submission, idempotency_key, body=request.state.body)
         if int(request.headers.get("content-length") or 0) >= _TRIM_AFTER_BYTES:
             # Once the answer is sent, the parsed job is garbage: hand its memory back.
             # (Not after small jobs: a collection costs tens of milliseconds.)

@@ -21,19 +21,6 @@ class ProblemError(Exception):
         self.type = type
 
 
-def within(value: int, maximum: int, title: str, what: str) -> None:
-    """Raise a 422 unless ``value`` is at most the device's ``maximum``.
-
-    >>> within(5, 3, "Invalid Job", "programs in one job")
-    Traceback (most recent call last):
-    ...
-    qiskit_vendor_provider.emulator.problems.ProblemError: 5 programs in one job exceed the \
-maximum of 3
-    """
-    if value > maximum:
-        raise ProblemError(422, title, f"{value} {what} exceed the maximum of {maximum}")
-
-
 def not_found(what: str) -> ProblemError:
     """A 404 problem saying what was not found."""
     return ProblemError(404, "Not Found", what)

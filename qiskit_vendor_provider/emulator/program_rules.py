@@ -1,29 +1,45 @@
 """The rules a submitted program must meet on a device, before anything is stored.
 
-Sizes and shapes come first, before a circuit is built from a program (a program that
-declares a billion qubits would exhaust memory while being built); then the program is
-read back as a circuit and checked by the same ``validate_circuit`` the client runs
-before sending, so the two sides cannot disagree about what a device accepts.
+In this order, each cheaper than the next and each guarding the next:
+
+1. the device's limits, by the rule book every side uses
+   (:func:`qiskit_vendor_provider.rules.check`);
+2. sizes and shapes, before anything is built from a program (a program that declares a
+   billion qubits would exhaust memory while being built);
+3. the device's operations, on the wire program itself: each plain operation is native,
+   on qubits the device couples, with the right number of angles (a table built once
+   per device, a few dictionary lookups per operation, so a job at the payload limit is
+   checked in well under a second);
+4. a program with control flow (or written in the object form) is read back as a
+   circuit and checked by the same ``validate_circuit`` the client runs before sending.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
+import numpy as np
+from numpy.typing import NDArray
 from qiskit.circuit.exceptions import CircuitError
 from qiskit.transpiler import Target
 
+from qiskit_vendor_provider import rules
 from qiskit_vendor_provider.api.models import (
+    CONTROL_FLOW_NAMES,
     DeviceSpec,
+    Instruction,
     JobSubmission,
+    Op,
     ParameterExpression,
     WireProgram,
     nested_instructions,
 )
-from qiskit_vendor_provider.emulator.problems import ProblemError, within
+from qiskit_vendor_provider.api.op_columns import OpColumns
+from qiskit_vendor_provider.emulator.problems import ProblemError
 from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.serialization import wire_to_circuit
-from qiskit_vendor_provider.validation import validate_circuit
+from qiskit_vendor_provider.validation import TRANSPILE_HINT, validate_circuit
 
 MAX_CLBITS = 10_000
 """Most classical bits one program may declare (every shot's memory holds all of them)."""
@@ -80,26 +96,41 @@ def program_shape_problem(program: WireProgram, device_qubits: int) -> str | Non
 
 def _instruction_problem(program: WireProgram) -> str | None:
     # Blocks of control flow included: a block holds instructions like the program does.
-    for position, inst in nested_instructions(program.instructions):
-        where = f"instruction {position} ({inst.name})"
-        if position.count(".block") > MAX_BLOCK_NESTING:
-            # Far above any device's limit (checked later, by validate_circuit): only
-            # stops a hostile program before reading it back recurses that deep.
-            return f"{where}: blocks nest more than {MAX_BLOCK_NESTING} deep"
-        if inst.unit is not None and inst.name != "delay":
-            return f"{where}: only a delay has a time unit"
-        if inst.name == "barrier" and (inst.clbits or inst.params):
-            return f"{where}: a barrier takes qubits only"
-        if inst.name == "delay" and (
-            len(inst.params) > 1 or any(not isinstance(p, float | int) for p in inst.params)
-        ):
-            return f"{where}: a delay takes one duration, a number"
-        if inst.name == "delay" and any(
-            isinstance(p, float | int) and not 0 <= p < 2**63 for p in inst.params
-        ):
+    stack: list[tuple[str, list[Instruction]]] = [("", program.instructions)]
+    while stack:
+        prefix, items = stack.pop()
+        for position, inst in enumerate(items):
+            if type(inst) is Op and inst.name not in _SHAPED:
+                continue
+            problem = _shape_problem(inst, prefix.count(".block"))
+            if problem is not None:
+                return f"instruction {prefix}{position} ({inst.name}): {problem}"
+            stack.extend(
+                (f"{prefix}{position}.block{number}.", block)
+                for number, block in enumerate(inst.blocks)
+            )
+    return None
+
+
+_SHAPED = frozenset({"delay", "barrier"})
+
+
+def _shape_problem(inst: Instruction, depth: int) -> str | None:
+    if depth > MAX_BLOCK_NESTING:
+        # Far above any device's limit (the rule book's): only stops a hostile program
+        # before reading it back recurses that deep.
+        return f"blocks nest more than {MAX_BLOCK_NESTING} deep"
+    if inst.unit is not None and inst.name != "delay":
+        return "only a delay has a time unit"
+    if inst.name == "barrier" and (inst.clbits or inst.params):
+        return "a barrier takes qubits only"
+    if inst.name == "delay":
+        if len(inst.params) > 1 or any(not isinstance(p, float | int) for p in inst.params):
+            return "a delay takes one duration, a number"
+        if any(not 0 <= p < 2**63 for p in inst.params):  # type: ignore[operator]
             # Checked here, not left to Qiskit: how it treats such durations differs
             # between its versions.
-            return f"{where}: a delay lasts from 0 to 2**63 - 1 units"
+            return "a delay lasts from 0 to 2**63 - 1 units"
     return None
 
 
@@ -113,6 +144,8 @@ def _binding_problem(program: WireProgram) -> str | None:
         for angle in inst.params
         if isinstance(angle, ParameterExpression)
     ]
+    if program.ops is not None:
+        expressions += [program.ops.params[position] for position in program.ops.expressions]
     # |constant| + sum |coefficient| * max |value| bounds every bound angle: when it is
     # finite, no row can give an infinite angle (each value is finite already).
     largest = [
@@ -133,46 +166,246 @@ def _binding_problem(program: WireProgram) -> str | None:
     return None
 
 
-def check_programs(submission: JobSubmission, spec: DeviceSpec, target: Target) -> None:
-    """The device's limits and rules on a job's programs, or a 422 :class:`ProblemError`.
+@dataclass(frozen=True)
+class _Native:
+    """What a plain operation must look like on one device."""
 
-    Sizes and shapes are checked before a circuit is built from a program; then the
-    program is read back and checked by the same ``validate_circuit`` the client runs.
+    qubits: int
+    clbits: int
+    angles: int
+    qargs: frozenset[tuple[int, ...]] | None  # None: any distinct qubits
+    radix: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    keys: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """``qargs`` as one integer each (``qargs @ radix``), for array lookups."""
+
+
+class NativeTable:
+    """A device's native operations as :func:`native_problem` checks them, built once."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.natives: dict[str, _Native] = {}
+        for name in target.operation_names:
+            operation = target.operation_from_name(name)
+            if isinstance(operation, type) or name in CONTROL_FLOW_NAMES or name == "delay":
+                continue
+            qargs = target.qargs_for_operation_name(name)
+            allowed = None if qargs is None else frozenset(tuple(q) for q in qargs)
+            width = operation.num_qubits
+            radix = np.array(
+                [(target.num_qubits or 1) ** (width - 1 - i) for i in range(width)],
+                dtype=np.int64,
+            )
+            keys = np.array(sorted(int(np.dot(q, radix)) for q in allowed or ()), dtype=np.int64)
+            self.natives[name] = _Native(
+                width, operation.num_clbits, len(operation.params), allowed, radix, keys
+            )
+        self.names = ", ".join(sorted(target.operation_names))
+
+
+_TABLES: dict[int, NativeTable] = {}
+
+
+def native_table(target: Target) -> NativeTable:
+    """The table of ``target`` (kept with the Target, which the catalog keeps per device)."""
+    table = _TABLES.get(id(target))
+    if table is None or table.target is not target:
+        table = _TABLES[id(target)] = NativeTable(target)
+    return table
+
+
+def native_problem(program: WireProgram, table: NativeTable, device: str) -> str | None:
+    """What keeps a program of plain operations from running on the device, if anything.
+
+    The checks of ``wire_to_circuit`` and ``validate_circuit`` for plain operations,
+    done on the wire program: native name, qubits the device couples (distinct), clbits
+    and angles in the right number, parameters the program declares.
     """
-    limits = spec.limits
-    within(submission.shots, limits.max_shots, "Invalid Job", f"shots on {spec.name!r}")
-    within(len(submission.programs), limits.max_circuits, "Invalid Job", "programs in one job")
+    natives = table.natives
+    declared = set(program.parameters)
+    for position, op in enumerate(program.instructions):
+        name, qubits, clbits, params = op[:4]  # plain operations only: see check_programs
+        native = natives.get(name)
+        if native is None:
+            if name in ("barrier", "delay"):
+                continue
+            return (
+                f"instruction {position} ({name}): {name!r} is not a native operation of "
+                f"device {device!r} (natives: {table.names}); {TRANSPILE_HINT}"
+            )
+        if len(qubits) != native.qubits or len(clbits) != native.clbits:
+            return (
+                f"instruction {position} ({name}): acts on {native.qubits} qubits and "
+                f"{native.clbits} clbits, got {len(qubits)} and {len(clbits)}"
+            )
+        if len(params) != native.angles:
+            return (
+                f"instruction {position} ({name}): takes {native.angles} angles, got {len(params)}"
+            )
+        if len(qubits) > 1 and len(set(qubits)) != len(qubits):
+            return f"instruction {position} ({name}): repeats a qubit"
+        qargs = tuple(qubits)
+        if native.qargs is not None and qargs not in native.qargs:
+            return (
+                f"instruction {position} ({name} on qubits {qargs}): device {device!r} cannot "
+                f"apply {name!r} to qubits {qargs} (not coupled, or out of range); "
+                f"{TRANSPILE_HINT}"
+            )
+        for angle in params:
+            if type(angle) is ParameterExpression and not declared.issuperset(angle.terms):
+                return (
+                    f"instruction {position} ({name}): its angle uses parameters "
+                    f"{sorted(set(angle.terms) - declared)} that the program does not declare "
+                    "in parameters"
+                )
+    return None
+
+
+def columns_problem(
+    program: WireProgram, columns: OpColumns, table: NativeTable, device: str
+) -> str | None:
+    """:func:`native_problem` for a program sent as columns, an array operation per kind."""
+    qubit_starts, _, angle_starts = columns.starts()
+    code = columns.code
+    for kind, (name, nq, nc, na) in enumerate(columns.kinds):
+        positions = np.flatnonzero(code == kind)
+        if not len(positions):
+            continue
+        where = f"instruction {int(positions[0])} ({name})"
+        if name in ("barrier", "delay"):
+            problem = _directive_problem(name, (nq, nc, na), columns, angle_starts[positions])
+            if problem is not None:
+                return f"{where}: {problem}"
+            continue
+        native = table.natives.get(name)
+        if native is None:
+            return (
+                f"{where}: {name!r} is not a native operation of device {device!r} "
+                f"(natives: {table.names}); {TRANSPILE_HINT}"
+            )
+        if (nq, nc) != (native.qubits, native.clbits):
+            return (
+                f"{where}: acts on {native.qubits} qubits and {native.clbits} clbits, got "
+                f"{nq} and {nc}"
+            )
+        if na != native.angles:
+            return f"{where}: takes {native.angles} angles, got {na}"
+        qargs = columns.qubits[qubit_starts[positions][:, None] + np.arange(nq)]
+        problem = _qargs_problem(name, qargs, positions, native, device)
+        if problem is not None:
+            return problem
+    declared = set(program.parameters)
+    for position in columns.expressions:
+        undeclared = set(columns.params[position].terms) - declared
+        if undeclared:
+            return (
+                f"an angle uses parameters {sorted(undeclared)} that the program does not "
+                "declare in parameters"
+            )
+    return None
+
+
+def _directive_problem(
+    name: str,
+    shape: tuple[int, int, int],
+    columns: OpColumns,
+    angle_starts: NDArray[np.int64],
+) -> str | None:
+    """What is wrong with a kind of barrier or delay, if anything."""
+    nq, nc, na = shape
+    if name == "barrier":
+        return "a barrier takes qubits only" if nc or na else None
+    if (nq, nc, na) != (1, 0, 1):
+        return "a delay takes one qubit and one duration"
+    expressions = set(columns.expressions)
+    durations = [columns.params[start] for start in angle_starts.tolist()]
+    if any(start in expressions for start in angle_starts.tolist()):
+        return "a delay takes one duration, a number"
+    if any(not 0 <= duration < 2**63 for duration in durations):
+        # Checked here, not left to Qiskit: how it treats such durations differs
+        # between its versions.
+        return "a delay lasts from 0 to 2**63 - 1 units"
+    return None
+
+
+def _qargs_problem(
+    name: str,
+    qargs: NDArray[np.int64],
+    positions: NDArray[np.int64],
+    native: _Native,
+    device: str,
+) -> str | None:
+    """Operations of one kind on repeated or uncoupled qubits (``qargs``: one row each)."""
+    if qargs.shape[1] > 1:
+        ordered = np.sort(qargs, axis=1)
+        repeats = np.flatnonzero((ordered[:, 1:] == ordered[:, :-1]).any(axis=1))
+        if len(repeats):
+            return f"instruction {int(positions[repeats[0]])} ({name}): repeats a qubit"
+    if native.qargs is None:
+        return None
+    allowed = native.keys
+    keys = qargs @ native.radix
+    outside = np.flatnonzero(~np.isin(keys, allowed))
+    if not len(outside):
+        return None
+    first = int(outside[0])
+    on = tuple(int(q) for q in qargs[first])
+    return (
+        f"instruction {int(positions[first])} ({name} on qubits {on}): device {device!r} "
+        f"cannot apply {name!r} to qubits {on} (not coupled, or out of range); "
+        f"{TRANSPILE_HINT}"
+    )
+
+
+def check_programs(
+    submission: JobSubmission, spec: DeviceSpec, target: Target, *, size: int | None = None
+) -> None:
+    """The device's limits and rules on a job's programs, or a 4xx :class:`ProblemError`.
+
+    Args:
+        submission: The job as received.
+        spec: Its device.
+        target: The device's Target.
+        size: The job's bytes as received (encoded again here when not given).
+    """
+    try:
+        rules.check(submission, spec.limits, size=size)
+    except rules.DeviceLimitError as exc:
+        status = 413 if exc.rule == "max_payload_bytes" else 422
+        title = "Payload Too Large" if status == 413 else "Invalid Job"
+        raise ProblemError(status, title, str(exc)) from None
+    table = native_table(target)
     for index, program in enumerate(submission.programs):
-        where = f"program {index}"
-        within(
-            len(program.instructions),
-            limits.max_operations,
-            "Invalid Program",
-            f"operations in {where}",
-        )
-        within(
-            len(program.parameter_values),
-            limits.max_parameter_rows,
-            "Invalid Program",
-            f"parameter rows in {where}",
-        )
         problem = program_shape_problem(program, spec.num_qubits)
+        if problem is None and program.ops is not None:
+            problem = columns_problem(program, program.ops, table, spec.name)
+            if problem is None:
+                continue
+        if problem is None and all(type(inst) is Op for inst in program.instructions):
+            problem = native_problem(program, table, spec.name)
+            if problem is None:
+                continue
         if problem is not None:
             raise ProblemError(422, "Invalid Program", f"program {index}: {problem}")
-        try:
-            circuit = wire_to_circuit(program, target)
-            validate_circuit(
-                circuit,
-                target,
-                device=spec.name,
-                index=index,
-                allow_parameters=bool(program.parameters),
-            )
-        except VendorValidationError as exc:
-            raise ProblemError(422, "Invalid Program", str(exc)) from None
-        except (CircuitError, ValueError, TypeError, OverflowError) as exc:
-            # Qiskit's own checks (a negative or fractional delay, say): still the
-            # sender's mistake, so a 4xx that says what Qiskit said, never a 500.
-            raise ProblemError(
-                422, "Invalid Program", f"program {index} is not a valid circuit: {exc}"
-            ) from None
+        _check_as_circuit(program, index, spec, target)
+
+
+def _check_as_circuit(program: WireProgram, index: int, spec: DeviceSpec, target: Target) -> None:
+    """Read a program back as a circuit and check it as the client does."""
+    try:
+        circuit = wire_to_circuit(program, target)
+        validate_circuit(
+            circuit,
+            target,
+            device=spec.name,
+            index=index,
+            allow_parameters=bool(program.parameters),
+        )
+    except VendorValidationError as exc:
+        raise ProblemError(422, "Invalid Program", str(exc)) from None
+    except (CircuitError, ValueError, TypeError, OverflowError) as exc:
+        # Qiskit's own checks (a negative or fractional delay, say): still the
+        # sender's mistake, so a 4xx that says what Qiskit said, never a 500.
+        raise ProblemError(
+            422, "Invalid Program", f"program {index} is not a valid circuit: {exc}"
+        ) from None

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.models import (
     PROBLEM_DEVICE_UNAVAILABLE,
     PROBLEM_JOB_LIMIT,
@@ -183,8 +184,13 @@ class Emulator:
 
     # ---------------------------------------------------------------- jobs
 
-    def check_submission(self, submission: JobSubmission) -> None:
-        """Everything the device requires of a job, or a 4xx :class:`ProblemError`."""
+    def check_submission(self, submission: JobSubmission, *, size: int | None = None) -> None:
+        """Everything the device requires of a job, or a 4xx :class:`ProblemError`.
+
+        Args:
+            submission: The job.
+            size: Its bytes as received (encoded again to count them when not given).
+        """
         spec = self._spec(submission.device)
         operational, message = self._operational(spec)
         if not operational:
@@ -197,21 +203,15 @@ class Emulator:
                 "provider.backends(operational=True)",
                 type=PROBLEM_DEVICE_UNAVAILABLE,
             )
-        check_programs(submission, spec, self.catalog.target(spec.name))
-
-    def check_payload_size(self, device: str, size: int) -> None:
-        """A 413 :class:`ProblemError` when a job body is over the device's payload limit."""
-        limit = self._spec(device).limits.max_payload_bytes
-        if size > limit:
-            raise ProblemError(
-                413,
-                "Payload Too Large",
-                f"the job is {size} bytes, over the {limit}-byte limit of device {device!r}; "
-                "split the circuits over several jobs",
-            )
+        check_programs(submission, spec, self.catalog.target(spec.name), size=size)
 
     def submit(
-        self, account: str, submission: JobSubmission, idempotency_key: str | None
+        self,
+        account: str,
+        submission: JobSubmission,
+        idempotency_key: str | None,
+        *,
+        body: bytes | None = None,
     ) -> tuple[JobInfo, bool]:
         """Validate and queue a job; a known key answers with the job it made before.
 
@@ -230,10 +230,10 @@ class Emulator:
             existing = self.store.find_by_key(account, idempotency_key)
             if existing is not None:
                 return self._info(existing), False
-        self.check_submission(submission)
+        self.check_submission(submission, size=None if body is None else len(body))
         with self._submit_lock:
             self._check_job_limit(account)
-            return self._store_new(account, submission, idempotency_key)
+            return self._store_new(account, submission, idempotency_key, body)
 
     def _check_job_limit(self, account: str) -> None:
         active = self.store.active_count(account)
@@ -249,12 +249,24 @@ class Emulator:
             )
 
     def _store_new(
-        self, account: str, submission: JobSubmission, idempotency_key: str | None
+        self,
+        account: str,
+        submission: JobSubmission,
+        idempotency_key: str | None,
+        body: bytes | None,
     ) -> tuple[JobInfo, bool]:
+        # The body as received is what is kept (writing a large job out again would take
+        # longer than reading it), plus the seed, fixed now so that a job re-run after a
+        # restart gives the same answer.
+        text = body
         if submission.seed_simulator is None:
-            # Fixed now, so a job re-run after a restart gives the same answer.
             seed = random.SystemRandom().randrange(2**31)
+            text = None
+            if body is not None and "seed_simulator" not in submission.model_fields_set:
+                text = wire.with_first_field(body, "seed_simulator", seed)
             submission = submission.model_copy(update={"seed_simulator": seed})
+        if text is None:
+            text = wire.encode_submission(submission)
         record = JobRecord(
             job_id=new_job_id(),
             account=account,
@@ -262,7 +274,7 @@ class Emulator:
             status="QUEUED",
             shots=submission.shots,
             num_programs=len(submission.programs),
-            submission=submission.model_dump_json(),
+            submission=text.decode("utf-8"),
             created_at=time.time(),
             name=submission.name,
             tags=list(submission.tags),

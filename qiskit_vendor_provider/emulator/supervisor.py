@@ -34,7 +34,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from qiskit_vendor_provider.api.models import JobSubmission
+from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
 from qiskit_vendor_provider.emulator.store import JobRecord, JobStore
 from qiskit_vendor_provider.emulator.workers import WorkerEvent, WorkerProcess, exit_description
@@ -88,7 +88,7 @@ def _owner_is_dead(owner: str) -> bool:
 
 def _program_names(record: JobRecord) -> str:
     try:
-        submission = JobSubmission.model_validate_json(record.submission)
+        submission = wire.decode_submission(record.submission)
     except ValidationError:
         return "?"
     names = [program.header.name for program in submission.programs]

@@ -24,6 +24,7 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
+from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.models import DeviceSpec, JobResult, JobSubmission
 from qiskit_vendor_provider.device_time import submission_device_time
 from qiskit_vendor_provider.emulator.simulation import JobRunner
@@ -112,7 +113,7 @@ def _run(
     try:
         if header.get("fault"):
             inject_fault(header["fault"])
-        submission = JobSubmission.model_validate_json(body)
+        submission = wire.decode_submission(body)
         programs, elapsed = runner.run(submission, spec)
     except (ValidationError, ValueError, RuntimeError) as exc:
         return _failed(job_id, f"simulation failed: {type(exc).__name__}: {exc}")

@@ -14,38 +14,26 @@ that each respect every limit, or raises before anything is sent:
   and ``max_payload_bytes`` bytes. Keeping the order makes results easy to reassemble,
   and for consecutive segments the greedy cut is also the one with the fewest jobs.
 
-Sizes are the exact byte counts of the JSON the API client sends, computed with the same
-serializer (pydantic-core) and the client's one size function
-(:func:`~qiskit_vendor_provider.api.client.payload_size`, UTF-8 bytes, as the server
-counts them), so a planned job is never refused for its size, whatever the characters
-of its names and metadata. For a bound
-circuit, writing the wire program only to measure it would double the client's work
-(``backend.run`` writes it again), so such a program first carries a cheap upper bound of
-its size; exact sizes are computed only when the bounds would make the payload limit
-cost an extra job.
+Sizes are exact and come from the wire module (:mod:`qiskit_vendor_provider.api.wire`),
+which also writes the bytes the client sends, so a planned job is never refused for its
+size. Whether a program fits a device at all is the rule book's to say
+(:func:`qiskit_vendor_provider.rules.check_program`).
 """
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-import pydantic_core
 from numpy.typing import NDArray
-from qiskit.circuit import Barrier, Delay, Parameter, ParameterExpression, QuantumCircuit
+from qiskit.circuit import Parameter, QuantumCircuit
 
-from qiskit_vendor_provider.api.client import payload_size
-from qiskit_vendor_provider.api.models import (
-    DeviceLimits,
-    JobSubmission,
-    ProgramHeader,
-    WireProgram,
-)
+from qiskit_vendor_provider.api import wire
+from qiskit_vendor_provider.api.models import DeviceLimits, JobSubmission, WireProgram
 from qiskit_vendor_provider.errors import VendorValidationError
+from qiskit_vendor_provider.rules import check_program
 from qiskit_vendor_provider.serialization import circuit_to_wire
 
 __all__ = [
@@ -56,9 +44,6 @@ __all__ = [
     "plan_jobs",
     "split_shots",
 ]
-
-# Slack for what the envelope estimate cannot know exactly (digits of derived seeds).
-_ENVELOPE_SLACK = 32
 
 
 @dataclass(frozen=True)
@@ -71,9 +56,9 @@ class Program:
         rows: One row of values per binding, or None for a bound circuit.
         tag: The primitive's bookkeeping: which PUB (and which part of it) this is.
         first_row: Index of ``rows[0]`` (or of the bound circuit) in the tag's bindings.
-        size: Bytes of the program in a request; an upper bound when ``exact`` is False.
-        row_bytes: Bytes of each row of ``rows`` in a request (computed when needed).
-        exact: Whether ``size`` is exact.
+        size: Exact bytes of the program in a request.
+        wire: The program as sent, without its table of values.
+        row_bytes: Bytes of each row of ``rows`` in a request.
     """
 
     circuit: QuantumCircuit
@@ -82,8 +67,8 @@ class Program:
     tag: Hashable = None
     first_row: int = 0
     size: int = 0
+    wire: WireProgram | None = field(default=None, repr=False)
     row_bytes: NDArray[np.int64] | None = field(default=None, repr=False)
-    exact: bool = True
 
     @property
     def num_experiments(self) -> int:
@@ -114,11 +99,6 @@ class JobPlan:
     chunk: int
 
 
-def _json_size(value: Any) -> int:
-    # to_json gives the UTF-8 bytes themselves: their length is the wire size.
-    return len(pydantic_core.to_json(value))
-
-
 def make_program(
     circuit: QuantumCircuit,
     *,
@@ -127,107 +107,45 @@ def make_program(
     tag: Hashable = None,
     first_row: int = 0,
 ) -> Program:
-    """A program with its size in a request (exact, or an upper bound for a bound circuit).
+    """A program with its exact size in a request.
 
     Raises:
         WireFormatError: the circuit cannot be written as a wire program (an angle that is
             not affine in the parameters, or not finite).
     """
     if rows is None:
-        bound = size_bound(circuit)
-        if bound is not None:
-            return Program(circuit, tag=tag, first_row=first_row, size=bound, exact=False)
-        wire = circuit_to_wire(circuit)
-        return Program(circuit, tag=tag, first_row=first_row, size=_wire_size(wire))
+        program = circuit_to_wire(circuit)
+        return Program(
+            circuit, tag=tag, first_row=first_row, size=wire.program_size(program), wire=program
+        )
     rows = np.asarray(rows, dtype=float)
-    # One zero row stands in for the table: a program declaring parameters must have
-    # values, and the real table's bytes are added to the bytes of the rest.
-    zero_row = [0.0] * len(parameters)
-    wire = circuit_to_wire(circuit, parameters=parameters, parameter_values=[zero_row])
-    base = _wire_size(wire) - _json_size([zero_row])
-    size = base + _json_size(rows.tolist())
-    return Program(circuit, tuple(parameters), rows, tag=tag, first_row=first_row, size=size)
-
-
-def _text_bound(text: str) -> int:
-    # A character is at most six bytes: escaped (\uXXXX), or up to four of UTF-8;
-    # quotes add two.
-    return 6 * len(text) + 2
-
-
-def _index_bytes(indices: Sequence[int]) -> int:
-    return sum(len(str(index)) + 1 for index in indices)
-
-
-def _is_finite_number(value: object) -> bool:
-    if isinstance(value, ParameterExpression):
-        if value.parameters:
-            return False
-        value = float(value)
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def size_bound(circuit: QuantumCircuit) -> int | None:
-    """An upper bound of a bound circuit's wire program size, or None to measure it.
-
-    Every instruction is at most its name (escaped), its qubit and clbit indices, 26
-    bytes per number (the longest shortest-repr of a double is 24 characters) and the
-    fixed keys; the header its names and register sizes. Metadata, free parameters or
-    angles that are not finite numbers make it None: those need the real wire program.
-    """
-    if circuit.metadata:
-        return None
-    total = 160 + _text_bound(circuit.name)
-    for register in (*circuit.qregs, *circuit.cregs):
-        total += _text_bound(register.name) + len(str(register.size)) + 4
-    find_bit = circuit.find_bit
-    for item in circuit.data:
-        op = item.operation
-        params = [] if isinstance(op, Barrier) else op.params
-        if isinstance(op, Delay):
-            params = [op.duration]
-        for param in params:
-            if not _is_finite_number(param):
-                return None
-        total += 80 + _text_bound(op.name) + 26 * len(params)
-        total += _index_bytes([find_bit(qubit).index for qubit in item.qubits])
-        total += _index_bytes([find_bit(clbit).index for clbit in item.clbits])
-    return total
-
-
-def _exact(program: Program) -> Program:
-    """The program with its exact size (a no-op for one that has it)."""
-    if program.exact:
-        return program
-    wire = circuit_to_wire(program.circuit)
-    return replace(program, size=_wire_size(wire), exact=True)
-
-
-def _wire_size(wire: WireProgram) -> int:
-    return payload_size(wire.model_dump_json(exclude_defaults=True))
+    program = circuit_to_wire(circuit, parameters=parameters)
+    row_bytes = np.array(wire.row_sizes(rows.tolist()), dtype=np.int64)
+    return Program(
+        circuit,
+        tuple(parameters),
+        rows,
+        tag=tag,
+        first_row=first_row,
+        size=wire.program_size(program, table_rows=row_bytes.tolist()),
+        wire=program,
+        row_bytes=row_bytes,
+    )
 
 
 def _with_rows(program: Program, start: int, stop: int) -> Program:
     """The program restricted to rows ``start:stop``, with its size."""
     assert program.rows is not None
-    row_bytes = _row_bytes(program)
-    all_rows = int(row_bytes.sum()) + len(row_bytes) - 1 + 2
-    fixed = program.size - all_rows
-    part = int(row_bytes[start:stop].sum()) + (stop - start - 1) + 2
+    assert program.row_bytes is not None
+    assert program.wire is not None
+    row_bytes = program.row_bytes[start:stop]
     return replace(
         program,
         rows=program.rows[start:stop],
         first_row=program.first_row + start,
-        size=fixed + part,
-        row_bytes=row_bytes[start:stop],
+        size=wire.program_size(program.wire, table_rows=row_bytes.tolist()),
+        row_bytes=row_bytes,
     )
-
-
-def _row_bytes(program: Program) -> NDArray[np.int64]:
-    if program.row_bytes is not None:
-        return program.row_bytes
-    assert program.rows is not None
-    return np.array([_json_size(row) for row in program.rows.tolist()], dtype=np.int64)
 
 
 def split_shots(shots: int, max_shots: int) -> list[int]:
@@ -258,54 +176,42 @@ def chunk_seed(seed: int | None, chunk: int) -> int | None:
 
 
 def envelope_size(device: str, shots: int, settings: dict[str, Any], memory: bool) -> int:
-    """Bytes of a job request apart from its programs (and the commas between them)."""
-    empty = WireProgram(num_qubits=0, num_clbits=0, instructions=[], header=ProgramHeader(name=""))
+    """Bytes of a job request apart from its programs, at the most its seed can take."""
     seed = settings.get("seed_simulator")
-    submission = JobSubmission(
+    envelope = JobSubmission.model_construct(
         device=device,
-        programs=[empty],
+        programs=[],
         shots=shots,
         memory=memory,
+        # Later shot chunks get derived seeds: the largest seed has the most digits.
         seed_simulator=None if seed is None else 2**63 - 1,
         name=settings.get("job_name"),
         tags=settings.get("job_tags") or [],
     )
-    return (
-        payload_size(submission.model_dump_json(exclude_defaults=True))
-        - _wire_size(empty)
-        + _ENVELOPE_SLACK
-    )
+    return wire.envelope_size(envelope)
 
 
 def _fit_rows(program: Program, limits: DeviceLimits, budget: int) -> list[Program]:
     """Split a program's table so every part has few enough rows and fits ``budget`` bytes."""
-    if program.rows is None:
-        if program.size > budget:
-            program = _exact(program)
-        if program.size > budget:
-            raise VendorValidationError(
-                f"circuit {program.circuit.name!r} alone is {program.size} bytes; with the job "
-                f"envelope that exceeds the {limits.max_payload_bytes}-byte payload limit of "
-                "the device. Use a shorter circuit"
-            )
+    if program.size > budget and program.rows is None:
+        raise VendorValidationError(
+            f"circuit {program.circuit.name!r} alone is {program.size} bytes; with the job "
+            f"envelope that exceeds the {limits.max_payload_bytes}-byte payload limit of "
+            "the device. Use a shorter circuit"
+        )
+    if program.rows is None or (
+        len(program.rows) <= limits.max_parameter_rows and program.size <= budget
+    ):
         return [program]
-    total = len(program.rows)
-    if total <= limits.max_parameter_rows and program.size <= budget:
-        return [program]
-    row_bytes = _row_bytes(program)
-    program = replace(program, row_bytes=row_bytes)
-    fixed = program.size - (int(row_bytes.sum()) + total - 1 + 2)
+    assert program.wire is not None
+    assert program.row_bytes is not None
+    sizes = program.row_bytes.tolist()
     parts = []
     start = 0
-    while start < total:
-        stop = start
-        used = fixed + 2
-        while stop < total and stop - start < limits.max_parameter_rows:
-            extra = int(row_bytes[stop]) + (1 if stop > start else 0)
-            if used + extra > budget:
-                break
-            used += extra
-            stop += 1
+    while start < len(sizes):
+        stop = wire.rows_that_fit(
+            program.wire, sizes, start, budget=budget, max_rows=limits.max_parameter_rows
+        )
         if stop == start:
             raise VendorValidationError(
                 f"circuit {program.circuit.name!r} with a single row of parameter values is "
@@ -361,25 +267,14 @@ def plan_jobs(
         VendorValidationError: a program that cannot fit any job (too many operations,
             or too many bytes on its own).
     """
-    for program in programs:
-        operations = len(program.circuit.data)
-        if operations > limits.max_operations:
-            raise VendorValidationError(
-                f"circuit {program.circuit.name!r} has {operations} operations; the device "
-                f"allows {limits.max_operations} per circuit"
-            )
+    for index, program in enumerate(programs):
+        if program.wire is not None:
+            check_program(program.wire, limits, index, device)
     chunks = split_shots(shots, limits.max_shots)
     envelope = envelope_size(device, max(chunks), settings, memory)
     budget = limits.max_payload_bytes - envelope
     fitted = [part for program in programs for part in _fit_rows(program, limits, budget)]
     batches = _pack(fitted, limits, envelope)
-    if len(batches) > math.ceil(len(fitted) / limits.max_circuits) and not all(
-        program.exact for program in fitted
-    ):
-        # The payload limit, not max_circuits, set the number of jobs: bounds may have
-        # overstated it, so measure and pack again.
-        fitted = [_exact(program) for program in fitted]
-        batches = _pack(fitted, limits, envelope)
     seed = settings.get("seed_simulator")
     return [
         JobPlan(tuple(batch), chunk_shots, chunk_seed(seed, index), index)

@@ -1,0 +1,231 @@
+"""The rule book: whether a job fits a device's limits, decided in one place.
+
+``backend.run`` checks a job with :func:`check` before it sends anything, the
+primitives' packing checks each program with :func:`check_program` before it plans
+jobs, and the emulator checks every job it receives with :func:`check`, so the three
+cannot disagree. The rules read the wire program, the form all three have, and each is
+one function below; :data:`RULES` lists them, one test each.
+
+>>> from qiskit_vendor_provider.api.models import (
+...     DeviceLimits, JobSubmission, Op, ProgramHeader, WireProgram)
+>>> program = WireProgram(num_qubits=1, num_clbits=0, header=ProgramHeader(name="p"),
+...                       instructions=[Op("x", [0])] * 3)
+>>> check(JobSubmission(device="d", shots=10, programs=[program]), DeviceLimits())
+>>> check_program(program, DeviceLimits(max_operations=2))
+Traceback (most recent call last):
+...
+qiskit_vendor_provider.rules.ProgramLimitError: circuit 0 ('p') has 3 operations; ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from qiskit_vendor_provider.api import wire
+from qiskit_vendor_provider.api.models import (
+    DeviceLimits,
+    Instruction,
+    JobSubmission,
+    Op,
+    WireProgram,
+)
+from qiskit_vendor_provider.errors import CircuitValidationError, VendorValidationError
+
+__all__ = [
+    "RULES",
+    "DeviceLimitError",
+    "ProgramLimitError",
+    "check",
+    "check_program",
+]
+
+
+class DeviceLimitError(VendorValidationError):
+    """A job is over one of the device's limits; ``rule`` names the limit."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+class ProgramLimitError(DeviceLimitError, CircuitValidationError):
+    """One program (circuit) of a job is over one of the device's limits."""
+
+
+# --------------------------------------------------------------------------- job rules
+
+
+def _shots(submission: JobSubmission, limits: DeviceLimits, size: int | None) -> None:
+    if not 1 <= submission.shots <= limits.max_shots:
+        raise DeviceLimitError(
+            "max_shots",
+            f"{submission.shots} shots exceed the maximum of {limits.max_shots} per job on "
+            f"device {submission.device!r}; ask for fewer, or use VendorSampler, which "
+            "splits shots over jobs",
+        )
+
+
+def _circuits(submission: JobSubmission, limits: DeviceLimits, size: int | None) -> None:
+    if len(submission.programs) > limits.max_circuits:
+        raise DeviceLimitError(
+            "max_circuits",
+            f"{len(submission.programs)} circuits exceed the {limits.max_circuits} per job "
+            f"that device {submission.device!r} allows; split them over several run() "
+            "calls, or use VendorSampler, which splits for you",
+        )
+
+
+def _payload(submission: JobSubmission, limits: DeviceLimits, size: int | None) -> None:
+    if size is None:
+        size = len(wire.encode_submission(submission))
+    if size > limits.max_payload_bytes:
+        raise DeviceLimitError(
+            "max_payload_bytes",
+            f"the job is {size} bytes, over the {limits.max_payload_bytes}-byte limit of "
+            f"device {submission.device!r}; split the circuits over several jobs",
+        )
+
+
+JobRule = Callable[[JobSubmission, DeviceLimits, "int | None"], None]
+
+# --------------------------------------------------------------------------- program rules
+
+
+def _label(program: WireProgram, index: int) -> str:
+    return f"circuit {index} ({program.header.name!r})"
+
+
+def _operations(program: WireProgram, limits: DeviceLimits, index: int, device: str) -> None:
+    count = program.num_operations
+    if count > limits.max_operations:
+        raise ProgramLimitError(
+            "max_operations",
+            f"{_label(program, index)} has {count} operations; {device} allows "
+            f"{limits.max_operations} per circuit: split it, or reduce its depth "
+            "(generate_preset_pass_manager(optimization_level=3))",
+        )
+
+
+def _parameter_rows(program: WireProgram, limits: DeviceLimits, index: int, device: str) -> None:
+    rows = len(program.parameter_values)
+    if rows > limits.max_parameter_rows:
+        raise ProgramLimitError(
+            "max_parameter_rows",
+            f"{_label(program, index)} has {rows} rows of parameter values; {device} "
+            f"takes {limits.max_parameter_rows} per circuit: split the values over several "
+            "jobs (VendorSampler and VendorEstimator do)",
+        )
+
+
+def _control_flow(program: WireProgram, limits: DeviceLimits, index: int, device: str) -> None:
+    """Nesting depth, for_loop iterations and the operations one shot may execute."""
+    if all(type(inst) is Op or not inst.blocks for inst in program.instructions):
+        return  # no blocks: a shot executes each operation once, as _operations counts
+    executed = _executed(program.instructions, limits, _label(program, index), device)
+    if executed > limits.max_operations:
+        raise ProgramLimitError(
+            "max_operations",
+            f"{_label(program, index)} may execute {executed} operations in one shot (loops "
+            "counted at their iterations, a while_loop at the limit of "
+            f"{limits.max_loop_iterations}); {device} allows {limits.max_operations}: "
+            "run fewer iterations",
+        )
+
+
+def _executed(
+    instructions: list[Instruction],
+    limits: DeviceLimits,
+    label: str,
+    device: str,
+    *,
+    prefix: str = "",
+    depth: int = 0,
+) -> int:
+    """The most operations one shot may execute in ``instructions`` (barriers excluded)."""
+    total = 0
+    for position, inst in enumerate(instructions):
+        if inst.name == "barrier":
+            continue
+        if type(inst) is Op or not inst.blocks:
+            total += 1
+            continue
+        where = f"{label}, instruction {prefix}{position} ({inst.name})"
+        if depth + 1 > limits.max_nesting_depth:
+            raise ProgramLimitError(
+                "max_nesting_depth",
+                f"{where}: control flow nests {depth + 1} deep; {device} allows "
+                f"{limits.max_nesting_depth}: move the inner blocks out, or unroll them",
+            )
+        repeats = 1
+        if inst.name == "for_loop":
+            repeats = len(inst.indexset or [])
+            if repeats > limits.max_loop_iterations:
+                raise ProgramLimitError(
+                    "max_loop_iterations",
+                    f"{where}: the for_loop runs {repeats} times; {device} runs a loop at "
+                    f"most {limits.max_loop_iterations} times: split it into shorter loops, "
+                    "one after another",
+                )
+        elif inst.name == "while_loop":
+            # The device stops a while_loop at its limit: the worst case of a shot.
+            repeats = limits.max_loop_iterations
+        # One block runs per pass (the branch the condition picks): the longest counts.
+        costs = [
+            _executed(
+                block,
+                limits,
+                label,
+                device,
+                prefix=f"{prefix}{position}.block{number}.",
+                depth=depth + 1,
+            )
+            for number, block in enumerate(inst.blocks)
+        ]
+        total += 1 + repeats * max(costs, default=0)
+    return total
+
+
+ProgramRule = Callable[[WireProgram, DeviceLimits, int, str], None]
+
+RULES: dict[str, JobRule | ProgramRule] = {
+    "max_shots": _shots,
+    "max_circuits": _circuits,
+    "max_payload_bytes": _payload,
+    "max_operations": _operations,
+    "max_parameter_rows": _parameter_rows,
+    "max_nesting_depth, max_loop_iterations": _control_flow,
+}
+"""Every rule, by the limits it enforces (the last also bounds executed operations)."""
+
+_JOB_RULES: tuple[JobRule, ...] = (_shots, _circuits, _payload)
+_PROGRAM_RULES: tuple[ProgramRule, ...] = (_operations, _parameter_rows, _control_flow)
+
+
+def check_program(
+    program: WireProgram, limits: DeviceLimits, index: int = 0, device: str | None = None
+) -> None:
+    """Raise :class:`ProgramLimitError` unless one program is within the device's limits.
+
+    Args:
+        program: The program (its parameter table counts if it has one).
+        limits: The device's limits.
+        index: Where the program is in its job, for messages.
+        device: The device's name, for messages.
+    """
+    named = "the device" if device is None else f"device {device!r}"
+    for rule in _PROGRAM_RULES:
+        rule(program, limits, index, named)
+
+
+def check(submission: JobSubmission, limits: DeviceLimits, *, size: int | None = None) -> None:
+    """Raise :class:`DeviceLimitError` unless a whole job is within the device's limits.
+
+    Args:
+        submission: The job.
+        limits: The device's limits.
+        size: The job's bytes on the wire, when the caller has them (else encoded here).
+    """
+    for rule in _JOB_RULES:
+        rule(submission, limits, size)
+    for index, program in enumerate(submission.programs):
+        check_program(program, limits, index, submission.device)
