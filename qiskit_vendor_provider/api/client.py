@@ -33,6 +33,8 @@ from qiskit_vendor_provider.api.hosts import is_loopback_host
 from qiskit_vendor_provider.api.models import (
     PROBLEM_DEVICE_UNAVAILABLE,
     PROBLEM_JOB_LIMIT,
+    PROBLEM_SESSION_CLOSED,
+    PROBLEM_SESSION_DEVICE,
     AccountInfo,
     Calibration,
     DeviceSpec,
@@ -46,11 +48,16 @@ from qiskit_vendor_provider.api.models import (
     Problem,
     Reservation,
     ReservationList,
+    SessionInfo,
+    SessionList,
+    SessionRequest,
 )
 from qiskit_vendor_provider.api.secret import Token, redact, redacting_logger
 from qiskit_vendor_provider.errors import (
     DeviceUnavailableError,
     JobLimitError,
+    SessionClosedError,
+    SessionDeviceError,
     VendorApiError,
     VendorAuthError,
     VendorConnectionError,
@@ -300,6 +307,40 @@ class ApiClient:
         body = self._request("POST", f"/jobs/{_segment(job_id)}/cancel", retryable=True)
         return self._model(JobInfo, body)
 
+    def create_session(self, request: SessionRequest) -> SessionInfo:
+        """``POST /v1/sessions``: open a session or batch.
+
+        Not retried: a lost answer would leave a second session open. One that never
+        runs a job holds nothing, so a retry by the caller is harmless.
+        """
+        body = self._request(
+            "POST",
+            "/sessions",
+            data=request.model_dump_json(exclude_none=True),
+            headers={"Content-Type": "application/json"},
+            retryable=False,
+        )
+        return self._model(SessionInfo, body)
+
+    def get_session(self, session_id: str) -> SessionInfo:
+        """``GET /v1/sessions/{id}``."""
+        return self._model(SessionInfo, self._request("GET", f"/sessions/{_segment(session_id)}"))
+
+    def list_sessions(self, limit: int = 50) -> list[SessionInfo]:
+        """``GET /v1/sessions``: the account's newest sessions and batches."""
+        body = self._request("GET", "/sessions", params={"limit": limit})
+        return self._model(SessionList, body).sessions
+
+    def close_session(self, session_id: str) -> SessionInfo:
+        """``POST /v1/sessions/{id}/close`` (idempotent)."""
+        body = self._request("POST", f"/sessions/{_segment(session_id)}/close", retryable=True)
+        return self._model(SessionInfo, body)
+
+    def cancel_session(self, session_id: str) -> SessionInfo:
+        """``POST /v1/sessions/{id}/cancel`` (idempotent)."""
+        body = self._request("POST", f"/sessions/{_segment(session_id)}/cancel", retryable=True)
+        return self._model(SessionInfo, body)
+
     # ----------------------------------------------------------------- plumbing
 
     def _model(self, model: type[ModelT], body: Any) -> ModelT:
@@ -533,6 +574,12 @@ def error_from_response(response: requests.Response, method: str, path: str) -> 
         hint = ""
     elif problem_type == PROBLEM_JOB_LIMIT:
         error_type = JobLimitError
+        hint = ""
+    elif problem_type == PROBLEM_SESSION_CLOSED:
+        error_type = SessionClosedError
+        hint = ""
+    elif problem_type == PROBLEM_SESSION_DEVICE:
+        error_type = SessionDeviceError
         hint = ""
     elif 300 <= status < 400:
         error_type = VendorApiError
