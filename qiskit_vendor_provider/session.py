@@ -75,7 +75,7 @@ def session_field_bytes(session_id: str) -> int:
     """Bytes the ``session_id`` field adds to a job request (planners leave room for it).
 
     >>> session_field_bytes("0" * 32)
-    47
+    48
     """
     empty = WireProgram(num_qubits=0, num_clbits=0, instructions=[], header=ProgramHeader(name=""))
     plain = JobSubmission(device="d", programs=[empty], shots=1)
