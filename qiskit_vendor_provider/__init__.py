@@ -24,6 +24,8 @@ if TYPE_CHECKING:
         CircuitValidationError,
         DeviceUnavailableError,
         JobLimitError,
+        SessionClosedError,
+        SessionDeviceError,
         VendorApiError,
         VendorAuthError,
         VendorConnectionError,
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     )
     from qiskit_vendor_provider.job import VendorJob
     from qiskit_vendor_provider.provider import VendorProvider
+    from qiskit_vendor_provider.session import Batch, Session
 
 _WHERE = {
     "RetryPolicy": "api.client",
@@ -42,11 +45,15 @@ _WHERE = {
     "VendorBackend": "backend",
     "VendorJob": "job",
     "VendorProvider": "provider",
+    "Session": "session",
+    "Batch": "session",
     **dict.fromkeys(
         (
             "CircuitValidationError",
             "DeviceUnavailableError",
             "JobLimitError",
+            "SessionClosedError",
+            "SessionDeviceError",
             "VendorApiError",
             "VendorAuthError",
             "VendorConnectionError",
@@ -61,10 +68,14 @@ _WHERE = {
 }
 
 __all__ = [
+    "Batch",
     "CircuitValidationError",
     "DeviceUnavailableError",
     "JobLimitError",
     "RetryPolicy",
+    "Session",
+    "SessionClosedError",
+    "SessionDeviceError",
     "Timeouts",
     "VendorApiError",
     "VendorAuthError",

@@ -305,6 +305,9 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         self.poll_interval: tuple[float, float] = provider.poll_interval
         self._provider = provider
 
+    _session: Any = None
+    """The session or batch :meth:`run` submits to by default (see ``Session.bound_backend``)."""
+
     def __repr__(self) -> str:
         return f"<VendorBackend {self.name!r} ({self.num_qubits} qubits)>"
 
@@ -427,7 +430,9 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 with the table and the server binds each row; the result has one
                 experiment per row, circuit by circuit.
             **options: ``shots``, ``memory``, ``seed_simulator``, ``job_name``,
-                ``job_tags``; defaults from :attr:`options`.
+                ``job_tags``; defaults from :attr:`options`. ``session``: a
+                :class:`~qiskit_vendor_provider.Session` or
+                :class:`~qiskit_vendor_provider.Batch` of this device to run the job in.
 
         Returns:
             The submitted job.
@@ -435,9 +440,13 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         Raises:
             CircuitValidationError: a circuit does not run on this device as it is.
             VendorValidationError: a bad option, too many circuits or too large a job.
+            SessionClosedError: ``session`` accepts no new jobs (nothing is sent).
+            SessionDeviceError: ``session`` is on another device (nothing is sent).
         """
+        # First: a job for the wrong device or a closed session is refused whatever it holds.
+        session_id = session_id_for(options.pop("session", self._session), self)
         circuits, settings, submission, payload = self._checked_submission(
-            run_input, parameter_binds, options
+            run_input, parameter_binds, options, session_id=session_id
         )
         info = self._submit(payload, submission)
         return self._job(
@@ -472,6 +481,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
             CircuitValidationError: a circuit does not run on this device as it is.
             VendorValidationError: a bad option, too many circuits or too large a job.
         """
+        options.pop("session", None)  # a session changes nothing of the device time
         _, _, submission, _ = self._checked_submission(run_input, parameter_binds, options)
         return self._estimate(submission)
 
@@ -491,6 +501,8 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         run_input: QuantumCircuit | Sequence[QuantumCircuit],
         parameter_binds: Sequence[Mapping[Parameter, ArrayLike]] | None,
         options: Mapping[str, Any],
+        *,
+        session_id: str | None = None,
     ) -> tuple[list[QuantumCircuit], dict[str, Any], JobSubmission, bytes]:
         """Every check :meth:`run` makes before it sends; the submission and its bytes."""
         circuits = self._circuit_list(run_input)
@@ -507,6 +519,8 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 allow_parameters=tables[index] is not None,
             )
         submission = self._submission(circuits, tables, settings)
+        if session_id is not None:
+            submission = submission.model_copy(update={"session_id": session_id})
         payload = wire.encode_submission(submission)
         rules.check(submission, self.limits, size=len(payload))
         return circuits, settings, submission, payload
@@ -525,6 +539,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 name=submission.name,
                 tags=list(submission.tags),
                 payload=payload,
+                session_id=submission.session_id,
             )
         try:
             info = self._client.submit_payload(payload, key)
@@ -689,6 +704,26 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
             first = exc.errors(include_url=False)[0]
             where = ".".join(str(part) for part in first["loc"])
             raise VendorValidationError(f"invalid job ({where}): {first['msg']}") from None
+
+
+def session_id_for(session: object, backend: VendorBackend) -> str | None:
+    """The id of the session a job on ``backend`` joins, once it may (never POSTs).
+
+    Raises:
+        VendorValidationError: ``session`` is not a ``Session`` or ``Batch``.
+        SessionClosedError: the session is known to accept no new jobs.
+        SessionDeviceError: the session is on another device.
+    """
+    if session is None:
+        return None
+    admit = getattr(session, "_admit", None)
+    if admit is None:
+        raise VendorValidationError(
+            f"session={session!r} must be a Session or Batch of this provider, e.g. "
+            "with Session(backend=backend) as session: backend.run(circuit, session=session)"
+        )
+    session_id: str = admit(backend)
+    return session_id
 
 
 def _restore_backend(provider: VendorProvider, name: str) -> VendorBackend:

@@ -110,6 +110,14 @@ class JobLimitError(VendorError):
     """The account has as many active jobs as it may; wait for one to finish (HTTP 429)."""
 
 
+class SessionClosedError(VendorValidationError):
+    """The session or batch accepts no new jobs: it was closed or cancelled, or it expired."""
+
+
+class SessionDeviceError(VendorValidationError):
+    """A job was sent to a session or batch of another device."""
+
+
 def is_refusal(error: VendorError) -> bool:
     """Whether a request was refused for good: sent again unchanged, it would be again.
 

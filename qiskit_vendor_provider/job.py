@@ -178,6 +178,10 @@ class VendorJob(JobV1):  # type: ignore[misc]
         """The job's name, if it was given one."""
         return self._known().name
 
+    def session_id(self) -> str | None:
+        """The id of the session or batch the job runs in (None: neither)."""
+        return self._known().session_id
+
     def tags(self) -> list[str]:
         """The job's tags."""
         return list(self._known().tags)

@@ -84,6 +84,7 @@ def build_query(
     job_tags: Sequence[str] | None = None,
     job_tags_operator: Literal["OR", "AND"] | str = "OR",
     descending: bool = True,
+    session_id: str | None = None,
 ) -> JobQuery | None:
     """Check listing filters and build the server query; None if nothing can match.
 
@@ -123,6 +124,10 @@ def build_query(
         raise VendorValidationError(
             f"start_datetime ({start.isoformat()}) must be before end_datetime ({end.isoformat()})"
         )
+    if session_id is not None and not isinstance(session_id, str):
+        raise VendorValidationError(
+            f"session_id={session_id!r} must be a session id (a string), e.g. session.session_id"
+        )
     if device is not None and not isinstance(device, str):
         raise VendorValidationError(f"backend_name={device!r} must be a device name (a string)")
     try:
@@ -135,6 +140,7 @@ def build_query(
             created_after=start,
             created_before=end,
             order="desc" if descending else "asc",
+            session_id=session_id,
         )
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]

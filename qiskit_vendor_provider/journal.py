@@ -75,6 +75,9 @@ class JournalEntry:
             or a server job state.
         updated_at: When the entry last changed.
         error: Why the server refused the submission, for a ``FAILED`` one.
+        session_id: The session or batch the job was submitted in, if any. It is part
+            of the payload too, so a resumed submission joins the same session (and is
+            refused, ``FAILED``, if that session no longer accepts jobs).
     """
 
     key: str
@@ -88,6 +91,7 @@ class JournalEntry:
     state: str
     updated_at: datetime
     error: str | None = None
+    session_id: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -112,6 +116,7 @@ class JobJournal(Protocol):
         name: str | None,
         tags: list[str],
         payload: bytes | str,
+        session_id: str | None = None,
     ) -> None:
         """Write a submission down before it is posted."""
         ...
@@ -156,7 +161,7 @@ CREATE TABLE IF NOT EXISTS journal_key (id INTEGER PRIMARY KEY CHECK (id = 1), k
 
 # Columns added after the first release: a journal written before them gets them, and
 # its old entries (of no known account) are resumed by no one.
-_ADDED_COLUMNS = {"account": "TEXT NOT NULL DEFAULT ''", "error": "TEXT"}
+_ADDED_COLUMNS = {"account": "TEXT NOT NULL DEFAULT ''", "error": "TEXT", "session_id": "TEXT"}
 
 
 def _time(value: float) -> datetime:
@@ -212,13 +217,15 @@ class SQLiteJobJournal:
         name: str | None,
         tags: list[str],
         payload: bytes | str,
+        session_id: str | None = None,
     ) -> None:
         """Write a submission down before it is posted."""
         now = time.time()
         with self._write() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO submissions (key, server, account, device, name, tags, "
-                "created_at, state, updated_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "created_at, state, updated_at, payload, session_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key,
                     server,
@@ -230,6 +237,7 @@ class SQLiteJobJournal:
                     SUBMITTING,
                     now,
                     payload,
+                    session_id,
                 ),
             )
 
@@ -267,7 +275,7 @@ class SQLiteJobJournal:
         with self._lock:
             rows = self._conn.execute(
                 "SELECT key, server, account, device, name, tags, created_at, job_id, state, "
-                "updated_at, error FROM submissions WHERE server = ? AND account = ? "
+                "updated_at, error, session_id FROM submissions WHERE server = ? AND account = ? "
                 "ORDER BY created_at DESC",
                 (server, account),
             ).fetchall()
@@ -284,6 +292,7 @@ class SQLiteJobJournal:
                 state=row["state"],
                 updated_at=_time(row["updated_at"]),
                 error=row["error"],
+                session_id=row["session_id"],
             )
             for row in rows
         ]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_data_dir
 from requests.adapters import BaseAdapter
@@ -42,6 +42,9 @@ from qiskit_vendor_provider.errors import (
 from qiskit_vendor_provider.job import VendorJob
 from qiskit_vendor_provider.job_listing import StatusFilter, build_query, check_window, iter_jobs
 from qiskit_vendor_provider.journal import FAILED, JobJournal, JournalEntry, SQLiteJobJournal
+
+if TYPE_CHECKING:
+    from qiskit_vendor_provider.session import Batch, Session
 
 logger = redacting_logger(__name__)
 
@@ -517,11 +520,14 @@ class VendorProvider:
         job_tags: Sequence[str] | None = None,
         job_tags_operator: str = "OR",
         descending: bool = True,
+        *,
+        session_id: str | None = None,
     ) -> list[VendorJob]:
         """The account's jobs on every device (or ``backend_name``), newest first.
 
         Filtering is done by the server and pages are followed past its page size; see
-        :meth:`VendorBackend.jobs` for the filters.
+        :meth:`VendorBackend.jobs` for the filters. ``session_id`` keeps only the jobs of
+        that session or batch.
         """
         check_window(limit, skip)
         query = build_query(
@@ -533,10 +539,47 @@ class VendorProvider:
             job_tags=job_tags,
             job_tags_operator=job_tags_operator,
             descending=descending,
+            session_id=session_id,
         )
         return [
             self.get_backend(info.device)._job(info)
             for info in iter_jobs(self._client, query, limit=limit, skip=skip)
+        ]
+
+    # ----------------------------------------------------------------- sessions
+
+    def session(self, session_id: str) -> Session | Batch:
+        """Reattach to a session or batch by its id (one request; nothing is opened).
+
+        Returns:
+            A :class:`~qiskit_vendor_provider.Session` or
+            :class:`~qiskit_vendor_provider.Batch`, as the server says it is, with its
+            current state; jobs may join it while it accepts them.
+
+        Raises:
+            VendorNotFoundError: no such session for this account.
+        """
+        from qiskit_vendor_provider.session import Batch, Session  # noqa: PLC0415 - cycle
+
+        if not isinstance(session_id, str) or not session_id.strip():
+            raise VendorValidationError(
+                f"a session id is a non-empty string (session.session_id), not {session_id!r}"
+            )
+        info = self._client.get_session(session_id.strip())
+        kind = Batch if info.mode == "batch" else Session
+        return kind._attach(self.get_backend(info.device), info)
+
+    def sessions(self, limit: int = 50) -> list[Session | Batch]:
+        """This account's newest sessions and batches (``limit`` at most, up to 100)."""
+        from qiskit_vendor_provider.session import Batch, Session  # noqa: PLC0415 - cycle
+
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
+            raise VendorValidationError(f"limit={limit!r} must be a whole number from 1 to 100")
+        return [
+            (Batch if info.mode == "batch" else Session)._attach(
+                self.get_backend(info.device), info
+            )
+            for info in self._client.list_sessions(limit)
         ]
 
     @property

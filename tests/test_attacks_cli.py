@@ -12,8 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from qiskit_vendor_provider import VendorProvider
-from qiskit_vendor_provider.api.client import encode_submission, new_idempotency_key
+from qiskit_vendor_provider.api.client import new_idempotency_key
 from qiskit_vendor_provider.api.models import JobSubmission
+from qiskit_vendor_provider.api.wire import encode_submission
 from qiskit_vendor_provider.cli import main
 from qiskit_vendor_provider.serialization import circuit_to_wire
 from tests.helpers import bell

@@ -30,3 +30,13 @@ def test_job_management_example(tmp_path: Path) -> None:
     assert "listed back by tag: ['scan-2', 'scan-1', 'scan-0']" in out
     assert "scan-2 is DONE" in out
     assert "journal: 3 submissions" in out
+
+
+def test_execution_modes_example(tmp_path: Path) -> None:
+    out = run_example("execution_modes.py", tmp_path)
+    assert "8 jobs, state active" in out
+    theta = float(out.split("theta = ")[1].split()[0])
+    assert abs(theta - 3.14159) < 0.3
+    assert "after the with block the session is closed" in out
+    assert "refused, nothing sent" in out
+    assert "batch " in out and "pub 1: {'00': " in out

@@ -29,11 +29,12 @@ from pydantic import ValidationError as PydanticValidationError
 from requests.adapters import BaseAdapter
 
 from qiskit_vendor_provider._version import __version__
-from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.hosts import is_loopback_host
 from qiskit_vendor_provider.api.models import (
     PROBLEM_DEVICE_UNAVAILABLE,
     PROBLEM_JOB_LIMIT,
+    PROBLEM_SESSION_CLOSED,
+    PROBLEM_SESSION_DEVICE,
     AccountInfo,
     Calibration,
     DeviceSpec,
@@ -43,15 +44,19 @@ from qiskit_vendor_provider.api.models import (
     JobPage,
     JobQuery,
     JobResult,
-    JobSubmission,
     Problem,
     Reservation,
     ReservationList,
+    SessionInfo,
+    SessionList,
+    SessionRequest,
 )
 from qiskit_vendor_provider.api.secret import Token, redact, redacting_logger
 from qiskit_vendor_provider.errors import (
     DeviceUnavailableError,
     JobLimitError,
+    SessionClosedError,
+    SessionDeviceError,
     VendorApiError,
     VendorAuthError,
     VendorConnectionError,
@@ -255,7 +260,7 @@ class ApiClient:
         return self._model(DeviceStatus, body)
 
     def submit_payload(self, payload: bytes | str, idempotency_key: str) -> JobInfo:
-        """``POST /v1/jobs`` of an encoded submission (see :func:`encode_submission`).
+        """``POST /v1/jobs`` of an encoded submission (see :func:`.wire.encode_submission`).
 
         A caller that may post again after a crash stores the payload and the key first,
         and posts them unchanged: the server answers a known key with the job it made.
@@ -304,6 +309,40 @@ class ApiClient:
         """``POST /v1/jobs/{id}/cancel`` (idempotent: cancelling twice is harmless)."""
         body = self._request("POST", f"/jobs/{_segment(job_id)}/cancel", retryable=True)
         return self._model(JobInfo, body)
+
+    def create_session(self, request: SessionRequest) -> SessionInfo:
+        """``POST /v1/sessions``: open a session or batch.
+
+        Not retried: a lost answer would leave a second session open. One that never
+        runs a job holds nothing, so a retry by the caller is harmless.
+        """
+        body = self._request(
+            "POST",
+            "/sessions",
+            data=request.model_dump_json(exclude_none=True).encode(),
+            headers={"Content-Type": "application/json"},
+            retryable=False,
+        )
+        return self._model(SessionInfo, body)
+
+    def get_session(self, session_id: str) -> SessionInfo:
+        """``GET /v1/sessions/{id}``."""
+        return self._model(SessionInfo, self._request("GET", f"/sessions/{_segment(session_id)}"))
+
+    def list_sessions(self, limit: int = 50) -> list[SessionInfo]:
+        """``GET /v1/sessions``: the account's newest sessions and batches."""
+        body = self._request("GET", "/sessions", params={"limit": limit})
+        return self._model(SessionList, body).sessions
+
+    def close_session(self, session_id: str) -> SessionInfo:
+        """``POST /v1/sessions/{id}/close`` (idempotent)."""
+        body = self._request("POST", f"/sessions/{_segment(session_id)}/close", retryable=True)
+        return self._model(SessionInfo, body)
+
+    def cancel_session(self, session_id: str) -> SessionInfo:
+        """``POST /v1/sessions/{id}/cancel`` (idempotent)."""
+        body = self._request("POST", f"/sessions/{_segment(session_id)}/cancel", retryable=True)
+        return self._model(SessionInfo, body)
 
     # ----------------------------------------------------------------- plumbing
 
@@ -464,24 +503,6 @@ def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
-def encode_submission(submission: JobSubmission, max_bytes: int | None = None) -> bytes:
-    """The request body of a submission, refused unsent when over the device's payload limit.
-
-    The bytes are :func:`~qiskit_vendor_provider.api.wire.encode_submission`'s: the ones
-    whose size the primitives plan with and the server counts.
-
-    Raises:
-        VendorValidationError: the body is larger than ``max_bytes``.
-    """
-    payload = wire.encode_submission(submission)
-    if max_bytes is not None and len(payload) > max_bytes:
-        raise VendorValidationError(
-            f"the job is {len(payload)} bytes, over the {max_bytes}-byte limit of device "
-            f"{submission.device!r}; split the circuits over several jobs"
-        )
-    return payload
-
-
 def _segment(value: str) -> str:
     """Quote a value for use as one path segment (no ``/`` or ``..`` can slip through)."""
     return quote(value, safe="")
@@ -528,6 +549,12 @@ def error_from_response(response: requests.Response, method: str, path: str) -> 
         hint = ""
     elif problem_type == PROBLEM_JOB_LIMIT:
         error_type = JobLimitError
+        hint = ""
+    elif problem_type == PROBLEM_SESSION_CLOSED:
+        error_type = SessionClosedError
+        hint = ""
+    elif problem_type == PROBLEM_SESSION_DEVICE:
+        error_type = SessionDeviceError
         hint = ""
     elif 300 <= status < 400:
         error_type = VendorApiError

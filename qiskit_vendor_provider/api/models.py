@@ -32,6 +32,7 @@ from qiskit_vendor_provider.api.op_columns import OpColumns, dump_columns, parse
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+_SESSION_ID_PATTERN = r"^[0-9a-f]{32}$"
 MAX_TAGS = 32
 MAX_PAGE_SIZE = 100
 
@@ -55,6 +56,10 @@ PROBLEM_DEVICE_UNAVAILABLE = "urn:vendor:problem:device-unavailable"
 """Problem type of a job sent to a device that is offline or in maintenance."""
 PROBLEM_JOB_LIMIT = "urn:vendor:problem:job-limit"
 """Problem type of a submission past the account's limit of active jobs (HTTP 429)."""
+PROBLEM_SESSION_CLOSED = "urn:vendor:problem:session-closed"
+"""Problem type of a job sent to a session or batch that no longer accepts jobs (HTTP 409)."""
+PROBLEM_SESSION_DEVICE = "urn:vendor:problem:session-device"
+"""Problem type of a job sent to a session or batch of another device (HTTP 409)."""
 
 
 class Problem(ResponseModel):
@@ -623,6 +628,8 @@ class JobSubmission(RequestModel):
     tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         default=[], max_length=MAX_TAGS
     )
+    session_id: str | None = Field(default=None, pattern=_SESSION_ID_PATTERN)
+    """The session or batch the job runs in (see ``POST /v1/sessions``); None: neither."""
 
 
 # --------------------------------------------------------------------------- jobs
@@ -648,6 +655,8 @@ class JobInfo(ResponseModel):
     error: str | None = None
     usage_seconds: float | None = None
     """Device time the job was charged (see ``device_time``); None until it is DONE."""
+    session_id: str | None = None
+    """The session or batch the job runs in, if any."""
 
 
 class BindingResult(ResponseModel):
@@ -698,6 +707,8 @@ class JobQuery(RequestModel):
     offset: int = Field(default=0, ge=0)
     limit: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
     order: Literal["asc", "desc"] = "desc"
+    session_id: str | None = Field(default=None, pattern=_SESSION_ID_PATTERN)
+    """Only the jobs of this session or batch."""
 
 
 class JobPage(ResponseModel):
@@ -729,3 +740,67 @@ class ReservationList(ResponseModel):
     """``GET /v1/devices/{name}/reservations``."""
 
     reservations: list[Reservation]
+
+
+# --------------------------------------------------------------------------- sessions
+
+SessionMode = Literal["session", "batch"]
+"""``session``: the device runs the session's jobs back to back, before anyone else's.
+``batch``: the jobs are queued together, without holding the device."""
+
+SessionState = Literal["open", "active", "inactive", "closed", "expired", "cancelled"]
+"""The states the v1 server reports for a session. A client must tolerate others."""
+
+MAX_SESSION_SECONDS = 8 * 3600.0
+"""Longest ``max_time`` a session or batch may ask for."""
+MAX_IDLE_SECONDS = 3600.0
+"""Longest ``max_idle`` a session may ask for."""
+
+
+class SessionRequest(RequestModel):
+    """``POST /v1/sessions``: open a session or a batch on one device.
+
+    The server fills in what is left out: ``max_time`` (default 900 s) counts from the
+    start of the first job; ``max_idle`` (sessions only, default 60 s) is how long the
+    device waits for the next job of a session that has none queued or running.
+    """
+
+    # Strict, as the job body is: "10" is not a number of seconds.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+
+    device: str = Field(pattern=_NAME_PATTERN)
+    mode: SessionMode = "session"
+    max_time: FiniteFloat | None = Field(default=None, gt=0, le=MAX_SESSION_SECONDS)
+    max_idle: FiniteFloat | None = Field(default=None, gt=0, le=MAX_IDLE_SECONDS)
+
+
+class SessionInfo(ResponseModel):
+    """``GET /v1/sessions/{id}`` and the answer to the other session routes.
+
+    ``elapsed_seconds`` counts from the start of the session's first job; a session
+    that has not started yet (``open``) has used none of its ``max_time``.
+    """
+
+    session_id: str
+    device: str
+    mode: str = "session"
+    state: str
+    accepting_jobs: bool = True
+    max_time: float
+    max_idle: float | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    closed_at: datetime | None = None
+    last_activity_at: datetime | None = None
+    expires_at: datetime | None = None
+    """When ``max_time`` runs out (None until the first job starts)."""
+    elapsed_seconds: float = 0.0
+    job_count: int = 0
+    pending_jobs: int = 0
+    """Jobs of the session that are queued or running."""
+
+
+class SessionList(ResponseModel):
+    """``GET /v1/sessions``: the account's sessions and batches, newest first."""
+
+    sessions: list[SessionInfo]

@@ -39,6 +39,9 @@ from qiskit_vendor_provider.api.models import (
     JobResult,
     JobSubmission,
     ReservationList,
+    SessionInfo,
+    SessionList,
+    SessionRequest,
 )
 from qiskit_vendor_provider.api.states import is_final
 from qiskit_vendor_provider.emulator.faults import FaultInjector, FaultMiddleware
@@ -140,6 +143,14 @@ def _checked_job_id(job_id: str) -> str:
     return job_id
 
 
+def _checked_session_id(session_id: str) -> str:
+    if not _JOB_ID.fullmatch(session_id):
+        raise ProblemError(
+            404, "Not Found", "not a session id: session ids are 32 lowercase hex digits"
+        )
+    return session_id
+
+
 def _account(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
     # The middleware authenticated every /v1/ request before its body was read.
     account: str | None = getattr(request.state, "account", None)
@@ -238,6 +249,32 @@ def _document_submission(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _add_session_routes(app: FastAPI, emulator: Emulator) -> None:
+    """The ``/v1/sessions`` routes: open, read, list, close and cancel sessions and batches."""
+
+    @app.post("/v1/sessions", tags=["sessions"], status_code=201)
+    def create_session(body: SessionRequest, user: Account) -> SessionInfo:
+        return emulator.create_session(user, body)
+
+    @app.get("/v1/sessions", tags=["sessions"])
+    def list_sessions(
+        user: Account, limit: Annotated[int, Query(ge=1, le=100)] = 50
+    ) -> SessionList:
+        return SessionList(sessions=emulator.list_sessions(user, limit))
+
+    @app.get("/v1/sessions/{session_id}", tags=["sessions"])
+    def get_session(session_id: str, user: Account) -> SessionInfo:
+        return emulator.session(user, _checked_session_id(session_id))
+
+    @app.post("/v1/sessions/{session_id}/close", tags=["sessions"])
+    def close_session(session_id: str, user: Account) -> SessionInfo:
+        return emulator.close_session(user, _checked_session_id(session_id))
+
+    @app.post("/v1/sessions/{session_id}/cancel", tags=["sessions"])
+    def cancel_session(session_id: str, user: Account) -> SessionInfo:
+        return emulator.cancel_session(user, _checked_session_id(session_id))
 
 
 def create_app(emulator: Emulator) -> FastAPI:
@@ -402,6 +439,7 @@ def create_app(emulator: Emulator) -> FastAPI:
     def cancel_job(job_id: str, user: Account) -> JobInfo:
         return emulator.cancel(user, _checked_job_id(job_id))
 
+    _add_session_routes(app, emulator)
     _document_submission(app)
     faults = emulator.config.faults
     app.state.faults = None

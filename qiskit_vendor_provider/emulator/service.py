@@ -20,6 +20,8 @@ from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.models import (
     PROBLEM_DEVICE_UNAVAILABLE,
     PROBLEM_JOB_LIMIT,
+    PROBLEM_SESSION_CLOSED,
+    PROBLEM_SESSION_DEVICE,
     AccountInfo,
     Calibration,
     DeviceSpec,
@@ -30,6 +32,8 @@ from qiskit_vendor_provider.api.models import (
     JobQuery,
     JobSubmission,
     Reservation,
+    SessionInfo,
+    SessionRequest,
 )
 from qiskit_vendor_provider.emulator.auth import DEFAULT_ACCOUNT, account_of
 from qiskit_vendor_provider.emulator.calibration_history import calibration_history
@@ -40,6 +44,13 @@ from qiskit_vendor_provider.emulator.program_rules import (
     MAX_CLBITS,
     check_programs,
     program_shape_problem,
+)
+from qiskit_vendor_provider.emulator.sessions import (
+    DEFAULT_MAX_IDLE,
+    DEFAULT_MAX_TIME,
+    SessionRecord,
+    SessionStats,
+    evaluate,
 )
 from qiskit_vendor_provider.emulator.store import (
     JobRecord,
@@ -232,6 +243,7 @@ class Emulator:
                 return self._info(existing), False
         self.check_submission(submission, size=None if body is None else len(body))
         with self._submit_lock:
+            self._check_session(account, submission)
             self._check_job_limit(account)
             return self._store_new(account, submission, idempotency_key, body)
 
@@ -279,6 +291,7 @@ class Emulator:
             name=submission.name,
             tags=list(submission.tags),
             idempotency_key=idempotency_key,
+            session_id=submission.session_id,
         )
         stored, created = self.store.create(record)
         if created:
@@ -306,6 +319,7 @@ class Emulator:
             queue_position=self.store.queue_position(record),
             error=record.error,
             usage_seconds=record.usage_seconds if record.status == "DONE" else None,
+            session_id=record.session_id,
         )
 
     def job(self, account: str, job_id: str) -> JobInfo:
@@ -408,3 +422,107 @@ class Emulator:
             and (upper is None or window.start < upper)
             and (lower is None or window.end > lower)
         ]
+
+    # ---------------------------------------------------------------- sessions
+
+    def create_session(self, account: str, request: SessionRequest) -> SessionInfo:
+        """Open a session or batch on a device (see :mod:`.sessions`)."""
+        self._spec(request.device)
+        if request.mode == "batch" and request.max_idle is not None:
+            raise ProblemError(
+                422,
+                "Invalid Request",
+                "max_idle: a batch never holds its device, so it has no idle timeout; "
+                "leave max_idle out, or open a session (mode 'session')",
+            )
+        record = SessionRecord(
+            session_id=new_job_id(),
+            account=account,
+            device=request.device,
+            mode=request.mode,
+            max_time=request.max_time or DEFAULT_MAX_TIME,
+            max_idle=None if request.mode == "batch" else request.max_idle or DEFAULT_MAX_IDLE,
+            created_at=time.time(),
+        )
+        self.store.create_session(record)
+        return self._session_info(record, SessionStats())
+
+    def session(self, account: str, session_id: str) -> SessionInfo:
+        """A session's state, times and job counts."""
+        found = self.store.get_session(session_id, account)
+        if found is None:
+            raise not_found(f"no session with id {session_id!r}")
+        return self._session_info(*found)
+
+    def list_sessions(self, account: str, limit: int = 50) -> list[SessionInfo]:
+        """An account's newest sessions and batches."""
+        return [self._session_info(*found) for found in self.store.list_sessions(account, limit)]
+
+    def close_session(self, account: str, session_id: str) -> SessionInfo:
+        """Close a session: it accepts no new jobs; the ones it has still run."""
+        if not self.store.close_session(session_id, account):
+            raise not_found(f"no session with id {session_id!r}")
+        # A closed session with nothing left to run gives its device back now.
+        self.supervisor.notify()
+        return self.session(account, session_id)
+
+    def cancel_session(self, account: str, session_id: str) -> SessionInfo:
+        """Cancel a session: its queued and running jobs are cancelled, and it is closed."""
+        cancelled = self.store.cancel_session(session_id, account)
+        if cancelled is None:
+            raise not_found(f"no session with id {session_id!r}")
+        for job_id in cancelled:
+            self.supervisor.cancelled(job_id)
+            self._job_ended(job_id)
+        self.supervisor.notify()
+        return self.session(account, session_id)
+
+    def _session_info(self, record: SessionRecord, stats: SessionStats) -> SessionInfo:
+        view = evaluate(record, stats, time.time())
+        return SessionInfo(
+            session_id=record.session_id,
+            device=record.device,
+            mode=record.mode,
+            state=view.state,
+            accepting_jobs=view.accepting_jobs,
+            max_time=record.max_time,
+            max_idle=record.max_idle,
+            created_at=_utc(record.created_at),  # type: ignore[arg-type]
+            started_at=_utc(record.started_at),
+            closed_at=_utc(record.closed_at),
+            last_activity_at=_utc(stats.last_activity),
+            expires_at=_utc(view.expires_at),
+            elapsed_seconds=view.elapsed,
+            job_count=stats.job_count,
+            pending_jobs=stats.queued + stats.running,
+        )
+
+    def _check_session(self, account: str, submission: JobSubmission) -> None:
+        """A 404 or 409 :class:`ProblemError` unless the job may join its session."""
+        if submission.session_id is None:
+            return
+        found = self.store.get_session(submission.session_id, account)
+        if found is None:
+            raise not_found(
+                f"no session with id {submission.session_id!r}; open one with "
+                "POST /v1/sessions (Session(backend=...) in the SDK)"
+            )
+        record, stats = found
+        if record.device != submission.device:
+            raise ProblemError(
+                409,
+                "Session On Another Device",
+                f"session {record.session_id} runs on device {record.device!r}, not "
+                f"{submission.device!r}; submit to {record.device!r}, or open a session on "
+                f"{submission.device!r}",
+                type=PROBLEM_SESSION_DEVICE,
+            )
+        view = evaluate(record, stats, time.time())
+        if not view.accepting_jobs:
+            raise ProblemError(
+                409,
+                "Session Not Accepting Jobs",
+                f"{record.mode} {record.session_id} is {view.state} and accepts no new jobs; "
+                f"open a new {record.mode}, or submit the job without one",
+                type=PROBLEM_SESSION_CLOSED,
+            )

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from qiskit_vendor_provider._sqlite import SharedConnection
 from qiskit_vendor_provider.api.models import JobQuery
 from qiskit_vendor_provider.api.states import ACTIVE_SERVER_STATES
+from qiskit_vendor_provider.emulator.sessions import SessionRecord, SessionStats, evaluate
 from qiskit_vendor_provider.name_filter import NameFilter
 
 _ACTIVE = ", ".join(f"'{state}'" for state in ACTIVE_SERVER_STATES)  # constants only
@@ -56,6 +57,9 @@ class JobRecord:
     lease_owner: str | None = None
     lease_expires: float | None = None
     usage_seconds: float | None = None
+    session_id: str | None = None
+    group_seq: int | None = None
+    """Queue place of a batch's job: the ``seq`` of the batch's first job (None: its own)."""
 
 
 class JobStore(Protocol):
@@ -135,6 +139,28 @@ class JobStore(Protocol):
         """One page of an account's jobs that match ``query`` (``query.limit`` at most)."""
         ...
 
+    def create_session(self, record: SessionRecord) -> SessionRecord:
+        """Store a new session or batch."""
+        ...
+
+    def get_session(
+        self, session_id: str, account: str | None = None
+    ) -> tuple[SessionRecord, SessionStats] | None:
+        """The session and its jobs' figures, if it exists (and is ``account``'s, when given)."""
+        ...
+
+    def list_sessions(self, account: str, limit: int) -> list[tuple[SessionRecord, SessionStats]]:
+        """An account's newest sessions and batches, ``limit`` at most."""
+        ...
+
+    def close_session(self, session_id: str, account: str) -> bool:
+        """Mark a session closed (no new jobs); False if there is no such session."""
+        ...
+
+    def cancel_session(self, session_id: str, account: str) -> list[str] | None:
+        """Cancel a session and its queued and running jobs; their ids (None: no session)."""
+        ...
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -158,6 +184,20 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);
 CREATE INDEX IF NOT EXISTS jobs_account ON jobs (account, created_at);
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    device TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    max_time REAL NOT NULL,
+    max_idle REAL,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    closed_at REAL,
+    cancelled_at REAL
+);
+CREATE INDEX IF NOT EXISTS sessions_device ON sessions (device, started_at);
+CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account, created_at);
 """
 
 # Columns added after the first release: a database made by an older version gains them
@@ -167,13 +207,21 @@ _ADDED_COLUMNS = {
     "lease_owner": "TEXT",
     "lease_expires": "REAL",
     "usage_seconds": "REAL",
+    "session_id": "TEXT",
+    "group_seq": "INTEGER",
 }
 
 _COLUMNS = (
     "seq, job_id, account, idempotency_key, device, status, name, tags, shots, "
     "num_programs, submission, result, error, created_at, started_at, ended_at, "
-    "attempts, lease_owner, lease_expires, usage_seconds"
+    "attempts, lease_owner, lease_expires, usage_seconds, session_id, group_seq"
 )
+_SESSION_COLUMNS = (
+    "session_id, account, device, mode, max_time, max_idle, created_at, started_at, "
+    "closed_at, cancelled_at"
+)
+# Claim order: a batch's jobs take the place of its first job (see emulator.sessions).
+_QUEUE_ORDER = "COALESCE(group_seq, seq), seq"
 
 
 def quarantine_message(attempts: int) -> str:
@@ -217,6 +265,9 @@ def _where(account: str, query: JobQuery) -> tuple[str, list[Any]]:
     if query.created_before is not None:
         clauses.append("created_at < ?")
         args.append(query.created_before.timestamp())
+    if query.session_id is not None:
+        clauses.append("session_id = ?")
+        args.append(query.session_id)
     return " AND ".join(clauses), args
 
 
@@ -247,6 +298,7 @@ class SQLiteJobStore:
                 if column not in present:
                     conn.execute(f"ALTER TABLE jobs ADD COLUMN {column} {declaration}")
             conn.execute("CREATE INDEX IF NOT EXISTS jobs_device ON jobs (device, status, seq)")
+            conn.execute("CREATE INDEX IF NOT EXISTS jobs_session ON jobs (session_id, status)")
 
     def close(self) -> None:
         """Close the database connection."""
@@ -272,10 +324,11 @@ class SQLiteJobStore:
                 existing = self._fetch_by_key(conn, record.account, record.idempotency_key)
                 if existing is not None:
                     return existing, False
+            record.group_seq = self._group_seq(conn, record.session_id)
             cursor = conn.execute(
                 "INSERT INTO jobs (job_id, account, idempotency_key, device, status, name, "
-                "tags, shots, num_programs, submission, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "tags, shots, num_programs, submission, created_at, session_id, group_seq) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.job_id,
                     record.account,
@@ -288,6 +341,8 @@ class SQLiteJobStore:
                     record.num_programs,
                     record.submission,
                     record.created_at,
+                    record.session_id,
+                    record.group_seq,
                 ),
             )
             record.seq = int(cursor.lastrowid or 0)
@@ -323,22 +378,44 @@ class SQLiteJobStore:
         """
         if not devices:
             return None
-        marks = ", ".join("?" * len(devices))
         with self._transaction() as conn:
-            row = conn.execute(
-                "SELECT job_id FROM jobs WHERE status = 'QUEUED' "  # noqa: S608 - placeholders
-                f"AND device IN ({marks}) AND device NOT IN "
-                "(SELECT device FROM jobs WHERE status = 'RUNNING') ORDER BY seq LIMIT 1",
-                tuple(devices),
-            ).fetchone()
+            now = time.time()
+            held = self._held_devices(conn, devices, now)
+            row = None
+            for device, session_id in held.items():
+                # An active session's jobs go first; with none queued, its device waits.
+                row = conn.execute(
+                    "SELECT job_id, session_id FROM jobs WHERE status = 'QUEUED' "
+                    "AND session_id = ? AND device = ? AND device NOT IN "
+                    "(SELECT device FROM jobs WHERE status = 'RUNNING') ORDER BY seq LIMIT 1",
+                    (session_id, device),
+                ).fetchone()
+                if row is not None:
+                    break
+            others = [device for device in devices if device not in held]
+            if row is None and others:
+                marks = ", ".join("?" * len(others))
+                row = conn.execute(
+                    "SELECT job_id, session_id FROM jobs "  # noqa: S608 - placeholders
+                    f"WHERE status = 'QUEUED' AND device IN ({marks}) AND device NOT IN "
+                    "(SELECT device FROM jobs WHERE status = 'RUNNING') "
+                    f"ORDER BY {_QUEUE_ORDER} LIMIT 1",
+                    tuple(others),
+                ).fetchone()
             if row is None:
                 return None
-            now = time.time()
             conn.execute(
                 "UPDATE jobs SET status = 'RUNNING', started_at = ?, attempts = attempts + 1, "
                 "lease_owner = ?, lease_expires = ? WHERE job_id = ?",
                 (now, owner, now + lease_seconds, row["job_id"]),
             )
+            if row["session_id"] is not None:
+                # A session's clock starts with its first job.
+                conn.execute(
+                    "UPDATE sessions SET started_at = ? WHERE session_id = ? "
+                    "AND started_at IS NULL",
+                    (now, row["session_id"]),
+                )
             return self._fetch(conn, row["job_id"])
 
     def renew_leases(self, owner: str, lease_seconds: float, job_ids: Collection[str]) -> None:
@@ -471,10 +548,14 @@ class SQLiteJobStore:
         """1 for the next job to run on its device; None unless queued."""
         if record.status != "QUEUED":
             return None
+        place = record.seq if record.group_seq is None else record.group_seq
         with self._lock:
+            # In claim order, grouped batches included; an active session's jobs may
+            # still pass it (see emulator.sessions).
             row = self._conn.execute(
-                "SELECT COUNT(*) FROM jobs WHERE device = ? AND status = 'QUEUED' AND seq < ?",
-                (record.device, record.seq),
+                "SELECT COUNT(*) FROM jobs WHERE device = ? AND status = 'QUEUED' AND "
+                "(COALESCE(group_seq, seq) < ? OR (COALESCE(group_seq, seq) = ? AND seq < ?))",
+                (record.device, place, place, record.seq),
             ).fetchone()
         return int(row[0]) + 1
 
@@ -518,3 +599,137 @@ class SQLiteJobStore:
         if name_filter is not None:
             name_filter.check()
         return [self._record(row) for row in rows]
+
+    # ------------------------------------------------------------- sessions
+
+    @staticmethod
+    def _group_seq(conn: sqlite3.Connection, session_id: str | None) -> int | None:
+        """The queue place of a new job of a batch: its first job's (None otherwise)."""
+        if session_id is None:
+            return None
+        row = conn.execute(
+            "SELECT MIN(jobs.seq) FROM jobs JOIN sessions USING (session_id) "
+            "WHERE jobs.session_id = ? AND sessions.mode = 'batch'",
+            (session_id,),
+        ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    @staticmethod
+    def _stats(conn: sqlite3.Connection, session_id: str) -> SessionStats:
+        row = conn.execute(
+            "SELECT COUNT(*), "
+            "COALESCE(SUM(status = 'QUEUED'), 0), COALESCE(SUM(status = 'RUNNING'), 0), "
+            # A job cancelled before it started was never activity on the device.
+            "MAX(CASE WHEN started_at IS NOT NULL THEN COALESCE(ended_at, started_at) END) "
+            "FROM jobs WHERE session_id = ?",
+            (session_id,),
+        ).fetchone()
+        return SessionStats(
+            job_count=int(row[0]), queued=int(row[1]), running=int(row[2]), last_activity=row[3]
+        )
+
+    def _held_devices(
+        self, conn: sqlite3.Connection, devices: Collection[str], now: float
+    ) -> dict[str, str]:
+        """Device → the session that holds it, among ``devices``."""
+        marks = ", ".join("?" * len(devices))
+        rows = conn.execute(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE mode = 'session' "  # noqa: S608
+            f"AND device IN ({marks}) AND cancelled_at IS NULL AND started_at IS NOT NULL "
+            "AND started_at + max_time > ? ORDER BY started_at",
+            (*devices, now),
+        ).fetchall()
+        held: dict[str, str] = {}
+        for record in (SessionRecord(**dict(row)) for row in rows):
+            if record.device in held:
+                continue
+            if evaluate(record, self._stats(conn, record.session_id), now).holds_device:
+                held[record.device] = record.session_id
+        return held
+
+    def create_session(self, record: SessionRecord) -> SessionRecord:
+        """Store a new session or batch."""
+        with self._transaction() as conn:
+            conn.execute(
+                f"INSERT INTO sessions ({_SESSION_COLUMNS}) "  # noqa: S608 - constant columns
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.session_id,
+                    record.account,
+                    record.device,
+                    record.mode,
+                    record.max_time,
+                    record.max_idle,
+                    record.created_at,
+                    record.started_at,
+                    record.closed_at,
+                    record.cancelled_at,
+                ),
+            )
+        return record
+
+    def _session(
+        self, conn: sqlite3.Connection, session_id: str, account: str | None
+    ) -> SessionRecord | None:
+        row = conn.execute(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE session_id = ?",  # noqa: S608
+            (session_id,),
+        ).fetchone()
+        if row is None or (account is not None and row["account"] != account):
+            return None
+        return SessionRecord(**dict(row))
+
+    def get_session(
+        self, session_id: str, account: str | None = None
+    ) -> tuple[SessionRecord, SessionStats] | None:
+        """The session and its jobs' figures, if it exists (and is ``account``'s, when given)."""
+        with self._lock:
+            record = self._session(self._conn, session_id, account)
+            if record is None:
+                return None
+            return record, self._stats(self._conn, session_id)
+
+    def list_sessions(self, account: str, limit: int) -> list[tuple[SessionRecord, SessionStats]]:
+        """An account's newest sessions and batches, ``limit`` at most."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE account = ? "  # noqa: S608
+                "ORDER BY created_at DESC LIMIT ?",
+                (account, limit),
+            ).fetchall()
+            records = [SessionRecord(**dict(row)) for row in rows]
+            return [(record, self._stats(self._conn, record.session_id)) for record in records]
+
+    def close_session(self, session_id: str, account: str) -> bool:
+        """Mark a session closed (no new jobs); False if there is no such session."""
+        with self._transaction() as conn:
+            if self._session(conn, session_id, account) is None:
+                return False
+            conn.execute(
+                "UPDATE sessions SET closed_at = ? WHERE session_id = ? AND closed_at IS NULL "
+                "AND cancelled_at IS NULL",
+                (time.time(), session_id),
+            )
+            return True
+
+    def cancel_session(self, session_id: str, account: str) -> list[str] | None:
+        """Cancel a session and its queued and running jobs; their ids (None: no session)."""
+        with self._transaction() as conn:
+            if self._session(conn, session_id, account) is None:
+                return None
+            now = time.time()
+            conn.execute(
+                "UPDATE sessions SET cancelled_at = ?, closed_at = COALESCE(closed_at, ?) "
+                "WHERE session_id = ? AND cancelled_at IS NULL",
+                (now, now, session_id),
+            )
+            rows = conn.execute(
+                f"SELECT job_id FROM jobs WHERE session_id = ? AND status IN ({_ACTIVE})",  # noqa: S608
+                (session_id,),
+            ).fetchall()
+            conn.execute(
+                "UPDATE jobs SET status = 'CANCELLED', ended_at = ? "  # noqa: S608 - constants
+                f"WHERE session_id = ? AND status IN ({_ACTIVE})",
+                (now, session_id),
+            )
+            return [row[0] for row in rows]

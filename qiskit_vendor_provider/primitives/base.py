@@ -9,8 +9,9 @@ from qiskit_vendor_provider.backend import VendorBackend
 from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.primitives.options import PrimitiveOptions
 from qiskit_vendor_provider.primitives.preparation import CircuitPreparer
+from qiskit_vendor_provider.session import ExecutionMode
 
-__all__ = ["VendorPrimitiveMixin", "check_backend"]
+__all__ = ["VendorPrimitiveMixin", "check_backend", "resolve_mode"]
 
 OptionsT = TypeVar("OptionsT", bound=PrimitiveOptions)
 
@@ -28,6 +29,29 @@ def check_backend(backend: object, primitive: str) -> VendorBackend:
             "other backends"
         )
     return backend
+
+
+def resolve_mode(
+    backend: object, mode: object, primitive: str
+) -> tuple[VendorBackend, ExecutionMode | None]:
+    """The backend a primitive submits through, and its session or batch (if any).
+
+    ``mode`` is what IBM Runtime's primitives take: a backend, a ``Session`` or a
+    ``Batch``; ``backend=`` is the older spelling of a backend. With a session, the
+    backend returned submits every job into it.
+
+    Raises:
+        VendorValidationError: both or neither given, or something else than those.
+    """
+    if (backend is None) == (mode is None):
+        raise VendorValidationError(
+            f"{primitive} takes one of backend= or mode= (a VendorBackend, Session or "
+            f"Batch), not {'both' if backend is not None else 'neither'}; e.g. "
+            f"{primitive}(mode=session)"
+        )
+    if isinstance(mode, ExecutionMode):
+        return check_backend(mode.bound_backend, primitive), mode
+    return check_backend(mode if backend is None else backend, primitive), None
 
 
 def initial_options(
@@ -61,10 +85,22 @@ class VendorPrimitiveMixin(Generic[OptionsT]):
         """The options (assigning to a field validates the new value)."""
         return self._options
 
+    _session: ExecutionMode | None = None
+
     @property
     def backend(self) -> VendorBackend:
         """The device this primitive runs on."""
         return self._backend
+
+    @property
+    def mode(self) -> VendorBackend | ExecutionMode:
+        """The session or batch the primitive's jobs run in, else its backend."""
+        return self._backend if self._session is None else self._session
+
+    @property
+    def _session_id(self) -> str | None:
+        """The id of the session or batch the jobs run in (part of each request)."""
+        return None if self._session is None else self._session.session_id
 
     def set_options(self, **fields: Any) -> None:
         """Change options; all are validated before any takes effect.

@@ -24,8 +24,8 @@ from qiskit_vendor_provider.device_time import DeviceTimeEstimate
 from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.primitives.base import (
     VendorPrimitiveMixin,
-    check_backend,
     initial_options,
+    resolve_mode,
 )
 from qiskit_vendor_provider.primitives.execution import estimate_plans, run_plans
 from qiskit_vendor_provider.primitives.mitigation import (
@@ -47,6 +47,7 @@ from qiskit_vendor_provider.primitives.pauli_measurement import (
 )
 from qiskit_vendor_provider.primitives.preparation import CircuitPreparer, parameter_rows
 from qiskit_vendor_provider.primitives.qiskit_internals import start_job
+from qiskit_vendor_provider.session import ExecutionMode
 
 __all__ = ["VendorEstimator", "default_precision", "shots_for_precision"]
 
@@ -151,6 +152,9 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
 
     Args:
         backend: A vendor device, from ``provider.get_backend(...)``.
+        mode: As in IBM Runtime's ``EstimatorV2``: a vendor device, or a
+            :class:`~qiskit_vendor_provider.Session` or :class:`~qiskit_vendor_provider.Batch`
+            to run every job in. Give ``mode`` or ``backend``, not both.
         options: A dict of option values or an :class:`~.EstimatorOptions`.
 
     Example:
@@ -170,10 +174,11 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
     def __init__(
         self,
         *,
-        backend: VendorBackend,
+        backend: VendorBackend | None = None,
+        mode: VendorBackend | ExecutionMode | None = None,
         options: Mapping[str, Any] | EstimatorOptions | None = None,
     ) -> None:
-        backend = check_backend(backend, "VendorEstimator")
+        backend, self._session = resolve_mode(backend, mode, "VendorEstimator")
         super().__init__(backend=backend)
         self._options = initial_options(
             EstimatorOptions, options, {"default_precision": default_precision(backend.limits)}
@@ -271,6 +276,7 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
                 limits=limits,
                 settings=settings,
                 memory=False,
+                session_id=self._session_id,
             )
         ]
         if len(plans) > options.max_jobs:

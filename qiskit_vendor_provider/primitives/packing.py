@@ -175,7 +175,13 @@ def chunk_seed(seed: int | None, chunk: int) -> int | None:
     return int(state) >> 1  # the API takes seeds below 2**63
 
 
-def envelope_size(device: str, shots: int, settings: dict[str, Any], memory: bool) -> int:
+def envelope_size(
+    device: str,
+    shots: int,
+    settings: dict[str, Any],
+    memory: bool,
+    session_id: str | None = None,
+) -> int:
     """Bytes of a job request apart from its programs, at the most its seed can take."""
     seed = settings.get("seed_simulator")
     envelope = JobSubmission.model_construct(
@@ -187,6 +193,7 @@ def envelope_size(device: str, shots: int, settings: dict[str, Any], memory: boo
         seed_simulator=None if seed is None else 2**63 - 1,
         name=settings.get("job_name"),
         tags=settings.get("job_tags") or [],
+        session_id=session_id,
     )
     return wire.envelope_size(envelope)
 
@@ -249,6 +256,7 @@ def plan_jobs(
     limits: DeviceLimits,
     settings: dict[str, Any],
     memory: bool,
+    session_id: str | None = None,
 ) -> list[JobPlan]:
     """The jobs that run every program for ``shots`` shots within the device's limits.
 
@@ -259,6 +267,7 @@ def plan_jobs(
         limits: The device's limits.
         settings: ``seed_simulator``, ``job_name``, ``job_tags`` of the jobs.
         memory: Whether per-shot memory is asked for (part of the request).
+        session_id: The session or batch the jobs run in (part of the request).
 
     Returns:
         The jobs, shot chunk by shot chunk; within a chunk, the programs in order.
@@ -271,7 +280,7 @@ def plan_jobs(
         if program.wire is not None:
             check_program(program.wire, limits, index, device)
     chunks = split_shots(shots, limits.max_shots)
-    envelope = envelope_size(device, max(chunks), settings, memory)
+    envelope = envelope_size(device, max(chunks), settings, memory, session_id)
     budget = limits.max_payload_bytes - envelope
     fitted = [part for program in programs for part in _fit_rows(program, limits, budget)]
     batches = _pack(fitted, limits, envelope)

@@ -22,8 +22,8 @@ from qiskit_vendor_provider.device_time import DeviceTimeEstimate
 from qiskit_vendor_provider.errors import VendorJobError, VendorValidationError
 from qiskit_vendor_provider.primitives.base import (
     VendorPrimitiveMixin,
-    check_backend,
     initial_options,
+    resolve_mode,
 )
 from qiskit_vendor_provider.primitives.decoding import register_layout, unpack_registers
 from qiskit_vendor_provider.primitives.execution import estimate_plans, run_plans
@@ -36,6 +36,7 @@ from qiskit_vendor_provider.primitives.options import SamplerOptions
 from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_jobs
 from qiskit_vendor_provider.primitives.preparation import CircuitPreparer, parameter_rows
 from qiskit_vendor_provider.primitives.qiskit_internals import start_job
+from qiskit_vendor_provider.session import ExecutionMode
 
 __all__ = ["VendorSampler"]
 
@@ -75,6 +76,9 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
 
     Args:
         backend: A vendor device, from ``provider.get_backend(...)``.
+        mode: As in IBM Runtime's ``SamplerV2``: a vendor device, or a
+            :class:`~qiskit_vendor_provider.Session` or :class:`~qiskit_vendor_provider.Batch`
+            to run every job in. Give ``mode`` or ``backend``, not both.
         options: A dict of option values or a :class:`~.SamplerOptions`.
 
     Example:
@@ -93,10 +97,11 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
     def __init__(
         self,
         *,
-        backend: VendorBackend,
+        backend: VendorBackend | None = None,
+        mode: VendorBackend | ExecutionMode | None = None,
         options: Mapping[str, Any] | SamplerOptions | None = None,
     ) -> None:
-        backend = check_backend(backend, "VendorSampler")
+        backend, self._session = resolve_mode(backend, mode, "VendorSampler")
         super().__init__(backend=backend)
         limits = backend.limits
         self._options = initial_options(
@@ -178,6 +183,7 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
                 limits=self.backend.limits,
                 settings=settings,
                 memory=True,
+                session_id=self._session_id,
             )
         ]
         if len(plans) > options.max_jobs:
