@@ -24,11 +24,11 @@ from qiskit_vendor_provider.api.client import (
     ApiClient,
     RetryPolicy,
     Timeouts,
-    encode_submission,
     new_idempotency_key,
 )
 from qiskit_vendor_provider.api.models import DeviceSpec, JobInfo, JobSubmission, WireProgram
 from qiskit_vendor_provider.api.secret import Token
+from qiskit_vendor_provider.api.wire import encode_submission
 
 URL = "https://api.vendor.test"
 TOKEN = "tok-abcdef-0123456789"

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, NamedTuple, Union
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -702,8 +703,10 @@ class JobQuery(RequestModel):
         default=[], max_length=MAX_TAGS
     )
     tags_operator: Literal["OR", "AND"] = "OR"
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    # With an offset: the server cannot know the sender's local time (the client's
+    # job_listing.aware_moment turns a naive datetime into local time before sending).
+    created_after: AwareDatetime | None = None
+    created_before: AwareDatetime | None = None
     offset: int = Field(default=0, ge=0)
     limit: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
     order: Literal["asc", "desc"] = "desc"

@@ -15,13 +15,12 @@ import re
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import BackgroundTasks, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import AwareDatetime, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -350,7 +349,8 @@ def create_app(emulator: Emulator) -> FastAPI:
         name: str,
         _: Account,
         at: Annotated[
-            datetime | None, Query(description="the calibration in force at this time (ISO 8601)")
+            AwareDatetime | None,
+            Query(description="the calibration in force at this time (ISO 8601, with offset)"),
         ] = None,
     ) -> Calibration:
         return emulator.calibration(name, at)
@@ -359,8 +359,8 @@ def create_app(emulator: Emulator) -> FastAPI:
     def get_reservations(
         name: str,
         _: Account,
-        start: datetime | None = None,
-        end: datetime | None = None,
+        start: AwareDatetime | None = None,
+        end: AwareDatetime | None = None,
     ) -> ReservationList:
         return ReservationList(reservations=emulator.reservations(name, start, end))
 

@@ -77,13 +77,6 @@ MAX_OFFSET = 2**62
 """Largest ``offset`` of a job listing (SQLite integers are 64-bit)."""
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """A naive datetime is taken as UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=timezone.utc)
-
-
 def _utc(timestamp: float | None) -> datetime | None:
     return None if timestamp is None else datetime.fromtimestamp(timestamp, tz=timezone.utc)
 
@@ -182,7 +175,7 @@ class Emulator:
         snapshots = calibration_history(spec)
         if not snapshots:
             raise not_found(f"device {name!r} has no calibration (it is an ideal simulator)")
-        moment = _aware(at)
+        moment = at
         if moment is None:
             return snapshots[-1]
         in_force = [c for c in snapshots if c.timestamp <= moment]
@@ -413,8 +406,7 @@ class Emulator:
     ) -> list[Reservation]:
         """A device's reservation windows that overlap [start, end)."""
         self._spec(name)
-        lower = _aware(start)
-        upper = _aware(end)
+        lower, upper = start, end
         return [
             window
             for window in sorted(self.config.reservations, key=lambda w: w.start)
