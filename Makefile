@@ -43,9 +43,11 @@ package: $(VENV)/.test
 
 test: lint typecheck unit docs package
 
-# Times the primitives against Qiskit's generic wrappers and Aer's own (a few minutes).
+# Issue 13's table: each workload over loopback HTTP and embedded against its reference,
+# with the goal and PASS/FAIL (a few minutes). `benchmarks/table.py --profile` splits the
+# distinct-circuit workload's time; benchmarks/primitives.py adds Qiskit's generic wrappers.
 bench: $(VENV)/.base
-	$(PY) benchmarks/primitives.py
+	$(PY) benchmarks/table.py
 
 # The suite on the oldest qiskit and qiskit-aer that pyproject.toml allows (slow: a
 # separate environment).

@@ -32,11 +32,11 @@ from qiskit import QuantumCircuit, qpy
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from primitives import workloads  # noqa: E402
+from primitives import workloads
 
-from qiskit_vendor_provider.api import wire  # noqa: E402
-from qiskit_vendor_provider.api.models import JobSubmission, WireProgram  # noqa: E402
-from qiskit_vendor_provider.serialization import circuit_to_wire  # noqa: E402
+from qiskit_vendor_provider.api import wire
+from qiskit_vendor_provider.api.models import JobSubmission, WireProgram
+from qiskit_vendor_provider.serialization import circuit_to_wire
 
 
 def best(action: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -119,7 +119,8 @@ def main() -> None:
     jobs = {"200 distinct 5q circuits": distinct, "150 programs of 800 gates": large_circuits(150)}
     for title, circuits in jobs.items():
         print(f"\n{title}")
-        print(f"{'form':10s} {'bytes':>10s} {'encode s':>10s} {'read s':>10s} {'read/columns':>13s}")
+        header = ("form", "bytes", "encode s", "read s", "read/columns")
+        print("{:10s} {:>10s} {:>10s} {:>10s} {:>13s}".format(*header))
         figures = {}
         for form, encode in encoders(circuits).items():
             encode_time, body = best(encode, args.repeat)

@@ -37,6 +37,7 @@ from qiskit_vendor_provider.errors import (
 from qiskit_vendor_provider.job import VendorJob
 from qiskit_vendor_provider.job_listing import ACTIVE, StatusFilter, aware_moment
 from qiskit_vendor_provider.properties import BackendStatus, DeviceProperties, JobLimit
+from qiskit_vendor_provider.qiskit_compat import free_parameters
 from qiskit_vendor_provider.run_options import (
     MAX_JOB_NAME_LENGTH,
     MAX_TAG_LENGTH,
@@ -233,7 +234,7 @@ def parameter_tables(
         )
     tables: list[ParameterTable | None] = []
     for index, (circuit, bind) in enumerate(zip(circuits, binds, strict=True)):
-        parameters = list(circuit.parameters)
+        parameters = free_parameters(circuit)
         if not isinstance(bind, Mapping):
             raise VendorValidationError(
                 f"parameter_binds[{index}] is a {type(bind).__name__}; give a dict from each "
@@ -685,7 +686,9 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         settings: dict[str, Any],
     ) -> JobSubmission:
         programs = [
-            circuit_to_wire(circuit)
+            # No parameters when there is no table: validate_circuit saw none unbound (on
+            # Qiskit < 2.4 circuit.parameters, the default, also lists loop parameters).
+            circuit_to_wire(circuit, parameters=())
             if table is None
             else circuit_to_wire(circuit, parameters=table[0], parameter_values=table[1])
             for circuit, table in zip(circuits, tables, strict=True)

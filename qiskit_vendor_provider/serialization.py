@@ -38,6 +38,7 @@ from qiskit.transpiler import Target
 from qiskit_vendor_provider.api import models
 from qiskit_vendor_provider.api.op_columns import OpColumns
 from qiskit_vendor_provider.errors import VendorValidationError
+from qiskit_vendor_provider.qiskit_compat import free_parameters
 
 __all__ = [
     "WireFormatError",
@@ -157,7 +158,7 @@ def circuit_to_wire(
             circuit, list(range(circuit.num_qubits)), list(range(circuit.num_clbits)), circuit.name
         )
     )
-    order = list(parameters if parameters is not None else circuit.parameters)
+    order = list(parameters if parameters is not None else free_parameters(circuit))
     header = models.ProgramHeader(
         name=circuit.name,
         creg_sizes=creg_sizes,

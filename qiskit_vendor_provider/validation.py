@@ -20,6 +20,7 @@ from qiskit.transpiler import Target
 
 from qiskit_vendor_provider.api.models import CONTROL_FLOW_NAMES
 from qiskit_vendor_provider.errors import CircuitValidationError
+from qiskit_vendor_provider.qiskit_compat import free_parameters
 
 TRANSPILE_HINT = (
     "transpile first: generate_preset_pass_manager(backend=backend, optimization_level=1)"
@@ -71,8 +72,9 @@ def validate_circuit(
             f"{target.num_qubits}; use a smaller circuit or a larger device "
             "(provider.backends(min_num_qubits=...))"
         )
-    if circuit.parameters and not allow_parameters:
-        names = ", ".join(sorted(p.name for p in circuit.parameters))
+    unbound = free_parameters(circuit)
+    if unbound and not allow_parameters:
+        names = ", ".join(sorted(p.name for p in unbound))
         raise CircuitValidationError(
             f"{label} has unbound parameters: {names}; bind them with "
             "circuit.assign_parameters({...}) or run the circuit with parameter values "

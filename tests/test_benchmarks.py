@@ -1,0 +1,43 @@
+"""benchmarks/table.py runs (small sizes): `make bench` and the profile keep working."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.helpers import isolated_env, run_python
+
+TABLE = Path(__file__).resolve().parent.parent / "benchmarks" / "table.py"
+
+
+def run_table(tmp_path: Path, *args: str) -> dict:
+    figures = tmp_path / "figures.json"
+    done = run_python(
+        [str(TABLE), "--quick", "--json", str(figures), *args],
+        isolated_env(tmp_path),
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(figures.read_text())
+
+
+def test_the_table_has_every_row_in_both_modes(tmp_path: Path) -> None:
+    figures = run_table(tmp_path)
+    rows = {(row["mode"], row["workload"]): row for row in figures["rows"]}
+    workloads = ("sweep", "distinct", "estimator", "tiny")
+    assert set(rows) == {(m, w) for m in ("loopback", "embedded") for w in workloads}
+    for row in rows.values():
+        assert row["ours"] > 0 and row["reference"] > 0
+        assert isinstance(row["pass"], bool)
+    assert rows["loopback", "tiny"]["goal"] == {"kind": "ms", "limit": 5.0}
+
+
+def test_the_profile_measures_every_seam(tmp_path: Path) -> None:
+    profile = run_table(tmp_path, "--profile")["profile"]
+    # A seam whose function moved measures nothing: update install_*_seams in table.py.
+    assert profile["missing_seams"] == []
+    assert profile["client"]["client encode: circuit_to_wire (run)"] > 0
+    assert profile["server"]["server decode: wire_to_circuit"] > 0
+    assert profile["worker"]["claimed → finished"] > 0
+    assert abs(sum(profile["summary"].values()) - profile["wall"]) < 1e-6
