@@ -602,22 +602,25 @@ def install_client_seams(seams: Seams, provider: VendorProvider) -> None:
     not ``serialization.circuit_to_wire``), so each call is attributed to its caller.
     """
     import qiskit_vendor_provider.api.client as client_module  # noqa: PLC0415
+    import qiskit_vendor_provider.api.wire as wire_module  # noqa: PLC0415
     import qiskit_vendor_provider.backend as backend_module  # noqa: PLC0415
     import qiskit_vendor_provider.job as job_module  # noqa: PLC0415
     import qiskit_vendor_provider.primitives.packing as packing_module  # noqa: PLC0415
     import qiskit_vendor_provider.primitives.preparation as preparation_module  # noqa: PLC0415
     import qiskit_vendor_provider.primitives.sampler as sampler_module  # noqa: PLC0415
+    import qiskit_vendor_provider.rules as rules_module  # noqa: PLC0415
 
     # Client: primitive planning (ISA check, packing, which sizes each program).
     seams.wrap(VendorSampler, "_plan", "client plan: VendorSampler._plan (rest)")
     seams.wrap(preparation_module, "validate_circuit", "client validate: ISA check (primitive)")
     seams.wrap(packing_module, "circuit_to_wire", "client encode: circuit_to_wire (packing sizes)")
-    seams.wrap(packing_module, "payload_size", "client encode: payload_size (packing)")
+    seams.wrap(wire_module, "program_size", "client encode: exact sizes (packing)")
     # Client: backend.run.
     seams.wrap(backend_module, "validate_circuit", "client validate: validate_circuit (run)")
     seams.wrap(backend_module, "circuit_to_wire", "client encode: circuit_to_wire (run)")
     seams.wrap(backend_module.VendorBackend, "_submission", "client encode: JobSubmission model")
-    seams.wrap(backend_module, "encode_submission", "client encode: JSON body")
+    seams.wrap(wire_module, "encode_submission", "client encode: JSON body")
+    seams.wrap(rules_module, "check", "client validate: rule book (run)")
     seams.wrap(backend_module.VendorBackend, "_submit", "client journal: record submission")
     # Client: HTTP (the whole round trip, server time included) and decoding.
     seams.wrap(provider.client.session, "send", _send_label)
@@ -638,6 +641,7 @@ def install_server_seams(seams: Seams) -> None:
     seams.wrap(service_module, "check_programs", "server validate: program rules (rest)")
     seams.wrap(rules_module, "wire_to_circuit", "server decode: wire_to_circuit")
     seams.wrap(rules_module, "validate_circuit", "server validate: validate_circuit")
+    seams.wrap(rules_module, "columns_problem", "server validate: columns (natives, coupling)")
     seams.wrap(service_module.Emulator, "_store_new", "server store: job → SQLite")
     seams.wrap(service_module.Emulator, "job", "server: job status")
     seams.wrap(service_module.Emulator, "result_json", "server: result from SQLite")
@@ -649,7 +653,8 @@ def replay_worker(emulator: Any, job_ids: list[str], repeat: int) -> dict[str, f
     Same functions as ``worker_process._run``: parse the stored submission, rebuild each
     program as a circuit, simulate, compute the device-time charge, write the result JSON.
     """
-    from qiskit_vendor_provider.api.models import JobResult, JobSubmission  # noqa: PLC0415
+    from qiskit_vendor_provider.api import wire  # noqa: PLC0415
+    from qiskit_vendor_provider.api.models import JobResult  # noqa: PLC0415
     from qiskit_vendor_provider.device_time import submission_device_time  # noqa: PLC0415
     from qiskit_vendor_provider.emulator import simulation  # noqa: PLC0415
 
@@ -664,7 +669,7 @@ def replay_worker(emulator: Any, job_ids: list[str], repeat: int) -> dict[str, f
             for record in records:
                 spec = emulator.catalog.spec(record.device)
                 started = time.perf_counter()
-                submission = JobSubmission.model_validate_json(record.submission)
+                submission = wire.decode_submission(record.submission)
                 parsed = time.perf_counter()
                 programs, elapsed = runner.run(submission, spec)
                 ran = time.perf_counter()
