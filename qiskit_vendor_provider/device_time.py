@@ -30,7 +30,7 @@ The client computes the estimate and the emulator the usage with
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from qiskit.circuit import (
@@ -224,7 +224,10 @@ def _has_symbolic_delay(circuit: QuantumCircuit) -> bool:
 
 
 def submission_device_time(
-    submission: JobSubmission, spec: DeviceSpec, target: Target
+    submission: JobSubmission,
+    spec: DeviceSpec,
+    target: Target,
+    circuits: Sequence[QuantumCircuit] | None = None,
 ) -> tuple[float, list[ProgramTime]]:
     """The device time of a job as submitted, and each program's share of it.
 
@@ -232,6 +235,8 @@ def submission_device_time(
         submission: The job as it goes on the wire.
         spec: The device's spec (overhead, repetition delay, loop limit).
         target: The device's Target (durations, ``dt``).
+        circuits: The programs already read back as circuits (the simulator process
+            has them), else they are read here.
 
     Returns:
         ``(device seconds, one ProgramTime per program)``.
@@ -242,7 +247,7 @@ def submission_device_time(
     rep_delay = spec.default_rep_delay or 0.0
     programs: list[ProgramTime] = []
     for index, program in enumerate(submission.programs):
-        circuit = wire_to_circuit(program, target)
+        circuit = wire_to_circuit(program, target) if circuits is None else circuits[index]
         rows = len(program.parameter_values) or 1
         loops = spec.limits.max_loop_iterations
         if _has_symbolic_delay(circuit):

@@ -23,6 +23,7 @@ import traceback
 from typing import IO, Any
 
 from pydantic import ValidationError
+from qiskit import QuantumCircuit
 
 from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.models import DeviceSpec, JobResult, JobSubmission
@@ -114,7 +115,8 @@ def _run(
         if header.get("fault"):
             inject_fault(header["fault"])
         submission = wire.decode_submission(body)
-        programs, elapsed = runner.run(submission, spec)
+        circuits = runner.circuits(submission, spec)
+        programs, elapsed = runner.run(submission, spec, circuits)
     except (ValidationError, ValueError, RuntimeError) as exc:
         return _failed(job_id, f"simulation failed: {type(exc).__name__}: {exc}")
     except MemoryError:
@@ -143,18 +145,23 @@ def _run(
         "job_id": job_id,
         "ok": True,
         "error": error,
-        "usage_seconds": _usage(submission, spec, runner),
+        "usage_seconds": _usage(submission, spec, runner, circuits),
     }
     return reply, (result.model_dump_json().encode())
 
 
-def _usage(submission: JobSubmission, spec: DeviceSpec, runner: JobRunner) -> float | None:
+def _usage(
+    submission: JobSubmission,
+    spec: DeviceSpec,
+    runner: JobRunner,
+    circuits: list[QuantumCircuit],
+) -> float | None:
     """The device time the job is charged: the formula ``backend.estimate()`` uses.
 
     Computed here, where the job is already parsed, not in the host process.
     """
     try:
-        seconds, _ = submission_device_time(submission, spec, runner.target(spec))
+        seconds, _ = submission_device_time(submission, spec, runner.target(spec), circuits)
     except Exception:  # the result matters more than its price: sent with usage unknown
         traceback.print_exc()
         return None
