@@ -25,6 +25,7 @@ from qiskit_vendor_provider.api.models import (
     JobInfo,
     JobSubmission,
     Reservation,
+    WireProgram,
 )
 from qiskit_vendor_provider.device_time import DeviceTimeEstimate, submission_device_time
 from qiskit_vendor_provider.errors import (
@@ -449,6 +450,30 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         circuits, settings, submission, payload = self._checked_submission(
             run_input, parameter_binds, options, session_id=session_id
         )
+        return self._post(circuits, settings, submission, payload)
+
+    def _run_programs(
+        self, circuits: Sequence[QuantumCircuit], programs: Sequence[WireProgram], **options: Any
+    ) -> VendorJob:
+        """:meth:`run` for circuits the caller has checked and written as programs already.
+
+        The primitives' way in: their circuits passed ``validate_circuit`` and the rule
+        book's program rules when they were planned, and each program is the one their
+        size was planned with, so neither is done twice. Options, the job's own rules and
+        its size are checked here as :meth:`run` checks them.
+        """
+        session_id = session_id_for(options.pop("session", self._session), self)
+        settings = self._settings(options)
+        submission, payload = self._sealed(list(programs), settings, session_id)
+        return self._post(list(circuits), settings, submission, payload)
+
+    def _post(
+        self,
+        circuits: list[QuantumCircuit],
+        settings: dict[str, Any],
+        submission: JobSubmission,
+        payload: bytes,
+    ) -> VendorJob:
         info = self._submit(payload, submission)
         return self._job(
             info,
@@ -507,9 +532,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
     ) -> tuple[list[QuantumCircuit], dict[str, Any], JobSubmission, bytes]:
         """Every check :meth:`run` makes before it sends; the submission and its bytes."""
         circuits = self._circuit_list(run_input)
-        settings = check_run_options(
-            {**self.options.__dict__, **options}, self.limits, self._spec.rep_delay_range
-        )
+        settings = self._settings(options)
         tables = parameter_tables(circuits, parameter_binds)
         for index, circuit in enumerate(circuits):
             validate_circuit(
@@ -519,12 +542,33 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 index=index,
                 allow_parameters=tables[index] is not None,
             )
-        submission = self._submission(circuits, tables, settings)
+        programs = [
+            # No parameters when there is no table: validate_circuit saw none unbound (on
+            # Qiskit < 2.4 circuit.parameters, the default, also lists loop parameters).
+            circuit_to_wire(circuit, parameters=())
+            if table is None
+            else circuit_to_wire(circuit, parameters=table[0], parameter_values=table[1])
+            for circuit, table in zip(circuits, tables, strict=True)
+        ]
+        submission, payload = self._sealed(programs, settings, session_id)
+        return circuits, settings, submission, payload
+
+    def _settings(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """The run options, the backend's defaults filled in, checked."""
+        return check_run_options(
+            {**self.options.__dict__, **options}, self.limits, self._spec.rep_delay_range
+        )
+
+    def _sealed(
+        self, programs: list[WireProgram], settings: dict[str, Any], session_id: str | None
+    ) -> tuple[JobSubmission, bytes]:
+        """The job of these programs, its bytes, and the rule book's verdict on both."""
+        submission = self._submission(programs, settings)
         if session_id is not None:
             submission = submission.model_copy(update={"session_id": session_id})
         payload = wire.encode_submission(submission)
         rules.check(submission, self.limits, size=len(payload))
-        return circuits, settings, submission, payload
+        return submission, payload
 
     def _submit(self, payload: bytes, submission: JobSubmission) -> JobInfo:
         """Journal the submission, post it, and journal the job id it got."""
@@ -679,20 +723,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
             raise VendorValidationError("run() was given no circuits")
         return circuits
 
-    def _submission(
-        self,
-        circuits: list[QuantumCircuit],
-        tables: list[ParameterTable | None],
-        settings: dict[str, Any],
-    ) -> JobSubmission:
-        programs = [
-            # No parameters when there is no table: validate_circuit saw none unbound (on
-            # Qiskit < 2.4 circuit.parameters, the default, also lists loop parameters).
-            circuit_to_wire(circuit, parameters=())
-            if table is None
-            else circuit_to_wire(circuit, parameters=table[0], parameter_values=table[1])
-            for circuit, table in zip(circuits, tables, strict=True)
-        ]
+    def _submission(self, programs: list[WireProgram], settings: dict[str, Any]) -> JobSubmission:
         try:
             return JobSubmission(
                 device=self.name,

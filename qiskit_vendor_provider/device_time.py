@@ -37,9 +37,7 @@ from qiskit.circuit import (
     CircuitInstruction,
     Delay,
     ForLoopOp,
-    IfElseOp,
     QuantumCircuit,
-    SwitchCaseOp,
     WhileLoopOp,
 )
 from qiskit.transpiler import Target
@@ -111,22 +109,32 @@ def device_seconds(overhead: float, programs: Iterable[ProgramTime]) -> float:
     return overhead + sum(program.seconds for program in programs)
 
 
-def _operation_seconds(item: CircuitInstruction, circuit: QuantumCircuit, target: Target) -> float:
-    operation = item.operation
-    if isinstance(operation, Delay):
-        if operation.unit == "dt":
-            return float(operation.duration) * target.dt if target.dt is not None else 0.0
-        return float(operation.duration) * _UNIT_SECONDS[operation.unit]
-    if operation.name == "barrier":
-        return 0.0
-    qargs = tuple(circuit.find_bit(qubit).index for qubit in item.qubits)
-    try:
-        properties = target[operation.name].get(qargs)
-    except KeyError:
-        return 0.0
-    if properties is None or properties.duration is None:
-        return 0.0
-    return float(properties.duration)
+_DURATIONS: dict[int, tuple[Target, dict[tuple[str, tuple[int, ...]], float]]] = {}
+
+
+def _durations(target: Target) -> dict[tuple[str, tuple[int, ...]], float]:
+    """Every calibrated duration of a Target by (name, qubits), read once per Target."""
+    known = _DURATIONS.get(id(target))
+    if known is not None and known[0] is target:
+        return known[1]
+    table = {
+        (name, tuple(qargs)): float(properties.duration)
+        for name in target.operation_names
+        if name not in _CONTROL_FLOW
+        for qargs, properties in (target[name] or {}).items()
+        if qargs is not None and properties is not None and properties.duration is not None
+    }
+    _DURATIONS[id(target)] = (target, table)
+    return table
+
+
+_CONTROL_FLOW = frozenset({"if_else", "switch_case", "for_loop", "while_loop"})
+
+
+def _delay_seconds(operation: Delay, target: Target) -> float:
+    if operation.unit == "dt":
+        return float(operation.duration) * target.dt if target.dt is not None else 0.0
+    return float(operation.duration) * _UNIT_SECONDS[operation.unit]
 
 
 def circuit_duration(circuit: QuantumCircuit, target: Target, max_loop_iterations: int) -> float:
@@ -157,16 +165,21 @@ def circuit_duration(circuit: QuantumCircuit, target: Target, max_loop_iteration
     1360
     """
     # Busy-until time per qubit and per clbit: an operation starts when all its wires
-    # are free, which is what an ASAP schedule does.
+    # are free, which is what an ASAP schedule does. Names and indices are read without
+    # item.operation, which would build a gate object per instruction.
+    durations = _durations(target)
+    index = {bit: position for position, bit in enumerate(circuit.qubits)}
     free: dict[object, float] = {}
     for item in circuit.data:
-        operation = item.operation
-        wires: list[object] = [*item.qubits, *item.clbits]
-        start = max((free.get(wire, 0.0) for wire in wires), default=0.0)
-        if isinstance(operation, (IfElseOp, SwitchCaseOp, ForLoopOp, WhileLoopOp)):
+        name = item.name
+        wires = (*item.qubits, *item.clbits)
+        start = max([free.get(wire, 0.0) for wire in wires], default=0.0)
+        if name in _CONTROL_FLOW:
             length = _control_flow_seconds(item, circuit, target, max_loop_iterations)
+        elif name == "delay":
+            length = _delay_seconds(item.operation, target)
         else:
-            length = _operation_seconds(item, circuit, target)
+            length = durations.get((name, tuple(index[q] for q in item.qubits)), 0.0)
         for wire in wires:
             free[wire] = start + length
     return max(free.values(), default=0.0)
@@ -216,9 +229,11 @@ def _control_flow_seconds(
 def _has_symbolic_delay(circuit: QuantumCircuit) -> bool:
     """Whether a delay's duration is a parameter, at any depth of control flow."""
     for item in circuit.data:
-        if isinstance(item.operation, Delay) and item.operation.is_parameterized():
+        if item.name == "delay" and item.operation.is_parameterized():
             return True
-        if any(_has_symbolic_delay(block) for block in getattr(item.operation, "blocks", ())):
+        if item.name in _CONTROL_FLOW and any(
+            _has_symbolic_delay(block) for block in item.operation.blocks
+        ):
             return True
     return False
 

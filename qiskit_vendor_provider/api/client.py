@@ -9,7 +9,6 @@ request id. Retries follow :func:`retry_delay`, the one place the retry policy l
 
 from __future__ import annotations
 
-import json
 import platform
 import random
 import time
@@ -29,6 +28,7 @@ from pydantic import ValidationError as PydanticValidationError
 from requests.adapters import BaseAdapter
 
 from qiskit_vendor_provider._version import __version__
+from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.hosts import is_loopback_host
 from qiskit_vendor_provider.api.models import (
     PROBLEM_DEVICE_UNAVAILABLE,
@@ -522,8 +522,9 @@ def _as_list(body: Any, key: str) -> list[Any]:
 
 def _decode_json(response: requests.Response, method: str, path: str) -> Any:
     try:
-        return response.json()
-    except (json.JSONDecodeError, requests.JSONDecodeError):
+        # The wire module's reader: a job's result can be megabytes of counts.
+        return wire.loads(response.content)
+    except ValueError:
         raise VendorApiError(
             f"{method} {path}: the server answered HTTP {response.status_code} with a body "
             "that is not JSON",

@@ -53,7 +53,13 @@ def _submit(
     backend: VendorBackend, plan: JobPlan, memory: bool, settings: dict[str, Any]
 ) -> VendorJob:
     arguments = _arguments(plan, memory, settings)
-    return backend.run([program.circuit for program in plan.programs], **arguments)
+    arguments.pop("parameter_binds", None)  # the programs carry their rows of values
+    # Checked and written when they were planned: sent as they were sized.
+    return backend._run_programs(
+        [program.circuit for program in plan.programs],
+        [program.program() for program in plan.programs],
+        **arguments,
+    )
 
 
 def estimate_plans(

@@ -75,6 +75,13 @@ class Program:
         """Experiments this program gives: one per row, or one for a bound circuit."""
         return 1 if self.rows is None else len(self.rows)
 
+    def program(self) -> WireProgram:
+        """The program as it is sent: its wire form with its rows of values."""
+        assert self.wire is not None
+        if self.rows is None:
+            return self.wire
+        return self.wire.model_copy(update={"parameter_values": self.rows.tolist()})
+
     def binds(self) -> dict[Parameter, NDArray[np.float64]]:
         """The ``parameter_binds`` entry for ``backend.run`` (empty for a bound circuit)."""
         if self.rows is None:
