@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from qiskit.circuit import ControlFlowOp, QuantumCircuit
+from qiskit.circuit import QuantumCircuit
+from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
 from qiskit.transpiler import InstructionDurations, Target
 from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel
@@ -55,18 +56,20 @@ def flat_operations(
     A block's qubits stand, in order, for the qubits of the instruction that holds it.
     """
     where = qubit_map if qubit_map is not None else list(range(circuit.num_qubits))
+    index = {bit: where[position] for position, bit in enumerate(circuit.qubits)}
     for item in circuit.data:
-        qubits = [where[circuit.find_bit(q).index] for q in item.qubits]
-        if isinstance(item.operation, ControlFlowOp):
+        # item.name, not item.operation: the latter builds a gate object per instruction.
+        qubits = tuple(index[q] for q in item.qubits)
+        if item.name in CONTROL_FLOW_OP_NAMES:
             for block in item.operation.blocks:
-                yield from flat_operations(block, qubits)
+                yield from flat_operations(block, list(qubits))
             continue
-        yield item.operation.name, tuple(qubits)
+        yield item.name, qubits
 
 
 def has_control_flow(circuit: QuantumCircuit) -> bool:
     """Whether the circuit is dynamic (holds if_else, switch_case or a loop)."""
-    return any(isinstance(item.operation, ControlFlowOp) for item in circuit.data)
+    return any(item.name in CONTROL_FLOW_OP_NAMES for item in circuit.data)
 
 
 def active_qubits(circuits: list[QuantumCircuit]) -> set[int]:
@@ -171,11 +174,12 @@ def simulate(
     if any(binds):
         run_options["parameter_binds"] = binds
     active = active_qubits(aer_circuits)
-    noise_model = (
-        noise.model(active, used_operations(aer_circuits))
-        if isinstance(noise, DeviceNoise)
-        else noise
-    )
+    noise_model = noise
+    if isinstance(noise, DeviceNoise):
+        # Uncalibrated: an ideal device, with no model and nothing to list for one.
+        noise_model = (
+            noise.model(active, used_operations(aer_circuits)) if noise.calibrated else None
+        )
     if noise_model is not None:
         run_options["noise_model"] = noise_model
     if len(active) < PARALLEL_QUBITS and sum(rows_per_program) < PARALLEL_EXPERIMENTS:
