@@ -613,7 +613,7 @@ def install_client_seams(seams: Seams, provider: VendorProvider) -> None:
     # Client: primitive planning (ISA check, packing, which sizes each program).
     seams.wrap(VendorSampler, "_plan", "client plan: VendorSampler._plan (rest)")
     seams.wrap(preparation_module, "validate_circuit", "client validate: ISA check (primitive)")
-    seams.wrap(packing_module, "circuit_to_wire", "client encode: circuit_to_wire (packing sizes)")
+    seams.wrap(packing_module, "circuit_to_wire", "client encode: circuit_to_wire (packing)")
     seams.wrap(wire_module, "program_size", "client encode: exact sizes (packing)")
     # Client: backend.run.
     seams.wrap(backend_module, "validate_circuit", "client validate: validate_circuit (run)")
