@@ -205,3 +205,14 @@ def test_a_stored_job_is_the_body_as_received_with_the_seed_it_got(emulator: Emu
 def test_python_built_ops_are_checked_like_arrays() -> None:
     with pytest.raises(ValidationError, match="non-negative integers"):
         WireProgram(num_qubits=1, num_clbits=0, header={"name": "p"}, instructions=[Op("x", [-1])])  # type: ignore[arg-type]
+
+
+def test_a_program_listing_too_many_operations_is_refused_before_arrays_are_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from qiskit_vendor_provider.api import op_columns
+
+    monkeypatch.setattr(op_columns, "MAX_OPERATIONS", 10)
+    body = json.dumps(_program(code=[0] * 11, qubits=[0] * 11, params=[0.5] * 11))
+    with pytest.raises(ValidationError, match="lists 11 operations; a program may have at most 10"):
+        WireProgram.model_validate_json(body, strict=True)

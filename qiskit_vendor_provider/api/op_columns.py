@@ -36,6 +36,9 @@ __all__ = ["OpColumns", "dump_columns", "parse_columns"]
 
 MAX_KINDS = 4096
 """Most distinct kinds one program may declare."""
+MAX_OPERATIONS = 1 << 22
+"""Most operations one program may list, whatever the device (its own limit is lower):
+arrays this long are already tens of megabytes, and the check comes before any is made."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,10 +74,14 @@ class OpColumns:
     def starts(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """Where each operation's qubits, clbits and angles start in their arrays."""
         shape = np.array([kind[1:] for kind in self.kinds], dtype=np.int64).reshape(-1, 3)
-        counts = shape[self.code] if len(self.code) else np.zeros((0, 3), dtype=np.int64)
-        ends = np.cumsum(counts, axis=0)
-        begin = ends - counts
-        return begin[:, 0], begin[:, 1], begin[:, 2]
+        # One column at a time: an (operations x 3) array would triple the peak memory.
+        begins = []
+        for column in range(3):
+            counts = shape[:, column][self.code]
+            begin = np.cumsum(counts)
+            begin -= counts
+            begins.append(begin)
+        return begins[0], begins[1], begins[2]
 
     def operations(self) -> Iterator[tuple[str, list[int], list[int], list[Any]]]:
         """Each operation as ``(name, qubits, clbits, angles)``, in order."""
@@ -147,6 +154,11 @@ def parse_columns(
     if type(value) is not dict or set(value) != {"kinds", "code", "qubits", "clbits", "params"}:
         raise ValueError("ops must be an object of kinds, code, qubits, clbits and params")
     kinds = _kinds(value["kinds"], num_qubits, num_clbits)
+    if type(value["code"]) is list and len(value["code"]) > MAX_OPERATIONS:
+        raise ValueError(
+            f"ops.code lists {len(value['code'])} operations; a program may have at most "
+            f"{MAX_OPERATIONS}: split it"
+        )
     code = _ints(value["code"], "code")
     qubits = _ints(value["qubits"], "qubits")
     clbits = _ints(value["clbits"], "clbits")
@@ -154,7 +166,7 @@ def parse_columns(
     if len(code) and code.max() >= len(kinds):
         raise ValueError(f"ops.code uses kind {int(code.max())}; there are {len(kinds)} kinds")
     shape = np.array([kind[1:] for kind in kinds], dtype=np.int64).reshape(-1, 3)
-    totals = shape[code].sum(axis=0) if len(code) else np.zeros(3, dtype=np.int64)
+    totals = np.bincount(code, minlength=len(kinds)) @ shape
     found = {"qubits": len(qubits), "clbits": len(clbits), "params": len(params)}
     for total, (what, count) in zip(totals.tolist(), found.items(), strict=True):
         if total != count:
