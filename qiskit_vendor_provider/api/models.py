@@ -604,7 +604,10 @@ class WireProgram(RequestModel):
         if self.ops is not None:
             if self.instructions:
                 raise ValueError("a program has ops or instructions, not both")
-            self.ops = parse_columns(self.ops, self.num_qubits, self.num_clbits, _expression)
+            # Columns built in Python (circuit_to_wire) were made from a valid circuit;
+            # what arrives as JSON is read and checked here.
+            if not isinstance(self.ops, OpColumns):
+                self.ops = parse_columns(self.ops, self.num_qubits, self.num_clbits, _expression)
         _check_bits(self.instructions, self.num_qubits, self.num_clbits, "")
         width = len(self.parameters)
         for row_index, row in enumerate(self.parameter_values):
