@@ -41,7 +41,6 @@ import functools
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -55,9 +54,7 @@ from typing import Any
 
 import numpy as np
 from qiskit import QuantumCircuit
-from qiskit.circuit import ParameterVector
 from qiskit.primitives import BackendEstimatorV2
-from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_aer import AerSimulator
 from qiskit_aer.primitives import EstimatorV2 as AerEstimatorV2
@@ -65,7 +62,12 @@ from qiskit_aer.primitives import SamplerV2 as AerSamplerV2
 
 from qiskit_vendor_provider import VendorProvider
 from qiskit_vendor_provider.primitives import VendorEstimator, VendorSampler
-from qiskit_vendor_provider.testing.process import free_loopback_port, wait_until_serving
+from qiskit_vendor_provider.testing.process import emulator_process as serving_emulator
+from qiskit_vendor_provider.testing.process import free_loopback_port
+
+# The workloads' circuits are primitives.py's, so both benchmarks time the same ones.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from primitives import layered_circuit, random_hamiltonian
 
 DEVICE = "ideal_simulator"
 SEED = 1234
@@ -129,29 +131,6 @@ class Workload:
     goal: Goal
     shots: int | None = None
     precision: float | None = None
-
-
-def layered_circuit(num_qubits: int, layers: int, measure: bool = True) -> QuantumCircuit:
-    """ry/rz on every qubit, then a cx ladder, per layer: 4 * num_qubits angles for 2 layers."""
-    angles = ParameterVector("t", 2 * num_qubits * layers)
-    circuit = QuantumCircuit(num_qubits, name=f"layered-{num_qubits}q")
-    it = iter(angles)
-    for _ in range(layers):
-        for qubit in range(num_qubits):
-            circuit.ry(next(it), qubit)
-            circuit.rz(next(it), qubit)
-        for qubit in range(num_qubits - 1):
-            circuit.cx(qubit, qubit + 1)
-    if measure:
-        circuit.measure_all()
-    return circuit
-
-
-def random_hamiltonian(num_qubits: int, terms: int, rng: np.random.Generator) -> SparsePauliOp:
-    labels: set[str] = set()
-    while len(labels) < terms:
-        labels.add("".join(rng.choice(list("IXYZ"), size=num_qubits)))
-    return SparsePauliOp(sorted(labels), coeffs=rng.normal(size=terms))
 
 
 def bell() -> QuantumCircuit:
@@ -225,37 +204,10 @@ def workloads(sizes: Sizes) -> list[Workload]:
 
 @contextmanager
 def emulator_process(scratch: Path) -> Iterator[str]:
-    """``python -m qiskit_vendor_provider.emulator`` on a free loopback port; yields its URL.
-
-    Its log goes to a file: a pipe nobody reads would stall it once full.
-    """
+    """``python -m qiskit_vendor_provider.emulator`` on a free loopback port; yields its URL."""
     port = free_loopback_port()
-    log_path = scratch / "emulator.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "qiskit_vendor_provider.emulator",
-                "--port",
-                str(port),
-                "--database",
-                str(scratch / "server.sqlite3"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            text=True,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            try:
-                wait_until_serving(url, process)
-            except RuntimeError as exc:
-                raise RuntimeError(f"{exc}; its log: {log_path.read_text()[-2000:]}") from None
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with serving_emulator(port, scratch / "server.sqlite3", log=scratch / "emulator.log"):
+        yield f"http://127.0.0.1:{port}"
 
 
 # --------------------------------------------------------------------------- timing

@@ -6,6 +6,7 @@ For tests and benchmarks that kill it, restart it, or must not share a Python pr
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -48,33 +50,48 @@ def wait_until_serving(
 
 @contextmanager
 def emulator_process(
-    port: int, database: Path, *extra_args: str, wait_ready: bool = True
+    port: int,
+    database: Path,
+    *extra_args: str,
+    wait_ready: bool = True,
+    log: Path | None = None,
 ) -> Iterator[subprocess.Popen[str]]:
     """``python -m qiskit_vendor_provider.emulator --port PORT --database FILE ...``.
 
     Yields the process once it answers (unless ``wait_ready`` is False); ends it, if it
-    still runs, on leaving.
+    still runs, on leaving. Its output is piped, to be read when it ends; with ``log``,
+    its stderr goes to that file instead (for a long run: a full pipe nobody reads would
+    stall it) and its stdout is dropped.
     """
-    process = subprocess.Popen(  # noqa: S603 - this interpreter, this package
-        [
-            sys.executable,
-            "-m",
-            "qiskit_vendor_provider.emulator",
-            "--port",
-            str(port),
-            "--database",
-            str(database),
-            *extra_args,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        if wait_ready:
-            wait_until_serving(f"http://127.0.0.1:{port}", process)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-        process.communicate(timeout=30)
+    with contextlib.ExitStack() as stack:
+        stderr: Any = subprocess.PIPE
+        if log is not None:
+            stderr = stack.enter_context(log.open("w"))
+        process = subprocess.Popen(  # noqa: S603 - this interpreter, this package
+            [
+                sys.executable,
+                "-m",
+                "qiskit_vendor_provider.emulator",
+                "--port",
+                str(port),
+                "--database",
+                str(database),
+                *extra_args,
+            ],
+            stdout=subprocess.PIPE if log is None else subprocess.DEVNULL,
+            stderr=stderr,
+            text=True,
+        )
+        try:
+            if wait_ready:
+                try:
+                    wait_until_serving(f"http://127.0.0.1:{port}", process)
+                except RuntimeError as exc:
+                    if log is None:
+                        raise
+                    raise RuntimeError(f"{exc}; its log: {log.read_text()[-2000:]}") from None
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+            process.communicate(timeout=30)
