@@ -12,12 +12,13 @@ from qiskit.providers import JobStatus, JobV1
 from qiskit.result import Result
 
 from qiskit_vendor_provider.api.client import ApiClient
-from qiskit_vendor_provider.api.models import JobInfo, JobState
+from qiskit_vendor_provider.api.models import JobInfo, JobResult, JobState
 from qiskit_vendor_provider.api.secret import redact, redacting_logger
 from qiskit_vendor_provider.api.states import FINAL_SERVER_STATES, STATES
 from qiskit_vendor_provider.errors import (
     VendorApiError,
     VendorConnectionError,
+    VendorError,
     VendorJobError,
     VendorJobTimeoutError,
     VendorValidationError,
@@ -78,6 +79,9 @@ LONG_POLL_SECONDS = 10.0
 
 MIN_LONG_POLL_SECONDS = 0.05
 """Below this much time left, a wait polls once more without holding."""
+
+QUICK_RESULT_SECONDS = 1.0
+"""How long ``result()`` first waits for the result itself, in one request."""
 
 
 def poll_delays(initial: float, maximum: float, factor: float = 1.5) -> Iterator[float]:
@@ -362,6 +366,13 @@ class VendorJob(JobV1):  # type: ignore[misc]
         """
         if self._result is not None:
             return self._result
+        option = self._with_progress_bar if with_progress_bar is None else with_progress_bar
+        started = time.monotonic()
+        quick = None if show_progress(option) else self._quick_result(timeout)
+        if quick is not None:
+            return self._finished_result(quick, JobStatus.DONE)
+        if timeout is not None:  # the quick attempt's time counts against the timeout
+            timeout = max(0.0, timeout - (time.monotonic() - started))
         status = self.wait_for_final_state(timeout=timeout, with_progress_bar=with_progress_bar)
         if status is JobStatus.CANCELLED:
             raise VendorJobError(f"job {self.job_id()} was cancelled; it has no result")
@@ -379,6 +390,9 @@ class VendorJob(JobV1):  # type: ignore[misc]
                     f"{self._known().error or 'no message'}"
                 ) from exc
             raise
+        return self._finished_result(answer, status)
+
+    def _finished_result(self, answer: JobResult, status: JobStatus) -> Result:
         backend = self.backend()
         result = to_qiskit_result(
             answer,
@@ -389,6 +403,35 @@ class VendorJob(JobV1):  # type: ignore[misc]
         if status is JobStatus.DONE:
             self._result = result  # a final, complete result never changes: keep it
         return result
+
+    def _quick_result(self, timeout: float | None) -> JobResult | None:
+        """The result of a job that ends within a second, in one long-polled request.
+
+        Most jobs of a script or a sweep end within a second of being sent: asking for
+        the result with a wait saves the status request that would come first. Anything
+        else (a longer job, a failed or cancelled one, a server that does not wait on
+        this route, an unreachable one) is None, and :meth:`result` waits as usual.
+        """
+        if not self._client.long_poll or (
+            self._info is not None and (job_status(self._info.status) in FINAL)
+        ):
+            return None
+        hold = QUICK_RESULT_SECONDS if timeout is None else min(QUICK_RESULT_SECONDS, timeout)
+        if hold < MIN_LONG_POLL_SECONDS:
+            return None
+        # A little past the hold for the answer to travel, never past the caller's timeout.
+        allowed = hold + 2.0 if timeout is None else min(hold + 2.0, timeout)
+        try:
+            answer = self._client.get_result(
+                self.job_id(), wait=hold, deadline=time.monotonic() + allowed
+            )
+        except VendorError:
+            return None
+        if answer.status != "DONE" or not answer.success:
+            return None
+        if self._journal is not None:
+            self._journal.record_state(self.job_id(), "DONE")
+        return answer
 
 
 def _restore_job(

@@ -15,7 +15,7 @@ import requests
 import responses
 from qiskit.providers import JobStatus
 
-from qiskit_vendor_provider import VendorProvider
+from qiskit_vendor_provider import VendorJobError, VendorJobTimeoutError, VendorProvider
 from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, EmulatorServer
 from qiskit_vendor_provider.job import VendorJob
 from tests.helpers import bell
@@ -131,3 +131,72 @@ def test_a_server_that_refuses_wait_is_polled_instead() -> None:
         assert job.wait_for_final_state(timeout=10) is JobStatus.DONE
     assert provider.client.long_poll is False
     assert polls["n"] == 3
+
+
+# --------------------------------------------------------------------------- result in one request
+
+
+def _requests_seen(provider: VendorProvider) -> list[str]:
+    """Every request the provider's client sends from now on, as ``METHOD path?query``."""
+    seen: list[str] = []
+    session = provider.client.session
+    send = session.send
+
+    def recording(request: requests.PreparedRequest, **kwargs: object) -> requests.Response:
+        seen.append(f"{request.method} {request.path_url}")
+        return send(request, **kwargs)  # type: ignore[arg-type]
+
+    session.send = recording  # type: ignore[method-assign]
+    return seen
+
+
+def test_a_short_job_is_fetched_in_one_request_after_its_submission(
+    server: EmulatorServer,
+) -> None:
+    provider = VendorProvider(url=server.url, journal=False)
+    backend = provider.get_backend("ideal_simulator")
+    seen = _requests_seen(provider)
+    job = backend.run(bell(), shots=11)
+    assert sum(job.result().get_counts().values()) == 11
+    assert [line.split("?")[0] for line in seen] == [
+        "POST /v1/jobs",
+        f"GET /v1/jobs/{job.job_id()}/result",
+    ]
+    assert "wait=" in seen[1]
+    assert job.status() is JobStatus.DONE
+
+
+def test_a_job_longer_than_the_quick_wait_is_waited_for_as_before(
+    server: EmulatorServer,
+) -> None:
+    provider = VendorProvider(url=server.url, journal=False)
+    job = provider.get_backend("ideal_simulator").run(bell(), shots=5, job_name="short")
+    seen = _requests_seen(provider)
+    started = time.monotonic()
+    assert sum(job.result(timeout=30).get_counts().values()) == 5
+    assert time.monotonic() - started < 5
+    # The 1 s result wait ran out (409), then the status long poll, then the result.
+    paths = [line.split("?")[0] for line in seen]
+    assert paths[0].endswith("/result") and paths[-1].endswith("/result")
+    assert any(path == f"GET /v1/jobs/{job.job_id()}" for path in paths)
+
+
+def test_the_quick_wait_counts_against_a_timeout(server: EmulatorServer) -> None:
+    provider = VendorProvider(url=server.url, journal=False)
+    job = provider.get_backend("ideal_simulator").run(bell(), shots=5, job_name="slow")
+    started = time.monotonic()
+    with pytest.raises(VendorJobTimeoutError):
+        job.result(timeout=1.5)
+    assert time.monotonic() - started < 1.5 + 0.5
+    job.cancel()
+
+
+def test_a_failed_job_still_raises_its_error_after_the_quick_wait(
+    tmp_path: Path,
+) -> None:
+    config = EmulatorConfig(database=tmp_path / "jobs.sqlite3", worker_faults={"doomed": "exit"})
+    with EmulatorServer(Emulator(config)) as running:
+        provider = VendorProvider(url=running.url, journal=False)
+        job = provider.get_backend("ideal_simulator").run(bell(), shots=5, job_name="doomed")
+        with pytest.raises(VendorJobError, match="simulator process died"):
+            job.result(timeout=30)

@@ -300,9 +300,25 @@ class ApiClient:
         body = self._request("GET", path, params=params, deadline=deadline, read_extra=wait or 0.0)
         return self._model(JobInfo, body)
 
-    def get_result(self, job_id: str) -> JobResult:
-        """``GET /v1/jobs/{id}/result``."""
-        body = self._request("GET", f"/jobs/{_segment(job_id)}/result")
+    def get_result(
+        self, job_id: str, *, wait: float | None = None, deadline: float | None = None
+    ) -> JobResult:
+        """``GET /v1/jobs/{id}/result``.
+
+        Args:
+            job_id: The job.
+            wait: Long poll: ask the server to wait up to this many seconds for the job
+                to end before it answers (``?wait=``); a job still running is a 409.
+            deadline: A ``time.monotonic()`` moment no attempt or retry may outlast.
+        """
+        params = None if wait is None else {"wait": f"{wait:.3f}"}
+        body = self._request(
+            "GET",
+            f"/jobs/{_segment(job_id)}/result",
+            params=params,
+            deadline=deadline,
+            read_extra=wait or 0.0,
+        )
         return self._model(JobResult, body)
 
     def cancel_job(self, job_id: str) -> JobInfo:

@@ -475,9 +475,27 @@ def create_app(emulator: Emulator) -> FastAPI:
         return await _long_poll(emulator, user, checked, wait)
 
     @app.get("/v1/jobs/{job_id}/result", tags=["jobs"], response_model=JobResult)
-    async def get_result(job_id: str, user: Account) -> Response:
+    async def get_result(
+        job_id: str,
+        user: Account,
+        wait: Annotated[
+            float | None,
+            Query(
+                ge=0,
+                le=MAX_WAIT_SECONDS,
+                description="long poll: wait up to this many seconds for the job to end "
+                "first (a job that did not end, or has no result, is still a 409)",
+            ),
+        ] = None,
+    ) -> Response:
+        checked = _checked_job_id(job_id)
+        if wait:
+            # The status and the result in one request: a short job's whole wait.
+            info = await run_in_threadpool(emulator.job, user, checked)
+            if not is_final(info.status):
+                await _long_poll(emulator, user, checked, wait)
         # Results are stored as validated JSON: sent as they are, not parsed again.
-        body = await run_in_threadpool(emulator.result_json, user, _checked_job_id(job_id))
+        body = await run_in_threadpool(emulator.result_json, user, checked)
         return Response(body, media_type="application/json")
 
     @app.post("/v1/jobs/{job_id}/cancel", tags=["jobs"])
