@@ -630,6 +630,7 @@ def install_server_seams(seams: Seams) -> None:
     seams.wrap(rules_module, "validate_circuit", "server validate: validate_circuit")
     seams.wrap(rules_module, "columns_problem", "server validate: columns (natives, coupling)")
     seams.wrap(service_module.Emulator, "_store_new", "server store: job → SQLite")
+    seams.wrap_async(app_module, "_long_poll", "server: waiting for the job (result ?wait=)")
     seams.wrap(service_module.Emulator, "job", "server: job status")
     seams.wrap(service_module.Emulator, "result_json", "server: result from SQLite")
 
@@ -761,14 +762,22 @@ def profile_summary(profile: dict[str, Any]) -> dict[str, float]:
 
     HTTP is the client's time sending the submissions and fetching the results less the
     server's handling of those requests: loopback transport, uvicorn, routing and both
-    sides' HTTP code. Waiting is the status polls (long polls, held by the server until
-    the job ends) and the sleeps between them; the simulator process's time (claim to
-    finish) falls within it and is given apart, not added.
+    sides' HTTP code. Waiting is the status polls and the result request's wait for the
+    job (both long polls, held by the server until the job ends) and any sleeps between
+    them; the simulator process's time (claim to finish) falls within it and is given
+    apart, not added.
     """
     client, server = profile["client"], profile["server"]
     exchanged = ("POST /v1/jobs", "GET /v1/jobs/{id}/result")
     handled = sum(server.get(f"server handling: {route}", 0.0) for route in exchanged)
     sent = sum(client.get(f"HTTP: {route}", 0.0) for route in exchanged)
+    # The result request first waits for the job (?wait=): that part is waiting.
+    held = min(
+        server.get("server: waiting for the job (result ?wait=)", 0.0),
+        server.get("server handling: GET /v1/jobs/{id}/result", 0.0),
+    )
+    handled -= held
+    sent -= held
     server_decode = _sum(server, "server decode")
     server_validate = _sum(server, "server validate")
     summary = {
@@ -780,7 +789,8 @@ def profile_summary(profile: dict[str, Any]) -> dict[str, float]:
         "server other (SQLite store, result read, routing)": handled
         - server_decode
         - server_validate,
-        "waiting for the jobs (status polls, sleeps)": client.get("HTTP: GET /v1/jobs/{id}", 0.0)
+        "waiting for the jobs (long polls, sleeps)": client.get("HTTP: GET /v1/jobs/{id}", 0.0)
+        + held
         + _sum(client, "wait:"),
         "result decode (JSON, models, Result, samples)": _sum(client, "client decode"),
     }
