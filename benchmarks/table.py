@@ -659,9 +659,11 @@ def replay_worker(emulator: Any, job_ids: list[str], repeat: int) -> dict[str, f
                 started = time.perf_counter()
                 submission = wire.decode_submission(record.submission)
                 parsed = time.perf_counter()
-                programs, elapsed = runner.run(submission, spec)
+                # As worker_process._run: the circuits are read once, for both uses.
+                circuits = runner.circuits(submission, spec)
+                programs, elapsed = runner.run(submission, spec, circuits)
                 ran = time.perf_counter()
-                submission_device_time(submission, spec, runner.target(spec))
+                submission_device_time(submission, spec, runner.target(spec), circuits)
                 charged = time.perf_counter()
                 JobResult(
                     job_id=record.job_id,
