@@ -46,7 +46,7 @@ from qiskit_vendor_provider.run_options import (
     default_run_options,
 )
 from qiskit_vendor_provider.serialization import circuit_to_wire
-from qiskit_vendor_provider.target import build_target
+from qiskit_vendor_provider.target import build_target, forget_memos
 from qiskit_vendor_provider.transpilation import PLUGIN_NAME
 from qiskit_vendor_provider.validation import validate_circuit
 
@@ -404,6 +404,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 if qargs is not None and props is not None:
                     self._target.update_instruction_properties(name, qargs, props)
         self._target.qubit_properties = fresh.qubit_properties
+        forget_memos(self._target)  # tables read off the old figures (durations)
 
     def status(self) -> BackendStatus:
         """Whether the device accepts jobs now, its queue length and the vendor's message."""

@@ -45,6 +45,7 @@ from qiskit.transpiler import Target
 from qiskit_vendor_provider.api.models import DeviceSpec, JobSubmission
 from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.serialization import wire_to_circuit
+from qiskit_vendor_provider.target import target_memo
 
 __all__ = [
     "DeviceTimeEstimate",
@@ -109,23 +110,19 @@ def device_seconds(overhead: float, programs: Iterable[ProgramTime]) -> float:
     return overhead + sum(program.seconds for program in programs)
 
 
-_DURATIONS: dict[int, tuple[Target, dict[tuple[str, tuple[int, ...]], float]]] = {}
-
-
 def _durations(target: Target) -> dict[tuple[str, tuple[int, ...]], float]:
     """Every calibrated duration of a Target by (name, qubits), read once per Target."""
-    known = _DURATIONS.get(id(target))
-    if known is not None and known[0] is target:
-        return known[1]
-    table = {
+    return target_memo(target, "durations", _read_durations)
+
+
+def _read_durations(target: Target) -> dict[tuple[str, tuple[int, ...]], float]:
+    return {
         (name, tuple(qargs)): float(properties.duration)
         for name in target.operation_names
         if name not in _CONTROL_FLOW
         for qargs, properties in (target[name] or {}).items()
         if qargs is not None and properties is not None and properties.duration is not None
     }
-    _DURATIONS[id(target)] = (target, table)
-    return table
 
 
 _CONTROL_FLOW = frozenset({"if_else", "switch_case", "for_loop", "while_loop"})

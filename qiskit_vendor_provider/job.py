@@ -371,9 +371,12 @@ class VendorJob(JobV1):  # type: ignore[misc]
         quick = None if show_progress(option) else self._quick_result(timeout)
         if quick is not None:
             return self._finished_result(quick, JobStatus.DONE)
-        if timeout is not None:  # the quick attempt's time counts against the timeout
-            timeout = max(0.0, timeout - (time.monotonic() - started))
-        status = self.wait_for_final_state(timeout=timeout, with_progress_bar=with_progress_bar)
+        # The quick attempt's time counts against the timeout, which the message names.
+        left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+        try:
+            status = self.wait_for_final_state(timeout=left, with_progress_bar=with_progress_bar)
+        except VendorJobTimeoutError:
+            raise VendorJobTimeoutError(self._timeout_message(timeout)) from None
         if status is JobStatus.CANCELLED:
             raise VendorJobError(f"job {self.job_id()} was cancelled; it has no result")
         if status is JobStatus.ERROR and not partial:

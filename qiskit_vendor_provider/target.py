@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import itertools
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from qiskit.circuit import ForLoopOp, IfElseOp, Instruction, SwitchCaseOp, WhileLoopOp
 from qiskit.circuit.library import get_standard_gate_name_mapping
@@ -118,12 +119,45 @@ class VendorTarget(Target):  # type: ignore[misc]
     device_limits: DeviceLimits = DeviceLimits()
 
     def __getstate__(self) -> tuple[Any, dict[str, Any]]:
-        return super().__getstate__(), dict(self.__dict__)
+        extra = {key: value for key, value in self.__dict__.items() if key != _MEMOS}
+        return super().__getstate__(), extra
 
     def __setstate__(self, state: tuple[Any, dict[str, Any]]) -> None:
         inner, extra = state
         super().__setstate__(inner)
         self.__dict__.update(extra)
+
+
+_MEMOS = "_vendor_memos"
+_T = TypeVar("_T")
+
+
+def target_memo(target: Target, name: str, build: Callable[[Target], _T]) -> _T:
+    """What ``build`` makes of ``target``, made once and kept with the Target.
+
+    For tables a job reads thousands of times (durations, which qubits an operation
+    takes). A :class:`VendorTarget` keeps them until :func:`forget_memos` (called when
+    its calibration is refreshed); a plain Target, which has nowhere to keep them, gets
+    a fresh one each time.
+
+    >>> target = VendorTarget(num_qubits=1)
+    >>> target_memo(target, "n", lambda t: [t.num_qubits]) is target_memo(target, "n", list)
+    True
+    """
+    attributes = getattr(target, "__dict__", None)
+    if attributes is None:
+        return build(target)
+    memos: dict[str, Any] = attributes.setdefault(_MEMOS, {})
+    if name not in memos:
+        memos[name] = build(target)
+    return memos[name]  # type: ignore[no-any-return]
+
+
+def forget_memos(target: Target) -> None:
+    """Drop what :func:`target_memo` kept: the Target's figures changed."""
+    attributes = getattr(target, "__dict__", None)
+    if attributes is not None:
+        attributes.pop(_MEMOS, None)
 
 
 def device_limits(target: Target) -> DeviceLimits:

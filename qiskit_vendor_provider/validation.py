@@ -9,6 +9,7 @@ server cannot disagree about what a device accepts.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from qiskit.circuit import (
@@ -21,6 +22,7 @@ from qiskit.transpiler import Target
 from qiskit_vendor_provider.api.models import CONTROL_FLOW_NAMES
 from qiskit_vendor_provider.errors import CircuitValidationError
 from qiskit_vendor_provider.qiskit_compat import free_parameters
+from qiskit_vendor_provider.target import target_memo
 
 TRANSPILE_HINT = (
     "transpile first: generate_preset_pass_manager(backend=backend, optimization_level=1)"
@@ -87,7 +89,7 @@ def _check_block(walk: _Walk, circuit: QuantumCircuit, qubit_map: list[int], dep
     """Check one circuit or block, its nested blocks included."""
     natives = walk.target.operation_names
     device = walk.device
-    supported = walk.target.instruction_supported
+    supported = _supported(walk.target)
     index_of = {bit: qubit_map[i] for i, bit in enumerate(circuit.qubits)}
     for position, item in enumerate(circuit.data):
         op = item.operation
@@ -126,6 +128,25 @@ def _check_block(walk: _Walk, circuit: QuantumCircuit, qubit_map: list[int], dep
                     f"{_where(walk, position, depth, name, qargs)}: the angle {param} is not "
                     "a finite number; fix the value bound to this gate"
                 )
+
+
+def _supported(target: Target) -> Callable[[str, tuple[int, ...]], bool]:
+    """``target.instruction_supported``, its answers kept with the Target.
+
+    A job of 200 circuits asks it thousands of times about a handful of (name, qubits).
+    """
+    answers: dict[tuple[str, tuple[int, ...]], bool] = target_memo(
+        target, "instruction_supported", lambda _: {}
+    )
+
+    def supported(name: str, qargs: tuple[int, ...]) -> bool:
+        key = (name, qargs)
+        answer = answers.get(key)
+        if answer is None:
+            answer = answers[key] = bool(target.instruction_supported(name, qargs))
+        return answer
+
+    return supported
 
 
 def _where(walk: _Walk, position: int, depth: int, name: str, qargs: tuple[int, ...]) -> str:

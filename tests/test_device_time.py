@@ -273,3 +273,31 @@ def test_usage_is_stored_with_the_job_and_survives_a_reopen(tmp_path: object) ->
     assert done.usage_seconds == 1.25
     assert failed.usage_seconds is None  # only a complete result is charged
     reopened.close()
+
+
+def test_an_estimate_follows_a_refreshed_calibration(provider_session: VendorProvider) -> None:
+    """Durations are read once per Target, and again once its calibration is refreshed."""
+    from qiskit_vendor_provider.api.models import Calibration
+
+    backend = provider_session.get_backend("superconducting_27q")
+    circuit = QuantumCircuit(1, 1)
+    circuit.sx(0)
+    circuit.measure(0, 0)
+    before = backend.estimate(circuit, shots=100).per_program[0].duration
+    calibration = backend.spec.calibration
+    assert calibration is not None
+    slower = [
+        gate.model_copy(update={"duration": (gate.duration or 0.0) * 2})
+        if gate.name == "sx" and gate.qubits == [0]
+        else gate
+        for gate in calibration.gates
+    ]
+    backend._apply_calibration(
+        Calibration(timestamp=calibration.timestamp, qubits=calibration.qubits, gates=slower)
+    )
+    try:
+        after = backend.estimate(circuit, shots=100).per_program[0].duration
+        sx = next(g for g in calibration.gates if g.name == "sx" and g.qubits == [0])
+        assert after - before == pytest.approx(sx.duration or 0.0, rel=1e-9)
+    finally:
+        backend._apply_calibration(calibration)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from functools import cache
 
 from qiskit.circuit import ControlFlowOp, IfElseOp, Instruction, QuantumCircuit, WhileLoopOp
+from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
 from qiskit_aer import AerSimulator
 
 from qiskit_vendor_provider.api.models import DeviceSpec
@@ -98,9 +99,9 @@ def lower_circuit(
     Returns ``circuit`` itself when there is nothing to replace (the common case).
     """
     supported = aer_operations()
+    # Names only: item.operation would build a gate object per instruction.
     if all(
-        item.operation.name in supported and not isinstance(item.operation, ControlFlowOp)
-        for item in circuit.data
+        item.name in supported and item.name not in CONTROL_FLOW_OP_NAMES for item in circuit.data
     ):
         return circuit
     lowered = circuit.copy_empty_like()

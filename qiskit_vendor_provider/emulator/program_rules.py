@@ -39,6 +39,7 @@ from qiskit_vendor_provider.api.op_columns import OpColumns
 from qiskit_vendor_provider.emulator.problems import ProblemError
 from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.serialization import wire_to_circuit
+from qiskit_vendor_provider.target import target_memo
 from qiskit_vendor_provider.validation import TRANSPILE_HINT, validate_circuit
 
 MAX_CLBITS = 10_000
@@ -183,7 +184,6 @@ class NativeTable:
     """A device's native operations as :func:`native_problem` checks them, built once."""
 
     def __init__(self, target: Target) -> None:
-        self.target = target
         self.natives: dict[str, _Native] = {}
         for name in target.operation_names:
             operation = target.operation_from_name(name)
@@ -203,15 +203,9 @@ class NativeTable:
         self.names = ", ".join(sorted(target.operation_names))
 
 
-_TABLES: dict[int, NativeTable] = {}
-
-
 def native_table(target: Target) -> NativeTable:
-    """The table of ``target`` (kept with the Target, which the catalog keeps per device)."""
-    table = _TABLES.get(id(target))
-    if table is None or table.target is not target:
-        table = _TABLES[id(target)] = NativeTable(target)
-    return table
+    """The table of ``target``, kept with it (the catalog keeps one Target per device)."""
+    return target_memo(target, "native_table", NativeTable)
 
 
 def native_problem(program: WireProgram, table: NativeTable, device: str) -> str | None:

@@ -20,6 +20,7 @@ import signal
 import sys
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
 from pydantic import ValidationError
@@ -107,6 +108,9 @@ def inject_fault(fault: str) -> None:
         time.sleep(float(argument))
 
 
+_CHARGES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="device-time")
+
+
 def _run(
     runner: JobRunner, header: dict[str, Any], body: bytes, spec: DeviceSpec
 ) -> tuple[dict[str, Any], bytes]:
@@ -116,7 +120,10 @@ def _run(
             inject_fault(header["fault"])
         submission = wire.decode_submission(body)
         circuits = runner.circuits(submission, spec)
+        # The charge is worked out while Aer runs (it lets go of the GIL meanwhile).
+        charge = _CHARGES.submit(_usage, submission, spec, runner, circuits)
         programs, elapsed = runner.run(submission, spec, circuits)
+        usage_seconds = charge.result()
     except (ValidationError, ValueError, RuntimeError) as exc:
         return _failed(job_id, f"simulation failed: {type(exc).__name__}: {exc}")
     except MemoryError:
@@ -145,7 +152,7 @@ def _run(
         "job_id": job_id,
         "ok": True,
         "error": error,
-        "usage_seconds": _usage(submission, spec, runner, circuits),
+        "usage_seconds": usage_seconds,
     }
     return reply, (result.model_dump_json().encode())
 
