@@ -233,6 +233,10 @@ def time_interleaved(
     samples: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(max(1, runs // block)):
         for name, run in variants.items():
+            # A quiet start for each variant: the previous one's threads (Aer's OpenMP
+            # pool spins after a run) and processes are done with the cores.
+            if len(variants) > 1:
+                time.sleep(SETTLE_SECONDS)
             if block > 1:
                 run()  # settles what the previous variant left running
             for _ in range(block):
@@ -240,6 +244,10 @@ def time_interleaved(
                 run()
                 samples[name].append(time.perf_counter() - started)
     return samples
+
+
+SETTLE_SECONDS = 0.2
+"""Untimed pause before each variant's turn in :func:`time_interleaved`."""
 
 
 @dataclasses.dataclass
