@@ -185,24 +185,13 @@ def check_run_options(
 def _check_ibm_options(
     checked: dict[str, Any], rep_delay_range: tuple[float, float] | None
 ) -> None:
-    """Check, then drop, ``rep_delay`` and ``init_qubits``: neither changes a result here."""
+    """Check ``rep_delay`` (kept: it is charged as device time) and ``init_qubits``."""
     rep_delay = checked.pop("rep_delay", None)
+    problem = rules.rep_delay_problem(rep_delay, rep_delay_range)
+    if problem is not None:
+        raise VendorValidationError(problem)
     if rep_delay is not None:
-        if rep_delay_range is None:
-            raise VendorValidationError(
-                f"rep_delay={rep_delay!r}: this device has no wait between shots to set; "
-                "leave rep_delay out"
-            )
-        low, high = rep_delay_range
-        if (
-            not isinstance(rep_delay, numbers.Real)
-            or isinstance(rep_delay, bool)
-            or not low <= float(rep_delay) <= high
-        ):
-            raise VendorValidationError(
-                f"rep_delay={rep_delay!r} is out of range: give seconds from {low:g} to "
-                f"{high:g} (backend.spec.rep_delay_range), or leave it out"
-            )
+        checked["rep_delay"] = float(rep_delay)
     init_qubits = checked.pop("init_qubits", True)
     if init_qubits is not True:
         raise VendorValidationError(
@@ -734,6 +723,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 seed_simulator=settings["seed_simulator"],
                 name=settings["job_name"],
                 tags=settings["job_tags"],
+                rep_delay=settings.get("rep_delay"),
             )
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]

@@ -18,7 +18,8 @@ A job occupies a device for::
   Control flow counts the longest way through it: an ``if_else`` or ``switch_case`` its
   longest branch, a ``for_loop`` its body times the number of iterations, a
   ``while_loop`` its body times the device's ``max_loop_iterations``, an upper bound.
-* The **repetition delay** is the device's ``default_rep_delay`` (0 if it has none).
+* The **repetition delay** is the job's ``rep_delay``, else the device's
+  ``default_rep_delay`` (0 if it has none).
 
 An operation without a calibrated duration (the ideal simulator has none) counts as
 taking no time, so such a device is charged its overhead plus shots × rows × the
@@ -256,7 +257,9 @@ def submission_device_time(
     Raises:
         VendorValidationError: a delay whose duration is a parameter.
     """
-    rep_delay = spec.default_rep_delay or 0.0
+    rep_delay = (
+        submission.rep_delay if submission.rep_delay is not None else spec.default_rep_delay or 0.0
+    )
     programs: list[ProgramTime] = []
     for index, program in enumerate(submission.programs):
         circuit = wire_to_circuit(program, target) if circuits is None else circuits[index]

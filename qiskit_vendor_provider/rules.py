@@ -19,6 +19,7 @@ qiskit_vendor_provider.rules.ProgramLimitError: circuit 0 ('p') has 3 operations
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 
 from qiskit_vendor_provider.api import wire
@@ -37,6 +38,7 @@ __all__ = [
     "ProgramLimitError",
     "check",
     "check_program",
+    "rep_delay_problem",
 ]
 
 
@@ -215,6 +217,36 @@ def check_program(
     named = "the device" if device is None else f"device {device!r}"
     for rule in _PROGRAM_RULES:
         rule(program, limits, index, named)
+
+
+def rep_delay_problem(rep_delay: object, allowed: tuple[float, float] | None) -> str | None:
+    """What is wrong with a ``rep_delay`` for a device whose range is ``allowed``, if anything.
+
+    The backend's option check and the emulator both ask this.
+
+    >>> rep_delay_problem(1e-3, (0.0, 5e-4))[:60]
+    'rep_delay=0.001 is out of range: give seconds from 0 to 0.00'
+    >>> rep_delay_problem(2e-4, (0.0, 5e-4)) is None, rep_delay_problem(None, None) is None
+    (True, True)
+    """
+    if rep_delay is None:
+        return None
+    if allowed is None:
+        return (
+            f"rep_delay={rep_delay!r}: this device has no wait between shots to set; "
+            "leave rep_delay out"
+        )
+    low, high = allowed
+    if (
+        not isinstance(rep_delay, numbers.Real)
+        or isinstance(rep_delay, bool)
+        or not low <= float(rep_delay) <= high
+    ):
+        return (
+            f"rep_delay={rep_delay!r} is out of range: give seconds from {low:g} to "
+            f"{high:g} (backend.spec.rep_delay_range), or leave it out"
+        )
+    return None
 
 
 def check(submission: JobSubmission, limits: DeviceLimits, *, size: int | None = None) -> None:

@@ -301,3 +301,37 @@ def test_an_estimate_follows_a_refreshed_calibration(provider_session: VendorPro
         assert after - before == pytest.approx(sx.duration or 0.0, rel=1e-9)
     finally:
         backend._apply_calibration(calibration)
+
+
+def test_a_chosen_rep_delay_is_estimated_and_charged(provider: VendorProvider) -> None:
+    """rep_delay goes on the wire: the estimate and the server's charge both use it."""
+    backend = provider.get_backend("superconducting_27q")
+    circuit = transpile(bell(), backend, seed_transpiler=1)
+    low, high = backend.spec.rep_delay_range or (0.0, 0.0)
+    chosen = (low + high) / 3
+    default = backend.estimate(circuit, shots=200)
+    estimate = backend.estimate(circuit, shots=200, rep_delay=chosen)
+    default_delay = backend.spec.default_rep_delay or 0.0
+    assert estimate.device_seconds - default.device_seconds == pytest.approx(
+        200 * (chosen - default_delay), rel=1e-9
+    )
+    job = backend.run(circuit, shots=200, rep_delay=chosen)
+    job.result()
+    assert job.usage() == pytest.approx(estimate.device_seconds, rel=1e-9)
+
+
+def test_the_server_refuses_a_rep_delay_out_of_the_device_range(
+    provider: VendorProvider,
+) -> None:
+    from qiskit_vendor_provider.api import wire
+    from qiskit_vendor_provider.api.models import JobSubmission
+    from qiskit_vendor_provider.serialization import circuit_to_wire
+
+    backend = provider.get_backend("superconducting_27q")
+    circuit = transpile(bell(), backend, seed_transpiler=1)
+    _, high = backend.spec.rep_delay_range or (0.0, 0.0)
+    job = JobSubmission(
+        device=backend.name, shots=10, programs=[circuit_to_wire(circuit)], rep_delay=high * 2
+    )
+    with pytest.raises(VendorValidationError, match=r"rep_delay=.* is out of range"):
+        backend._client.submit_payload(wire.encode_submission(job), "rep-delay-too-long")

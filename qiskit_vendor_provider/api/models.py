@@ -634,6 +634,9 @@ class JobSubmission(RequestModel):
     )
     session_id: str | None = Field(default=None, pattern=_SESSION_ID_PATTERN)
     """The session or batch the job runs in (see ``POST /v1/sessions``); None: neither."""
+    rep_delay: FiniteFloat | None = Field(default=None, ge=0)
+    """Seconds the device waits after each shot, within its ``rep_delay_range``; None:
+    its ``default_rep_delay``. Charged as device time (see ``device_time``)."""
 
 
 # --------------------------------------------------------------------------- jobs

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+from qiskit_vendor_provider import rules
 from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.models import (
     PROBLEM_DEVICE_UNAVAILABLE,
@@ -207,6 +208,9 @@ class Emulator:
                 "provider.backends(operational=True)",
                 type=PROBLEM_DEVICE_UNAVAILABLE,
             )
+        problem = rules.rep_delay_problem(submission.rep_delay, spec.rep_delay_range)
+        if problem is not None:
+            raise ProblemError(422, "Invalid Job", problem)
         check_programs(submission, spec, self.catalog.target(spec.name), size=size)
 
     def submit(
