@@ -222,6 +222,31 @@ async def _account(request: Request, authorization: Annotated[str | None, Header
 Account = Annotated[str, Depends(_account)]
 
 
+MAX_WAIT_SECONDS = 30.0
+"""Longest long poll (``GET /v1/jobs/{id}?wait=``, ``GET /v1/jobs/{id}/result?wait=``)."""
+
+
+def _wait_query(description: str) -> Any:
+    """The ``wait`` parameter of a long poll: seconds, at most ``MAX_WAIT_SECONDS``."""
+    return Query(ge=0, le=MAX_WAIT_SECONDS, description=f"long poll: {description}")
+
+
+StatusWait = Annotated[
+    float | None,
+    _wait_query(
+        "answer as soon as the job is final, or after this many seconds "
+        f"(at most {MAX_WAIT_SECONDS:g})"
+    ),
+]
+ResultWait = Annotated[
+    float | None,
+    _wait_query(
+        "wait up to this many seconds for the job to end first (a job that did not end, "
+        "or has no result, is still a 409)"
+    ),
+]
+
+
 async def _strict_submission(request: Request) -> JobSubmission:
     """The job in the body, validated strictly: ``"10"`` is not a number, ``1`` not a bool.
 
@@ -260,9 +285,6 @@ def release_freed_memory() -> None:
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None).malloc_trim(0)
 
-
-MAX_WAIT_SECONDS = 30.0
-"""Longest long poll of ``GET /v1/jobs/{id}?wait=``."""
 
 _STORE_CHECK_SECONDS = 0.25
 """How often a long poll looks at the store, for jobs another process ends."""
@@ -458,15 +480,7 @@ def create_app(emulator: Emulator) -> FastAPI:
     async def get_job(
         job_id: str,
         user: Account,
-        wait: Annotated[
-            float | None,
-            Query(
-                ge=0,
-                le=MAX_WAIT_SECONDS,
-                description="long poll: answer as soon as the job is final, or after this "
-                f"many seconds (at most {MAX_WAIT_SECONDS:g})",
-            ),
-        ] = None,
+        wait: StatusWait = None,
     ) -> JobInfo:
         checked = _checked_job_id(job_id)
         info = await run_in_threadpool(emulator.job, user, checked)
@@ -478,15 +492,7 @@ def create_app(emulator: Emulator) -> FastAPI:
     async def get_result(
         job_id: str,
         user: Account,
-        wait: Annotated[
-            float | None,
-            Query(
-                ge=0,
-                le=MAX_WAIT_SECONDS,
-                description="long poll: wait up to this many seconds for the job to end "
-                "first (a job that did not end, or has no result, is still a 409)",
-            ),
-        ] = None,
+        wait: ResultWait = None,
     ) -> Response:
         checked = _checked_job_id(job_id)
         if wait:
