@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,10 @@ def test_another_accounts_job_looks_exactly_like_no_job(paused: Emulator) -> Non
     job = provider(paused, ALICE).get_backend("ideal_simulator").run(bell(), shots=10)
     app = create_app(paused)
     never = "f" * 32
-    for method, suffix in [("GET", ""), ("GET", "/result"), ("POST", "/cancel")]:
+    # With long polls too: another account's job is not waited for (no timing oracle).
+    routes = [("GET", ""), ("GET", "?wait=5"), ("GET", "/result"), ("GET", "/result?wait=5")]
+    started = time.monotonic()
+    for method, suffix in [*routes, ("POST", "/cancel")]:
         answers = []
         for job_id in (job.job_id(), never):
             status, headers, body = dispatch(
@@ -132,6 +136,7 @@ def test_another_accounts_job_looks_exactly_like_no_job(paused: Emulator) -> Non
             answers.append((status, names, problem))
         assert answers[0] == answers[1]
         assert answers[0][0] == 404
+    assert time.monotonic() - started < 4  # not one 5 s wait: refused before any wait
 
 
 def test_idempotency_keys_belong_to_their_account(paused: Emulator) -> None:
