@@ -616,7 +616,9 @@ def install_client_seams(seams: Seams, provider: VendorProvider) -> None:
     seams.wrap(backend_module.VendorBackend, "_submission", "client encode: JobSubmission model")
     seams.wrap(wire_module, "encode_submission", "client encode: JSON body")
     seams.wrap(rules_module, "check", "client validate: rule book (run)")
-    seams.wrap(backend_module.VendorBackend, "_submit", "client journal: record submission")
+    seams.wrap(
+        backend_module.VendorBackend, "_journalled_post", "client journal: record submission"
+    )
     # Client: HTTP (the whole round trip, server time included) and decoding.
     seams.wrap(provider.client.session, "send", _send_label)
     seams.wrap(client_module, "_decode_json", "client decode: JSON text → objects")

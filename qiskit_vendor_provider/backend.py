@@ -464,7 +464,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         submission: JobSubmission,
         payload: bytes,
     ) -> VendorJob:
-        info = self._submit(payload, submission)
+        info = self._journalled_post(payload, submission)
         return self._job(
             info,
             metadata=[dict(c.metadata) if c.metadata else None for c in circuits],
@@ -560,7 +560,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         rules.check(submission, self.limits, size=len(payload))
         return submission, payload
 
-    def _submit(self, payload: bytes, submission: JobSubmission) -> JobInfo:
+    def _journalled_post(self, payload: bytes, submission: JobSubmission) -> JobInfo:
         """Journal the submission, post it, and journal the job id it got."""
         key = new_idempotency_key()
         journal = self._provider.journal_store

@@ -45,6 +45,7 @@ from qiskit.transpiler import Target
 
 from qiskit_vendor_provider.api.models import DeviceSpec, JobSubmission
 from qiskit_vendor_provider.errors import VendorValidationError
+from qiskit_vendor_provider.qiskit_internals import append_unchecked
 from qiskit_vendor_provider.serialization import wire_to_circuit
 from qiskit_vendor_provider.target import target_memo
 
@@ -199,11 +200,12 @@ def _block_seconds(
     }
     clbit_map = dict(zip(block.clbits, mapped.clbits, strict=True))
     for inner_item in block.data:
-        mapped._append(
+        append_unchecked(
+            mapped,
             inner_item.replace(
                 qubits=tuple(qubit_map[q] for q in inner_item.qubits),
                 clbits=tuple(clbit_map[c] for c in inner_item.clbits),
-            )
+            ),
         )
     return circuit_duration(mapped, target, max_loop_iterations)
 

@@ -39,6 +39,7 @@ from qiskit_vendor_provider.api import models
 from qiskit_vendor_provider.api.op_columns import OpColumns
 from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.qiskit_compat import free_parameters
+from qiskit_vendor_provider.qiskit_internals import append_unchecked
 
 __all__ = [
     "WireFormatError",
@@ -611,12 +612,13 @@ class _Reader:
         if angles:
             operation = operation(*[_angle_value(a, symbols) for a in angles])
         all_qubits, all_clbits = self.top.qubits, self.top.clbits
-        circuit._append(
+        append_unchecked(
+            circuit,
             CircuitInstruction(
                 operation,
                 tuple(all_qubits[q] for q in qubits),
                 tuple(all_clbits[c] for c in clbits),
-            )
+            ),
         )
 
     def block(

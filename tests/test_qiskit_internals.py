@@ -1,6 +1,6 @@
 """The private Qiskit names the primitives rely on: one test per name, and the fence.
 
-``qiskit_vendor_provider.primitives.qiskit_internals`` is the only module allowed to use a
+``qiskit_vendor_provider.qiskit_internals`` is the only module allowed to use a
 private Qiskit name. A Qiskit upgrade that changes one of them fails the test named after
 it here; the other tests check that nothing else reaches into Qiskit's private API, and
 that the parents' private flow (whose methods read fields of *their* options) never runs.
@@ -24,15 +24,18 @@ from qiskit.primitives import (
     PrimitiveJob,
 )
 from qiskit.providers import JobError, JobStatus
+from qiskit.transpiler import Target
 
 import qiskit_vendor_provider
 from qiskit_vendor_provider import VendorProvider
 from qiskit_vendor_provider.primitives import VendorEstimator, VendorSampler
-from qiskit_vendor_provider.primitives.qiskit_internals import start_job
+from qiskit_vendor_provider.qiskit_internals import append_unchecked, start_job
 
 PACKAGE = Path(qiskit_vendor_provider.__file__).parent
-INTERNALS = PACKAGE / "primitives" / "qiskit_internals.py"
+INTERNALS = PACKAGE / "qiskit_internals.py"
 PARENTS = (BackendSamplerV2, BackendEstimatorV2, PrimitiveJob)
+# Qiskit classes whose private methods the rest of the package must not call.
+USED = (*PARENTS, QuantumCircuit, Target)
 
 
 def _private(name: str) -> bool:
@@ -107,20 +110,41 @@ def _private_qiskit_uses(path: Path, private_names: set[str]) -> list[str]:
     return found
 
 
-def test_no_primitives_module_but_the_internals_one_uses_a_private_qiskit_name() -> None:
-    # Our own private names may coincide with the parents' (_options, _backend are set
-    # by both); what must not appear is a private *method or class* of Qiskit's.
+def test_no_module_but_the_internals_one_uses_a_private_qiskit_name() -> None:
+    # Our own private names may coincide with Qiskit's (_options, _backend are set by
+    # the primitives and their parents alike); what must not appear is a private
+    # *method or class* of Qiskit's.
     ours = {"_options", "_backend"}
-    private_names = set().union(*(_private_members(cls) for cls in PARENTS)) - ours
-    assert "_submit" in private_names and "_postprocess_pub" in private_names
+    private_names = set().union(*(_private_members(cls) for cls in USED)) - ours
+    assert {"_submit", "_postprocess_pub", "_append"} <= private_names
     offenders = [
         use
-        for path in sorted((PACKAGE / "primitives").rglob("*.py"))
+        for path in sorted(PACKAGE.rglob("*.py"))
         if path != INTERNALS
         for use in _private_qiskit_uses(path, private_names)
     ]
     assert offenders == []
-    assert _private_qiskit_uses(INTERNALS, private_names) == ["qiskit_internals.py:38 ._submit"]
+    uses = [use.split(" ", 1)[1] for use in _private_qiskit_uses(INTERNALS, private_names)]
+    assert uses == ["._submit", "._append"]
+
+
+# --- QuantumCircuit._append -------------------------------------------------------------
+
+
+def test_append_unchecked_adds_the_instruction_as_it_is_and_tracks_its_parameters() -> None:
+    from qiskit.circuit import CircuitInstruction, Parameter
+    from qiskit.circuit.library import CXGate, RZGate
+
+    theta = Parameter("theta")
+    circuit = QuantumCircuit(2)
+    append_unchecked(circuit, CircuitInstruction(RZGate(theta), (circuit.qubits[1],), ()))
+    append_unchecked(circuit, CircuitInstruction(CXGate(), tuple(circuit.qubits), ()))
+    reference = QuantumCircuit(2)
+    reference.rz(theta, 1)
+    reference.cx(0, 1)
+    assert circuit == reference
+    assert list(circuit.parameters) == [theta]  # bindable: the sweep path relies on it
+    assert circuit.assign_parameters({theta: 0.5}).data[0].operation.params == [0.5]
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
 from qiskit_aer import AerSimulator
 
 from qiskit_vendor_provider.api.models import DeviceSpec
+from qiskit_vendor_provider.qiskit_internals import append_unchecked
 from qiskit_vendor_provider.target import qiskit_operation
 
 # The methods the emulator lets Aer choose between; anything Aer runs must run on both.
@@ -119,7 +120,7 @@ def lower_circuit(
                 continue
             lowered.append(operation.replace_blocks(blocks), item.qubits, item.clbits, copy=False)
         elif operation.name in supported:
-            lowered._append(item)
+            append_unchecked(lowered, item)
         else:
             qubits = [circuit.find_bit(q).index for q in item.qubits]
             definition = operation.definition

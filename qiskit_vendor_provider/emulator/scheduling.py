@@ -25,6 +25,7 @@ from qiskit.transpiler import InstructionDurations, PassManager, Target
 from qiskit.transpiler.passes import ALAPScheduleAnalysis, PadDelay, TimeUnitConversion
 
 from qiskit_vendor_provider.emulator.noise import DeviceNoise
+from qiskit_vendor_provider.qiskit_internals import append_unchecked
 
 # Operations that take no time on any device, whatever the Target says.
 _INSTANT = frozenset({"barrier"})
@@ -110,9 +111,9 @@ def with_idle_noise(
                     circuit.find_bit(qubit).index, delay_seconds(operation, dt)
                 )
                 if error is not None:
-                    # _append: the item's bits are the circuit's own, checked on the way in.
-                    out._append(CircuitInstruction(error, item.qubits, ()))
+                    # Unchecked: the item's bits are the circuit's own, checked on the way in.
+                    append_unchecked(out, CircuitInstruction(error, item.qubits, ()))
             continue
         started.update(item.qubits)
-        out._append(item)
+        append_unchecked(out, item)
     return out

@@ -10,7 +10,7 @@ Modules, one role each: :mod:`.options` (the pydantic option models), :mod:`.pre
 into jobs within the device's limits), :mod:`.execution` (submit and collect),
 :mod:`.decoding` (samples to bit arrays), :mod:`.pauli_measurement` (Pauli grouping,
 measurement circuits, expectation values), :mod:`.sampler` and :mod:`.estimator`.
-:mod:`.qiskit_internals` is the only module that uses private Qiskit names.
+:mod:`qiskit_vendor_provider.qiskit_internals` is the only module that uses private Qiskit names.
 """
 
 from qiskit_vendor_provider.primitives.estimator import VendorEstimator

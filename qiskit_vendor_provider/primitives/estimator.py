@@ -46,7 +46,7 @@ from qiskit_vendor_provider.primitives.pauli_measurement import (
     pauli_expectations,
 )
 from qiskit_vendor_provider.primitives.preparation import CircuitPreparer, parameter_rows
-from qiskit_vendor_provider.primitives.qiskit_internals import start_job
+from qiskit_vendor_provider.qiskit_internals import start_job
 from qiskit_vendor_provider.session import ExecutionMode
 
 __all__ = ["VendorEstimator", "default_precision", "shots_for_precision"]

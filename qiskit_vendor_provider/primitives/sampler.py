@@ -35,7 +35,7 @@ from qiskit_vendor_provider.primitives.mitigation import (
 from qiskit_vendor_provider.primitives.options import SamplerOptions
 from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_jobs
 from qiskit_vendor_provider.primitives.preparation import CircuitPreparer, parameter_rows
-from qiskit_vendor_provider.primitives.qiskit_internals import start_job
+from qiskit_vendor_provider.qiskit_internals import start_job
 from qiskit_vendor_provider.session import ExecutionMode
 
 __all__ = ["VendorSampler"]
