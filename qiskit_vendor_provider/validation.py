@@ -92,12 +92,14 @@ def _check_block(walk: _Walk, circuit: QuantumCircuit, qubit_map: list[int], dep
     supported = _supported(walk.target)
     index_of = {bit: qubit_map[i] for i, bit in enumerate(circuit.qubits)}
     for position, item in enumerate(circuit.data):
-        op = item.operation
-        name = op.name
+        # Names and angles are read without item.operation, which would build a gate
+        # object for every standard gate: this runs on every circuit of every job.
+        name = item.name
         if name in _DIRECTIVES:
             continue
         qargs = tuple(index_of[q] for q in item.qubits)
         if name in CONTROL_FLOW_OP_NAMES:
+            op = item.operation
             where = _where(walk, position, depth, name, qargs)
             _check_control_flow(walk, op, qargs, where)
             for block in op.blocks:
@@ -115,7 +117,7 @@ def _check_block(walk: _Walk, circuit: QuantumCircuit, qubit_map: list[int], dep
                 f"apply {name!r} to qubits {qargs} (not coupled, or out of range); "
                 f"{TRANSPILE_HINT}"
             )
-        for param in op.params:
+        for param in item.params:
             if type(param) is float:
                 if param - param == 0.0:  # finite; inf and nan give nan
                     continue
