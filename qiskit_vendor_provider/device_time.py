@@ -41,6 +41,7 @@ from qiskit.circuit import (
     QuantumCircuit,
     WhileLoopOp,
 )
+from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
 from qiskit.transpiler import Target
 
 from qiskit_vendor_provider.api.models import DeviceSpec, JobSubmission
@@ -121,13 +122,10 @@ def _read_durations(target: Target) -> dict[tuple[str, tuple[int, ...]], float]:
     return {
         (name, tuple(qargs)): float(properties.duration)
         for name in target.operation_names
-        if name not in _CONTROL_FLOW
+        if name not in CONTROL_FLOW_OP_NAMES
         for qargs, properties in (target[name] or {}).items()
         if qargs is not None and properties is not None and properties.duration is not None
     }
-
-
-_CONTROL_FLOW = frozenset({"if_else", "switch_case", "for_loop", "while_loop"})
 
 
 def _delay_seconds(operation: Delay, target: Target) -> float:
@@ -173,7 +171,7 @@ def circuit_duration(circuit: QuantumCircuit, target: Target, max_loop_iteration
         name = item.name
         wires = (*item.qubits, *item.clbits)
         start = max([free.get(wire, 0.0) for wire in wires], default=0.0)
-        if name in _CONTROL_FLOW:
+        if name in CONTROL_FLOW_OP_NAMES:
             length = _control_flow_seconds(item, circuit, target, max_loop_iterations)
         elif name == "delay":
             length = _delay_seconds(item.operation, target)
@@ -231,7 +229,7 @@ def _has_symbolic_delay(circuit: QuantumCircuit) -> bool:
     for item in circuit.data:
         if item.name == "delay" and item.operation.is_parameterized():
             return True
-        if item.name in _CONTROL_FLOW and any(
+        if item.name in CONTROL_FLOW_OP_NAMES and any(
             _has_symbolic_delay(block) for block in item.operation.blocks
         ):
             return True

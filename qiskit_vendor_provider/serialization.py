@@ -194,14 +194,11 @@ def _wire_columns(circuit: QuantumCircuit) -> OpColumns | None:
     """
     qubit_index = {bit: i for i, bit in enumerate(circuit.qubits)}
     clbit_index = {bit: i for i, bit in enumerate(circuit.clbits)}
-    kinds: dict[tuple[str, int, int, int], int] = {}
-    code: list[int] = []
-    qubits: list[int] = []
-    clbits: list[int] = []
-    params: list[models.Angle] = []
-    expressions: list[int] = []
+    operations = []
     label = circuit.name
     for item in circuit.data:
+        # The name and params are read without item.operation, which would build a
+        # Python gate object for every standard gate of the circuit.
         name = item.name
         if name in _PLAIN_SPECIAL:
             if name == "barrier":
@@ -212,27 +209,15 @@ def _wire_columns(circuit: QuantumCircuit) -> OpColumns | None:
                 return None
         else:
             angles = [_wire_angle(p, label, name) for p in item.params] if item.params else []
-        operation_qubits = [qubit_index[q] for q in item.qubits]
-        operation_clbits = [clbit_index[c] for c in item.clbits] if item.clbits else []
-        key = (name, len(operation_qubits), len(operation_clbits), len(angles))
-        kind = kinds.get(key)
-        if kind is None:
-            kind = kinds[key] = len(kinds)
-        code.append(kind)
-        qubits.extend(operation_qubits)
-        clbits.extend(operation_clbits)
-        for angle in angles:
-            if type(angle) is models.ParameterExpression:
-                expressions.append(len(params))
-            params.append(angle)
-    return OpColumns(
-        list(kinds),
-        np.array(code, dtype=np.int64),
-        np.array(qubits, dtype=np.int64),
-        np.array(clbits, dtype=np.int64),
-        params,
-        expressions,
-    )
+        operations.append(
+            (
+                name,
+                [qubit_index[q] for q in item.qubits],
+                [clbit_index[c] for c in item.clbits] if item.clbits else [],
+                angles,
+            )
+        )
+    return OpColumns.of(operations)
 
 
 def _wire_instructions(

@@ -328,13 +328,15 @@ def _index_list(value: Any, position: int, what: str) -> list[int]:
 _EXPRESSION = TypeAdapter(ParameterExpression)
 
 
-def _angle(value: Any, position: int) -> Angle:
+def _angle(value: Any, position: int, field: str = "instructions") -> Angle:
+    """One angle as read from JSON (or built in Python), checked; the one angle reader.
+
+    ``field[position]`` says where it is, in messages only.
+    """
     kind = type(value)
     if kind is float:
         if value - value != 0.0:  # inf or nan: both give nan here
-            raise ValueError(
-                f"instructions[{position}]: angles must be finite numbers, got {value}"
-            )
+            raise ValueError(f"{field}[{position}]: angles must be finite numbers, got {value}")
         return value  # type: ignore[no-any-return]
     if kind is int:
         return float(value)
@@ -342,14 +344,16 @@ def _angle(value: Any, position: int) -> Angle:
         try:
             return _EXPRESSION.validate_python(value, strict=True)
         except ValidationError as exc:
-            raise ValueError(
-                f"instructions[{position}]: not a parameter expression: {exc}"
-            ) from None
+            raise ValueError(f"{field}[{position}]: not a parameter expression: {exc}") from None
     if isinstance(value, ParameterExpression):
         return value
     raise ValueError(
-        f"instructions[{position}]: an angle is a number or a parameter expression, got {value!r}"
+        f"{field}[{position}]: an angle is a number or a parameter expression, got {value!r}"
     )
+
+
+def _column_angle(value: Any, position: int) -> Angle:
+    return _angle(value, position, "ops.params")
 
 
 def _op(item: Any, position: int) -> Op:
@@ -561,13 +565,6 @@ class OpColumnsSchema(RequestModel):
     params: list[Angle]
 
 
-def _expression(value: Any, position: int) -> ParameterExpression:
-    try:
-        return _EXPRESSION.validate_python(value, strict=True)
-    except ValidationError as exc:
-        raise ValueError(f"ops.params[{position}] is not a parameter expression: {exc}") from None
-
-
 def _dump_ops(columns: OpColumns | None) -> Any:
     return None if columns is None else dump_columns(columns)
 
@@ -607,7 +604,7 @@ class WireProgram(RequestModel):
             # Columns built in Python (circuit_to_wire) were made from a valid circuit;
             # what arrives as JSON is read and checked here.
             if not isinstance(self.ops, OpColumns):
-                self.ops = parse_columns(self.ops, self.num_qubits, self.num_clbits, _expression)
+                self.ops = parse_columns(self.ops, self.num_qubits, self.num_clbits, _column_angle)
         _check_bits(self.instructions, self.num_qubits, self.num_clbits, "")
         width = len(self.parameters)
         for row_index, row in enumerate(self.parameter_values):

@@ -16,7 +16,8 @@ operations instead of a Python step per operation: a job at a 50 MB payload limi
 read and checked in about a second.
 
 >>> columns = parse_columns({"kinds": [["rz", 1, 0, 1], ["cx", 2, 0, 0]], "code": [0, 1],
-...                          "qubits": [0, 0, 1], "clbits": [], "params": [0.5]}, 2, 0)
+...                          "qubits": [0, 0, 1], "clbits": [], "params": [0.5]}, 2, 0,
+...                         angle=lambda value, position: value)
 >>> [tuple(op) for op in columns.operations()]
 [('rz', [0], [], [0.5]), ('cx', [0, 1], [], [])]
 >>> dump_columns(columns)["code"]
@@ -25,7 +26,7 @@ read and checked in about a second.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["OpColumns", "dump_columns", "parse_columns"]
+
+Operation = tuple[str, Sequence[int], Sequence[int], Sequence[Any]]
+"""One plain operation: ``(name, qubits, clbits, angles)``."""
 
 MAX_KINDS = 4096
 """Most distinct kinds one program may declare."""
@@ -61,6 +65,45 @@ class OpColumns:
     clbits: NDArray[np.int64]
     params: list[Any]
     expressions: list[int]
+
+    @classmethod
+    def of(
+        cls, operations: Iterable[tuple[str, Sequence[int], Sequence[int], Sequence[Any]]]
+    ) -> OpColumns:
+        """Columns of ``(name, qubits, clbits, angles)`` operations, in order.
+
+        An angle that is not a float is taken as an expression.
+
+        >>> columns = OpColumns.of([("rz", [0], [], [0.5]), ("cx", [0, 1], [], [])])
+        >>> columns.kinds, columns.code.tolist(), columns.qubits.tolist()
+        ([('rz', 1, 0, 1), ('cx', 2, 0, 0)], [0, 1], [0, 0, 1])
+        """
+        kinds: dict[tuple[str, int, int, int], int] = {}
+        code: list[int] = []
+        qubits: list[int] = []
+        clbits: list[int] = []
+        params: list[Any] = []
+        expressions: list[int] = []
+        for name, operation_qubits, operation_clbits, angles in operations:
+            key = (name, len(operation_qubits), len(operation_clbits), len(angles))
+            kind = kinds.get(key)
+            if kind is None:
+                kind = kinds[key] = len(kinds)
+            code.append(kind)
+            qubits.extend(operation_qubits)
+            clbits.extend(operation_clbits)
+            for angle in angles:
+                if type(angle) is not float:
+                    expressions.append(len(params))
+                params.append(angle)
+        return cls(
+            list(kinds),
+            np.array(code, dtype=np.int64),
+            np.array(qubits, dtype=np.int64),
+            np.array(clbits, dtype=np.int64),
+            params,
+            expressions,
+        )
 
     def __len__(self) -> int:
         return len(self.code)
@@ -136,7 +179,7 @@ def _kinds(value: Any, num_qubits: int, num_clbits: int) -> list[tuple[str, int,
 
 
 def parse_columns(
-    value: Any, num_qubits: int, num_clbits: int, expression: Any = None
+    value: Any, num_qubits: int, num_clbits: int, angle: Callable[[Any, int], Any]
 ) -> OpColumns:
     """Read and check a program's ``ops`` object.
 
@@ -144,7 +187,8 @@ def parse_columns(
         value: The object as parsed from JSON (or an :class:`OpColumns`).
         num_qubits: The program's qubits: every qubit index must be below.
         num_clbits: The program's clbits: every clbit index must be below.
-        expression: Validates one angle that is an object (a parameter expression).
+        angle: Reads one angle that is not a plain number (the API models' reader),
+            given it and its position in ``params``.
 
     Raises:
         ValueError: what is wrong, by field.
@@ -162,7 +206,7 @@ def parse_columns(
     code = _ints(value["code"], "code")
     qubits = _ints(value["qubits"], "qubits")
     clbits = _ints(value["clbits"], "clbits")
-    params, expressions = _angles(value["params"], expression)
+    params, expressions = _angles(value["params"], angle)
     if len(code) and code.max() >= len(kinds):
         raise ValueError(f"ops.code uses kind {int(code.max())}; there are {len(kinds)} kinds")
     shape = np.array([kind[1:] for kind in kinds], dtype=np.int64).reshape(-1, 3)
@@ -182,35 +226,16 @@ def parse_columns(
     return OpColumns(kinds, code, qubits, clbits, params, expressions)
 
 
-def _angles(value: Any, expression: Any) -> tuple[list[Any], list[int]]:
+def _angles(value: Any, angle: Callable[[Any, int], Any]) -> tuple[list[Any], list[int]]:
     if type(value) is not list:
         raise ValueError("ops.params must be an array")
-    types = set(map(type, value))
-    if types <= {float, int}:
+    if set(map(type, value)) <= {float, int}:  # the common case, checked as one array
         array = np.array(value, dtype=float)
         if not np.isfinite(array).all():
             raise ValueError("ops.params must be finite numbers")
         return array.tolist(), []
-    params: list[Any] = []
-    expressions = []
-    for position, angle in enumerate(value):
-        kind = type(angle)
-        if kind is float or kind is int:
-            if angle - angle != 0:  # inf or nan
-                raise ValueError("ops.params must be finite numbers")
-            params.append(float(angle))
-        elif kind is dict and expression is not None:
-            params.append(expression(angle, position))
-            expressions.append(position)
-        elif hasattr(angle, "terms") and hasattr(angle, "constant"):
-            params.append(angle)
-            expressions.append(position)
-        else:
-            raise ValueError(
-                f"ops.params[{position}] is {angle!r}; an angle is a number or a parameter "
-                "expression"
-            )
-    return params, expressions
+    params = [angle(item, position) for position, item in enumerate(value)]
+    return params, [position for position, item in enumerate(params) if type(item) is not float]
 
 
 def dump_columns(columns: OpColumns) -> dict[str, Any]:

@@ -208,57 +208,15 @@ def native_table(target: Target) -> NativeTable:
     return target_memo(target, "native_table", NativeTable)
 
 
-def native_problem(program: WireProgram, table: NativeTable, device: str) -> str | None:
-    """What keeps a program of plain operations from running on the device, if anything.
-
-    The checks of ``wire_to_circuit`` and ``validate_circuit`` for plain operations,
-    done on the wire program: native name, qubits the device couples (distinct), clbits
-    and angles in the right number, parameters the program declares.
-    """
-    natives = table.natives
-    declared = set(program.parameters)
-    for position, op in enumerate(program.instructions):
-        name, qubits, clbits, params = op[:4]  # plain operations only: see check_programs
-        native = natives.get(name)
-        if native is None:
-            if name in ("barrier", "delay"):
-                continue
-            return (
-                f"instruction {position} ({name}): {name!r} is not a native operation of "
-                f"device {device!r} (natives: {table.names}); {TRANSPILE_HINT}"
-            )
-        if len(qubits) != native.qubits or len(clbits) != native.clbits:
-            return (
-                f"instruction {position} ({name}): acts on {native.qubits} qubits and "
-                f"{native.clbits} clbits, got {len(qubits)} and {len(clbits)}"
-            )
-        if len(params) != native.angles:
-            return (
-                f"instruction {position} ({name}): takes {native.angles} angles, got {len(params)}"
-            )
-        if len(qubits) > 1 and len(set(qubits)) != len(qubits):
-            return f"instruction {position} ({name}): repeats a qubit"
-        qargs = tuple(qubits)
-        if native.qargs is not None and qargs not in native.qargs:
-            return (
-                f"instruction {position} ({name} on qubits {qargs}): device {device!r} cannot "
-                f"apply {name!r} to qubits {qargs} (not coupled, or out of range); "
-                f"{TRANSPILE_HINT}"
-            )
-        for angle in params:
-            if type(angle) is ParameterExpression and not declared.issuperset(angle.terms):
-                return (
-                    f"instruction {position} ({name}): its angle uses parameters "
-                    f"{sorted(set(angle.terms) - declared)} that the program does not declare "
-                    "in parameters"
-                )
-    return None
-
-
 def columns_problem(
     program: WireProgram, columns: OpColumns, table: NativeTable, device: str
 ) -> str | None:
-    """:func:`native_problem` for a program sent as columns, an array operation per kind."""
+    """What keeps a program of plain operations from running on the device, if anything.
+
+    The checks of ``wire_to_circuit`` and ``validate_circuit`` for plain operations, on
+    the columns, an array operation per kind: native name, arity, qubits the device
+    couples (distinct), angles, parameters the program declares.
+    """
     qubit_starts, _, angle_starts = columns.starts()
     code = columns.code
     for kind, (name, nq, nc, na) in enumerate(columns.kinds):
@@ -371,12 +329,12 @@ def check_programs(
     table = native_table(target)
     for index, program in enumerate(submission.programs):
         problem = program_shape_problem(program, spec.num_qubits)
-        if problem is None and program.ops is not None:
-            problem = columns_problem(program, program.ops, table, spec.name)
-            if problem is None:
-                continue
-        if problem is None and all(type(inst) is Op for inst in program.instructions):
-            problem = native_problem(program, table, spec.name)
+        columns = program.ops
+        if columns is None and all(type(inst) is Op for inst in program.instructions):
+            # Plain operations as arrays: checked as the columns they make.
+            columns = OpColumns.of(op[:4] for op in program.instructions)
+        if problem is None and columns is not None:
+            problem = columns_problem(program, columns, table, spec.name)
             if problem is None:
                 continue
         if problem is not None:
