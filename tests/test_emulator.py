@@ -229,3 +229,24 @@ def test_unknown_job_ids_are_404(emulator: Emulator) -> None:
         status, _, body = dispatch(app, "GET", f"http://e.test/v1/jobs/{job_id}", {}, b"")
         assert status == 404, job_id
         assert json.loads(body)["title"] == "Not Found"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/jobs?created_after=2026-01-01T00:00:00",
+        "/jobs?created_before=2026-01-01T00:00:00",
+        "/devices/superconducting_27q/calibration?at=2026-01-01T00:00:00",
+        "/devices/trapped_ion_11q/reservations?start=2026-01-01T00:00:00",
+        "/devices/trapped_ion_11q/reservations?end=2026-01-01T00:00:00",
+    ],
+)
+def test_a_timestamp_without_an_offset_is_refused_everywhere(paused: Emulator, query: str) -> None:
+    """The server cannot know the sender's local time: no naive moment is guessed at."""
+    app = create_app(paused)
+    status, _, content = dispatch(app, "GET", f"http://emulator.test/v1{query}", {}, b"")
+    assert status == 422, content
+    assert "timezone" in json.loads(content)["detail"]
+    aware = query.replace("T00:00:00", "T00:00:00%2B01:00")
+    status, _, content = dispatch(app, "GET", f"http://emulator.test/v1{aware}", {}, b"")
+    assert status in (200, 404), content  # 404: no calibration in force that early

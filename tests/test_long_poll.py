@@ -200,3 +200,47 @@ def test_a_failed_job_still_raises_its_error_after_the_quick_wait(
         job = provider.get_backend("ideal_simulator").run(bell(), shots=5, job_name="doomed")
         with pytest.raises(VendorJobError, match="simulator process died"):
             job.result(timeout=30)
+
+
+def test_a_server_that_answers_the_result_at_once_is_waited_for_as_before() -> None:
+    """An older server ignores ?wait= on the result route: its 409 means 'wait as usual'."""
+    url = "https://old.vendor.test"
+    job_id = "0" * 32
+    asked = {"status": 0}
+    info = (
+        f'{{"job_id": "{job_id}", "device": "ideal_simulator", "status": "{{}}", '
+        '"shots": 1, "num_programs": 1, "created_at": "2026-01-01T00:00:00Z"}'
+    )
+    result = (
+        f'{{"job_id": "{job_id}", "device": "ideal_simulator", "status": "DONE", '
+        '"success": true, "results": [{"header": {"name": "c", "memory_slots": 1, '
+        '"creg_sizes": [["c", 1]]}, "shots": 1, "success": true, "data": '
+        '[{"counts": {"0x1": 1}}]}]}'
+    )
+
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        path = request.path_url
+        if "/result" in path:
+            if asked["status"] < 2:  # not done yet, whatever ?wait= says
+                problem = '{"title": "Result Not Available", "status": 409, "detail": "RUNNING"}'
+                return 409, {"content-type": "application/problem+json"}, problem
+            return 200, {"content-type": "application/json"}, result
+        asked["status"] += 1
+        state = "DONE" if asked["status"] >= 2 else "RUNNING"
+        return 200, {"content-type": "application/json"}, info.replace("{}", state)
+
+    with responses.RequestsMock() as mock:
+        mock.add_callback("GET", re.compile(re.escape(url) + r"/v1/jobs/0+.*"), answer)
+        provider = VendorProvider(url=url, token="old-server-token-1", journal=False)
+        job = VendorJob(_ResultBackend(), job_id, provider.client)  # type: ignore[arg-type]
+        started = time.monotonic()
+        assert job.result(timeout=10).get_counts() == {"1": 1}
+        assert time.monotonic() - started < 5
+    assert asked["status"] >= 2
+
+
+class _ResultBackend(_PollingOnly):
+    """All ``result()`` needs of a backend: polling intervals, a name and a version."""
+
+    name = "ideal_simulator"
+    backend_version = "1"
