@@ -118,9 +118,28 @@ class Emulator:
         Simulator processes start with the first job, not here.
         """
         if not self._started:
-            self.supervisor.start()
+            self.supervisor.start()  # first: it re-queues what dead processes left running
+            self.fail_withdrawn_jobs()
             self._started = True
         return self
+
+    def fail_withdrawn_jobs(self) -> list[str]:
+        """End in ERROR the queued jobs of devices this emulator no longer serves.
+
+        A device withdrawn from the catalog (its file removed) would leave its queued
+        jobs waiting forever. Their records, results and sessions stay readable.
+        Returns the ids of the jobs failed.
+        """
+        failed = self.store.fail_withdrawn(
+            self.catalog.names(),
+            "device withdrawn: the server no longer serves this device, so the job never "
+            "ran; submit it again to another device (provider.backends())",
+        )
+        if failed:
+            logger.warning("emulator: %d queued job(s) of withdrawn devices failed", len(failed))
+        for job_id in failed:
+            self._job_ended(job_id)
+        return failed
 
     def stop(self) -> None:
         """Stop running jobs: a running one is given back to the queue (the store stays)."""
