@@ -646,8 +646,8 @@ class JobSubmission(RequestModel):
 JobState = Literal["QUEUED", "RUNNING", "DONE", "ERROR", "CANCELLED"]
 """The states the v1 server reports. A client must tolerate others (see ``status``)."""
 
-StateName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,31}$")]
-"""A job state in a query: one of :data:`JobState`, or one a newer server added (API 1.1)."""
+# A job state in a query: one of JobState, or one a newer server added (API 1.1).
+_StateName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,31}$")]
 
 
 class JobInfo(ResponseModel):
@@ -708,7 +708,7 @@ class JobQuery(RequestModel):
     """
 
     device: str | None = Field(default=None, pattern=_NAME_PATTERN)
-    status: list[StateName] = []
+    status: list[_StateName] = []
     """Only jobs in these states; a state the server does not have matches no job."""
     name: str | None = Field(default=None, max_length=256, description="regular expression")
     tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
