@@ -45,6 +45,7 @@ from qiskit_vendor_provider.errors import (
     VendorCompatibilityWarning,
     VendorJobTimeoutError,
     VendorUpgradeRequiredError,
+    VendorValidationError,
     is_refusal,
 )
 from tests.conftest import MOCK_URL, MockedApi
@@ -270,6 +271,15 @@ def test_jobs_can_be_filtered_by_a_state_the_client_does_not_know(
         client_of_newer.jobs(status="DONEE")
 
 
+def test_a_server_without_that_state_refuses_it_naming_its_own(
+    provider_session: VendorProvider,
+) -> None:
+    with pytest.raises(
+        VendorValidationError, match=r"'EXPIRED' is not a job state of this server; its states"
+    ):
+        provider_session.jobs(status="EXPIRED")
+
+
 # --------------------------------------------------------------------------- devices
 
 
@@ -367,10 +377,10 @@ def _device_file(directory: Path, name: str) -> None:
     (directory / f"{name}.json").write_text(json.dumps(spec))
 
 
-def _provider(emulator: Emulator) -> VendorProvider:
+def _provider(emulator: Emulator, journal: Path | bool = False) -> VendorProvider:
     return VendorProvider(
         transport=InProcessTransport(create_app(emulator)),
-        journal=False,
+        journal=journal,
         poll_interval=(0.005, 0.05),
     )
 
@@ -401,7 +411,8 @@ def retired(tmp_path: Path) -> Iterator[tuple[Emulator, dict[str, str]]]:
         first.stop()
     idle = Emulator(EmulatorConfig(database=database, device_dirs=(before,), workers=0)).start()
     try:
-        queued = _provider(idle).get_backend("legacy_sim").run(bell(), shots=40)
+        journal = database.with_name("journal.sqlite3")
+        queued = _provider(idle, journal).get_backend("legacy_sim").run(bell(), shots=40)
         assert queued.status() is JobStatus.QUEUED
         left["queued"] = queued.job_id()
     finally:
@@ -454,6 +465,17 @@ def test_the_server_fails_the_queued_jobs_of_a_withdrawn_device(
     assert message is not None and message.startswith("device withdrawn")
     with pytest.raises(Exception, match="device withdrawn"):
         job.result()
+
+
+def test_resume_follows_a_journalled_job_of_a_withdrawn_device(
+    retired: tuple[Emulator, dict[str, str]], tmp_path: Path
+) -> None:
+    emulator, left = retired
+    provider = _provider(emulator, tmp_path / "journal.sqlite3")
+    report = provider.resume()
+    assert [(o.outcome, o.device) for o in report.outcomes] == [("already there", "legacy_sim")]
+    assert [job.job_id() for job in report] == [left["queued"]]
+    assert [entry.finished for entry in provider.journal()] == [True]
 
 
 # --------------------------------------------------------------------------- versions

@@ -709,7 +709,8 @@ class JobQuery(RequestModel):
 
     device: str | None = Field(default=None, pattern=_NAME_PATTERN)
     status: list[_StateName] = []
-    """Only jobs in these states; a state the server does not have matches no job."""
+    """Only jobs in these states: any state name (a newer server's too); a server refuses
+    one it does not have (422, naming its states)."""
     name: str | None = Field(default=None, max_length=256, description="regular expression")
     tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         default=[], max_length=MAX_TAGS

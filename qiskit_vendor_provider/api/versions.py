@@ -20,10 +20,10 @@ API_VERSION = "1.1"
 """The newest API version this package speaks (as a client, and as the emulator).
 
 1.0: the first release. 1.1: version headers; a job state a client does not know is
-final once the job has an ``ended_at``; ``GET /v1/jobs?status=`` takes any state name;
-a device's ``control_flow`` may name operations a client does not know; jobs of a
-device the server no longer serves stay listed (their queued ones fail with "device
-withdrawn").
+final once the job has an ``ended_at``; ``GET /v1/jobs?status=`` takes any state name
+(a server refuses one it does not have); a device's ``control_flow`` may name
+operations a client does not know; jobs of a device the server no longer serves stay
+listed (their queued ones fail with "device withdrawn").
 """
 
 BASELINE_API_VERSION = "1.0"
