@@ -11,6 +11,7 @@ the emulator itself on a device catalog that loses a device between two starts.
 from __future__ import annotations
 
 import json
+import logging
 import pickle
 import re
 import warnings
@@ -284,13 +285,19 @@ def test_a_server_without_that_state_refuses_it_naming_its_own(
 
 
 def test_a_device_with_an_unknown_operation_still_lists_and_only_it_is_limited(
-    newer: NewerServer, client_of_newer: VendorProvider, provider_session: VendorProvider
+    newer: NewerServer,
+    client_of_newer: VendorProvider,
+    provider_session: VendorProvider,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     newer.natives["superconducting_27q"] = [
         {"name": "fsim", "num_qubits": 2, "qubits": [[0, 1], [1, 0]]}
     ]
-    names = [backend.name for backend in client_of_newer.backends()]
+    with caplog.at_level(logging.WARNING, logger="qiskit_vendor_provider"):
+        names = [backend.name for backend in client_of_newer.backends()]
     assert names == [backend.name for backend in provider_session.backends()]
+    said = [r.getMessage() for r in caplog.records if "fsim" in r.getMessage()]
+    assert len(said) == 1 and "'superconducting_27q'" in said[0] and "upgrade" in said[0].lower()
 
     device = client_of_newer.get_backend("superconducting_27q")
     assert "fsim" not in device.target.operation_names
