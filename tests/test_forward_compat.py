@@ -580,3 +580,8 @@ def test_the_emulator_warns_an_older_client_once(emulator: Emulator) -> None:
     assert WARNING_HEADER.lower() not in _raw(app, "/v1/jobs", current)[1]
     other = {"User-Agent": "qiskit-vendor-provider/0.1.0 devices-only"}
     assert WARNING_HEADER.lower() not in _raw(app, "/v1/devices", other)[1]
+    # An error answer never carries it (it must not differ by what came before); the
+    # next success does.
+    missing = _raw(app, "/v1/jobs/" + "0" * 32, other)
+    assert missing[0] == 404 and WARNING_HEADER.lower() not in missing[1]
+    assert WARNING_HEADER.lower() in _raw(app, "/v1/jobs", other)[1]

@@ -194,7 +194,8 @@ class VersionHeaders:
     * a ``/v1/`` request from a client older than ``minimum`` (its
       ``X-Vendor-API-Version``; none means 1.0) gets a 426 problem naming the minimum;
     * a client older than a feature of :data:`FEATURES` that its request touches gets an
-      ``X-Vendor-Warning`` header, once per client version and User-Agent.
+      ``X-Vendor-Warning`` header on a successful answer, once per client version and
+      User-Agent.
     """
 
     def __init__(self, app: ASGIApp, minimum: str = BASELINE_API_VERSION) -> None:
@@ -235,19 +236,30 @@ class VersionHeaders:
             await problem(scope, receive, _with_headers(send, headers))
             return
         agent = request.headers.get("user-agent", "")[:200]
-        for number, feature in enumerate(FEATURES):
-            key = (format_api_version(client), agent, number)
-            if (
-                client < feature.since
-                and path.startswith(feature.prefixes)
-                and key not in self._warned
-            ):
-                if len(self._warned) >= _MAX_WARNED:
-                    self._warned.clear()  # bounded: User-Agents are the client's to choose
-                self._warned.add(key)
-                text = feature.message.format(client=format_api_version(client))
-                headers.append((WARNING_HEADER.lower().encode(), text.encode()))
-        await self.app(scope, receive, _with_headers(send, headers))
+        due = [
+            (key, feature)
+            for number, feature in enumerate(FEATURES)
+            if client < feature.since
+            and path.startswith(feature.prefixes)
+            and (key := (format_api_version(client), agent, number)) not in self._warned
+        ]
+
+        async def versioned(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = list(headers)
+                # Only on a success: an error answer must not differ by what came before
+                # (a 404 for another account's job looks exactly like one for no job).
+                if message["status"] < 300:
+                    for key, feature in due:
+                        if len(self._warned) >= _MAX_WARNED:
+                            self._warned.clear()  # bounded: User-Agents are the client's
+                        self._warned.add(key)
+                        text = feature.message.format(client=format_api_version(client))
+                        extra.append((WARNING_HEADER.lower().encode(), text.encode()))
+                message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
+        await self.app(scope, receive, versioned)
 
 
 def _with_headers(send: Send, headers: list[tuple[bytes, bytes]]) -> Send:
