@@ -417,7 +417,7 @@ def _parse_time(value: str | None, name: str) -> dt.datetime | None:
 def _job_row(job: Any) -> dict[str, Any]:
     return {
         "job_id": job.job_id(),
-        "device": job.backend().name,
+        "device": job.device_name,
         "status": job.status().name,
         "name": job.name(),
         "tags": job.tags(),

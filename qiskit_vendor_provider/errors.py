@@ -118,12 +118,39 @@ class SessionDeviceError(VendorValidationError):
     """A job was sent to a session or batch of another device."""
 
 
+class DeviceRetiredError(VendorNotFoundError):
+    """The server no longer serves the device a job or session ran on (it was retired).
+
+    The job's status, result and device name (``job.device_name``) are still available;
+    only what needs the device itself (``job.backend()``, running on it) is not.
+    """
+
+
+class UnknownJobStateError(VendorJobError):
+    """A job ended in a state this version of the package does not know, without a result.
+
+    The message names the state; a newer version of the package may know it.
+    """
+
+
+class VendorUpgradeRequiredError(VendorApiError):
+    """The server refuses this version of the package (HTTP 426): upgrade it."""
+
+
+class VendorCompatibilityWarning(UserWarning):
+    """The server is newer than this package knows, or warns that the package is too old.
+
+    Shown once per server and message; everything the package did before still works.
+    """
+
+
 def is_refusal(error: VendorError) -> bool:
     """Whether a request was refused for good: sent again unchanged, it would be again.
 
     A 4xx is a refusal, except 408, 425 and a 429 that is not the job limit (waiting
-    lifts those). A connection error, a 5xx or an answer that is not the API's is not:
-    the request may have been carried out. An error made before sending (no status) is.
+    lifts those), and 426 (upgrading the package lifts it, so the journal keeps the
+    job). A connection error, a 5xx or an answer that is not the API's is not: the
+    request may have been carried out. An error made before sending (no status) is.
 
     >>> is_refusal(VendorValidationError("bad", status_code=422))
     True
@@ -139,4 +166,4 @@ def is_refusal(error: VendorError) -> bool:
     status = error.status_code
     if status is None:
         return isinstance(error, (VendorValidationError, VendorAuthError))
-    return 400 <= status < 500 and status not in (408, 425, 429)
+    return 400 <= status < 500 and status not in (408, 425, 426, 429)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import platform
 import random
+import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,6 +54,13 @@ from qiskit_vendor_provider.api.models import (
     SessionRequest,
 )
 from qiskit_vendor_provider.api.secret import Token, redact, redacting_logger
+from qiskit_vendor_provider.api.versions import (
+    API_VERSION,
+    API_VERSION_HEADER,
+    CLIENT_VERSION_HEADER,
+    WARNING_HEADER,
+    client_notices,
+)
 from qiskit_vendor_provider.errors import (
     DeviceUnavailableError,
     JobLimitError,
@@ -59,13 +68,28 @@ from qiskit_vendor_provider.errors import (
     SessionDeviceError,
     VendorApiError,
     VendorAuthError,
+    VendorCompatibilityWarning,
     VendorConnectionError,
     VendorError,
     VendorNotFoundError,
+    VendorUpgradeRequiredError,
     VendorValidationError,
 )
 
 logger = redacting_logger(__name__)
+
+_notices_shown: set[str] = set()
+_notices_lock = threading.Lock()
+
+
+def _show_once(notice: str) -> None:
+    """Warn about a version notice once per process (a server repeats it on every answer)."""
+    with _notices_lock:
+        if notice in _notices_shown:
+            return
+        _notices_shown.add(notice)
+    warnings.warn(redact(notice), VendorCompatibilityWarning, stacklevel=2)
+
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -213,6 +237,9 @@ class ApiClient:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = _user_agent()
         self.session.headers["Accept"] = "application/json"
+        # Which API and package this is, on every request (docs/api-contract.md).
+        self.session.headers[API_VERSION_HEADER] = API_VERSION
+        self.session.headers[CLIENT_VERSION_HEADER] = f"qiskit-vendor-provider/{__version__}"
         if transport is not None:
             self.session.mount(self.base_url + "/", transport)
         self.is_local = transport is not None or is_loopback_url(self.base_url)
@@ -451,6 +478,12 @@ class ApiClient:
                 )
                 retry_after = None
             else:
+                for notice in client_notices(
+                    self.base_url,
+                    response.headers.get(API_VERSION_HEADER),
+                    response.headers.get(WARNING_HEADER),
+                ):
+                    _show_once(notice)
                 if response.status_code < 300:
                     try:
                         return _decode_json(response, method, path)
@@ -573,6 +606,9 @@ def error_from_response(response: requests.Response, method: str, path: str) -> 
     elif problem_type == PROBLEM_SESSION_DEVICE:
         error_type = SessionDeviceError
         hint = ""
+    elif status == 426:
+        error_type = VendorUpgradeRequiredError
+        hint = "upgrade the package: pip install -U qiskit-vendor-provider"
     elif 300 <= status < 400:
         error_type = VendorApiError
         hint = (

@@ -38,6 +38,8 @@ class EmulatorConfig:
         worker_faults: Job name → fault the simulator process injects before running
             it (``segfault``, ``abort``, ``kill``, ``exit``, ``memory``, ``sleep=S``): for
             tests of crash handling; empty by default.
+        min_client_api: The oldest client API version served (``"1.0"``: every
+            client); an older client's requests get 426 (see ``docs/api-contract.md``).
     """
 
     database: Path | str = ":memory:"
@@ -54,3 +56,4 @@ class EmulatorConfig:
     lease_seconds: float = 10.0
     max_attempts: int = 2
     worker_faults: dict[str, str] = field(default_factory=dict)
+    min_client_api: str = "1.0"

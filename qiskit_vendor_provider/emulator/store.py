@@ -131,6 +131,10 @@ class JobStore(Protocol):
         """Queued and running jobs on a device."""
         ...
 
+    def fail_withdrawn(self, served: Collection[str], error: str) -> list[str]:
+        """QUEUED → ERROR with ``error`` for every job of a device not in ``served``."""
+        ...
+
     def active_count(self, account: str) -> int:
         """Queued and running jobs of an account."""
         ...
@@ -567,6 +571,28 @@ class SQLiteJobStore:
                 (device,),
             ).fetchone()
         return int(row[0])
+
+    def fail_withdrawn(self, served: Collection[str], error: str) -> list[str]:
+        """QUEUED → ERROR with ``error`` for every job of a device not in ``served``.
+
+        A device the server no longer serves will never run its queued jobs; failing
+        them ends every wait for them. Returns the ids of the jobs failed.
+        """
+        marks = ", ".join("?" * len(served)) or "NULL"
+        where = f"status = 'QUEUED' AND device NOT IN ({marks})"  # constants and marks only
+        with self._transaction() as conn:
+            ids = [
+                row[0]
+                for row in conn.execute(
+                    f"SELECT job_id FROM jobs WHERE {where}",  # noqa: S608
+                    tuple(served),
+                ).fetchall()
+            ]
+            conn.execute(
+                f"UPDATE jobs SET status = 'ERROR', error = ?, ended_at = ? WHERE {where}",  # noqa: S608
+                (error, time.time(), *served),
+            )
+        return ids
 
     def active_count(self, account: str) -> int:
         """Queued and running jobs of an account."""
