@@ -29,7 +29,7 @@ from requests.adapters import BaseAdapter
 
 from qiskit_vendor_provider._version import __version__
 from qiskit_vendor_provider.api import wire
-from qiskit_vendor_provider.api.hosts import is_loopback_host
+from qiskit_vendor_provider.api.hosts import check_server_url, is_loopback_host
 from qiskit_vendor_provider.api.models import (
     PROBLEM_DEVICE_UNAVAILABLE,
     PROBLEM_JOB_LIMIT,
@@ -172,6 +172,9 @@ class ApiClient:
         sleep: The function used to wait between retries (injectable for tests).
 
     Raises:
+        VendorValidationError: ``base_url`` holds a user name or password, a query or a
+            fragment (a credential there would be logged and quoted everywhere), or is
+            neither http nor https.
         VendorAuthError: a token would be sent over plain http to a host that is not
             this machine.
     """
@@ -186,7 +189,7 @@ class ApiClient:
         transport: BaseAdapter | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = check_server_url(base_url, "base_url").rstrip("/")
         self._token = Token.of(token)
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
