@@ -6,7 +6,8 @@ Exit codes (also in ``docs/cli.md``):
 0     success
 1     the job failed or was cancelled
 2     wrong command-line usage (unknown option, missing argument)
-3     invalid input: a bad circuit, option or filter (nothing was sent)
+3     invalid input: a bad circuit, option or filter (nothing was sent), or a local
+      file (accounts, job journal, emulator database) that cannot be used
 4     not found: unknown device or job
 5     authentication: missing, wrong or unsafe token
 6     the server or the network failed (after retries)
@@ -34,6 +35,7 @@ from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
 
 from qiskit_vendor_provider._version import __version__
 from qiskit_vendor_provider.errors import (
+    DatabaseFileError,
     VendorAuthError,
     VendorError,
     VendorJobError,
@@ -58,7 +60,7 @@ def exit_code(error: BaseException) -> int:
     """
     if isinstance(error, VendorJobError):
         return EXIT_JOB_FAILED
-    if isinstance(error, VendorValidationError):
+    if isinstance(error, (VendorValidationError, DatabaseFileError)):
         return EXIT_INVALID
     if isinstance(error, VendorNotFoundError):
         return EXIT_NOT_FOUND
