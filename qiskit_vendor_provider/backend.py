@@ -688,6 +688,12 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         """Reservation windows of this device that overlap [start_datetime, end_datetime)."""
         start = _aware(start_datetime, "start_datetime")
         end = _aware(end_datetime, "end_datetime")
+        if start is not None and end is not None and start >= end:
+            # An empty window overlaps nothing: [] would hide the swapped arguments.
+            raise VendorValidationError(
+                f"start_datetime ({start.isoformat()}) must be before end_datetime "
+                f"({end.isoformat()})"
+            )
         return self._client.get_reservations(self.name, start, end)
 
     def _circuit_list(
