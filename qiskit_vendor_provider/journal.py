@@ -31,6 +31,7 @@ The file is created with mode 0600 in a 0700 directory: it holds the user's circ
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -173,11 +174,11 @@ CREATE TABLE IF NOT EXISTS journal_key (id INTEGER PRIMARY KEY CHECK (id = 1), k
 _ADDED_COLUMNS = {"account": "TEXT NOT NULL DEFAULT ''", "error": "TEXT", "session_id": "TEXT"}
 
 
-def _move_aside(path: Path) -> Path:
+def _move_aside(path: Path) -> Path | None:
     """Rename ``path`` (and its ``-wal``/``-shm`` files) to a free ``.damaged-<time>`` name.
 
     The companions go with it: SQLite would otherwise replay the old write-ahead log
-    into the new file.
+    into the new file. None if ``path`` is gone already (another process moved it).
     """
     stamp = time.strftime("%Y%m%dT%H%M%S")
     aside = path.with_name(f"{path.name}.damaged-{stamp}")
@@ -185,11 +186,13 @@ def _move_aside(path: Path) -> Path:
     while aside.exists():
         number += 1
         aside = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
-    path.rename(aside)
+    try:
+        path.rename(aside)
+    except FileNotFoundError:
+        return None
     for suffix in ("-wal", "-shm"):
-        companion = Path(f"{path}{suffix}")
-        if companion.exists():
-            companion.rename(Path(f"{aside}{suffix}"))
+        with contextlib.suppress(FileNotFoundError):  # none, or SQLite dropped it
+            Path(f"{path}{suffix}").rename(Path(f"{aside}{suffix}"))
     return aside
 
 
@@ -213,7 +216,13 @@ class SQLiteJobJournal:
                 raise
             # A damaged journal must not block every script: it is kept for whoever wants
             # its entries, and a new one takes its place.
-            aside = _move_aside(self.path)
+            try:
+                aside = _move_aside(self.path)
+            except OSError:
+                raise exc from None  # it cannot be moved: the error says what to do by hand
+            if aside is None:  # another process moved it first, and warned
+                self._open()
+                return
             warnings.warn(
                 f"the job journal {self.path} is damaged or not a SQLite database; it was "
                 f"moved to {aside} and a new journal started in {self.path}. Your jobs are "

@@ -22,7 +22,7 @@ from qiskit_vendor_provider import _sqlite as shared_sqlite
 from qiskit_vendor_provider.cli import exit_code
 from qiskit_vendor_provider.emulator.store import SQLiteJobStore
 from qiskit_vendor_provider.errors import DamagedJournalWarning, DatabaseFileError, VendorError
-from qiskit_vendor_provider.journal import SQLiteJobJournal
+from qiskit_vendor_provider.journal import SQLiteJobJournal, _move_aside
 from tests.conftest import MOCK_TOKEN, MOCK_URL, MockedApi
 from tests.helpers import bell, isolated_env, run_python
 
@@ -81,6 +81,22 @@ def test_two_damaged_journals_in_the_same_second_keep_both(tmp_path: Path) -> No
         with pytest.warns(DamagedJournalWarning):
             SQLiteJobJournal(path).close()
     assert len(_aside(path)) == 2
+
+
+def test_a_damaged_journal_another_process_moved_first_is_simply_opened(tmp_path: Path) -> None:
+    assert _move_aside(tmp_path / "gone.sqlite3") is None
+
+
+def test_a_damaged_journal_that_cannot_be_moved_is_a_typed_error(
+    damaged: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: Path, target: Path) -> Path:
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "rename", refuse)
+    with pytest.raises(DatabaseFileError, match="move it away") as caught:
+        SQLiteJobJournal(damaged)
+    assert caught.value.damaged and str(damaged) in str(caught.value)
 
 
 def test_provider_starts_and_runs_on_a_damaged_default_journal(
