@@ -86,6 +86,41 @@ class CircuitValidationError(VendorValidationError):
     """A circuit cannot run on the device as it is; the message names the circuit and the fix."""
 
 
+class DatabaseFileError(VendorError):
+    """A local SQLite file (the job journal, the emulator's job store) cannot be used.
+
+    It is damaged or not a database, the path is a directory, or its directory is not
+    writable. The message names the file and the fix.
+
+    Attributes:
+        path: The file.
+        damaged: True if the file exists but is not a usable database (its content is at
+            fault, not where it is): moving it aside and starting a new one would work.
+    """
+
+    def __init__(self, message: str, *, path: str = "", damaged: bool = False) -> None:
+        super().__init__(message)
+        self.path = path
+        self.damaged = damaged
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_database_error, (type(self), self.message, self.path, self.damaged))
+
+
+def _rebuild_database_error(
+    cls: type[DatabaseFileError], message: str, path: str, damaged: bool
+) -> DatabaseFileError:
+    return cls(message, path=path, damaged=damaged)
+
+
+class DamagedJournalWarning(UserWarning):
+    """The job journal was damaged: it was moved aside and a new one started.
+
+    The message names both files. The old one is kept for whoever wants to recover its
+    unfinished submissions by hand; nothing reads it any more.
+    """
+
+
 class VendorApiError(VendorError):
     """The server answered with an error that is not about the request's content (5xx, 409...)."""
 

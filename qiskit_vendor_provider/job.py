@@ -33,6 +33,7 @@ from qiskit_vendor_provider.errors import (
 )
 from qiskit_vendor_provider.progress import WaitProgress, show_progress
 from qiskit_vendor_provider.serialization import to_qiskit_result
+from qiskit_vendor_provider.wait_timeout import check_wait_timeout
 
 if TYPE_CHECKING:
     from qiskit_vendor_provider.backend import VendorBackend
@@ -349,6 +350,7 @@ class VendorJob(JobV1):  # type: ignore[misc]
         Raises:
             VendorJobTimeoutError: the job is not final within ``timeout``.
         """
+        timeout = check_wait_timeout(timeout)
         initial, maximum = self._poll_interval()
         delays = poll_delays(wait or initial, maximum)
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -475,6 +477,7 @@ class VendorJob(JobV1):  # type: ignore[misc]
             VendorJobError: the job failed or was cancelled (with the server's message).
             VendorJobTimeoutError: the job is not final within ``timeout``.
         """
+        timeout = check_wait_timeout(timeout)
         if self._result is not None:
             return self._result
         option = self._with_progress_bar if with_progress_bar is None else with_progress_bar

@@ -40,6 +40,7 @@ from qiskit_vendor_provider.errors import (
     VendorValidationError,
     is_refusal,
 )
+from qiskit_vendor_provider.ibm_arguments import refuse_arguments
 from qiskit_vendor_provider.job import VendorJob, device_retired_error
 from qiskit_vendor_provider.job_listing import StatusFilter, build_query, check_window, iter_jobs
 from qiskit_vendor_provider.journal import FAILED, JobJournal, JournalEntry, SQLiteJobJournal
@@ -581,13 +582,16 @@ class VendorProvider:
         descending: bool = True,
         *,
         session_id: str | None = None,
+        **unsupported: Any,
     ) -> list[VendorJob]:
         """The account's jobs on every device (or ``backend_name``), newest first.
 
         Filtering is done by the server and pages are followed past its page size; see
         :meth:`VendorBackend.jobs` for the filters. ``session_id`` keeps only the jobs of
-        that session or batch.
+        that session or batch. IBM's ``db_filter``, ``experiment_id``... are refused by
+        name, with what to use instead.
         """
+        refuse_arguments(unsupported, self.jobs)
         check_window(limit, skip)
         query = build_query(
             device=backend_name,

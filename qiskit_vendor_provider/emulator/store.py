@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from qiskit_vendor_provider._sqlite import SharedConnection
+from qiskit_vendor_provider._sqlite import SharedConnection, open_error
 from qiskit_vendor_provider.api.models import JobQuery
 from qiskit_vendor_provider.api.states import ACTIVE_SERVER_STATES
 from qiskit_vendor_provider.emulator.sessions import SessionRecord, SessionStats, evaluate
@@ -288,12 +288,24 @@ class SQLiteJobStore:
     """
 
     def __init__(self, path: Path | str) -> None:
-        self._db = SharedConnection(path, _SCHEMA)
+        fix = (
+            "move it away or delete it (the emulator's jobs in it are lost with it), or give "
+            "the emulator another file: EmulatorConfig(database=...), --database, or "
+            "QISKIT_VENDOR_EMULATOR_DB for the one VendorProvider() embeds"
+        )
+        self._db = SharedConnection(path, _SCHEMA, what="the emulator's job store", fix=fix)
         self.path = self._db.path
         self._lock = self._db.lock
         self._conn = self._db.conn
         self._transaction = self._db.transaction
-        self._migrate()
+        try:
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            error = open_error(self.path, exc, what="the emulator's job store", fix=fix)
+        else:
+            return
+        raise error
 
     def _migrate(self) -> None:
         with self._transaction() as conn:
