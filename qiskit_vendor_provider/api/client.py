@@ -521,6 +521,7 @@ class ApiClient:
                     if response.status_code not in RETRYABLE_STATUS or isinstance(
                         error, JobLimitError
                     ):
+                        _not_retrying(method, path, attempt, error)
                         raise error
                     retry_after = _retry_after_seconds(response)
             if fatal:
@@ -534,6 +535,7 @@ class ApiClient:
                 or elapsed + delay > self.retry.deadline
                 or (deadline is not None and self._clock() + delay >= deadline)
             ):
+                _not_retrying(method, path, attempt, error)
                 raise error
             logger.debug(
                 "retrying %s %s in %.2fs after attempt %d: %s",
@@ -544,6 +546,11 @@ class ApiClient:
                 error,
             )
             self._sleep(delay)
+
+
+def _not_retrying(method: str, path: str, attempt: int, error: VendorError) -> None:
+    """Log, at debug level, a failed answer that the retry policy leaves to the caller."""
+    logger.debug("not retrying %s %s after attempt %d: %s", method, path, attempt, error)
 
 
 # Errors of building a request, not of sending it: never retried as network failures.
