@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from qiskit.circuit import QuantumCircuit
 from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
 from qiskit.transpiler import InstructionDurations, Target
@@ -113,32 +114,115 @@ def _binding_result(raw: dict[str, Any], submission: JobSubmission) -> BindingRe
     return BindingResult(counts=counts, memory=memory)
 
 
+def _grouped_result(raws: list[dict[str, Any]], submission: JobSubmission) -> BindingResult:
+    """One binding's result from its groups of shots (see :func:`detuning_groups`).
+
+    Each group ran ``ceil(shots / groups)`` shots; group ``g`` gives its first
+    ``shots // groups`` (one more for the first ``shots % groups``), so the binding has
+    exactly ``shots``. Aer returned memory whenever that takes fewer than all.
+    """
+    groups = len(raws)
+    base, extra = divmod(submission.shots, groups)
+    memory: list[str] = []
+    counts: dict[str, int] = {}
+    for group, raw in enumerate(raws):
+        take = base + (1 if group < extra else 0)
+        shots = raw.get("memory")
+        if shots is None:  # every shot of the group is used: its counts are enough
+            for key, value in (raw.get("counts") or {"0x0": take}).items():
+                counts[key] = counts.get(key, 0) + int(value)
+            continue
+        for key in list(shots)[:take]:
+            counts[key] = counts.get(key, 0) + 1
+            memory.append(key)
+    if not counts:
+        counts = {"0x0": submission.shots}
+    if not submission.memory:
+        return BindingResult(counts=counts, memory=None)
+    return BindingResult(counts=counts, memory=memory or ["0x0"] * submission.shots)
+
+
+DETUNING_GROUPS = 32
+"""Groups of shots a job with slow dephasing is split into, each with its own detunings."""
+
+
+def detuning_groups(shots: int) -> int:
+    """How many groups of shots a job with slow dephasing runs as (at most one per shot)."""
+    return max(1, min(DETUNING_GROUPS, shots))
+
+
+def detuning_draws(
+    widths: list[float], rows: int, groups: int, rng: np.random.Generator
+) -> list[list[float]]:
+    """Each qubit's detuning (rad/s) for each row and group, row by row.
+
+    Per qubit and row, the groups take one draw from each of ``groups`` equal-probability
+    strata of the Lorentzian of half width ``width`` (stratified sampling: every draw is
+    a draw from the distribution, and together they cover it evenly), in a random order
+    of their own so that qubits are independent.
+    """
+    out: list[list[float]] = []
+    for width in widths:
+        values: list[float] = []
+        for _ in range(rows):
+            strata = (rng.permutation(groups) + rng.random(groups)) / groups
+            values.extend((width * np.tan(np.pi * (strata - 0.5))).tolist())
+        out.append(values)
+    return out
+
+
 Prepare = Callable[[QuantumCircuit], QuantumCircuit]
 
 
+@dataclass
+class _Experiments:
+    """The circuits Aer runs, their parameter tables, and how results map back."""
+
+    circuits: list[QuantumCircuit]
+    binds: list[dict[Any, list[float]]]
+    rows_per_program: list[int]
+    groups: int = 1
+
+
 def _experiments(
-    submission: JobSubmission, circuits: list[QuantumCircuit], prepare: Prepare
-) -> tuple[list[QuantumCircuit], list[dict[Any, list[float]]], list[int]]:
+    submission: JobSubmission,
+    circuits: list[QuantumCircuit],
+    prepare: Prepare,
+    noise: DeviceNoise | NoiseModel | None,
+    seed: int,
+) -> _Experiments:
     """The circuits Aer runs, with their parameter tables, and the rows of each program.
 
     A parametrized program is sent to Aer once with its whole table of values (Aer binds
     each row itself), so a sweep costs one circuit, not one per row. (A delay's duration
-    is never a parameter: the wire carries it as a number.)
+    is never a parameter: the wire carries it as a number.) With slow dephasing, each
+    row runs as :func:`detuning_groups` experiments, each binding the qubits' detuning
+    parameters to its own draw.
     """
-    aer_circuits: list[QuantumCircuit] = []
-    binds: list[dict[Any, list[float]]] = []
-    rows_per_program = []
-    for program, circuit in zip(submission.programs, circuits, strict=True):
+    prepared = [prepare(circuit) for circuit in circuits]
+    detuning = noise.detuning_qubits if isinstance(noise, DeviceNoise) else {}
+    slow = [[p for p in c.parameters if p in detuning] for c in prepared]
+    groups = detuning_groups(submission.shots) if any(slow) else 1
+    rng = np.random.default_rng(seed)
+    out = _Experiments([], [], [], groups)
+    for program, circuit, timed, own in zip(
+        submission.programs, circuits, prepared, slow, strict=True
+    ):
         rows = len(program.parameter_values) or 1
-        rows_per_program.append(rows)
+        out.rows_per_program.append(rows)
         bind = _bindings(program, circuit)
-        prepared = prepare(circuit)
+        if groups > 1:
+            bind = {key: [v for v in values for _ in range(groups)] for key, values in bind.items()}
+            if own:
+                widths = [noise.detuning_width(detuning[p]) for p in own]  # type: ignore[union-attr]
+                draws = detuning_draws(widths, rows, groups, rng)
+                bind.update(zip(own, draws, strict=True))
         # A table whose parameters no instruction uses (a global phase, say) still asks
         # for one experiment per row: Aer binds nothing then, so the circuit is repeated.
-        copies = 1 if bind else rows
-        aer_circuits.extend([prepared] * copies)
-        binds.extend([bind] * copies)
-    return aer_circuits, binds, rows_per_program
+        copies = 1 if bind else rows * groups
+        out.circuits.extend([timed] * copies)
+        out.binds.extend([bind] * copies)
+    return out
 
 
 def simulate(
@@ -163,12 +247,17 @@ def simulate(
     if seed is None:  # the service fixes seeds at submission; kept for direct callers
         seed = random.SystemRandom().randrange(2**31)
     started = time.perf_counter()
-    aer_circuits, binds, rows_per_program = _experiments(
-        submission, circuits, prepare or (lambda circuit: circuit)
+    plan = _experiments(submission, circuits, prepare or (lambda circuit: circuit), noise, seed)
+    aer_circuits, binds, rows_per_program, groups = (
+        plan.circuits,
+        plan.binds,
+        plan.rows_per_program,
+        plan.groups,
     )
     run_options: dict[str, Any] = {
-        "shots": submission.shots,
-        "memory": submission.memory,
+        "shots": -(-submission.shots // groups),
+        # Memory when a group's shots must be cut to the job's number.
+        "memory": submission.memory or submission.shots % groups != 0,
         "seed_simulator": seed,
     }
     if any(binds):
@@ -182,13 +271,14 @@ def simulate(
         )
     if noise_model is not None:
         run_options["noise_model"] = noise_model
-    if len(active) < PARALLEL_QUBITS and sum(rows_per_program) < PARALLEL_EXPERIMENTS:
+    experiments_count = sum(rows_per_program) * groups
+    if len(active) < PARALLEL_QUBITS and experiments_count < PARALLEL_EXPERIMENTS:
         # Below Aer's own threshold for a parallel state update, and with few
         # experiments, its thread pool only adds start-up and contention: 7 ms instead
         # of 0.3 ms for a 2-qubit job on a busy machine. (Many experiments do gain from
         # it: 200 five-qubit circuits took 0.15 s with it and 0.18 s without.)
         run_options["max_parallel_threads"] = 1
-    elif sum(rows_per_program) >= PARALLEL_EXPERIMENTS:
+    elif experiments_count >= PARALLEL_EXPERIMENTS:
         # Many experiments: one per thread, as many at once as Aer finds room for in
         # max_memory_mb (1,400 six-qubit experiments: 0.96 s, against 1.29 s with Aer's
         # default of one experiment at a time and 1.88 s on one thread).
@@ -201,10 +291,16 @@ def simulate(
         success = True
         status = ""
         for _ in range(rows):
-            experiment = next(experiments)
-            success = success and bool(experiment.success)
-            status = status or str(getattr(experiment, "status", ""))
-            data.append(_binding_result(experiment.data.to_dict(), submission))
+            raws = []
+            for _ in range(groups):
+                experiment = next(experiments)
+                success = success and bool(experiment.success)
+                status = status or str(getattr(experiment, "status", ""))
+                raws.append(experiment.data.to_dict())
+            if groups == 1:
+                data.append(_binding_result(raws[0], submission))
+            else:
+                data.append(_grouped_result(raws, submission))
         programs.append(
             ProgramResult(
                 header=ResultHeader.model_validate(program.header.model_dump()),
@@ -253,7 +349,7 @@ class PreparedDevice:
             # Qiskit says so once per delay, which is noise in a worker's output.
             warnings.filterwarnings("ignore", "Duration is rounded", UserWarning)
             timed = scheduler(self.durations).run(lowered)
-        return with_idle_noise(timed, self.noise, self.target.dt)
+        return with_idle_noise(timed, self.noise, self.target.dt, self.durations)
 
 
 class JobRunner:
