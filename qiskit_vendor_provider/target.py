@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -117,6 +117,12 @@ class VendorTarget(Target):  # type: ignore[misc]
     """
 
     device_limits: DeviceLimits = DeviceLimits()
+    t2_star: tuple[float | None, ...] = ()
+    """Each qubit's Ramsey (free-induction) T2*, in seconds; None where not calibrated."""
+    zz_hz: Mapping[tuple[int, int], float] = {}
+    """The always-on ZZ rate of each coupled pair (lower qubit first), in hertz."""
+    over_rotations: Mapping[tuple[str, tuple[int, ...]], float] = {}
+    """The coherent over-rotation (radians) in the error of each (gate, qubits)."""
 
     def __getstate__(self) -> tuple[Any, dict[str, Any]]:
         extra = {key: value for key, value in self.__dict__.items() if key != _MEMOS}
@@ -175,7 +181,9 @@ def build_target(spec: DeviceSpec) -> Target:
     Returns:
         A Target with every native operation on every qubit tuple it acts on, each with
         the calibrated duration and error where the spec has them, qubit T1, T2 and
-        frequency, and the control-flow operations the device supports.
+        frequency, and the control-flow operations the device supports. T2*, ZZ rates
+        and over-rotations are the :class:`VendorTarget` attributes ``t2_star``,
+        ``zz_hz`` and ``over_rotations``.
     """
     target = VendorTarget(
         description=spec.description or spec.name,
@@ -188,6 +196,15 @@ def build_target(spec: DeviceSpec) -> Target:
     for name in spec.control_flow:
         target.add_instruction(_CONTROL_FLOW_CLASSES[name], name=name)
     target.device_limits = spec.limits
+    if spec.calibration is not None:
+        # Figures the Target's own properties have no field for (Physics v2).
+        target.t2_star = tuple(q.t2_star for q in spec.calibration.qubits)
+        target.zz_hz = {(min(c.qubits), max(c.qubits)): c.zz_hz for c in spec.calibration.couplings}
+        target.over_rotations = {
+            (g.name, tuple(g.qubits)): g.over_rotation
+            for g in spec.calibration.gates
+            if g.over_rotation
+        }
     return target
 
 

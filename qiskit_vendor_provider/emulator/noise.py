@@ -371,3 +371,23 @@ class DeviceNoise:
             self._models.pop(next(iter(self._models)))
         self._models[key] = model
         return model
+
+
+def markovian(spec: DeviceSpec) -> DeviceSpec:
+    """``spec`` with every non-Markovian figure at zero: no T2*, ZZ or over-rotation.
+
+    What the device was before those figures existed; its gate errors keep their
+    calibrated totals (all stochastic now). For comparisons with models that have only
+    Markovian noise, such as ``AerSimulator.from_backend``.
+    """
+    calibration = spec.calibration
+    if calibration is None:
+        return spec
+    bare = calibration.model_copy(
+        update={
+            "qubits": [q.model_copy(update={"t2_star": None}) for q in calibration.qubits],
+            "gates": [g.model_copy(update={"over_rotation": 0.0}) for g in calibration.gates],
+            "couplings": [],
+        }
+    )
+    return spec.model_copy(update={"calibration": bare})

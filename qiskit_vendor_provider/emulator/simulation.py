@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import time
 import warnings
@@ -146,6 +147,10 @@ DETUNING_GROUPS = 32
 """Groups of shots a job with slow dephasing is split into, each with its own detunings."""
 
 
+DETUNING_CUTOFF = 30.0
+"""Largest slow detuning drawn, in half widths of its Lorentzian."""
+
+
 def detuning_groups(shots: int) -> int:
     """How many groups of shots a job with slow dephasing runs as (at most one per shot)."""
     return max(1, min(DETUNING_GROUPS, shots))
@@ -159,14 +164,19 @@ def detuning_draws(
     Per qubit and row, the groups take one draw from each of ``groups`` equal-probability
     strata of the Lorentzian of half width ``width`` (stratified sampling: every draw is
     a draw from the distribution, and together they cover it evenly), in a random order
-    of their own so that qubits are independent.
+    of their own so that qubits are independent. The Lorentzian is cut at
+    ``DETUNING_CUTOFF`` half widths, as the slow noise of a device is bounded: its
+    far tail (2% of the weight) would only dephase within the first ``1 / (30 width)``
+    and detune pulses far off resonance.
     """
+    # The truncated Lorentzian's quantile: u in (0, 1) -> tan((u - 1/2) 2 atan(K)).
+    span = 2 * math.atan(DETUNING_CUTOFF)
     out: list[list[float]] = []
     for width in widths:
         values: list[float] = []
         for _ in range(rows):
             strata = (rng.permutation(groups) + rng.random(groups)) / groups
-            values.extend((width * np.tan(np.pi * (strata - 0.5))).tolist())
+            values.extend((width * np.tan((strata - 0.5) * span)).tolist())
         out.append(values)
     return out
 
