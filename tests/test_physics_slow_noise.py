@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from qiskit import QuantumCircuit
@@ -250,3 +251,34 @@ def test_the_ion_device_has_no_zz_and_an_over_rotated_ms(catalog: DeviceCatalog)
     assert spec.calibration is not None
     assert not DeviceNoise(spec).zz_couplings()
     assert all(g.over_rotation for g in spec.calibration.gates if g.name == "rxx")
+
+
+def test_the_target_properties_and_cli_show_the_new_figures(
+    catalog: DeviceCatalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from qiskit_vendor_provider.cli import main
+    from qiskit_vendor_provider.properties import DeviceProperties
+    from qiskit_vendor_provider.target import VendorTarget, build_target
+
+    spec = catalog.spec(SC)
+    assert spec.calibration is not None
+    cal = spec.calibration
+    target = build_target(spec)
+    assert isinstance(target, VendorTarget)
+    assert target.t2_star[0] == cal.qubits[0].t2_star
+    (coupling,) = [c for c in cal.couplings if c.qubits == [0, 1]]
+    assert target.zz_hz[(0, 1)] == coupling.zz_hz
+    (ecr,) = [g for g in cal.gates if g.name == "ecr" and g.qubits == [0, 1]]
+    assert target.over_rotations[("ecr", (0, 1))] == ecr.over_rotation
+    # The reported error is still the total.
+    assert target["ecr"][(0, 1)].error == ecr.error
+    properties = DeviceProperties(SC, cal)
+    assert properties.t2_star(0) == cal.qubits[0].t2_star
+    assert properties.zz(1, 0) == coupling.zz_hz and properties.zz(0, 26) == 0.0
+    assert properties.over_rotation("ecr", [0, 1]) == ecr.over_rotation
+    monkeypatch.setenv("QISKIT_VENDOR_CONFIG", str(tmp_path / "accounts.json"))
+    out = CliRunner().invoke(main, ["device", SC], catch_exceptions=False).stdout
+    assert "T2* (Ramsey): median" in out and "ZZ: median" in out
+    assert "coherent over-rotation: median" in out
