@@ -282,3 +282,28 @@ def test_the_target_properties_and_cli_show_the_new_figures(
     out = CliRunner().invoke(main, ["device", SC], catch_exceptions=False).stdout
     assert "T2* (Ramsey): median" in out and "ZZ: median" in out
     assert "coherent over-rotation: median" in out
+
+
+def test_a_device_file_with_durations_off_its_clock_is_refused(tmp_path: Path) -> None:
+    import warnings
+
+    from qiskit import transpile
+
+    from qiskit_vendor_provider.emulator.catalog import CatalogError, load_spec
+    from qiskit_vendor_provider.target import build_target
+
+    data = json.loads((builtin_device_dir() / f"{SC}.json").read_text(encoding="utf-8"))
+    # The shipped durations are whole dt: a scheduled transpile does not warn.
+    spec = DeviceSpec.model_validate(data)
+    circuit = QuantumCircuit(2, 1)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure(1, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        transpile(circuit, target=build_target(spec), scheduling_method="alap")
+    data["calibration"]["gates"][0]["duration"] = 3.5555e-08  # 159.9975 dt, as before
+    path = tmp_path / f"{SC}.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"159\.9975 dt, not a whole number of dt"):
+        load_spec(path)

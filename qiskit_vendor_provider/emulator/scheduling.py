@@ -27,6 +27,7 @@ from qiskit.circuit.library import CPhaseGate, RZGate
 from qiskit.transpiler import InstructionDurations, PassManager, Target, TranspilerError
 from qiskit.transpiler.passes import ALAPScheduleAnalysis, PadDelay, TimeUnitConversion
 
+from qiskit_vendor_provider.api.models import DeviceSpec
 from qiskit_vendor_provider.emulator.noise import DeviceNoise
 from qiskit_vendor_provider.qiskit_internals import append_unchecked
 
@@ -59,6 +60,39 @@ def instruction_durations(target: Target) -> InstructionDurations | None:
                 return None
             entries.append((name, qargs, round(props.duration / dt), "dt"))
     return InstructionDurations(entries, dt=dt)
+
+
+# How far from a whole number of dt a duration may be (float noise of seconds / dt).
+_DT_TOLERANCE = 1e-6
+
+
+def off_clock_durations(spec: DeviceSpec) -> list[str]:
+    """Each calibrated duration of ``spec`` that is not a whole number of ``dt``.
+
+    A device's clock runs in ``dt``: a gate of 159.9975 dt makes every scheduled
+    transpile and timeline warn "Duration is rounded". Empty without ``dt``.
+
+    >>> from qiskit_vendor_provider.api.models import NativeOperation
+    >>> off_clock_durations(DeviceSpec(name="d", num_qubits=1, dt=1e-9,
+    ...     native_operations=[NativeOperation(name="x", num_qubits=1)]))
+    []
+    """
+    dt = spec.dt
+    calibration = spec.calibration
+    if dt is None or calibration is None:
+        return []
+    found = [(f"{g.name} on {g.qubits}", g.duration) for g in calibration.gates]
+    found += [
+        (f"readout of qubit {i}", q.readout_duration) for i, q in enumerate(calibration.qubits)
+    ]
+    problems = []
+    for what, duration in found:
+        if duration is not None and abs(duration / dt - round(duration / dt)) > _DT_TOLERANCE:
+            problems.append(
+                f"{what}: {duration:g} s is {duration / dt:.4f} dt, not a whole number of dt "
+                f"({dt:g} s); give {round(duration / dt)} dt = {round(duration / dt) * dt!r} s"
+            )
+    return problems
 
 
 def scheduler(durations: InstructionDurations) -> PassManager:
