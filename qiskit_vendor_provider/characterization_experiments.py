@@ -309,7 +309,7 @@ def growth_exponent(
 # What each noisy device is measured on: qubits for T2* and T2, coupled pairs for ZZ and
 # the two-qubit gate. Qubit 13 of the superconducting device is its calibrated-bad one.
 PLAN: dict[str, dict[str, Any]] = {
-    "superconducting_27q": {"qubits": [0, 5, 13], "pairs": [(0, 1), (12, 13)], "gate": "ecr"},
+    "superconducting_27q": {"qubits": [0, 5, 13], "pairs": [(0, 1), (4, 7)], "gate": "ecr"},
     "trapped_ion_11q": {"qubits": [0, 3, 7], "pairs": [(0, 1), (3, 7)], "gate": "rxx"},
 }
 

@@ -307,3 +307,43 @@ def test_a_device_file_with_durations_off_its_clock_is_refused(tmp_path: Path) -
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(CatalogError, match=r"159\.9975 dt, not a whole number of dt"):
         load_spec(path)
+
+
+def test_qubits_no_gate_touches_are_sampled_classically_as_aer_would(
+    catalog: DeviceCatalog, runner: JobRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qiskit_vendor_provider.emulator import simulation
+
+    spec = catalog.spec(SC)
+    assert spec.calibration is not None
+    # A Bell pair on 0, 1 and measure_all on five qubits: 2, 3 and 13 (readout error
+    # 0.28) are only measured.
+    circuit = QuantumCircuit(27)
+    circuit.sx(0)
+    circuit.ecr(0, 1)
+    circuit.barrier()
+    measured = QuantumCircuit(27, 5)
+    measured.compose(circuit, inplace=True)
+    measured.measure([0, 1, 2, 3, 13], range(5))
+    reduced, extra = simulation.split_untouched(
+        PreparedDevice.from_spec(spec).prepare(measured), DeviceNoise(spec)
+    )
+    assert [clbit for clbit, _ in extra] == [2, 3, 4]
+    assert extra[2][1] == spec.calibration.qubits[13].readout_error
+    assert reduced.count_ops()["measure"] == 2
+    fast = run(runner, spec, [measured], seed=3)[0]
+    with_memory = run(runner, spec, [measured], seed=3, memory=True)[0]
+    monkeypatch.setattr(simulation, "split_untouched", lambda c, n: (c, []))
+    full = run(runner, spec, [measured], seed=4)[0]
+    for sample in (fast, with_memory):
+        assert sum(sample.values()) == SHOTS
+        keys = set(sample) | set(full)
+        tv = 0.5 * sum(abs(sample.get(k, 0) - full.get(k, 0)) for k in keys) / SHOTS
+        # Shot-derived bound (as in test_physics_agreement): mean TV of two samples plus
+        # a McDiarmid margin at a 1e-6 false-alarm rate.
+        pooled = [(sample.get(k, 0) + full.get(k, 0)) / (2 * SHOTS) for k in keys]
+        bound = 0.5 * sum(math.sqrt(2 * p / SHOTS) for p in pooled)
+        assert tv < bound + math.sqrt(math.log(1e6) / SHOTS), (tv, sample, full)
+    # Qubit 13's bit reads 1 at its readout error.
+    p13 = sum(v for k, v in fast.items() if k >> 4 & 1) / SHOTS
+    assert close(p13, spec.calibration.qubits[13].readout_error)
