@@ -59,7 +59,7 @@ def test_amplification_grows_quadratically_plain_and_linearly_twirled(
     properties = backend.properties()
     assert properties is not None
     theta = properties.over_rotation(gate, (0, 1))
-    result = ce.amplify(backend, (0, 1), shots=2000)
+    result = ce.amplify(backend, (0, 1), shots=4000)
     predicted = ce.predicted_plain(theta, result)
     for n, plain, expected in zip(result.repetitions, result.plain, predicted, strict=True):
         if n * theta <= 1.2:  # the model's regime (see predicted_plain)
