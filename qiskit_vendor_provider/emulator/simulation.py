@@ -182,6 +182,20 @@ def detuning_draws(
     return out
 
 
+def detuning_binds(
+    circuit: QuantumCircuit, noise: DeviceNoise, groups: int = DETUNING_GROUPS, seed: int = 0
+) -> dict[Any, list[float]]:
+    """Values for a prepared circuit's detuning parameters: one row per group of shots.
+
+    For running :meth:`PreparedDevice.prepare`'s output on Aer directly: pass
+    ``parameter_binds=[detuning_binds(...)]`` and pool the groups' counts.
+    """
+    own = [p for p in circuit.parameters if p in noise.detuning_qubits]
+    widths = [noise.detuning_width(noise.detuning_qubits[p]) for p in own]
+    draws = detuning_draws(widths, 1, groups, np.random.default_rng(seed))
+    return dict(zip(own, draws, strict=True))
+
+
 Prepare = Callable[[QuantumCircuit], QuantumCircuit]
 
 
@@ -236,15 +250,27 @@ def split_untouched(
 
 
 def sample_untouched(
-    raw: dict[str, Any], extra: list[tuple[int, float]], rng: np.random.Generator
+    raw: dict[str, Any],
+    extra: list[tuple[int, float]],
+    rng: np.random.Generator,
+    *,
+    shots: int,
+    memory: bool,
 ) -> dict[str, Any]:
-    """Aer's data of one experiment with the classically sampled clbits filled in."""
+    """Aer's data of one ``shots``-shot experiment with the sampled clbits filled in.
+
+    ``memory``: whether Aer was asked for per-shot memory.
+    """
     flips = [(1 << clbit, p) for clbit, p in extra if p > 0]
     if not flips:
         return raw
-    memory = raw.get("memory")
-    if memory is not None:
-        values = np.array([int(key, 16) for key in memory], dtype=object)
+    if not raw.get("counts"):  # nothing measured on Aer's side: every shot read zeros
+        raw = {**raw, "counts": {"0x0": shots}}
+        if memory:
+            raw["memory"] = ["0x0"] * shots
+    stored = raw.get("memory")
+    if stored is not None:
+        values = np.array([int(key, 16) for key in stored], dtype=object)
         for mask, p in flips:
             hits = rng.random(len(values)) < p
             values[hits] = values[hits] | mask
@@ -313,10 +339,10 @@ def _experiments(
         bind = _bindings(program, circuit)
         if groups > 1:
             bind = {key: [v for v in values for _ in range(groups)] for key, values in bind.items()}
-            if own:
-                widths = [noise.detuning_width(detuning[p]) for p in own]  # type: ignore[union-attr]
-                draws = detuning_draws(widths, rows, groups, rng)
-                bind.update(zip(own, draws, strict=True))
+        if own:  # one group too (a one-shot job): its parameters need values
+            widths = [noise.detuning_width(detuning[p]) for p in own]  # type: ignore[union-attr]
+            draws = detuning_draws(widths, rows, groups, rng)
+            bind.update(zip(own, draws, strict=True))
         # A table whose parameters no instruction uses (a global phase, say) still asks
         # for one experiment per row: Aer binds nothing then, so the circuit is repeated.
         copies = 1 if bind else rows * groups
@@ -399,7 +425,15 @@ def simulate(
                 experiment = next(experiments)
                 success = success and bool(experiment.success)
                 status = status or str(getattr(experiment, "status", ""))
-                raws.append(sample_untouched(experiment.data.to_dict(), extra, rng))
+                raws.append(
+                    sample_untouched(
+                        experiment.data.to_dict(),
+                        extra,
+                        rng,
+                        shots=run_options["shots"],
+                        memory=run_options["memory"],
+                    )
+                )
             if groups == 1:
                 data.append(_binding_result(raws[0], submission))
             else:
