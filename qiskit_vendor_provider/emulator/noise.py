@@ -69,7 +69,7 @@ def coherent_infidelity(angle: float, num_qubits: int) -> float:
     ``d / (d + 1) * sin^2(angle / 2)`` (``0.8 sin^2(angle / 2)`` for two qubits).
 
     >>> round(coherent_infidelity(0.1, 2), 8), round(coherent_infidelity(math.pi, 1), 6)
-    (0.00199667, 0.666667)
+    (0.00199833, 0.666667)
     """
     dim = 1 << num_qubits
     return dim / (dim + 1) * math.sin(angle / 2) ** 2

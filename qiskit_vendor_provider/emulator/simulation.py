@@ -153,8 +153,21 @@ DETUNING_CUTOFF = 30.0
 
 
 def detuning_groups(shots: int) -> int:
-    """How many groups of shots a job with slow dephasing runs as (at most one per shot)."""
-    return max(1, min(DETUNING_GROUPS, shots))
+    """How many groups of shots a job with slow dephasing runs as (at most one per shot).
+
+    ``DETUNING_GROUPS``, or the largest number of groups down to half of it that divides
+    ``shots`` evenly (1,000 shots: 25 groups of 40), which spares Aer returning every
+    shot's memory for the cut.
+
+    >>> detuning_groups(4096), detuning_groups(1000), detuning_groups(997), detuning_groups(5)
+    (32, 25, 32, 5)
+    """
+    if shots <= DETUNING_GROUPS:
+        return max(1, shots)
+    for groups in range(DETUNING_GROUPS, DETUNING_GROUPS // 2 - 1, -1):
+        if shots % groups == 0:
+            return groups
+    return DETUNING_GROUPS
 
 
 def detuning_draws(
