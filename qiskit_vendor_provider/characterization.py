@@ -8,6 +8,10 @@ Hahn echo (π/2, half the wait, π, the other half, π/2), each fitted to
 ``P(t) = a exp(-t / τ) + b`` (see :func:`fit_decay`); the echo undoes any static
 detuning, so it measures the T2 that relaxation models use.
 
+With ``python -m qiskit_vendor_provider.characterization`` (without ``--quick``) it
+also measures what :mod:`~qiskit_vendor_provider.characterization_experiments` does:
+T2*, echo T2, ZZ, two-qubit gate error and the coherent-error amplification.
+
 Single-qubit error is measured as the decay of survival over a long sequence of π/2
 pulses that composes to the identity, averaged over the six Pauli eigenstates (which
 averages state fidelity into average gate fidelity). Dividing by the survival of the
@@ -351,4 +355,12 @@ def _seconds(value: float) -> str:
 
 
 if __name__ == "__main__":
+    import sys
+
     print(report())
+    if "--quick" not in sys.argv[1:]:
+        # T2*, ZZ, two-qubit error and amplification (qiskit-experiments, ~a few minutes).
+        from qiskit_vendor_provider import characterization_experiments
+
+        print()
+        print(characterization_experiments.report())

@@ -340,6 +340,29 @@ def device(obj: _Context, name: str, as_json: bool) -> None:
                 click.echo(
                     f"  {arity}-qubit gate error: median {median:.3g}, worst {worst_error:.3g}"
                 )
+        for line in _slow_noise_lines(cal):
+            click.echo(line)
+
+
+def _slow_noise_lines(cal: Any) -> list[str]:
+    """The calibration's T2*, ZZ and coherent-error figures, as ``device`` shows them."""
+    lines = []
+    stars = sorted(q.t2_star for q in cal.qubits if q.t2_star)
+    if stars:
+        lines.append(f"  T2* (Ramsey): median {stars[len(stars) // 2] * 1e6:.3g} us")
+    zz = sorted(abs(c.zz_hz) for c in cal.couplings if c.zz_hz)
+    if zz:
+        lines.append(
+            f"  ZZ: median {zz[len(zz) // 2] / 1e3:.3g} kHz, worst {zz[-1] / 1e3:.3g} kHz "
+            f"({len(zz)} pairs)"
+        )
+    angles = sorted(abs(g.over_rotation) for g in cal.gates if g.over_rotation)
+    if angles:
+        lines.append(
+            f"  coherent over-rotation: median {angles[len(angles) // 2]:.3g} rad, "
+            f"worst {angles[-1]:.3g} rad ({len(angles)} gates)"
+        )
+    return lines
 
 
 def load_circuit(path: Path) -> Any:

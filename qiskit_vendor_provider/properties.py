@@ -93,6 +93,24 @@ class DeviceProperties:
         """T2 of ``qubit`` in seconds."""
         return self._qubit(qubit).t2
 
+    def t2_star(self, qubit: int) -> float | None:
+        """Ramsey (free-induction) T2* of ``qubit`` in seconds; None if not calibrated."""
+        return self._qubit(qubit).t2_star
+
+    def zz(self, qubit_a: int, qubit_b: int) -> float:
+        """Always-on ZZ rate of a qubit pair in hertz (0.0 for an uncoupled pair)."""
+        self._qubit(qubit_a)
+        self._qubit(qubit_b)
+        pair = {qubit_a, qubit_b}
+        for coupling in self.calibration.couplings:
+            if set(coupling.qubits) == pair:
+                return coupling.zz_hz
+        return 0.0
+
+    def over_rotation(self, gate: str, qubits: int | Sequence[int]) -> float:
+        """The coherent over-rotation (radians) in the error of ``gate`` on ``qubits``."""
+        return self._gate(gate, qubits).over_rotation
+
     def frequency(self, qubit: int) -> float | None:
         """Frequency of ``qubit`` in hertz."""
         return self._qubit(qubit).frequency

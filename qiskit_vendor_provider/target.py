@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -167,6 +167,12 @@ class VendorTarget(Target):  # type: ignore[misc]
     unknown_operations: dict[str, str] = {}  # noqa: RUF012 - replaced, never changed
     """Operations the device lists that this package cannot use, with why (see
     :func:`unknown_operations`); they are not in the Target."""
+    t2_star: tuple[float | None, ...] = ()
+    """Each qubit's Ramsey (free-induction) T2*, in seconds; None where not calibrated."""
+    zz_hz: Mapping[tuple[int, int], float] = {}
+    """The always-on ZZ rate of each coupled pair (lower qubit first), in hertz."""
+    over_rotations: Mapping[tuple[str, tuple[int, ...]], float] = {}
+    """The coherent over-rotation (radians) in the error of each (gate, qubits)."""
 
     def __getstate__(self) -> tuple[Any, dict[str, Any]]:
         extra = {key: value for key, value in self.__dict__.items() if key != _MEMOS}
@@ -227,7 +233,9 @@ def build_target(spec: DeviceSpec) -> Target:
         the calibrated duration and error where the spec has them, qubit T1, T2 and
         frequency, and the control-flow operations the device supports. Operations this
         package cannot use (see :func:`unknown_operations`) are left out, and kept in
-        the Target's ``unknown_operations`` for messages.
+        the Target's ``unknown_operations`` for messages. T2*, ZZ rates and
+        over-rotations are the :class:`VendorTarget` attributes ``t2_star``, ``zz_hz``
+        and ``over_rotations``.
     """
     unknown = unknown_operations(spec)
     target = VendorTarget(
@@ -244,6 +252,15 @@ def build_target(spec: DeviceSpec) -> Target:
             target.add_instruction(_CONTROL_FLOW_CLASSES[name], name=name)
     target.device_limits = spec.limits
     target.unknown_operations = unknown
+    if spec.calibration is not None:
+        # Figures the Target's own properties have no field for (Physics v2).
+        target.t2_star = tuple(q.t2_star for q in spec.calibration.qubits)
+        target.zz_hz = {(min(c.qubits), max(c.qubits)): c.zz_hz for c in spec.calibration.couplings}
+        target.over_rotations = {
+            (g.name, tuple(g.qubits)): g.over_rotation
+            for g in spec.calibration.gates
+            if g.over_rotation
+        }
     return target
 
 

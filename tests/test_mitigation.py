@@ -24,7 +24,7 @@ from qiskit_vendor_provider import VendorProvider, VendorValidationError
 from qiskit_vendor_provider.backend import VendorBackend
 from qiskit_vendor_provider.emulator import Emulator, InProcessTransport, create_app
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
-from qiskit_vendor_provider.emulator.simulation import PreparedDevice
+from qiskit_vendor_provider.emulator.simulation import PreparedDevice, detuning_binds
 from qiskit_vendor_provider.primitives import VendorEstimator, VendorSampler
 from qiskit_vendor_provider.primitives.mitigation import DEFAULT_TWIRLS
 
@@ -96,12 +96,24 @@ def readout_free_reference(circuit: QuantumCircuit, observable: SparsePauliOp) -
         measured.measure(qubit, register[clbit])
     prepared = device.prepare(measured)
     model = device.noise.model()
-    counts = (
+    # The slow detuning is drawn per group of shots, as the emulator draws it.
+    binds = detuning_binds(prepared, device.noise, seed=SEED)
+    groups = len(next(iter(binds.values()))) if binds else 1
+    result = (
         AerSimulator(method="density_matrix")
-        .run(prepared, noise_model=model, shots=REFERENCE_SHOTS, seed_simulator=SEED)
+        .run(
+            prepared,
+            noise_model=model,
+            shots=REFERENCE_SHOTS // groups,
+            seed_simulator=SEED,
+            **({"parameter_binds": [binds]} if binds else {}),
+        )
         .result()
-        .get_counts()
     )
+    counts: dict[str, int] = {}
+    for index in range(groups):
+        for key, value in result.get_counts(index).items():
+            counts[key] = counts.get(key, 0) + value
     parity = sum((-1) ** key.count("1") * count for key, count in counts.items())
     return float(observable.coeffs[0].real) * parity / REFERENCE_SHOTS
 

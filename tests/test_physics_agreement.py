@@ -7,6 +7,11 @@ lets waiting qubits relax, which ``from_backend`` does only where the circuit al
 has delays. So the two agree on a circuit scheduled beforehand, and on an unscheduled
 one the emulator is the noisier, never the cleaner.
 
+The devices also have noise ``from_backend`` cannot know of (slow dephasing, ZZ, coherent
+over-rotation: the Target has no field for them). The agreement is checked on the
+devices with those at zero (:func:`~qiskit_vendor_provider.emulator.noise.markovian`);
+with them, the emulator is again the noisier.
+
 Distributions are compared by total-variation distance against a bound derived from the
 shot count (see :func:`tv_bound`).
 """
@@ -24,6 +29,7 @@ from qiskit.transpiler.passes import ALAPScheduleAnalysis, PadDelay
 from qiskit_vendor_provider import VendorProvider
 from qiskit_vendor_provider.api.models import JobSubmission
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
+from qiskit_vendor_provider.emulator.noise import markovian
 from qiskit_vendor_provider.emulator.simulation import JobRunner
 from qiskit_vendor_provider.serialization import circuit_to_wire
 
@@ -63,8 +69,12 @@ def ghz(n: int) -> QuantumCircuit:
     return circuit
 
 
-def emulator_counts(device: str, circuits: list[QuantumCircuit]) -> list[dict[str, int]]:
+def emulator_counts(
+    device: str, circuits: list[QuantumCircuit], *, rich: bool = False
+) -> list[dict[str, int]]:
+    """Counts on the emulator's device, Markovian unless ``rich``."""
     spec = DeviceCatalog.from_directories().spec(device)
+    spec = spec if rich else markovian(spec)
     submission = JobSubmission(
         device=device,
         programs=[circuit_to_wire(c) for c in circuits],
@@ -142,6 +152,28 @@ def test_on_an_unscheduled_circuit_the_emulator_is_the_noisier(
         f_ours, f_theirs = fidelity(a), fidelity(b)
         sd = math.sqrt((f_ours * (1 - f_ours) + f_theirs * (1 - f_theirs)) / SHOTS)
         assert f_ours < f_theirs + 5 * sd, circuit.name
+
+
+@pytest.mark.parametrize("device", NOISY)
+def test_with_slow_noise_zz_and_coherent_errors_the_emulator_is_the_noisier(
+    provider_session: VendorProvider, isa_ghz: dict[str, list[QuantumCircuit]], device: str
+) -> None:
+    backend = provider_session.get_backend(device)
+    circuits = isa_ghz[device]
+    ours = emulator_counts(device, circuits, rich=True)
+    theirs = aer_counts(backend, alap(backend, circuits))
+    gaps = []
+    for circuit, a, b in zip(circuits, ours, theirs, strict=True):
+        f_ours, f_theirs = fidelity(a), fidelity(b)
+        sd = math.sqrt((f_ours * (1 - f_ours) + f_theirs * (1 - f_theirs)) / SHOTS)
+        assert f_ours < f_theirs + 5 * sd, circuit.name
+        gaps.append((f_theirs - f_ours) / sd)
+    if device == "superconducting_27q":
+        # ZZ between the GHZ's waiting neighbours and dephasing over microseconds make
+        # the widest GHZ clearly the noisier. The ion device's waits are a thousandth of
+        # its T2*, it has no ZZ, and the over-rotation is part of the calibrated total:
+        # there the two agree within shot noise.
+        assert gaps[-1] > 3, gaps
 
 
 def delay_circuits(qubits: list[int]) -> list[QuantumCircuit]:

@@ -19,7 +19,7 @@ def test_measured_t1_and_t2_match_the_calibration(
     backend = provider_session.get_backend(device)
     properties = backend.properties()
     assert properties is not None
-    for found in characterization.measure_coherence(backend, qubits, shots=2000, seed=21):
+    for found in characterization.measure_coherence(backend, qubits, shots=4000, seed=21):
         t1 = properties.t1(found.qubit)
         t2 = min(properties.t2(found.qubit), 2 * t1)  # what relaxation can physically do
         assert found.t1.std < 0.1 * t1 and found.t2.std < 0.15 * t2  # a real measurement

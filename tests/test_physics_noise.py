@@ -1,11 +1,17 @@
-"""Each calibrated gate's error is the channel its calibration describes."""
+"""Each calibrated gate's error is the channel its calibration describes.
+
+A gate with an ``over_rotation`` is that unitary first, then depolarizing, then
+relaxation; the total average infidelity is still the calibrated ``error``.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from qiskit import QuantumCircuit
+from qiskit.circuit.library import RXXGate, RZXGate
 from qiskit.quantum_info import SuperOp, average_gate_fidelity
-from qiskit_aer.noise import depolarizing_error, thermal_relaxation_error
+from qiskit_aer.noise import QuantumError, depolarizing_error, thermal_relaxation_error
 
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
 from qiskit_vendor_provider.emulator.noise import gate_error
@@ -37,13 +43,22 @@ def test_gate_errors_are_depolarizing_then_relaxation_with_the_calibrated_infide
         else:
             assert gate.error is not None
             d = 2 ** len(gate.qubits)
-            f_relax = average_gate_fidelity(relaxation)
+            before = relaxation
+            rotation = QuantumCircuit(len(gate.qubits))
+            if gate.over_rotation:
+                # The axis of the device's two-qubit gate: ZX for ECR, XX for MS.
+                axis = RZXGate if gate.name == "ecr" else RXXGate
+                rotation.append(axis(gate.over_rotation), [0, 1])
+                before = QuantumError(rotation).compose(relaxation)
+            f_relax = average_gate_fidelity(before)
             p = d * (gate.error - (1 - f_relax)) / (d * f_relax - 1)
             expected = depolarizing_error(p, len(gate.qubits)).compose(relaxation)
+            if gate.over_rotation:
+                expected = QuantumError(rotation).compose(expected)
             assert abs(1 - average_gate_fidelity(error) - gate.error) < 1e-9
         assert np.allclose(SuperOp(error).data, SuperOp(expected).data, atol=1e-12), gate
         if all((qubits[q].t2 or 0) <= (qubits[q].t1 or 0) for q in gate.qubits):
             # Sent as Paulis and resets only: no Kraus map for Aer to decompose.
             names = {item.operation.name for c in error.circuits for item in c.data}
-            assert names <= {"id", "x", "y", "z", "reset"}, names
+            assert names <= {"id", "x", "y", "z", "reset", "rzx", "rxx"}, names
             assert len(error.circuits) <= 25

@@ -13,6 +13,7 @@ it serves the contract both sides are tested against. Nothing here imports Qiski
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any, Literal, NamedTuple, Union
 
@@ -114,6 +115,8 @@ class QubitCalibration(ResponseModel):
     frequency: float | None = Field(default=None, ge=0)
     readout_error: float = Field(default=0.0, ge=0, le=1)
     readout_duration: float | None = Field(default=None, ge=0)
+    t2_star: float | None = Field(default=None, gt=0)
+    """Ramsey (free-induction) dephasing time; absent: as ``t2``, no slow dephasing."""
 
 
 class GateCalibration(ResponseModel):
@@ -123,6 +126,19 @@ class GateCalibration(ResponseModel):
     qubits: list[int]
     error: float | None = Field(default=None, ge=0, le=1)
     duration: float | None = Field(default=None, ge=0)
+    over_rotation: float = Field(default=0.0, ge=-math.pi, le=math.pi)
+    """The coherent part of ``error``: an over-rotation about the gate's own axis, in
+    radians (``error`` stays the total average gate infidelity)."""
+
+
+class CouplingCalibration(ResponseModel):
+    """The always-on ZZ interaction of one pair of qubits, in hertz.
+
+    ``zz_hz`` is the shift of either qubit's frequency when the other is in ``|1>``.
+    """
+
+    qubits: list[int] = Field(min_length=2, max_length=2)
+    zz_hz: float = Field(default=0.0, allow_inf_nan=False)
 
 
 class Calibration(ResponseModel):
@@ -131,6 +147,8 @@ class Calibration(ResponseModel):
     timestamp: datetime
     qubits: list[QubitCalibration]
     gates: list[GateCalibration] = []
+    couplings: list[CouplingCalibration] = []
+    """Always-on interactions of qubit pairs (absent: none)."""
 
 
 ControlFlowName = Literal["if_else", "switch_case", "for_loop", "while_loop"]
@@ -205,6 +223,10 @@ class DeviceSpec(ResponseModel):
                 f"calibration has {len(self.calibration.qubits)} qubits, device has "
                 f"{self.num_qubits}"
             )
+        for coupling in self.calibration.couplings if self.calibration else []:
+            a, b = coupling.qubits
+            if a == b or not (0 <= a < self.num_qubits and 0 <= b < self.num_qubits):
+                raise ValueError(f"coupling on {coupling.qubits}: qubits out of range or equal")
         return self
 
     def summary(

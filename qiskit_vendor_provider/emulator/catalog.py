@@ -15,6 +15,7 @@ from qiskit.transpiler import Target
 
 from qiskit_vendor_provider.api.models import DeviceSpec
 from qiskit_vendor_provider.emulator.lowering import unrunnable_operations
+from qiskit_vendor_provider.emulator.scheduling import off_clock_durations
 from qiskit_vendor_provider.errors import VendorApiError
 from qiskit_vendor_provider.target import build_target, unknown_operations
 
@@ -65,6 +66,9 @@ def check_runnable(spec: DeviceSpec, *, where: str = "") -> None:
         raise CatalogError(
             f"{where} lists operations the emulator cannot simulate: {'; '.join(problems)}"
         )
+    off_clock = off_clock_durations(spec)
+    if off_clock:
+        raise CatalogError(f"{where} has durations off its clock: {'; '.join(off_clock[:5])}")
 
 
 def builtin_device_dir() -> Path:

@@ -6,6 +6,12 @@ infidelity to the calibrated ``error``; a reset relaxes over its duration; each 
 gets a symmetric readout error; a qubit that waits (a delay, or idling while others are
 gated, see :mod:`~qiskit_vendor_provider.emulator.scheduling`) relaxes over the wait.
 
+Three errors are not Markovian, and :mod:`~qiskit_vendor_provider.emulator.scheduling`
+places them in the timed program: a gate's calibrated ``over_rotation`` (a unitary
+right after the gate, inside this module's gate error, see :func:`coherent_infidelity`),
+the always-on ZZ of coupled qubits, and a slow detuning (drawn once per group of shots)
+whose spread gives the Ramsey ``t2_star``.
+
 The errors are built exactly as ``qiskit_aer.noise.NoiseModel.from_backend`` builds them
 from the client's Target (depolarizing first, then the qubits' relaxations side by
 side), so a user's own ``AerSimulator.from_backend(backend)`` and the emulator agree
@@ -15,10 +21,11 @@ gate by gate. That shape also matters for Aer itself: see :func:`gate_error`.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable
 
-from qiskit.circuit import Instruction, QuantumCircuit, Reset
-from qiskit.circuit.library import XGate, YGate, ZGate
+from qiskit.circuit import Gate, Instruction, Parameter, QuantumCircuit, Reset
+from qiskit.circuit.library import RXGate, RXXGate, RZXGate, RZZGate, XGate, YGate, ZGate
 from qiskit.quantum_info import average_gate_fidelity
 from qiskit_aer.noise import (
     NoiseModel,
@@ -53,6 +60,38 @@ def depolarizing_parameter(infidelity: float, num_qubits: int, relaxation_fideli
     return min(max(p, 0.0), dim * dim / (dim * dim - 1))
 
 
+def coherent_infidelity(angle: float, num_qubits: int) -> float:
+    """Average gate infidelity of a rotation by ``angle`` about an n-qubit Pauli.
+
+    ``U = exp(-i angle P / 2)`` has ``Tr U = d cos(angle / 2)``, so its process
+    fidelity is ``cos^2(angle / 2)`` and its average gate fidelity
+    ``(d cos^2(angle / 2) + 1) / (d + 1)``; the infidelity is
+    ``d / (d + 1) * sin^2(angle / 2)`` (``0.8 sin^2(angle / 2)`` for two qubits).
+
+    >>> round(coherent_infidelity(0.1, 2), 8), round(coherent_infidelity(math.pi, 1), 6)
+    (0.00199833, 0.666667)
+    """
+    dim = 1 << num_qubits
+    return dim / (dim + 1) * math.sin(angle / 2) ** 2
+
+
+def over_rotation_gate(name: str, num_qubits: int, angle: float) -> Gate:
+    """The unitary error of a gate over-rotated by ``angle`` about its own axis.
+
+    A cross-resonance gate (``ecr``, ``cx``) turns about ZX, a Mølmer–Sørensen gate
+    (``rxx``, ``ms``) about XX, any other two-qubit gate is taken to turn about ZZ, and a
+    one-qubit gate about X. Any Pauli axis gives the same infidelity
+    (:func:`coherent_infidelity`); the axis decides how repetitions add up.
+    """
+    if num_qubits == 1:
+        return RXGate(angle)
+    if name in {"ecr", "cx", "rzx"}:
+        return RZXGate(angle)
+    if name in {"rxx", "ms"}:
+        return RXXGate(angle)
+    return RZZGate(angle)
+
+
 def relaxation_error(qubit: QubitCalibration, duration: float) -> QuantumError | None:
     """Thermal relaxation of one qubit over ``duration`` seconds; None if there is none."""
     if qubit.t1 is None or qubit.t2 is None or duration <= 0:
@@ -82,14 +121,17 @@ def _mixture(error: QuantumError) -> dict[str, float] | None:
     return weights
 
 
-def _pauli_reset_error(depolarizing: float, relaxations: list[dict[str, float]]) -> QuantumError:
+def _pauli_reset_error(
+    depolarizing: float, relaxations: list[dict[str, float]], first: Gate | None = None
+) -> QuantumError:
     """Depolarizing then per-qubit {identity, Z, reset} relaxation, as one short mixture.
 
     The same channel as ``depolarizing_error(p, n).compose(relaxation)``, whose product
     form has ``4^n * 3^n`` branches (144 for a two-qubit gate); merged, a Pauli followed
     by Z is another Pauli and a Pauli followed by a reset is the reset, which leaves at
     most 25. Aer converts every branch of every error on every run, so this is what
-    makes jobs with many two-qubit gates fast.
+    makes jobs with many two-qubit gates fast. ``first``, a coherent over-rotation, opens
+    every branch.
     """
     n = len(relaxations)
     dim2 = 4**n
@@ -108,6 +150,8 @@ def _pauli_reset_error(depolarizing: float, relaxations: list[dict[str, float]])
     noise = []
     for labels, probability in branches.items():
         circuit = QuantumCircuit(n)
+        if first is not None:
+            circuit.append(first, list(range(n)))
         for qubit, op in enumerate(labels):
             if op == "reset":
                 circuit.append(Reset(), [qubit])
@@ -128,6 +172,10 @@ def gate_error(gate: GateCalibration, qubits: list[QubitCalibration]) -> Quantum
     machines. This is the channel ``NoiseModel.from_backend`` builds; where every qubit's
     relaxation is a mixture (T2 <= T1) it is sent as Paulis and resets only, without
     any Kraus map (see :func:`_pauli_reset_error`).
+
+    A calibrated ``over_rotation`` comes first of all, as a unitary; the depolarizing
+    part is then what brings the total to the calibrated ``error``, so that RB still
+    measures that figure.
     """
     duration = gate.duration or 0.0
     relaxation: QuantumError | None = None
@@ -138,16 +186,39 @@ def gate_error(gate: GateCalibration, qubits: list[QubitCalibration]) -> Quantum
             break
         # expand puts the new factor on the higher qubit: qargs[0] stays qubit 0.
         relaxation = single if relaxation is None else relaxation.expand(single)
-    if gate.name not in _NON_GATES and gate.error:
-        fidelity = 1.0 if relaxation is None else float(average_gate_fidelity(relaxation))
-        p = depolarizing_parameter(gate.error, len(gate.qubits), fidelity)
-        if p > 0:
+    coherent = None
+    if gate.name not in _NON_GATES and gate.over_rotation:
+        coherent = over_rotation_gate(gate.name, len(gate.qubits), gate.over_rotation)
+    if gate.name not in _NON_GATES and (gate.error or coherent is not None):
+        fidelity = _fidelity(coherent, relaxation, len(gate.qubits))
+        p = depolarizing_parameter(gate.error or 0.0, len(gate.qubits), fidelity)
+        if p > 0 or coherent is not None:
             mixtures = [] if relaxation is None else _relaxation_mixtures(gate, qubits)
             if mixtures:
-                return _pauli_reset_error(p, mixtures)
-            depol = depolarizing_error(p, len(gate.qubits))
-            return depol if relaxation is None else depol.compose(relaxation)
+                return _pauli_reset_error(p, mixtures, coherent)
+            error = depolarizing_error(p, len(gate.qubits))
+            if coherent is not None:
+                error = QuantumError(_on_all(coherent)).compose(error)
+            return error if relaxation is None else error.compose(relaxation)
     return relaxation
+
+
+def _on_all(gate: Gate) -> QuantumCircuit:
+    circuit = QuantumCircuit(gate.num_qubits)
+    circuit.append(gate, list(range(gate.num_qubits)))
+    return circuit
+
+
+def _fidelity(coherent: Gate | None, relaxation: QuantumError | None, num_qubits: int) -> float:
+    """Average gate fidelity of the over-rotation followed by relaxation (1: neither)."""
+    if relaxation is None:
+        if coherent is None:
+            return 1.0
+        return 1.0 - coherent_infidelity(float(coherent.params[0]), num_qubits)
+    if coherent is None:
+        return float(average_gate_fidelity(relaxation))
+    channel = QuantumError(_on_all(coherent)).compose(relaxation)
+    return float(average_gate_fidelity(channel))
 
 
 def _relaxation_mixtures(
@@ -177,6 +248,10 @@ class DeviceNoise:
         self._spec = spec
         self._errors: dict[tuple[str, tuple[int, ...]], QuantumError | None] = {}
         self._idle: dict[tuple[int, float], Instruction | None] = {}
+        self._detuning: dict[int, Parameter] = {}
+        self.detuning_qubits: dict[Parameter, int] = {}
+        """The qubit of each detuning parameter :meth:`detuning_parameter` handed out."""
+        self._zz: dict[tuple[int, int], float] | None = None
         self._models: dict[
             tuple[frozenset[int], frozenset[tuple[str, tuple[int, ...]]] | None], NoiseModel
         ] = {}
@@ -185,6 +260,49 @@ class DeviceNoise:
     def calibrated(self) -> bool:
         """Whether the device has a calibration (else it is ideal)."""
         return self._spec.calibration is not None
+
+    def detuning_width(self, qubit: int) -> float:
+        """Half width (rad/s) of the Lorentzian the qubit's slow detuning is drawn from.
+
+        A static detuning ``delta`` turns a Ramsey fringe by ``delta t``; averaged over a
+        Lorentzian of half width ``gamma`` it decays as ``exp(-gamma t)``. With the
+        Markovian ``exp(-t / T2)`` of relaxation, the Ramsey decay is ``exp(-t / t2_star)``
+        when ``gamma = 1 / t2_star - 1 / T2``, and an echo, which undoes any static
+        detuning, still decays with ``T2``. Zero without ``t2_star`` (or with one not
+        below T2).
+        """
+        calibration = self._spec.calibration
+        if calibration is None:
+            return 0.0
+        q = calibration.qubits[qubit]
+        if q.t2_star is None or q.t1 is None or q.t2 is None:
+            return 0.0
+        t2 = min(q.t2, 2 * q.t1)  # as relaxation_error bounds it
+        return max(0.0, 1.0 / q.t2_star - 1.0 / t2)
+
+    def detuning_parameter(self, qubit: int) -> Parameter:
+        """The parameter a timed program's detuning phases of ``qubit`` are written in.
+
+        The simulation binds it once per group of shots (see
+        :func:`~qiskit_vendor_provider.emulator.simulation.simulate`).
+        """
+        if qubit not in self._detuning:
+            parameter = Parameter(f"_vendor_detuning_{qubit}")
+            self._detuning[qubit] = parameter
+            self.detuning_qubits[parameter] = qubit
+        return self._detuning[qubit]
+
+    def zz_couplings(self) -> dict[tuple[int, int], float]:
+        """Each coupled pair (lower qubit first) with a non-zero ZZ rate, in hertz."""
+        if self._zz is None:
+            calibration = self._spec.calibration
+            pairs = calibration.couplings if calibration is not None else []
+            self._zz = {}
+            for coupling in pairs:
+                if coupling.zz_hz:
+                    a, b = sorted(coupling.qubits)
+                    self._zz[(a, b)] = coupling.zz_hz
+        return self._zz
 
     def _error(self, gate: GateCalibration) -> QuantumError | None:
         key = (gate.name, tuple(gate.qubits))
@@ -253,3 +371,23 @@ class DeviceNoise:
             self._models.pop(next(iter(self._models)))
         self._models[key] = model
         return model
+
+
+def markovian(spec: DeviceSpec) -> DeviceSpec:
+    """``spec`` with every non-Markovian figure at zero: no T2*, ZZ or over-rotation.
+
+    What the device was before those figures existed; its gate errors keep their
+    calibrated totals (all stochastic now). For comparisons with models that have only
+    Markovian noise, such as ``AerSimulator.from_backend``.
+    """
+    calibration = spec.calibration
+    if calibration is None:
+        return spec
+    bare = calibration.model_copy(
+        update={
+            "qubits": [q.model_copy(update={"t2_star": None}) for q in calibration.qubits],
+            "gates": [g.model_copy(update={"over_rotation": 0.0}) for g in calibration.gates],
+            "couplings": [],
+        }
+    )
+    return spec.model_copy(update={"calibration": bare})

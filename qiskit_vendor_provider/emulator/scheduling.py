@@ -19,11 +19,15 @@ therefore schedules every program before simulating it:
 
 from __future__ import annotations
 
-from qiskit.circuit import CircuitInstruction, Delay, QuantumCircuit
+import math
+
+from qiskit.circuit import CircuitInstruction, Delay, QuantumCircuit, Qubit
 from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
-from qiskit.transpiler import InstructionDurations, PassManager, Target
+from qiskit.circuit.library import CPhaseGate, RZGate
+from qiskit.transpiler import InstructionDurations, PassManager, Target, TranspilerError
 from qiskit.transpiler.passes import ALAPScheduleAnalysis, PadDelay, TimeUnitConversion
 
+from qiskit_vendor_provider.api.models import DeviceSpec
 from qiskit_vendor_provider.emulator.noise import DeviceNoise
 from qiskit_vendor_provider.qiskit_internals import append_unchecked
 
@@ -58,6 +62,39 @@ def instruction_durations(target: Target) -> InstructionDurations | None:
     return InstructionDurations(entries, dt=dt)
 
 
+# How far from a whole number of dt a duration may be (float noise of seconds / dt).
+_DT_TOLERANCE = 1e-6
+
+
+def off_clock_durations(spec: DeviceSpec) -> list[str]:
+    """Each calibrated duration of ``spec`` that is not a whole number of ``dt``.
+
+    A device's clock runs in ``dt``: a gate of 159.9975 dt makes every scheduled
+    transpile and timeline warn "Duration is rounded". Empty without ``dt``.
+
+    >>> from qiskit_vendor_provider.api.models import NativeOperation
+    >>> off_clock_durations(DeviceSpec(name="d", num_qubits=1, dt=1e-9,
+    ...     native_operations=[NativeOperation(name="x", num_qubits=1)]))
+    []
+    """
+    dt = spec.dt
+    calibration = spec.calibration
+    if dt is None or calibration is None:
+        return []
+    found = [(f"{g.name} on {g.qubits}", g.duration) for g in calibration.gates]
+    found += [
+        (f"readout of qubit {i}", q.readout_duration) for i, q in enumerate(calibration.qubits)
+    ]
+    problems = []
+    for what, duration in found:
+        if duration is not None and abs(duration / dt - round(duration / dt)) > _DT_TOLERANCE:
+            problems.append(
+                f"{what}: {duration:g} s is {duration / dt:.4f} dt, not a whole number of dt "
+                f"({dt:g} s); give {round(duration / dt)} dt = {round(duration / dt) * dt!r} s"
+            )
+    return problems
+
+
 def scheduler(durations: InstructionDurations) -> PassManager:
     """Delays converted to ``dt``, ALAP scheduling, every gap padded with a delay."""
     return PassManager(
@@ -88,7 +125,10 @@ def operated_qubits(circuit: QuantumCircuit) -> set[int]:
 
 
 def with_idle_noise(
-    circuit: QuantumCircuit, noise: DeviceNoise, dt: float | None
+    circuit: QuantumCircuit,
+    noise: DeviceNoise,
+    dt: float | None,
+    durations: InstructionDurations | None = None,
 ) -> QuantumCircuit:
     """Each delay on an operated qubit replaced by that qubit's relaxation over its time.
 
@@ -96,8 +136,18 @@ def with_idle_noise(
     changes the outcome, and both would make Aer simulate those qubits. So are waits
     before a qubit's first operation: it is still in ``|0>``, which relaxation (at zero
     temperature) leaves as it is.
+
+    Where the device has always-on ZZ or slow dephasing on the qubits the program uses
+    (and ``durations`` are given), the program is also rewritten in time order with
+    those added: see :func:`with_slow_noise`. Otherwise the instructions keep their
+    order, exactly as a device without those figures always ran.
     """
     used = {circuit.qubits[index] for index in operated_qubits(circuit)}
+    if durations is not None and dt is not None:
+        indices = {circuit.find_bit(q).index for q in used}
+        zz = {pair: hz for pair, hz in noise.zz_couplings().items() if indices.issuperset(pair)}
+        if zz or any(noise.detuning_width(q) for q in indices):
+            return with_slow_noise(circuit, noise, dt=dt, durations=durations, used=used, zz=zz)
     started: set[object] = set()
     out = circuit.copy_empty_like()
     for item in circuit.data:
@@ -116,4 +166,138 @@ def with_idle_noise(
             continue
         started.update(item.qubits)
         append_unchecked(out, item)
+    return out
+
+
+# Sort keys of what with_slow_noise emits at one time: accumulated ZZ first, then the
+# operations starting then, in their order.
+_BEFORE = 0
+_AT = 1
+# Operations after which a qubit's phase no longer matters (it is in a Z eigenstate).
+_PHASE_RESETTING = frozenset({"measure", "reset"})
+# Diagonal operations: a detuning phase commutes with them, so it need not be written
+# out before them.
+_DIAGONAL = frozenset({"rz", "z", "s", "sdg", "t", "tdg", "p", "u1", "cz", "cp", "rzz"})
+
+
+def _runs(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Touching intervals merged (a qubit's delays, in time order, into idle runs)."""
+    runs: list[tuple[int, int]] = []
+    for begin, end in intervals:
+        if runs and runs[-1][1] == begin:
+            runs[-1] = (runs[-1][0], end)
+        else:
+            runs.append((begin, end))
+    return runs
+
+
+def _overlaps(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Where two sorted lists of disjoint intervals overlap."""
+    out = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        begin, end = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if begin < end:
+            out.append((begin, end))
+        if a[i][1] <= b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def with_slow_noise(  # noqa: PLR0915 (one pass over time, one over events)
+    circuit: QuantumCircuit,
+    noise: DeviceNoise,
+    *,
+    dt: float,
+    durations: InstructionDurations,
+    used: set[Qubit],
+    zz: dict[tuple[int, int], float],
+) -> QuantumCircuit:
+    """The timed program with relaxation, always-on ZZ and slow detuning, in time order.
+
+    ``circuit`` is scheduled and padded (every qubit's time is covered by operations and
+    delays), so each instruction's start is its qubits' clock. Then:
+
+    * **ZZ.** A pair with rate ``zz_hz`` (``ζ``) whose qubits are both waiting over
+      ``[s, e)`` gains ``exp(-2 pi i ζ (e - s) |11><11|)``, a ``cp(-2 pi ζ (e - s))``
+      placed at ``e``: the shift of either qubit's frequency when the other is in
+      ``|1>``, qubit frequencies being calibrated with their neighbours in ``|0>``. ZZ
+      while either qubit is being operated on is not simulated (it is part of a gate's
+      calibrated error).
+    * **Slow detuning.** A qubit with a detuning width (see
+      :meth:`DeviceNoise.detuning_width`) turns by ``delta t`` over every wait and every
+      gate of duration ``t``, ``delta`` being its detuning parameter (drawn per group of
+      shots). The phase is summed while it commutes with what the qubit does (waits,
+      diagonal gates) and written out as one ``rz`` just before the next operation that
+      does not commute with it; a measurement or reset forgets it.
+
+    The instructions are emitted in order of start time, which keeps every qubit's own
+    order (ties keep the circuit's order), so every ``cp`` sits inside both qubits'
+    waits.
+    """
+    index = {bit: position for position, bit in enumerate(circuit.qubits)}
+    clock = dict.fromkeys(circuit.qubits, 0)
+    started: set[Qubit] = set()
+    idle: dict[int, list[tuple[int, int]]] = {}
+    events: list[tuple[int, int, int, CircuitInstruction, int]] = []
+    for order, item in enumerate(circuit.data):
+        name = item.name
+        if name == "barrier":
+            continue
+        qubits = [index[q] for q in item.qubits]
+        begin = max(clock[q] for q in item.qubits)
+        if name == "delay":
+            length = round(float(item.operation.duration))
+            (qubit,) = item.qubits
+            clock[qubit] = begin + length
+            if qubit in used and qubit in started and length > 0:
+                idle.setdefault(qubits[0], []).append((begin, begin + length))
+                events.append((begin, _AT, order, item, length))
+            continue
+        length = 0
+        if name not in CONTROL_FLOW_OP_NAMES:
+            try:
+                length = round(durations.get(item.operation, qubits, unit="dt"))
+            except TranspilerError:
+                length = 0
+        for qubit in item.qubits:
+            clock[qubit] = begin + length
+        started.update(item.qubits)
+        events.append((begin, _AT, order, item, length))
+    runs = {qubit: _runs(intervals) for qubit, intervals in idle.items()}
+    for (a, b), hz in zz.items():
+        for begin, end in _overlaps(runs.get(a, []), runs.get(b, [])):
+            gate = CPhaseGate(-2 * math.pi * hz * (end - begin) * dt)
+            item = CircuitInstruction(gate, (circuit.qubits[a], circuit.qubits[b]), ())
+            events.append((end, _BEFORE, -1, item, 0))
+    events.sort(key=lambda event: event[:3])
+    widths = {index[q]: noise.detuning_width(index[q]) for q in used}
+    pending = dict.fromkeys(widths, 0)
+    out = circuit.copy_empty_like()
+    for _, _, _, item, length in events:
+        name = item.name
+        qubits = [index[q] for q in item.qubits]
+        if name == "delay":
+            qubit = qubits[0]
+            error = noise.idle_error(qubit, length * dt)
+            if error is not None:
+                append_unchecked(out, CircuitInstruction(error, item.qubits, ()))
+            pending[qubit] += length
+            continue
+        if name in _PHASE_RESETTING:
+            for qubit in qubits:
+                pending[qubit] = 0
+        elif name not in _DIAGONAL:
+            for bit, qubit in zip(item.qubits, qubits, strict=True):
+                if pending.get(qubit) and widths[qubit]:
+                    phase = noise.detuning_parameter(qubit) * (pending[qubit] * dt)
+                    append_unchecked(out, CircuitInstruction(RZGate(phase), (bit,), ()))
+                    pending[qubit] = 0
+        append_unchecked(out, item)
+        if name not in _PHASE_RESETTING:
+            for qubit in qubits:
+                if qubit in pending:
+                    pending[qubit] += length
     return out

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import random
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from qiskit.circuit import QuantumCircuit
 from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
 from qiskit.transpiler import InstructionDurations, Target
@@ -30,6 +32,7 @@ from qiskit_vendor_provider.emulator.scheduling import (
     scheduler,
     with_idle_noise,
 )
+from qiskit_vendor_provider.qiskit_internals import append_unchecked
 from qiskit_vendor_provider.serialization import parameter_columns, wire_to_circuit
 from qiskit_vendor_provider.target import build_target
 
@@ -113,32 +116,252 @@ def _binding_result(raw: dict[str, Any], submission: JobSubmission) -> BindingRe
     return BindingResult(counts=counts, memory=memory)
 
 
+def _grouped_result(raws: list[dict[str, Any]], submission: JobSubmission) -> BindingResult:
+    """One binding's result from its groups of shots (see :func:`detuning_groups`).
+
+    Each group ran ``ceil(shots / groups)`` shots; group ``g`` gives its first
+    ``shots // groups`` (one more for the first ``shots % groups``), so the binding has
+    exactly ``shots``. Aer returned memory whenever that takes fewer than all.
+    """
+    groups = len(raws)
+    base, extra = divmod(submission.shots, groups)
+    memory: list[str] = []
+    counts: dict[str, int] = {}
+    for group, raw in enumerate(raws):
+        take = base + (1 if group < extra else 0)
+        shots = raw.get("memory")
+        if shots is None:  # every shot of the group is used: its counts are enough
+            for key, value in (raw.get("counts") or {"0x0": take}).items():
+                counts[key] = counts.get(key, 0) + int(value)
+            continue
+        for key in list(shots)[:take]:
+            counts[key] = counts.get(key, 0) + 1
+            memory.append(key)
+    if not counts:
+        counts = {"0x0": submission.shots}
+    if not submission.memory:
+        return BindingResult(counts=counts, memory=None)
+    return BindingResult(counts=counts, memory=memory or ["0x0"] * submission.shots)
+
+
+DETUNING_GROUPS = 32
+"""Groups of shots a job with slow dephasing is split into, each with its own detunings."""
+
+
+DETUNING_CUTOFF = 30.0
+"""Largest slow detuning drawn, in half widths of its Lorentzian."""
+
+
+def detuning_groups(shots: int) -> int:
+    """How many groups of shots a job with slow dephasing runs as (at most one per shot).
+
+    ``DETUNING_GROUPS``, or the largest number of groups down to half of it that divides
+    ``shots`` evenly (1,000 shots: 25 groups of 40), which spares Aer returning every
+    shot's memory for the cut.
+
+    >>> detuning_groups(4096), detuning_groups(1000), detuning_groups(997), detuning_groups(5)
+    (32, 25, 32, 5)
+    """
+    if shots <= DETUNING_GROUPS:
+        return max(1, shots)
+    for groups in range(DETUNING_GROUPS, DETUNING_GROUPS // 2 - 1, -1):
+        if shots % groups == 0:
+            return groups
+    return DETUNING_GROUPS
+
+
+def detuning_draws(
+    widths: list[float], rows: int, groups: int, rng: np.random.Generator
+) -> list[list[float]]:
+    """Each qubit's detuning (rad/s) for each row and group, row by row.
+
+    Per qubit and row, the groups take one draw from each of ``groups`` equal-probability
+    strata of the Lorentzian of half width ``width`` (stratified sampling: every draw is
+    a draw from the distribution, and together they cover it evenly), in a random order
+    of their own so that qubits are independent. The Lorentzian is cut at
+    ``DETUNING_CUTOFF`` half widths, as the slow noise of a device is bounded: its
+    far tail (2% of the weight) would only dephase within the first ``1 / (30 width)``
+    and detune pulses far off resonance.
+    """
+    # The truncated Lorentzian's quantile: u in (0, 1) -> tan((u - 1/2) 2 atan(K)).
+    span = 2 * math.atan(DETUNING_CUTOFF)
+    out: list[list[float]] = []
+    for width in widths:
+        values: list[float] = []
+        for _ in range(rows):
+            strata = (rng.permutation(groups) + rng.random(groups)) / groups
+            values.extend((width * np.tan((strata - 0.5) * span)).tolist())
+        out.append(values)
+    return out
+
+
+def detuning_binds(
+    circuit: QuantumCircuit, noise: DeviceNoise, groups: int = DETUNING_GROUPS, seed: int = 0
+) -> dict[Any, list[float]]:
+    """Values for a prepared circuit's detuning parameters: one row per group of shots.
+
+    For running :meth:`PreparedDevice.prepare`'s output on Aer directly: pass
+    ``parameter_binds=[detuning_binds(...)]`` and pool the groups' counts.
+    """
+    own = [p for p in circuit.parameters if p in noise.detuning_qubits]
+    widths = [noise.detuning_width(noise.detuning_qubits[p]) for p in own]
+    draws = detuning_draws(widths, 1, groups, np.random.default_rng(seed))
+    return dict(zip(own, draws, strict=True))
+
+
 Prepare = Callable[[QuantumCircuit], QuantumCircuit]
 
 
+def split_untouched(
+    circuit: QuantumCircuit, noise: DeviceNoise | NoiseModel | None
+) -> tuple[QuantumCircuit, list[tuple[int, float]]]:
+    """``circuit`` without the measurements of qubits nothing else acts on, and those.
+
+    Such a qubit is in ``|0>`` when measured: relaxation at zero temperature leaves
+    ``|0>`` alone, a slow detuning only turns its phase, and ZZ (the energy of ``|11>``)
+    does nothing to it. Its measurement reads 1 with the qubit's readout error, which
+    :func:`sample_untouched` draws classically: Aer cannot drop a measured qubit, so a
+    transpiled circuit with ``measure_all()`` on 27 qubits would otherwise be simulated
+    on all 27 (about 30 s per shot with noise). Only for static circuits whose clbits
+    are each written once; otherwise ``circuit`` is returned as it is.
+    """
+    if has_control_flow(circuit):
+        return circuit, []
+    touched: set[int] = set()
+    writes: dict[int, int] = {}
+    for item in circuit.data:
+        if item.name in {"barrier", "delay"}:
+            continue
+        for clbit in item.clbits:
+            index = circuit.find_bit(clbit).index
+            writes[index] = writes.get(index, 0) + 1
+        if item.name != "measure":
+            touched.update(circuit.find_bit(q).index for q in item.qubits)
+    untouched: list[tuple[int, int]] = []
+    for item in circuit.data:
+        if item.name == "measure":
+            qubit = circuit.find_bit(item.qubits[0]).index
+            clbit = circuit.find_bit(item.clbits[0]).index
+            if qubit not in touched and writes.get(clbit) == 1:
+                untouched.append((qubit, clbit))
+    if not untouched:
+        return circuit, []
+    skip = set(untouched)
+    out = circuit.copy_empty_like()
+    for item in circuit.data:
+        if item.name == "measure":
+            key = (circuit.find_bit(item.qubits[0]).index, circuit.find_bit(item.clbits[0]).index)
+            if key in skip:
+                continue
+        append_unchecked(out, item)
+    calibration = noise._spec.calibration if isinstance(noise, DeviceNoise) else None
+    extra = [
+        (clbit, calibration.qubits[qubit].readout_error if calibration else 0.0)
+        for qubit, clbit in untouched
+    ]
+    return out, extra
+
+
+def sample_untouched(
+    raw: dict[str, Any],
+    extra: list[tuple[int, float]],
+    rng: np.random.Generator,
+    *,
+    shots: int,
+    memory: bool,
+) -> dict[str, Any]:
+    """Aer's data of one ``shots``-shot experiment with the sampled clbits filled in.
+
+    ``memory``: whether Aer was asked for per-shot memory.
+    """
+    flips = [(1 << clbit, p) for clbit, p in extra if p > 0]
+    if not flips:
+        return raw
+    if not raw.get("counts"):  # nothing measured on Aer's side: every shot read zeros
+        raw = {**raw, "counts": {"0x0": shots}}
+        if memory:
+            raw["memory"] = ["0x0"] * shots
+    stored = raw.get("memory")
+    if stored is not None:
+        values = np.array([int(key, 16) for key in stored], dtype=object)
+        for mask, p in flips:
+            hits = rng.random(len(values)) < p
+            values[hits] = values[hits] | mask
+        keys = [hex(int(v)) for v in values]
+        counts: dict[str, int] = {}
+        for key in keys:
+            counts[key] = counts.get(key, 0) + 1
+        return {**raw, "memory": keys, "counts": counts}
+    # Counts only: split each outcome's count binomially, clbit by clbit.
+    table = {int(key, 16): int(value) for key, value in raw.get("counts", {}).items()}
+    for mask, p in flips:
+        split: dict[int, int] = {}
+        for value, count in table.items():
+            ones = int(rng.binomial(count, p))
+            for target, number in ((value | mask, ones), (value, count - ones)):
+                if number:
+                    split[target] = split.get(target, 0) + number
+        table = split
+    return {**raw, "counts": {hex(value): count for value, count in table.items()}}
+
+
+@dataclass
+class _Experiments:
+    """The circuits Aer runs, their parameter tables, and how results map back."""
+
+    circuits: list[QuantumCircuit]
+    binds: list[dict[Any, list[float]]]
+    rows_per_program: list[int]
+    groups: int = 1
+    classical: list[list[tuple[int, float]]] = field(default_factory=list)
+    """Per program: the clbits measured from qubits no operation touches, and their
+    readout error (see :func:`split_untouched`)."""
+
+
 def _experiments(
-    submission: JobSubmission, circuits: list[QuantumCircuit], prepare: Prepare
-) -> tuple[list[QuantumCircuit], list[dict[Any, list[float]]], list[int]]:
+    submission: JobSubmission,
+    circuits: list[QuantumCircuit],
+    prepare: Prepare,
+    noise: DeviceNoise | NoiseModel | None,
+    seed: int,
+) -> _Experiments:
     """The circuits Aer runs, with their parameter tables, and the rows of each program.
 
     A parametrized program is sent to Aer once with its whole table of values (Aer binds
     each row itself), so a sweep costs one circuit, not one per row. (A delay's duration
-    is never a parameter: the wire carries it as a number.)
+    is never a parameter: the wire carries it as a number.) With slow dephasing, each
+    row runs as :func:`detuning_groups` experiments, each binding the qubits' detuning
+    parameters to its own draw.
     """
-    aer_circuits: list[QuantumCircuit] = []
-    binds: list[dict[Any, list[float]]] = []
-    rows_per_program = []
-    for program, circuit in zip(submission.programs, circuits, strict=True):
+    prepared = []
+    classical = []
+    for circuit in circuits:
+        reduced, extra = split_untouched(prepare(circuit), noise)
+        prepared.append(reduced)
+        classical.append(extra)
+    detuning = noise.detuning_qubits if isinstance(noise, DeviceNoise) else {}
+    slow = [[p for p in c.parameters if p in detuning] for c in prepared]
+    groups = detuning_groups(submission.shots) if any(slow) else 1
+    rng = np.random.default_rng(seed)
+    out = _Experiments([], [], [], groups, classical)
+    for program, circuit, timed, own in zip(
+        submission.programs, circuits, prepared, slow, strict=True
+    ):
         rows = len(program.parameter_values) or 1
-        rows_per_program.append(rows)
+        out.rows_per_program.append(rows)
         bind = _bindings(program, circuit)
-        prepared = prepare(circuit)
+        if groups > 1:
+            bind = {key: [v for v in values for _ in range(groups)] for key, values in bind.items()}
+        if own:  # one group too (a one-shot job): its parameters need values
+            widths = [noise.detuning_width(detuning[p]) for p in own]  # type: ignore[union-attr]
+            draws = detuning_draws(widths, rows, groups, rng)
+            bind.update(zip(own, draws, strict=True))
         # A table whose parameters no instruction uses (a global phase, say) still asks
         # for one experiment per row: Aer binds nothing then, so the circuit is repeated.
-        copies = 1 if bind else rows
-        aer_circuits.extend([prepared] * copies)
-        binds.extend([bind] * copies)
-    return aer_circuits, binds, rows_per_program
+        copies = 1 if bind else rows * groups
+        out.circuits.extend([timed] * copies)
+        out.binds.extend([bind] * copies)
+    return out
 
 
 def simulate(
@@ -163,12 +386,17 @@ def simulate(
     if seed is None:  # the service fixes seeds at submission; kept for direct callers
         seed = random.SystemRandom().randrange(2**31)
     started = time.perf_counter()
-    aer_circuits, binds, rows_per_program = _experiments(
-        submission, circuits, prepare or (lambda circuit: circuit)
+    plan = _experiments(submission, circuits, prepare or (lambda circuit: circuit), noise, seed)
+    aer_circuits, binds, rows_per_program, groups = (
+        plan.circuits,
+        plan.binds,
+        plan.rows_per_program,
+        plan.groups,
     )
     run_options: dict[str, Any] = {
-        "shots": submission.shots,
-        "memory": submission.memory,
+        "shots": -(-submission.shots // groups),
+        # Memory when a group's shots must be cut to the job's number.
+        "memory": submission.memory or submission.shots % groups != 0,
         "seed_simulator": seed,
     }
     if any(binds):
@@ -182,13 +410,14 @@ def simulate(
         )
     if noise_model is not None:
         run_options["noise_model"] = noise_model
-    if len(active) < PARALLEL_QUBITS and sum(rows_per_program) < PARALLEL_EXPERIMENTS:
+    experiments_count = sum(rows_per_program) * groups
+    if len(active) < PARALLEL_QUBITS and experiments_count < PARALLEL_EXPERIMENTS:
         # Below Aer's own threshold for a parallel state update, and with few
         # experiments, its thread pool only adds start-up and contention: 7 ms instead
         # of 0.3 ms for a 2-qubit job on a busy machine. (Many experiments do gain from
         # it: 200 five-qubit circuits took 0.15 s with it and 0.18 s without.)
         run_options["max_parallel_threads"] = 1
-    elif sum(rows_per_program) >= PARALLEL_EXPERIMENTS:
+    elif experiments_count >= PARALLEL_EXPERIMENTS:
         # Many experiments: one per thread, as many at once as Aer finds room for in
         # max_memory_mb (1,400 six-qubit experiments: 0.96 s, against 1.29 s with Aer's
         # default of one experiment at a time and 1.88 s on one thread).
@@ -196,15 +425,32 @@ def simulate(
     aer_result = simulator.run(aer_circuits, **run_options).result()
     experiments = iter(aer_result.results)
     programs = []
-    for program, rows in zip(submission.programs, rows_per_program, strict=True):
+    rng = np.random.default_rng([seed, 1])
+    for program, rows, extra in zip(
+        submission.programs, rows_per_program, plan.classical, strict=True
+    ):
         data = []
         success = True
         status = ""
         for _ in range(rows):
-            experiment = next(experiments)
-            success = success and bool(experiment.success)
-            status = status or str(getattr(experiment, "status", ""))
-            data.append(_binding_result(experiment.data.to_dict(), submission))
+            raws = []
+            for _ in range(groups):
+                experiment = next(experiments)
+                success = success and bool(experiment.success)
+                status = status or str(getattr(experiment, "status", ""))
+                raws.append(
+                    sample_untouched(
+                        experiment.data.to_dict(),
+                        extra,
+                        rng,
+                        shots=run_options["shots"],
+                        memory=run_options["memory"],
+                    )
+                )
+            if groups == 1:
+                data.append(_binding_result(raws[0], submission))
+            else:
+                data.append(_grouped_result(raws, submission))
         programs.append(
             ProgramResult(
                 header=ResultHeader.model_validate(program.header.model_dump()),
@@ -253,7 +499,7 @@ class PreparedDevice:
             # Qiskit says so once per delay, which is noise in a worker's output.
             warnings.filterwarnings("ignore", "Duration is rounded", UserWarning)
             timed = scheduler(self.durations).run(lowered)
-        return with_idle_noise(timed, self.noise, self.target.dt)
+        return with_idle_noise(timed, self.noise, self.target.dt, self.durations)
 
 
 class JobRunner:

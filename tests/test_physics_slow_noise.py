@@ -1,0 +1,349 @@
+"""Slow dephasing, always-on ZZ and coherent over-rotation, each against its calibration.
+
+Each check compares the device with a model whose answer is known: a Ramsey on the
+device decays as a Markovian device whose T2 is the calibrated T2* (a Lorentzian static
+detuning gives exactly that exponential), an echo as the Markovian device itself (the
+echo undoes static detuning), a ZZ Ramsey turns by ``2 pi zz t``, and an over-rotated
+gate repeated N times adds ``sin^2(N theta / 2)`` to a flip probability. Counts are
+compared with shot-derived bounds (five standard deviations).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from qiskit import QuantumCircuit
+
+from qiskit_vendor_provider.api.models import DeviceSpec, JobSubmission
+from qiskit_vendor_provider.emulator.catalog import DeviceCatalog, builtin_device_dir
+from qiskit_vendor_provider.emulator.noise import DeviceNoise, markovian
+from qiskit_vendor_provider.emulator.simulation import (
+    JobRunner,
+    PreparedDevice,
+    detuning_draws,
+)
+from qiskit_vendor_provider.serialization import circuit_to_wire
+
+SHOTS = 4000
+SC, ION = "superconducting_27q", "trapped_ion_11q"
+
+
+@pytest.fixture(scope="module")
+def catalog() -> DeviceCatalog:
+    return DeviceCatalog.from_directories()
+
+
+@pytest.fixture(scope="module")
+def runner() -> JobRunner:
+    return JobRunner()
+
+
+def run(
+    runner: JobRunner,
+    spec: DeviceSpec,
+    circuits: Sequence[QuantumCircuit],
+    *,
+    shots: int = SHOTS,
+    seed: int = 11,
+    memory: bool = False,
+) -> list[dict[int, int]]:
+    """Counts keyed by clbit value, one per circuit."""
+    submission = JobSubmission(
+        device=spec.name,
+        programs=[circuit_to_wire(c) for c in circuits],
+        shots=shots,
+        seed_simulator=seed,
+        memory=memory,
+    )
+    results, _ = runner.run(submission, spec)
+    assert all(r.success for r in results), [r.status for r in results]
+    return [{int(k, 16): v for k, v in r.data[0].counts.items()} for r in results]
+
+
+def p_one(counts: dict[int, int], shots: int = SHOTS) -> float:
+    return counts.get(1, 0) / shots
+
+
+def close(a: float, b: float, shots: int = SHOTS) -> bool:
+    """Two frequencies from ``shots`` shots each agree within five standard deviations."""
+    p = (a + b) / 2
+    return abs(a - b) < 5 * math.sqrt(max(2 * p * (1 - p), 1e-4) / shots)
+
+
+def with_t2(spec: DeviceSpec, t2: dict[int, float]) -> DeviceSpec:
+    """The Markovian device with some qubits' T2 replaced."""
+    bare = markovian(spec)
+    assert bare.calibration is not None
+    qubits = [
+        q.model_copy(update={"t2": t2[i]}) if i in t2 else q
+        for i, q in enumerate(bare.calibration.qubits)
+    ]
+    return bare.model_copy(
+        update={"calibration": bare.calibration.model_copy(update={"qubits": qubits})}
+    )
+
+
+def half_pi(circuit: QuantumCircuit, qubit: int, spec: DeviceSpec | None) -> None:
+    """A π/2 pulse about X in the device's operations."""
+    if spec is not None and spec.name == ION:
+        circuit.r(math.pi / 2, 0.0, qubit)
+    else:
+        circuit.sx(qubit)
+
+
+def ramsey(
+    num_qubits: int,
+    qubit: int,
+    wait_dt: int,
+    *,
+    echo: bool = False,
+    spec: DeviceSpec | None = None,
+) -> QuantumCircuit:
+    """A π/2, wait, π/2 (ideally |1>); with ``echo`` a π halfway (ideally |0>)."""
+    circuit = QuantumCircuit(num_qubits, 1)
+    half_pi(circuit, qubit, spec)
+    if echo:
+        circuit.delay(wait_dt // 2, qubit)
+        half_pi(circuit, qubit, spec)
+        half_pi(circuit, qubit, spec)
+        circuit.delay(wait_dt - wait_dt // 2, qubit)
+    else:
+        circuit.delay(wait_dt, qubit)
+    half_pi(circuit, qubit, spec)
+    circuit.measure(qubit, 0)
+    return circuit
+
+
+def test_old_device_files_load_and_every_new_field_at_zero_simulates_as_before(
+    catalog: DeviceCatalog, runner: JobRunner
+) -> None:
+    data = json.loads((builtin_device_dir() / f"{SC}.json").read_text(encoding="utf-8"))
+    for qubit in data["calibration"]["qubits"]:
+        del qubit["t2_star"]
+    for gate in data["calibration"]["gates"]:
+        gate.pop("over_rotation", None)
+    del data["calibration"]["couplings"]
+    old = DeviceSpec.model_validate(data)  # a device file from before these fields
+    zeroed = markovian(catalog.spec(SC))
+    assert old.calibration is not None and zeroed.calibration is not None
+    assert old.calibration.qubits[0].t2_star is None and not old.calibration.couplings
+    circuit = QuantumCircuit(27, 3)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.delay(20_000, 1)
+    circuit.cx(1, 2)
+    circuit.measure([0, 1, 2], [0, 1, 2])
+    isa = ramsey(27, 0, 45_000)
+    prepared = PreparedDevice.from_spec(zeroed).prepare(isa)
+    # Nothing is added: no detuning parameter, no ZZ, instructions in the circuit's order.
+    assert not prepared.parameters and "cp" not in prepared.count_ops()
+    assert [i.name for i in prepared.data] == [
+        i.name for i in PreparedDevice.from_spec(old).prepare(isa).data
+    ]
+    assert run(runner, old, [isa], seed=5, memory=True) == run(
+        runner, zeroed, [isa], seed=5, memory=True
+    )
+
+
+@pytest.mark.parametrize(("device", "qubit"), [(SC, 0), (SC, 5), (ION, 3)])
+def test_ramsey_decays_with_t2_star_and_an_echo_with_t2(
+    catalog: DeviceCatalog, runner: JobRunner, device: str, qubit: int
+) -> None:
+    spec = catalog.spec(device)
+    assert spec.calibration is not None and spec.dt is not None
+    cal = spec.calibration.qubits[qubit]
+    assert cal.t2_star is not None and cal.t2 is not None
+    assert cal.t2_star < cal.t2  # the calibration says the free decay is the faster
+    wait = round(cal.t2_star / spec.dt)
+    free = ramsey(spec.num_qubits, qubit, wait, spec=spec)
+    echo = ramsey(spec.num_qubits, qubit, wait, echo=True, spec=spec)
+    p_free, p_echo = (p_one(c) for c in run(runner, spec, [free, echo]))
+    # What the Markovian device says with T2 = T2* (Ramsey) and with T2 (echo).
+    (p_free_model,) = (p_one(c) for c in run(runner, with_t2(spec, {qubit: cal.t2_star}), [free]))
+    (p_echo_model,) = (p_one(c) for c in run(runner, markovian(spec), [echo]))
+    assert close(p_free, p_free_model), (p_free, p_free_model)
+    assert close(p_echo, p_echo_model), (p_echo, p_echo_model)
+    # And the echo keeps clearly more coherence than the free decay (1 - p: ideally |0>).
+    assert (1 - p_echo) - p_free > 0.05
+
+
+def test_zz_turns_a_ramsey_by_2_pi_zz_t_when_the_neighbour_is_excited(
+    catalog: DeviceCatalog, runner: JobRunner
+) -> None:
+    spec = catalog.spec(SC)
+    assert spec.calibration is not None and spec.dt is not None
+    (coupling,) = [c for c in spec.calibration.couplings if c.qubits == [0, 1]]
+    zz = coupling.zz_hz
+    wait = round(1 / (4 * zz) / spec.dt)  # a quarter turn: cos = 0, sin = 1
+    circuits = []
+    for excited in (False, True):
+        circuit = QuantumCircuit(27, 1)
+        circuit.x(1) if excited else circuit.id(1)
+        circuit.barrier(0, 1)  # else ALAP would excite qubit 1 only at the end
+        circuit.sx(0)
+        circuit.delay(wait, 0)
+        circuit.rz(math.pi / 2, 0)  # read the quadrature the ZZ phase moves
+        circuit.sx(0)
+        circuit.barrier(0, 1)
+        circuit.measure(0, 0)
+        circuits.append(circuit)
+    p_ground, p_excited = (p_one(c) for c in run(runner, spec, circuits))
+    # With the neighbour in |0>, no turn: the rz leaves P(1) at 1/2. Excited, the ZZ
+    # phase 2 pi zz t = pi/2 (the qubit's frequency is zz higher) turns the fringe to
+    # P(1) = 1/2 + E/2, E the Ramsey envelope (about exp(-t / T2*), near 0.9 here).
+    assert close(p_ground, 0.5)
+    phase = 2 * math.pi * zz * wait * spec.dt
+    envelope = math.exp(-wait * spec.dt / (spec.calibration.qubits[0].t2_star or 1.0))
+    # exp(-2 pi i zz t |11><11|) is rz(-phase) on qubit 0: with the rz(pi/2) the sx
+    # pulses see rz(pi/2 - phase), and P(1) = 1/2 + E/2 cos(pi/2 - phase).
+    expected = 0.5 + 0.5 * envelope * math.sin(phase)
+    # Readout and relaxation shrink the fringe a little more: 10% of its size.
+    assert abs(p_excited - expected) < 0.1 * envelope / 2 + 5 * math.sqrt(0.25 / SHOTS)
+    assert abs(p_excited - p_ground) > 0.3
+
+
+def test_coherent_over_rotation_adds_up_quadratically_in_repeated_cx(
+    catalog: DeviceCatalog, runner: JobRunner
+) -> None:
+    spec = catalog.spec(SC)
+    assert spec.calibration is not None
+    (gate,) = [g for g in spec.calibration.gates if g.name == "ecr" and g.qubits == [0, 1]]
+    theta = gate.over_rotation
+    repetitions = 16
+    circuit = QuantumCircuit(27, 1)
+    for _ in range(repetitions):
+        # CX(0, 1) as the transpiler writes it in ECR: the ZX over-rotation commutes
+        # with it, so N of them turn the target by N theta (control in |0>).
+        circuit.rz(-math.pi / 2, 0)
+        circuit.rz(-math.pi, 1)
+        circuit.sx(1)
+        circuit.rz(-math.pi, 1)
+        circuit.ecr(0, 1)
+        circuit.x(0)
+    circuit.measure(1, 0)
+    (p_rich,) = (p_one(c) for c in run(runner, spec, [circuit]))
+    (p_flat,) = (p_one(c) for c in run(runner, markovian(spec), [circuit]))
+    coherent = math.sin(repetitions * theta / 2) ** 2
+    # The stochastic part is smaller on the rich device (the same total error per gate),
+    # so the difference is at least the coherent flip minus the stochastic part's share.
+    assert p_rich - p_flat > 0.5 * coherent
+    assert abs((p_rich - p_flat) - coherent) < 0.35 * coherent + 5 * math.sqrt(0.5 / SHOTS)
+
+
+def test_detuning_draws_are_stratified_and_independent_per_qubit() -> None:
+    import numpy as np
+
+    draws = detuning_draws([1.0, 2.0], rows=2, groups=32, rng=np.random.default_rng(0))
+    assert [len(d) for d in draws] == [64, 64]
+    first = np.array(draws[0][:32])
+    # One draw per stratum: the medians of the Lorentzian sit in the middle strata.
+    assert sum(first < 0) == 16
+    assert draws[0][:32] != draws[0][32:]  # rows draw afresh
+    assert np.corrcoef(draws[0], draws[1])[0, 1] < 0.5
+
+
+def test_the_ion_device_has_no_zz_and_an_over_rotated_ms(catalog: DeviceCatalog) -> None:
+    spec = catalog.spec(ION)
+    assert spec.calibration is not None
+    assert not DeviceNoise(spec).zz_couplings()
+    assert all(g.over_rotation for g in spec.calibration.gates if g.name == "rxx")
+
+
+def test_the_target_properties_and_cli_show_the_new_figures(
+    catalog: DeviceCatalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from qiskit_vendor_provider.cli import main
+    from qiskit_vendor_provider.properties import DeviceProperties
+    from qiskit_vendor_provider.target import VendorTarget, build_target
+
+    spec = catalog.spec(SC)
+    assert spec.calibration is not None
+    cal = spec.calibration
+    target = build_target(spec)
+    assert isinstance(target, VendorTarget)
+    assert target.t2_star[0] == cal.qubits[0].t2_star
+    (coupling,) = [c for c in cal.couplings if c.qubits == [0, 1]]
+    assert target.zz_hz[(0, 1)] == coupling.zz_hz
+    (ecr,) = [g for g in cal.gates if g.name == "ecr" and g.qubits == [0, 1]]
+    assert target.over_rotations[("ecr", (0, 1))] == ecr.over_rotation
+    # The reported error is still the total.
+    assert target["ecr"][(0, 1)].error == ecr.error
+    properties = DeviceProperties(SC, cal)
+    assert properties.t2_star(0) == cal.qubits[0].t2_star
+    assert properties.zz(1, 0) == coupling.zz_hz and properties.zz(0, 26) == 0.0
+    assert properties.over_rotation("ecr", [0, 1]) == ecr.over_rotation
+    monkeypatch.setenv("QISKIT_VENDOR_CONFIG", str(tmp_path / "accounts.json"))
+    out = CliRunner().invoke(main, ["device", SC], catch_exceptions=False).stdout
+    assert "T2* (Ramsey): median" in out and "ZZ: median" in out
+    assert "coherent over-rotation: median" in out
+
+
+def test_a_device_file_with_durations_off_its_clock_is_refused(tmp_path: Path) -> None:
+    import warnings
+
+    from qiskit import transpile
+
+    from qiskit_vendor_provider.emulator.catalog import CatalogError, load_spec
+    from qiskit_vendor_provider.target import build_target
+
+    data = json.loads((builtin_device_dir() / f"{SC}.json").read_text(encoding="utf-8"))
+    # The shipped durations are whole dt: a scheduled transpile does not warn.
+    spec = DeviceSpec.model_validate(data)
+    circuit = QuantumCircuit(2, 1)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure(1, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        transpile(circuit, target=build_target(spec), scheduling_method="alap")
+    data["calibration"]["gates"][0]["duration"] = 3.5555e-08  # 159.9975 dt, as before
+    path = tmp_path / f"{SC}.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"159\.9975 dt, not a whole number of dt"):
+        load_spec(path)
+
+
+def test_qubits_no_gate_touches_are_sampled_classically_as_aer_would(
+    catalog: DeviceCatalog, runner: JobRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qiskit_vendor_provider.emulator import simulation
+
+    spec = catalog.spec(SC)
+    assert spec.calibration is not None
+    # A Bell pair on 0, 1 and measure_all on five qubits: 2, 3 and 13 (readout error
+    # 0.28) are only measured.
+    circuit = QuantumCircuit(27)
+    circuit.sx(0)
+    circuit.ecr(0, 1)
+    circuit.barrier()
+    measured = QuantumCircuit(27, 5)
+    measured.compose(circuit, inplace=True)
+    measured.measure([0, 1, 2, 3, 13], range(5))
+    reduced, extra = simulation.split_untouched(
+        PreparedDevice.from_spec(spec).prepare(measured), DeviceNoise(spec)
+    )
+    assert [clbit for clbit, _ in extra] == [2, 3, 4]
+    assert extra[2][1] == spec.calibration.qubits[13].readout_error
+    assert reduced.count_ops()["measure"] == 2
+    fast = run(runner, spec, [measured], seed=3)[0]
+    with_memory = run(runner, spec, [measured], seed=3, memory=True)[0]
+    monkeypatch.setattr(simulation, "split_untouched", lambda c, n: (c, []))
+    full = run(runner, spec, [measured], seed=4)[0]
+    for sample in (fast, with_memory):
+        assert sum(sample.values()) == SHOTS
+        keys = set(sample) | set(full)
+        tv = 0.5 * sum(abs(sample.get(k, 0) - full.get(k, 0)) for k in keys) / SHOTS
+        # Shot-derived bound (as in test_physics_agreement): mean TV of two samples plus
+        # a McDiarmid margin at a 1e-6 false-alarm rate.
+        pooled = [(sample.get(k, 0) + full.get(k, 0)) / (2 * SHOTS) for k in keys]
+        bound = 0.5 * sum(math.sqrt(2 * p / SHOTS) for p in pooled)
+        assert tv < bound + math.sqrt(math.log(1e6) / SHOTS), (tv, sample, full)
+    # Qubit 13's bit reads 1 at its readout error.
+    p13 = sum(v for k, v in fast.items() if k >> 4 & 1) / SHOTS
+    assert close(p13, spec.calibration.qubits[13].readout_error)
