@@ -124,12 +124,32 @@ def _check_block(walk: _Walk, circuit: QuantumCircuit, qubit_map: list[int], dep
             elif isinstance(param, ParameterExpression) and param.parameters:
                 continue
             if isinstance(param, (int, float, complex, ParameterExpression)) and not (
-                math.isfinite(abs(complex(param)))
+                _is_finite(param)
             ):
                 raise CircuitValidationError(
-                    f"{_where(walk, position, depth, name, qargs)}: the angle {param} is not "
-                    "a finite number; fix the value bound to this gate"
+                    f"{_where(walk, position, depth, name, qargs)}: the angle "
+                    f"{_shown_angle(param)} is not a finite number; fix the value bound to "
+                    "this gate"
                 )
+
+
+def _is_finite(value: int | float | complex | ParameterExpression) -> bool:
+    """Whether an angle is a finite number (an int past the largest float is not).
+
+    >>> _is_finite(10**309), _is_finite(2), _is_finite(float("nan"))
+    (False, True, False)
+    """
+    try:
+        return math.isfinite(abs(complex(value)))
+    except OverflowError:
+        return False
+
+
+def _shown_angle(value: object) -> str:
+    """An angle for a message: a huge int by its size (``str`` refuses past 4300 digits)."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"(an integer of {value.bit_length()} bits)"
+    return str(value)
 
 
 def _supported(target: Target) -> Callable[[str, tuple[int, ...]], bool]:

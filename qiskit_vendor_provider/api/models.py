@@ -339,7 +339,13 @@ def _angle(value: Any, position: int, field: str = "instructions") -> Angle:
             raise ValueError(f"{field}[{position}]: angles must be finite numbers, got {value}")
         return value  # type: ignore[no-any-return]
     if kind is int:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # JSON integers have no bound; a float has
+            raise ValueError(
+                f"{field}[{position}]: the angle is an integer of {value.bit_length()} bits, "
+                "too large for a float; angles must be finite numbers"
+            ) from None
     if kind is dict:
         try:
             return _EXPRESSION.validate_python(value, strict=True)

@@ -13,6 +13,7 @@ import functools
 import gc
 import logging
 import re
+import sqlite3
 import sys
 import uuid
 from typing import Annotated, Any
@@ -45,6 +46,7 @@ from qiskit_vendor_provider.api.models import (
 )
 from qiskit_vendor_provider.api.states import is_final
 from qiskit_vendor_provider.emulator.faults import FaultInjector, FaultMiddleware
+from qiskit_vendor_provider.emulator.problems import storage_problem
 from qiskit_vendor_provider.emulator.service import Emulator, ProblemError
 
 logger = logging.getLogger(__name__)
@@ -389,6 +391,16 @@ def create_app(emulator: Emulator) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return _problem_response(request, exc.status_code, str(exc.detail), str(exc.detail))
+
+    @app.exception_handler(sqlite3.Error)
+    async def on_store_error(request: Request, exc: sqlite3.Error) -> JSONResponse:
+        problem = storage_problem(exc)
+        if problem is None:
+            return await on_crash(request, exc)
+        logger.error("emulator: the job store failed: %s", exc)
+        return _problem_response(
+            request, problem.status, problem.title, problem.detail, problem.type
+        )
 
     @app.exception_handler(Exception)
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:

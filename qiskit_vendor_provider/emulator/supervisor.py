@@ -312,9 +312,11 @@ class Supervisor:
         if worker in self._idle:
             self._idle.remove(worker)
         running = self._job_of(worker)
+        # Always waited for, a retiring one too: an ended child that nobody waits for
+        # stays a zombie until the host exits (every cancel of a running job made one).
+        how = exit_description(worker.wait(5.0))
         if worker.retiring and running is None:
             return
-        how = exit_description(worker.wait(5.0))
         if running is None:
             logger.warning("emulator: an idle simulator process ended (%s)", how)
             return
@@ -342,12 +344,16 @@ class Supervisor:
                 running.worker.kill()
 
     def _shut_down(self) -> None:
+        ending = [running.worker for running in self._running.values()] + self._idle
         for running in self._running.values():
             running.worker.kill()
         self._running.clear()
         for worker in self._idle:
             worker.close()
         self._idle.clear()
+        for worker in ending:
+            # Reaped here: their end events are never read once the loop has stopped.
+            worker.wait(5.0)
         try:
             given_back = self._store.release(self.owner, self.settings.max_attempts)
         except Exception:

@@ -1,0 +1,231 @@
+"""Issue 19, the emulator's part: no 500, no zombie, no unbounded job, no hogged device.
+
+Each test here failed on the code before the fix it names:
+
+* an angle past the largest float is a 422 (the server) or a typed error (the client);
+* a cancelled running job's simulator process is reaped, not left a zombie;
+* a full disk answers 507, which no client retries, instead of a generic 500;
+* ``--devices`` adds to the built-in devices;
+* a job has a run-time limit, the device's or its own ``max_execution_time``;
+* a huge ``for_loop`` range or operation count is refused before anything is built;
+* an idle session yields its device to other accounts after a grace, and each account
+  has a cap on open sessions.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from qiskit import QuantumCircuit
+
+from qiskit_vendor_provider import VendorProvider
+from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, InProcessTransport, create_app
+from qiskit_vendor_provider.emulator.store import SQLiteJobStore
+from qiskit_vendor_provider.emulator.transport import dispatch
+from qiskit_vendor_provider.errors import CircuitValidationError, VendorError
+from tests.helpers import bell
+
+URL = "http://emulator.test"
+JSON = {"content-type": "application/json"}
+IDEAL = "ideal_simulator"
+
+
+def provider_for(emulator: Emulator) -> VendorProvider:
+    return VendorProvider(
+        transport=InProcessTransport(create_app(emulator)), poll_interval=(0.005, 0.05)
+    )
+
+
+def wait_until(condition: Callable[[], bool], what: str, rounds: int = 6000) -> None:
+    """Poll ``condition`` (every 10 ms, a bounded number of times) until it holds."""
+    for _ in range(rounds):
+        if condition():
+            return
+        time.sleep(0.01)
+    pytest.fail(f"never happened: {what}")
+
+
+def post(app: Any, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    status, answer_headers, content = dispatch(
+        app, "POST", URL + path, {**JSON, **(headers or {})}, raw, timeout=60
+    )
+    return status, dict(answer_headers), json.loads(content) if content else None
+
+
+def program(*operations: list[Any], num_qubits: int = 1) -> dict[str, Any]:
+    return {
+        "num_qubits": num_qubits,
+        "num_clbits": 0,
+        "header": {"name": "p"},
+        "instructions": [list(op) for op in operations],
+    }
+
+
+@pytest.fixture(scope="module")
+def paused() -> Emulator:
+    """An emulator that runs nothing."""
+    return Emulator(EmulatorConfig(database=":memory:", workers=0))
+
+
+# --------------------------------------------------------------- finding 3: angle overflow
+
+
+@pytest.mark.parametrize("layout", ["arrays", "columns"])
+def test_an_integer_angle_past_the_largest_float_is_a_422(paused: Emulator, layout: str) -> None:
+    huge = "1" + "0" * 309
+    if layout == "arrays":
+        wire = f'"instructions":[["rx",[0],[],[{huge}]]]'
+    else:
+        wire = (
+            f'"ops":{{"kinds":[["rx",1,0,1]],"code":[0],"qubits":[0],"clbits":[],'
+            f'"params":[{huge}]}}'
+        )
+    body = (
+        '{"device":"ideal_simulator","shots":10,"programs":[{"num_qubits":1,"num_clbits":0,'
+        f'"header":{{"name":"p"}},{wire}}}]}}'
+    ).encode()
+    status, headers, problem = post(create_app(paused), "/v1/jobs", body)
+    assert status == 422
+    assert headers["content-type"] == "application/problem+json"
+    assert "finite" in problem["detail"]
+
+
+def test_an_integer_angle_past_the_largest_float_is_refused_before_any_request(
+    paused: Emulator,
+) -> None:
+    backend = provider_for(paused).get_backend(IDEAL)
+    circuit = QuantumCircuit(1)
+    circuit.rx(10**309, 0)
+    circuit.measure_all()
+    with pytest.raises(CircuitValidationError, match="not a finite number"):
+        backend.run(circuit, shots=10)
+    from qiskit_vendor_provider.serialization import WireFormatError, circuit_to_wire
+
+    with pytest.raises(WireFormatError, match="angles must be finite"):
+        circuit_to_wire(circuit)
+    assert issubclass(WireFormatError, VendorError)
+
+
+# --------------------------------------------------------------- finding 7: zombies
+
+
+def _process_state(pid: int) -> str | None:
+    """The state letter of a process (``Z``: a zombie), None once it is gone (reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_cancelling_a_running_job_leaves_no_zombie(tmp_path: Path) -> None:
+    emulator = Emulator(
+        EmulatorConfig(
+            database=tmp_path / "jobs.sqlite3",
+            poll_interval=0.02,
+            worker_faults={"slow": "sleep=60"},
+        )
+    ).start()
+    try:
+        backend = provider_for(emulator).get_backend(IDEAL)
+        job = backend.run(bell(), shots=10, job_name="slow")
+        wait_until(lambda: job.job_id() in emulator.supervisor.running_jobs, "the job runs")
+        pid = emulator.supervisor._running[job.job_id()].worker.pid
+        assert _process_state(pid) not in (None, "Z")
+        assert job.cancel() is True
+        # Reaped: /proc has no entry left for it (a zombie keeps one, in state Z).
+        wait_until(lambda: _process_state(pid) is None, f"process {pid} is reaped")
+    finally:
+        emulator.stop()
+
+
+# --------------------------------------------------------------- finding 12: disk full
+
+
+class FullDiskStore(SQLiteJobStore):
+    """A store whose writes fail as SQLite's do on a full disk, while ``full`` is set."""
+
+    full = False
+
+    def _failing(self) -> None:
+        if self.full:
+            raise sqlite3.OperationalError("database or disk is full")
+
+    def create(self, record: Any) -> Any:
+        self._failing()
+        return super().create(record)
+
+    def cancel(self, job_id: str, account: str | None = None) -> Any:
+        self._failing()
+        return super().cancel(job_id, account)
+
+
+def test_a_full_disk_is_a_507_problem_that_the_client_does_not_retry() -> None:
+    store = FullDiskStore(":memory:")
+    emulator = Emulator(EmulatorConfig(database=":memory:", workers=0), store=store)
+    app = create_app(emulator)
+    job = {"device": IDEAL, "shots": 10, "programs": [program(["x", [0]])]}
+    status, _, created = post(app, "/v1/jobs", job)
+    assert status == 201
+    store.full = True
+    for path, body in (("/v1/jobs", job), (f"/v1/jobs/{created['job_id']}/cancel", b"")):
+        status, headers, problem = post(app, path, body)
+        assert status == 507, problem
+        assert headers["content-type"] == "application/problem+json"
+        assert "storage is full" in problem["detail"]
+        assert problem["type"] == "urn:vendor:problem:storage-full"
+
+    # Any other database error is still a crash, answered 500 (and logged).
+    def broken(record: Any) -> Any:
+        raise sqlite3.OperationalError("no such table: jobs")
+
+    store.create = broken  # type: ignore[method-assign]
+    assert post(app, "/v1/jobs", job)[0] == 500
+    # The client gets a typed error after one request: a 507 is not retried.
+    store.full = True
+    store.create = FullDiskStore.create.__get__(store)  # type: ignore[method-assign]
+    calls: list[str] = []
+    transport = InProcessTransport(app)
+    original = transport.send
+
+    def counted(request: Any, **kwargs: Any) -> Any:
+        calls.append(f"{request.method} {request.path_url}")
+        return original(request, **kwargs)
+
+    transport.send = counted  # type: ignore[method-assign]
+    backend = VendorProvider(transport=transport, journal=False).get_backend(IDEAL)
+    with pytest.raises(VendorError, match="storage is full"):
+        backend.run(bell(), shots=10)
+    assert calls.count("POST /v1/jobs") == 1
+
+
+# --------------------------------------------------------------- finding 14: --devices
+
+
+def test_devices_on_the_command_line_are_added_to_the_built_in_ones(tmp_path: Path) -> None:
+    from qiskit_vendor_provider.emulator.__main__ import _parser, config_from
+    from qiskit_vendor_provider.emulator.catalog import builtin_device_dir
+
+    spec = json.loads((builtin_device_dir() / f"{IDEAL}.json").read_text())
+    spec["name"] = "my_device"
+    (tmp_path / "my_device.json").write_text(json.dumps(spec))
+    parser = _parser()
+
+    def served(*argv: str) -> list[str]:
+        config = config_from(parser.parse_args([*argv, "--database", ":memory:"]), parser)
+        return Emulator(config).catalog.names()
+
+    added = served("--devices", str(tmp_path))
+    assert "my_device" in added and {IDEAL, "superconducting_27q"} <= set(added)
+    assert served("--devices", str(tmp_path), "--no-builtin-devices") == ["my_device"]
+    with pytest.raises(SystemExit):
+        served("--no-builtin-devices")
