@@ -19,10 +19,11 @@ from qiskit.circuit import (
 from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
 from qiskit.transpiler import Target
 
+from qiskit_vendor_provider import rules
 from qiskit_vendor_provider.api.models import CONTROL_FLOW_NAMES
 from qiskit_vendor_provider.errors import CircuitValidationError
 from qiskit_vendor_provider.qiskit_compat import free_parameters
-from qiskit_vendor_provider.target import target_memo
+from qiskit_vendor_provider.target import device_limits, target_memo
 
 TRANSPILE_HINT = (
     "transpile first: generate_preset_pass_manager(backend=backend, optimization_level=1)"
@@ -68,6 +69,10 @@ def validate_circuit(
         CircuitValidationError: naming the circuit, the instruction and the fix.
     """
     label = f"circuit {index} ({circuit.name!r})"
+    # The device's size limits first, on what is known without reading the circuit:
+    # a million operations, or a loop over range(10**9), is refused at once.
+    limits = device_limits(target)
+    rules.check_operation_count(len(circuit.data), limits, label, f"device {device!r}")
     if circuit.num_qubits > target.num_qubits:
         raise CircuitValidationError(
             f"{label} has {circuit.num_qubits} qubits but device {device!r} has "
@@ -102,6 +107,11 @@ def _check_block(walk: _Walk, circuit: QuantumCircuit, qubit_map: list[int], dep
             op = item.operation
             where = _where(walk, position, depth, name, qargs)
             _check_control_flow(walk, op, qargs, where)
+            if name == "for_loop":
+                # len() of the index set, which may be a range: never written out here.
+                rules.check_loop_iterations(
+                    len(op.params[0]), device_limits(walk.target), where, f"device {device!r}"
+                )
             for block in op.blocks:
                 _check_block(walk, block, list(qargs), depth + 1)
             continue

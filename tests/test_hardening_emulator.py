@@ -18,7 +18,7 @@ import json
 import sqlite3
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from qiskit import QuantumCircuit
 
 from qiskit_vendor_provider import VendorProvider
 from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, InProcessTransport, create_app
+from qiskit_vendor_provider.emulator.service import DEFAULT_ACCOUNT
 from qiskit_vendor_provider.emulator.store import SQLiteJobStore
 from qiskit_vendor_provider.emulator.transport import dispatch
 from qiskit_vendor_provider.errors import CircuitValidationError, VendorError
@@ -229,3 +230,119 @@ def test_devices_on_the_command_line_are_added_to_the_built_in_ones(tmp_path: Pa
     assert served("--devices", str(tmp_path), "--no-builtin-devices") == ["my_device"]
     with pytest.raises(SystemExit):
         served("--no-builtin-devices")
+
+
+# --------------------------------------------------------------- finding 8: run-time limit
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """An emulator with a device whose jobs may run 1 s, and jobs that sleep on request."""
+    from qiskit_vendor_provider.emulator.catalog import builtin_device_dir
+
+    directory = tmp_path_factory.mktemp("devices")
+    spec = json.loads((builtin_device_dir() / f"{IDEAL}.json").read_text())
+    spec["name"] = "brief_device"
+    spec.setdefault("limits", {})["max_execution_time"] = 1
+    (directory / "brief_device.json").write_text(json.dumps(spec))
+    emulator = Emulator(
+        EmulatorConfig(
+            database=tmp_path_factory.mktemp("db") / "jobs.sqlite3",
+            device_dirs=(builtin_device_dir(), directory),
+            poll_interval=0.02,
+            worker_faults={"slow": "sleep=60"},
+        )
+    ).start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.mark.parametrize(
+    ("device", "options", "limit"),
+    [(IDEAL, {"max_execution_time": 1}, "1 s"), ("brief_device", {}, "1 s")],
+    ids=["job's own limit", "device's limit"],
+)
+def test_a_job_over_its_run_time_limit_is_stopped_and_charged_what_ran(
+    limited: Emulator, device: str, options: dict[str, Any], limit: str
+) -> None:
+    from qiskit.providers import JobStatus
+
+    from qiskit_vendor_provider.errors import VendorJobError
+
+    backend = provider_for(limited).get_backend(device)
+    job = backend.run(bell(), shots=10, job_name="slow", **options)
+    with pytest.raises(VendorJobError, match=f"ran past its run-time limit of {limit}"):
+        job.result(timeout=120)
+    assert job.status() is JobStatus.ERROR
+    info = limited.job(DEFAULT_ACCOUNT, job.job_id())
+    assert info.usage_seconds is not None and info.usage_seconds >= 1.0
+    # The device goes on with the next job.
+    assert sum(backend.run(bell(), shots=8).result(timeout=120).get_counts().values()) == 8
+
+
+def test_max_execution_time_is_a_run_option_bounded_by_the_device(paused: Emulator) -> None:
+    from qiskit_vendor_provider.rules import DeviceLimitError
+
+    backend = provider_for(paused).get_backend(IDEAL)
+    assert backend.options.max_execution_time is None
+    device_limit = backend.limits.max_execution_time
+    for bad in (device_limit + 1, 0, -5, True, "60", float("nan")):
+        with pytest.raises(DeviceLimitError, match="max_execution_time"):
+            backend.run(bell(), shots=10, max_execution_time=bad)
+    job = backend.run(bell(), shots=10, max_execution_time=30)
+    sent = paused.store.get(job.job_id())
+    assert sent is not None and json.loads(sent.submission)["max_execution_time"] == 30
+    # The server refuses more than the device allows, whatever the client checked.
+    body = {
+        "device": IDEAL,
+        "shots": 1,
+        "programs": [program(["x", [0]])],
+        "max_execution_time": device_limit + 1,
+    }
+    status, _, problem = post(create_app(paused), "/v1/jobs", body)
+    assert status == 422 and "max_execution_time" in problem["detail"]
+
+
+# --------------------------------------------------------------- finding 9: early refusal
+
+
+def test_a_loop_over_a_billion_is_refused_without_expanding_it(
+    paused: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qiskit_vendor_provider import backend as backend_module
+    from qiskit_vendor_provider.rules import ProgramLimitError
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the circuit was written out before the limits were checked")
+
+    monkeypatch.setattr(backend_module, "circuit_to_wire", never)
+    backend = provider_for(paused).get_backend("superconducting_27q")
+    circuit = QuantumCircuit(1, 1)
+    with circuit.for_loop(range(10**9)):
+        circuit.x(0)
+    circuit.measure(0, 0)
+    with pytest.raises(ProgramLimitError, match="the for_loop runs 1000000000 times") as raised:
+        backend.run(circuit, shots=10)
+    assert raised.value.rule == "max_loop_iterations"
+
+
+def test_a_circuit_over_the_operation_limit_is_refused_before_it_is_read(
+    paused: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qiskit_vendor_provider import backend as backend_module
+    from qiskit_vendor_provider import validation
+    from qiskit_vendor_provider.rules import ProgramLimitError
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the circuit was read before its size was checked")
+
+    backend = provider_for(paused).get_backend(IDEAL)
+    monkeypatch.setattr(backend_module, "circuit_to_wire", never)
+    monkeypatch.setattr(validation, "_check_block", never)
+    limit = backend.limits.max_operations
+    circuit = QuantumCircuit(1)
+    for _ in range(limit + 1):
+        circuit.x(0)
+    with pytest.raises(ProgramLimitError, match=f"has {limit + 1} operations") as raised:
+        backend.run(circuit, shots=10)
+    assert raised.value.rule == "max_operations"

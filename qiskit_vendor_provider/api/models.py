@@ -89,6 +89,9 @@ class DeviceLimits(ResponseModel):
     """The most times a loop may run its body in one shot (``for_loop`` and ``while_loop``)."""
     max_nesting_depth: int = Field(default=3, ge=1)
     """How deep control-flow blocks may nest (an ``if_else`` in a ``for_loop`` is 2)."""
+    max_execution_time: float = Field(default=3600.0, gt=0, allow_inf_nan=False)
+    """Seconds a job may run on the device before it is stopped (and ends in ERROR); a
+    job may ask for less with its own ``max_execution_time``."""
 
 
 class NativeOperation(ResponseModel):
@@ -640,6 +643,9 @@ class JobSubmission(RequestModel):
     rep_delay: FiniteFloat | None = Field(default=None, ge=0)
     """Seconds the device waits after each shot, within its ``rep_delay_range``; None:
     its ``default_rep_delay``. Charged as device time (see ``device_time``)."""
+    max_execution_time: FiniteFloat | None = Field(default=None, gt=0)
+    """Seconds the job may run before it is stopped and ends in ERROR, at most the
+    device's ``limits.max_execution_time``; None: the device's limit."""
 
 
 # --------------------------------------------------------------------------- jobs
@@ -664,7 +670,8 @@ class JobInfo(ResponseModel):
     queue_position: int | None = None
     error: str | None = None
     usage_seconds: float | None = None
-    """Device time the job was charged (see ``device_time``); None until it is DONE."""
+    """Device time the job was charged (see ``device_time``); None until it is DONE. A
+    job stopped at its run-time limit (ERROR) is charged the seconds it ran."""
     session_id: str | None = None
     """The session or batch the job runs in, if any."""
 

@@ -289,6 +289,7 @@ class Emulator:
             tags=list(submission.tags),
             idempotency_key=idempotency_key,
             session_id=submission.session_id,
+            max_execution_time=submission.max_execution_time,
         )
         stored, created = self.store.create(record)
         if created:
@@ -315,7 +316,8 @@ class Emulator:
             ended_at=_utc(record.ended_at),
             queue_position=self.store.queue_position(record),
             error=record.error,
-            usage_seconds=record.usage_seconds if record.status == "DONE" else None,
+            # A DONE job's price; a job stopped at its run-time limit is charged what ran.
+            usage_seconds=record.usage_seconds if record.status in ("DONE", "ERROR") else None,
             session_id=record.session_id,
         )
 

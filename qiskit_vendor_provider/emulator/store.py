@@ -60,6 +60,8 @@ class JobRecord:
     session_id: str | None = None
     group_seq: int | None = None
     """Queue place of a batch's job: the ``seq`` of the batch's first job (None: its own)."""
+    max_execution_time: float | None = None
+    """Seconds the job asked to run at most (None: its device's limit)."""
 
 
 class JobStore(Protocol):
@@ -115,8 +117,8 @@ class JobStore(Protocol):
         """RUNNING → DONE with its result and charged device time (ERROR if ``error``)."""
         ...
 
-    def fail(self, job_id: str, error: str) -> bool:
-        """RUNNING → ERROR; False if the job was no longer running."""
+    def fail(self, job_id: str, error: str, usage_seconds: float | None = None) -> bool:
+        """RUNNING → ERROR, charged ``usage_seconds`` if given; False if it no longer ran."""
         ...
 
     def cancel(self, job_id: str, account: str | None = None) -> JobRecord | None:
@@ -209,12 +211,14 @@ _ADDED_COLUMNS = {
     "usage_seconds": "REAL",
     "session_id": "TEXT",
     "group_seq": "INTEGER",
+    "max_execution_time": "REAL",
 }
 
 _COLUMNS = (
     "seq, job_id, account, idempotency_key, device, status, name, tags, shots, "
     "num_programs, submission, result, error, created_at, started_at, ended_at, "
-    "attempts, lease_owner, lease_expires, usage_seconds, session_id, group_seq"
+    "attempts, lease_owner, lease_expires, usage_seconds, session_id, group_seq, "
+    "max_execution_time"
 )
 _SESSION_COLUMNS = (
     "session_id, account, device, mode, max_time, max_idle, created_at, started_at, "
@@ -327,8 +331,8 @@ class SQLiteJobStore:
             record.group_seq = self._group_seq(conn, record.session_id)
             cursor = conn.execute(
                 "INSERT INTO jobs (job_id, account, idempotency_key, device, status, name, "
-                "tags, shots, num_programs, submission, created_at, session_id, group_seq) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "tags, shots, num_programs, submission, created_at, session_id, group_seq, "
+                "max_execution_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.job_id,
                     record.account,
@@ -343,6 +347,7 @@ class SQLiteJobStore:
                     record.created_at,
                     record.session_id,
                     record.group_seq,
+                    record.max_execution_time,
                 ),
             )
             record.seq = int(cursor.lastrowid or 0)
@@ -527,9 +532,12 @@ class SQLiteJobStore:
         # Only a DONE job is charged: the usage is the price of a complete result.
         return self._end(job_id, status, result, error, usage_seconds if error is None else None)
 
-    def fail(self, job_id: str, error: str) -> bool:
-        """RUNNING → ERROR; False if the job was no longer running."""
-        return self._end(job_id, "ERROR", None, error)
+    def fail(self, job_id: str, error: str, usage_seconds: float | None = None) -> bool:
+        """RUNNING → ERROR, charged ``usage_seconds`` if given; False if it no longer ran.
+
+        A job stopped at its run-time limit is charged what it ran; a crashed one nothing.
+        """
+        return self._end(job_id, "ERROR", None, error, usage_seconds)
 
     def cancel(self, job_id: str, account: str | None = None) -> JobRecord | None:
         """QUEUED or RUNNING → CANCELLED; returns the job as it is afterwards."""

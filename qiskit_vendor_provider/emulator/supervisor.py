@@ -22,6 +22,7 @@ import atexit
 import functools
 import hashlib
 import logging
+import math
 import os
 import queue
 import socket
@@ -69,6 +70,24 @@ class SupervisorSettings:
 class _Running:
     record: JobRecord
     worker: WorkerProcess
+    started: float = field(default_factory=time.monotonic)
+    limit: float = math.inf
+    """Seconds it may run (its own ``max_execution_time``, or its device's limit)."""
+
+
+def overtime_message(record: JobRecord, limit: float, device_limit: float) -> str:
+    """The error of a job stopped at its run-time limit.
+
+    >>> record = JobRecord("j" * 32, "a", "dev", "RUNNING", 1, 1, "{}", 0.0)
+    >>> overtime_message(record, 5, 3600)[:66]
+    'the job ran past its run-time limit of 5 s (max_execution_time) an'
+    """
+    return (
+        f"the job ran past its run-time limit of {limit:g} s (max_execution_time) and was "
+        f"stopped on device {record.device!r}; it is charged the time it ran. Ask for up to "
+        f"{device_limit:g} s with backend.run(..., max_execution_time=SECONDS), or split "
+        "the job (fewer shots, circuits or loop iterations)"
+    )
 
 
 def _owner_is_dead(owner: str) -> bool:
@@ -199,6 +218,7 @@ class Supervisor:
         self._handle(event)
         if self._running:
             self._stop_cancelled()
+            self._stop_overdue()
         if time.monotonic() < next_renewal:
             return next_renewal
         # Only the jobs running here: one whose result could not be stored is left to
@@ -266,7 +286,9 @@ class Supervisor:
         if spec_key not in worker.known_specs:
             header["spec"] = self._catalog.spec(record.device).model_dump_json()
             worker.known_specs.add(spec_key)
-        self._running[record.job_id] = _Running(record, worker)
+        device_limit = self._catalog.spec(record.device).limits.max_execution_time
+        limit = min(record.max_execution_time or device_limit, device_limit)
+        self._running[record.job_id] = _Running(record, worker, limit=limit)
         if self.on_simulation is not None:
             self.on_simulation(record)
         worker.send(header, record.submission.encode())
@@ -342,6 +364,27 @@ class Supervisor:
             running = self._running.pop(job_id, None)
             if running is not None:
                 running.worker.kill()
+
+    def _stop_overdue(self) -> None:
+        """Stop the jobs past their run-time limit: ERROR, charged what they ran."""
+        now = time.monotonic()
+        overdue = [
+            job_id
+            for job_id, running in self._running.items()
+            if now - running.started > running.limit
+        ]
+        for job_id in overdue:
+            running = self._running.pop(job_id)
+            running.worker.kill()
+            device_limit = self._catalog.spec(running.record.device).limits.max_execution_time
+            message = overtime_message(running.record, running.limit, device_limit)
+            logger.warning("emulator: job %s stopped at its run-time limit", job_id)
+            self._guarded(
+                functools.partial(
+                    self._store.fail, job_id, message, usage_seconds=now - running.started
+                )
+            )
+            self._ended_job(job_id)
 
     def _shut_down(self) -> None:
         ending = [running.worker for running in self._running.values()] + self._idle
