@@ -39,6 +39,7 @@ __all__ = [
     "check",
     "check_loop_iterations",
     "check_operation_count",
+    "check_payload_size",
     "check_program",
     "execution_time_problem",
     "rep_delay_problem",
@@ -80,15 +81,27 @@ def _circuits(submission: JobSubmission, limits: DeviceLimits, size: int | None)
         )
 
 
-def _payload(submission: JobSubmission, limits: DeviceLimits, size: int | None) -> None:
-    if size is None:
-        size = len(wire.encode_submission(submission))
+def check_payload_size(
+    size: int, limits: DeviceLimits, device: str, *, at_least: bool = False
+) -> None:
+    """The ``max_payload_bytes`` rule on a job's size in bytes.
+
+    Also what a server asks of a body's declared length, or of the bytes it has read so
+    far (``at_least``), before it parses the body.
+    """
     if size > limits.max_payload_bytes:
         raise DeviceLimitError(
             "max_payload_bytes",
-            f"the job is {size} bytes, over the {limits.max_payload_bytes}-byte limit of "
-            f"device {submission.device!r}; split the circuits over several jobs",
+            f"the job is {'more than ' if at_least else ''}{size} bytes, over the "
+            f"{limits.max_payload_bytes}-byte limit of device {device!r}; split the "
+            "circuits over several jobs",
         )
+
+
+def _payload(submission: JobSubmission, limits: DeviceLimits, size: int | None) -> None:
+    if size is None:
+        size = len(wire.encode_submission(submission))
+    check_payload_size(size, limits, submission.device)
 
 
 def execution_time_problem(seconds: object, limits: DeviceLimits) -> str | None:

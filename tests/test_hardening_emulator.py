@@ -346,3 +346,93 @@ def test_a_circuit_over_the_operation_limit_is_refused_before_it_is_read(
     with pytest.raises(ProgramLimitError, match=f"has {limit + 1} operations") as raised:
         backend.run(circuit, shots=10)
     assert raised.value.rule == "max_operations"
+
+
+# --------------------------------------------------------------- finding 11: large bodies
+
+ION = "trapped_ion_11q"  # a 5,000,000-byte payload limit
+
+
+def ion_body(size: int, *, device_first: bool = True) -> bytes:
+    """A job on the ion device of exactly ``size`` bytes (padded in a program's metadata)."""
+    prog = {"num_qubits": 1, "num_clbits": 0, "header": {"name": "p", "metadata": {"pad": ""}}}
+    prog["instructions"] = [["rz", [0], [], [0.5]]]
+    fields: dict[str, Any] = {"device": ION, "shots": 1, "programs": [prog]}
+    if not device_first:
+        fields = {"shots": 1, "programs": [prog], "device": ION}
+    pad = size - len(json.dumps(fields, separators=(",", ":")))
+    prog["header"]["metadata"]["pad"] = "x" * pad
+    body = json.dumps(fields, separators=(",", ":")).encode()
+    assert len(body) == size
+    return body
+
+
+@pytest.fixture
+def unparsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to parse a job body fails the test (a 500 the tests would see)."""
+    from qiskit_vendor_provider.api import wire
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the body was parsed before its size was checked")
+
+    monkeypatch.setattr(wire, "decode_submission", never)
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["Content-Length", "chunked"])
+def test_a_body_over_its_devices_payload_limit_is_refused_before_it_is_parsed(
+    paused: Emulator, unparsed: None, declared: bool
+) -> None:
+    limit = paused.catalog.spec(ION).limits.max_payload_bytes
+    body = ion_body(limit + 1)
+    headers = {"content-length": str(len(body))} if declared else {}
+    status, answer_headers, problem = post(create_app(paused), "/v1/jobs", body, headers)
+    assert status == 413, problem
+    assert answer_headers["content-type"] == "application/problem+json"
+    assert f"over the {limit}-byte limit of device '{ION}'" in problem["detail"]
+
+
+def test_a_body_larger_than_any_device_takes_is_refused_by_its_length(
+    paused: Emulator, unparsed: None
+) -> None:
+    largest = max(spec.limits.max_payload_bytes for spec in paused.catalog)
+    status, _, problem = post(
+        create_app(paused), "/v1/jobs", b"{}", {"content-length": str(largest + 1)}
+    )
+    assert status == 413 and "more than any device accepts" in problem["detail"]
+
+
+def test_a_body_naming_its_device_last_gets_the_same_verdict_after_parsing(
+    paused: Emulator,
+) -> None:
+    limit = paused.catalog.spec(ION).limits.max_payload_bytes
+    app = create_app(paused)
+    status, _, problem = post(app, "/v1/jobs", ion_body(limit + 1, device_first=False))
+    assert status == 413 and f"over the {limit}-byte limit" in problem["detail"]
+    assert post(app, "/v1/jobs", ion_body(limit, device_first=False))[0] == 201
+
+
+def test_plain_operations_in_the_object_layout_are_read_as_compact_operations() -> None:
+    from qiskit_vendor_provider.api import wire
+    from qiskit_vendor_provider.api.models import Op, WireInstruction
+
+    body = {
+        "device": IDEAL,
+        "shots": 1,
+        "programs": [
+            {
+                "num_qubits": 1,
+                "num_clbits": 1,
+                "header": {"name": "p"},
+                "instructions": [
+                    {"name": "rz", "qubits": [0], "params": [0.5]},
+                    {"name": "delay", "qubits": [0], "params": [8], "unit": "ns"},
+                    {"name": "measure", "qubits": [0], "clbits": [0]},
+                ],
+            }
+        ],
+    }
+    instructions = wire.decode_submission(json.dumps(body)).programs[0].instructions
+    # A pydantic object per operation took several times the memory; only what needs
+    # the object form (a unit, blocks, conditions) keeps it.
+    assert [type(inst) for inst in instructions] == [Op, WireInstruction, Op]
+    assert instructions[0] == Op("rz", [0], [], [0.5])

@@ -393,6 +393,18 @@ def _op(item: Any, position: int) -> Op:
     return Op(name, qubits, clbits, [_angle(value, position) for value in angles])
 
 
+_PLAIN_KEYS = frozenset({"name", "qubits", "clbits", "params"})
+
+
+def _plain_fields(item: dict[str, Any], position: int) -> list[Any]:
+    """``[name, qubits, clbits, params]`` of a plain operation written as an object.
+
+    >>> _plain_fields({"name": "x", "qubits": [0]}, 0)
+    ['x', [0], [], []]
+    """
+    return [item["name"], item.get("qubits", []), item.get("clbits", []), item.get("params", [])]
+
+
 def parse_instructions(value: Any) -> list[Instruction]:
     """Read a program's instructions, in either form, checking each strictly.
 
@@ -417,6 +429,13 @@ def parse_instructions(value: Any) -> list[Instruction]:
         elif kind is Op:  # built in Python: its four fields are checked like an array
             append(_op(item[:4], position))
         elif kind is dict:
+            name = item.get("name")
+            if type(name) is str and name not in CONTROL_FLOW_NAMES and item.keys() <= _PLAIN_KEYS:
+                # A plain operation in the object form (older clients): kept as an Op,
+                # checked as its array would be. A pydantic object per operation took
+                # ten times the memory, and sent the program down the slow checks.
+                append(_op(_plain_fields(item, position), position))
+                continue
             try:
                 append(WireInstruction.model_validate(item, strict=True))
             except ValidationError as exc:

@@ -187,6 +187,15 @@ class Emulator:
             )
         return in_force[-1]
 
+    def largest_payload(self) -> int:
+        """The most bytes a job body may have: the largest device payload limit.
+
+        No body over it can be a valid job on any device (nor over the server's own
+        ``max_body_bytes``), so it is refused before it is read.
+        """
+        largest = max((spec.limits.max_payload_bytes for spec in self.catalog), default=0)
+        return min(largest, self.config.max_body_bytes)
+
     # ---------------------------------------------------------------- jobs
 
     def check_submission(self, submission: JobSubmission, *, size: int | None = None) -> None:
