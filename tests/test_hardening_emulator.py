@@ -436,3 +436,106 @@ def test_plain_operations_in_the_object_layout_are_read_as_compact_operations() 
     # the object form (a unit, blocks, conditions) keeps it.
     assert [type(inst) for inst in instructions] == [Op, WireInstruction, Op]
     assert instructions[0] == Op("rz", [0], [], [0.5])
+
+
+# --------------------------------------------------------------- finding 13: fair sessions
+
+TOKENS = {"alice-token-0123456789": "alice", "bob-token-0123456789": "bob"}
+ALICE, BOB = list(TOKENS)
+
+
+def account_provider(emulator: Emulator, token: str) -> VendorProvider:
+    return VendorProvider(
+        url="https://sessions.vendor.test",
+        token=token,
+        transport=InProcessTransport(create_app(emulator)),
+        journal=False,
+        poll_interval=(0.005, 0.05),
+    )
+
+
+def claim(emulator: Emulator) -> str | None:
+    """Start the job the scheduler picks next, as the supervisor would (with its grace)."""
+    record = emulator.store.claim_next(
+        "a-test", 60.0, [IDEAL], idle_grace=emulator.config.session_idle_grace
+    )
+    return None if record is None else record.job_id
+
+
+def test_an_idle_session_yields_its_device_to_other_accounts_after_the_grace(
+    tmp_path: Path,
+) -> None:
+    from qiskit_vendor_provider import Session
+
+    # Grace 0: idle is idle at once, so the test needs no clock.
+    emulator = Emulator(
+        EmulatorConfig(database=tmp_path / "jobs.sqlite3", tokens=TOKENS, session_idle_grace=0)
+    )
+    alice = account_provider(emulator, ALICE).get_backend(IDEAL)
+    bob = account_provider(emulator, BOB).get_backend(IDEAL)
+    alices_own = alice.run(bell(), shots=10)
+    session = Session(backend=alice, max_idle=3600)
+    first = session.run(bell(), shots=10)
+    assert claim(emulator) == alices_own.job_id()
+    emulator.store.finish(alices_own.job_id(), "{}")
+    assert claim(emulator) == first.job_id()
+    others = [bob.run(bell(), shots=10) for _ in range(2)]
+    alices_later = alice.run(bell(), shots=10)
+    emulator.store.finish(first.job_id(), "{}")
+    assert session.status() == "active"  # still within max_idle ...
+    # ... but idle past the grace: another account's job passes, one at a time, and
+    # never the session's own account's jobs outside it.
+    assert claim(emulator) == others[0].job_id()
+    second = session.run(bell(), shots=10)
+    emulator.store.finish(others[0].job_id(), "{}")
+    assert claim(emulator) == second.job_id()  # the session's next job goes first
+    emulator.store.finish(second.job_id(), "{}")
+    assert claim(emulator) == others[1].job_id()
+    emulator.store.finish(others[1].job_id(), "{}")
+    assert claim(emulator) is None  # alice's own job waits for her session
+    session.close()
+    assert claim(emulator) == alices_later.job_id()
+
+
+def test_within_the_grace_an_idle_session_keeps_its_device(tmp_path: Path) -> None:
+    from qiskit_vendor_provider import Session
+
+    emulator = Emulator(
+        EmulatorConfig(database=tmp_path / "jobs.sqlite3", tokens=TOKENS, session_idle_grace=3600)
+    )
+    alice = account_provider(emulator, ALICE).get_backend(IDEAL)
+    bob = account_provider(emulator, BOB).get_backend(IDEAL)
+    session = Session(backend=alice, max_idle=3600)
+    first = session.run(bell(), shots=10)
+    assert claim(emulator) == first.job_id()
+    bob.run(bell(), shots=10)
+    emulator.store.finish(first.job_id(), "{}")
+    assert claim(emulator) is None
+
+
+def test_an_account_may_have_only_so_many_open_sessions(tmp_path: Path) -> None:
+    from qiskit_vendor_provider import Batch, Session
+
+    emulator = Emulator(
+        EmulatorConfig(
+            database=tmp_path / "jobs.sqlite3", tokens=TOKENS, max_sessions_per_account=2
+        )
+    )
+    alice = account_provider(emulator, ALICE).get_backend(IDEAL)
+    bob = account_provider(emulator, BOB).get_backend(IDEAL)
+    opened = [Session(backend=alice) for _ in range(2)]
+    with pytest.raises(VendorError, match="has 2 open sessions, the most it may have") as info:
+        Session(backend=alice)
+    assert info.value.status_code == 409  # type: ignore[attr-defined]
+    status, headers, problem = post(
+        create_app(emulator),
+        "/v1/sessions",
+        {"device": IDEAL},
+        {"authorization": f"Bearer {ALICE}"},
+    )
+    assert (status, problem["type"]) == (409, "urn:vendor:problem:session-limit")
+    assert headers["content-type"] == "application/problem+json"
+    Session(backend=bob).close()  # per account
+    Batch(backend=alice).close()  # batches never hold a device: not counted
+    opened[0].close()
+    Session(backend=alice).close()  # a closed session frees its place

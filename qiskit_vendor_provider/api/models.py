@@ -61,6 +61,10 @@ PROBLEM_SESSION_CLOSED = "urn:vendor:problem:session-closed"
 """Problem type of a job sent to a session or batch that no longer accepts jobs (HTTP 409)."""
 PROBLEM_SESSION_DEVICE = "urn:vendor:problem:session-device"
 """Problem type of a job sent to a session or batch of another device (HTTP 409)."""
+PROBLEM_SESSION_LIMIT = "urn:vendor:problem:session-limit"
+"""Problem type of a session opened past the account's limit of open sessions (HTTP 409)."""
+PROBLEM_STORAGE_FULL = "urn:vendor:problem:storage-full"
+"""Problem type of a request the server could not store: its disk is full (HTTP 507)."""
 
 
 class Problem(ResponseModel):

@@ -13,6 +13,7 @@ from qiskit_vendor_provider.emulator.catalog import CatalogError, builtin_device
 from qiskit_vendor_provider.emulator.faults import FaultConfig
 from qiskit_vendor_provider.emulator.server import EmulatorServer
 from qiskit_vendor_provider.emulator.service import Emulator, EmulatorConfig
+from qiskit_vendor_provider.emulator.sessions import DEFAULT_IDLE_GRACE, DEFAULT_MAX_SESSIONS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -82,6 +83,21 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=10.0,
         help="how long a running job stays this server's without a renewal (default 10)",
+    )
+    parser.add_argument(
+        "--session-idle-grace",
+        type=float,
+        default=DEFAULT_IDLE_GRACE,
+        metavar="SECONDS",
+        help="how long a session with nothing to run keeps its device from other "
+        f"accounts' queued jobs (default {DEFAULT_IDLE_GRACE:g})",
+    )
+    parser.add_argument(
+        "--max-sessions",
+        type=int,
+        default=DEFAULT_MAX_SESSIONS,
+        metavar="N",
+        help=f"sessions one account may have open at once (default {DEFAULT_MAX_SESSIONS})",
     )
     parser.add_argument(
         "--worker-fault",
@@ -168,6 +184,8 @@ def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Em
         max_attempts=args.max_attempts,
         lease_seconds=args.lease_seconds,
         worker_faults=dict(item.partition("=")[::2] for item in args.worker_fault),
+        session_idle_grace=args.session_idle_grace,
+        max_sessions_per_account=args.max_sessions,
     )
 
 

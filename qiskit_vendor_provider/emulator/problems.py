@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from qiskit_vendor_provider.api.models import PROBLEM_STORAGE_FULL
+
 
 class ProblemError(Exception):
     """An API error: becomes an ``application/problem+json`` answer.
@@ -25,9 +27,6 @@ def not_found(what: str) -> ProblemError:
     """A 404 problem saying what was not found."""
     return ProblemError(404, "Not Found", what)
 
-
-PROBLEM_STORAGE_FULL = "urn:vendor:problem:storage-full"
-"""Problem type of a request the server could not store: its disk is full (HTTP 507)."""
 
 _FULL = ("database or disk is full", "disk i/o error")
 _BUSY = ("database is locked", "database is busy")

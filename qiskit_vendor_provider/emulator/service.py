@@ -23,6 +23,7 @@ from qiskit_vendor_provider.api.models import (
     PROBLEM_JOB_LIMIT,
     PROBLEM_SESSION_CLOSED,
     PROBLEM_SESSION_DEVICE,
+    PROBLEM_SESSION_LIMIT,
     AccountInfo,
     Calibration,
     DeviceSpec,
@@ -100,6 +101,7 @@ class Emulator:
             lease_seconds=self.config.lease_seconds,
             max_attempts=self.config.max_attempts,
             faults=dict(self.config.worker_faults),
+            session_idle_grace=self.config.session_idle_grace,
         )
         if self.config.workers is not None:
             settings = dataclasses.replace(settings, workers=self.config.workers)
@@ -442,6 +444,25 @@ class Emulator:
                 "max_idle: a batch never holds its device, so it has no idle timeout; "
                 "leave max_idle out, or open a session (mode 'session')",
             )
+        with self._submit_lock:  # counting and storing must not interleave
+            if request.mode == "session":
+                self._check_session_limit(account)
+            return self._open_session(account, request)
+
+    def _check_session_limit(self, account: str) -> None:
+        limit = self.config.max_sessions_per_account
+        open_sessions = self.store.open_session_count(account)
+        if open_sessions >= limit:
+            raise ProblemError(
+                409,
+                "Session Limit Reached",
+                f"the account has {open_sessions} open sessions, the most it may have at "
+                "once; close one (session.close(), or see provider.sessions()) or let it "
+                "expire, or use a Batch, which is not limited",
+                type=PROBLEM_SESSION_LIMIT,
+            )
+
+    def _open_session(self, account: str, request: SessionRequest) -> SessionInfo:
         record = SessionRecord(
             session_id=new_job_id(),
             account=account,

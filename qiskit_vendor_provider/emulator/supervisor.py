@@ -37,6 +37,7 @@ from pydantic import ValidationError
 
 from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
+from qiskit_vendor_provider.emulator.sessions import DEFAULT_IDLE_GRACE
 from qiskit_vendor_provider.emulator.store import JobRecord, JobStore
 from qiskit_vendor_provider.emulator.workers import WorkerEvent, WorkerProcess, exit_description
 
@@ -56,6 +57,8 @@ class SupervisorSettings:
         lease_seconds: How long a running job stays ours without a renewal.
         max_attempts: Claims a job gets; an interrupted job past them is quarantined.
         faults: Job name → fault its worker injects (tests only; see ``inject_fault``).
+        session_idle_grace: Seconds an idle session keeps its device from other
+            accounts' jobs (see :func:`~.sessions.yields_device`).
     """
 
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -64,6 +67,7 @@ class SupervisorSettings:
     lease_seconds: float = 10.0
     max_attempts: int = 2
     faults: dict[str, str] = field(default_factory=dict)
+    session_idle_grace: float = DEFAULT_IDLE_GRACE
 
 
 @dataclass
@@ -258,7 +262,11 @@ class Supervisor:
             free = [name for name in self._catalog.names() if name not in busy]
             record = self._guarded(
                 functools.partial(
-                    self._store.claim_next, self.owner, self.settings.lease_seconds, free
+                    self._store.claim_next,
+                    self.owner,
+                    self.settings.lease_seconds,
+                    free,
+                    idle_grace=self.settings.session_idle_grace,
                 )
             )
             if record is None:
