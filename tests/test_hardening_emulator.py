@@ -276,8 +276,9 @@ def test_a_job_over_its_run_time_limit_is_stopped_and_charged_what_ran(
     assert job.status() is JobStatus.ERROR
     info = limited.job(DEFAULT_ACCOUNT, job.job_id())
     assert info.usage_seconds is not None and info.usage_seconds >= 1.0
-    # The device goes on with the next job.
-    assert sum(backend.run(bell(), shots=8).result(timeout=120).get_counts().values()) == 8
+    # The emulator goes on with the next job.
+    after = provider_for(limited).get_backend(IDEAL).run(bell(), shots=8)
+    assert sum(after.result(timeout=120).get_counts().values()) == 8
 
 
 def test_max_execution_time_is_a_run_option_bounded_by_the_device(paused: Emulator) -> None:
@@ -301,6 +302,29 @@ def test_max_execution_time_is_a_run_option_bounded_by_the_device(paused: Emulat
     }
     status, _, problem = post(create_app(paused), "/v1/jobs", body)
     assert status == 422 and "max_execution_time" in problem["detail"]
+
+
+def test_the_primitives_pass_max_execution_time_on(limited: Emulator) -> None:
+    from qiskit.quantum_info import SparsePauliOp
+
+    from qiskit_vendor_provider.primitives import VendorEstimator, VendorSampler
+
+    backend = provider_for(limited).get_backend(IDEAL)
+    sampled = VendorSampler(backend=backend, options={"max_execution_time": 30})
+    sampled.run([bell()], shots=10).result()
+    estimator = VendorEstimator(
+        backend=backend, options={"run_options": {"max_execution_time": 20}}
+    )
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    estimator.run([(circuit, SparsePauliOp("ZZ"))]).result()
+    sent = [
+        json.loads(row[0]).get("max_execution_time")
+        for row in limited.store._conn.execute(  # type: ignore[attr-defined]
+            "SELECT submission FROM jobs ORDER BY seq DESC LIMIT 2"
+        )
+    ]
+    assert sent == [20, 30]
 
 
 # --------------------------------------------------------------- finding 9: early refusal

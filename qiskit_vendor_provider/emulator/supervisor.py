@@ -75,6 +75,7 @@ class _Running:
     record: JobRecord
     worker: WorkerProcess
     started: float = field(default_factory=time.monotonic)
+    """When its clock started: at hand-over to a started process, else once it is ready."""
     limit: float = math.inf
     """Seconds it may run (its own ``max_execution_time``, or its device's limit)."""
 
@@ -312,6 +313,16 @@ class Supervisor:
                 self._ended(event.worker)
             elif event.header.get("kind") == "result":
                 self._finished(event)
+            elif event.header.get("kind") == "ready":
+                self._ready(event.worker)
+
+    def _ready(self, worker: WorkerProcess) -> None:
+        # A job's run-time limit counts from here on a new process: starting Python and
+        # importing Aer is the emulator's time, not the job's.
+        worker.ready = True
+        for running in self._running.values():
+            if running.worker is worker:
+                running.started = time.monotonic()
 
     def _job_of(self, worker: WorkerProcess) -> _Running | None:
         for job_id, running in self._running.items():
