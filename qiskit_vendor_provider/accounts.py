@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from platformdirs import user_config_dir
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from qiskit_vendor_provider.api.hosts import is_loopback_host
+from qiskit_vendor_provider.api.hosts import check_server_url, is_loopback_host, masked_url
 from qiskit_vendor_provider.api.secret import Token
 from qiskit_vendor_provider.errors import VendorAuthError, VendorValidationError
 
@@ -80,14 +80,17 @@ def check_url(url: object, what: str = "url") -> str:
     """``url`` without a trailing slash, if a token may be sent to it.
 
     Raises:
-        VendorValidationError: not https, nor http to this machine; or no host.
+        VendorValidationError: a user name or password, a query or a fragment in it
+            (the message never repeats them); not https, nor http to this machine; or
+            no host.
 
     >>> check_url("https://api.vendor.example/"), check_url("http://127.0.0.1:8765")
     ('https://api.vendor.example', 'http://127.0.0.1:8765')
     """
     if not isinstance(url, str) or not url.strip():
         raise VendorValidationError(f"{what} must be a non-empty string such as https://host")
-    text = url.strip().rstrip("/")
+    # First: every message below quotes the URL, which must not hold a credential.
+    text = check_server_url(url.strip(), what).rstrip("/")
     try:
         parts = urlsplit(text)
         host = parts.hostname or ""
@@ -223,11 +226,24 @@ def delete_account(name: str = DEFAULT_ACCOUNT) -> bool:
 
 
 def saved_accounts() -> dict[str, dict[str, str | None]]:
-    """Saved accounts by name, each with its URL and its token masked."""
+    """Saved accounts by name, each with its URL and its token masked.
+
+    A URL that holds a user name or password, a query or a fragment (a file edited by
+    hand: :func:`save_account` refuses them) is shown with those parts masked; using
+    that account raises an error that says to save it again.
+    """
     return {
-        name: {"url": account.url, "token": _mask(account.token)}
+        name: {
+            "url": None if account.url is None else masked_url(account.url),
+            "token": _mask(account.token),
+        }
         for name, account in _read(config_path()).accounts.items()
     }
+
+
+def _usable_url(url: str | None) -> bool:
+    """Whether a saved URL holds nothing that could carry a credential."""
+    return url is None or url == masked_url(url)
 
 
 def _mask(token: str | None) -> str | None:
@@ -247,7 +263,9 @@ def _saved_token(accounts: dict[str, _SavedAccount], url: str, name: str | None)
     None if there is none, or several and none of them is ``default``.
     """
     matching = sorted(
-        n for n, a in accounts.items() if a.token and same_url(a.url or DEFAULT_URL, url)
+        n
+        for n, a in accounts.items()
+        if a.token and _usable_url(a.url) and same_url(a.url or DEFAULT_URL, url)
     )
     if name is not None:
         return name if name in matching else None
@@ -257,7 +275,15 @@ def _saved_token(accounts: dict[str, _SavedAccount], url: str, name: str | None)
 
 
 def _pair(url: str | None, token: str | None, source: str, name: str | None) -> Credentials:
-    """Credentials from one source that gave ``url`` and/or ``token``."""
+    """Credentials from one source that gave ``url`` and/or ``token``.
+
+    Raises:
+        VendorValidationError: ``url`` holds a user name or password, a query or a
+            fragment (see :func:`~qiskit_vendor_provider.api.hosts.check_server_url`).
+    """
+    if url is not None:
+        # Before the token is read: the URL's error must come first, and name no token.
+        check_server_url(url.strip(), "url" if source == "argument" else URL_ENV)
     secret = Token.of(token)
     if url is None:
         # A token without a URL goes to the vendor cloud, never to a URL from elsewhere.
@@ -308,7 +334,7 @@ def resolve(url: str | None, token: str | None, name: str | None) -> Credentials
             _named(wanted)  # an unknown name is an error even next to a URL
             credentials = _pair(url, None, "argument", wanted)
             if credentials.account != wanted:
-                saved_url = _read(config_path()).accounts[wanted].url or DEFAULT_URL
+                saved_url = masked_url(_read(config_path()).accounts[wanted].url or DEFAULT_URL)
                 raise VendorValidationError(
                     f"account {wanted!r} is saved for {saved_url}, not {url.strip()}; its token "
                     f"is sent only there. Drop url=, or save an account for {url.strip()}"
@@ -338,6 +364,13 @@ def _named(name: str) -> _SavedAccount:
 
 
 def _account(name: str, saved: _SavedAccount) -> Credentials:
+    if saved.url is not None:
+        check_server_url(
+            saved.url,
+            f"the URL of account {name!r} in {config_path()} ({masked_url(saved.url)})",
+            fix="save the account again with VendorProvider.save_account(token=..., url=..., "
+            "name=...); pass overwrite=True to replace it",
+        )
     return Credentials(
         url=saved.url or DEFAULT_URL,
         token=Token.of(saved.token),

@@ -19,6 +19,7 @@ from qiskit_vendor_provider import rules
 from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.client import ApiClient, new_idempotency_key
 from qiskit_vendor_provider.api.models import (
+    MAX_TAGS,
     Calibration,
     DeviceLimits,
     DeviceSpec,
@@ -35,6 +36,7 @@ from qiskit_vendor_provider.errors import (
     VendorValidationError,
     is_refusal,
 )
+from qiskit_vendor_provider.ibm_arguments import refuse_arguments
 from qiskit_vendor_provider.job import VendorJob
 from qiskit_vendor_provider.job_listing import ACTIVE, StatusFilter, aware_moment
 from qiskit_vendor_provider.properties import BackendStatus, DeviceProperties, JobLimit
@@ -60,6 +62,9 @@ RUN_OPTIONS = RUN_OPTION_NAMES
 # whose shots each start from |0...0>; init_qubits=True is what every shot does already.
 # docs/ibm-options.md lists them.
 COMPAT_RUN_OPTIONS = ("meas_level", "meas_return", "rep_delay", "init_qubits")
+# Every keyword run() takes, as "unknown run option" lists them: this package's options,
+# the IBM-style ones above, and the session (taken out of the options before the check).
+ACCEPTED_RUN_OPTIONS = (*RUN_OPTIONS, *COMPAT_RUN_OPTIONS, "session")
 
 
 def _is_int(value: object) -> bool:
@@ -116,10 +121,11 @@ def check_run_options(
     Raises:
         VendorValidationError: an unknown option or a bad value, with the valid choices.
     """
-    unknown = sorted(set(options) - set(RUN_OPTIONS) - set(COMPAT_RUN_OPTIONS))
+    unknown = sorted(set(options) - set(ACCEPTED_RUN_OPTIONS))
     if unknown:
         raise VendorValidationError(
-            f"unknown run option(s) {', '.join(unknown)}; valid options: {', '.join(RUN_OPTIONS)}"
+            f"unknown run option(s) {', '.join(unknown)}; valid options: "
+            f"{', '.join(ACCEPTED_RUN_OPTIONS)}"
         )
     checked = dict(options)
     level = checked.pop("meas_level", 2)
@@ -173,6 +179,8 @@ def check_run_options(
         raise VendorValidationError(
             f"job_tags={tags!r} must be a list of non-empty strings, e.g. ['calibration']"
         )
+    if tags is not None and len(tags) > MAX_TAGS:
+        raise VendorValidationError(f"job_tags has {len(tags)} tags; the most is {MAX_TAGS}")
     for tag in tags or []:
         check_label(tag, "job_tags item", max_length=MAX_TAG_LENGTH)
     checked["job_tags"] = list(tags or [])
@@ -645,6 +653,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         job_tags: Sequence[str] | None = None,
         job_tags_operator: str = "OR",
         descending: bool = True,
+        **unsupported: Any,
     ) -> list[VendorJob]:
         """This device's jobs, newest first; filtered by the server, all pages followed.
 
@@ -658,7 +667,10 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
             job_tags: Only jobs with these tags.
             job_tags_operator: ``"OR"``: any of the tags; ``"AND"``: all of them.
             descending: Newest first (True) or oldest first.
+            **unsupported: IBM's ``db_filter``, ``experiment_id``...: refused by name,
+                with what to use instead (see :mod:`~qiskit_vendor_provider.ibm_arguments`).
         """
+        refuse_arguments(unsupported, self.jobs)
         return self._provider.jobs(
             limit=limit,
             skip=skip,
@@ -692,6 +704,12 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         """Reservation windows of this device that overlap [start_datetime, end_datetime)."""
         start = _aware(start_datetime, "start_datetime")
         end = _aware(end_datetime, "end_datetime")
+        if start is not None and end is not None and start >= end:
+            # An empty window overlaps nothing: [] would hide the swapped arguments.
+            raise VendorValidationError(
+                f"start_datetime ({start.isoformat()}) must be before end_datetime "
+                f"({end.isoformat()})"
+            )
         return self._client.get_reservations(self.name, start, end)
 
     def _circuit_list(

@@ -6,7 +6,8 @@ Exit codes (also in ``docs/cli.md``):
 0     success
 1     the job failed or was cancelled
 2     wrong command-line usage (unknown option, missing argument)
-3     invalid input: a bad circuit, option or filter (nothing was sent)
+3     invalid input: a bad circuit, option or filter (nothing was sent), or a local
+      file (accounts, job journal, emulator database) that cannot be used
 4     not found: unknown device or job
 5     authentication: missing, wrong or unsafe token
 6     the server or the network failed (after retries)
@@ -34,6 +35,7 @@ from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
 
 from qiskit_vendor_provider._version import __version__
 from qiskit_vendor_provider.errors import (
+    DatabaseFileError,
     VendorAuthError,
     VendorError,
     VendorJobError,
@@ -58,7 +60,7 @@ def exit_code(error: BaseException) -> int:
     """
     if isinstance(error, VendorJobError):
         return EXIT_JOB_FAILED
-    if isinstance(error, VendorValidationError):
+    if isinstance(error, (VendorValidationError, DatabaseFileError)):
         return EXIT_INVALID
     if isinstance(error, VendorNotFoundError):
         return EXIT_NOT_FOUND
@@ -360,6 +362,32 @@ def load_circuit(path: Path) -> Any:
         raise VendorValidationError(f"{path} is not valid OpenQASM: {exc}") from None
 
 
+def transpile_for(circuit: Any, backend: Any, optimization_level: int, file: Path) -> Any:
+    """``circuit`` transpiled for ``backend``, or a typed error if the transpiler refuses it.
+
+    Raises:
+        VendorValidationError: Qiskit's transpiler cannot map the circuit to the device
+            (more qubits than it has, control flow it does not run...); the message
+            quotes the transpiler and says where to find a device that fits.
+    """
+    from qiskit.exceptions import QiskitError  # noqa: PLC0415 - fast --help
+    from qiskit.transpiler import generate_preset_pass_manager  # noqa: PLC0415
+
+    manager = generate_preset_pass_manager(backend=backend, optimization_level=optimization_level)
+    try:
+        return manager.run(circuit)
+    except VendorError:
+        raise  # the package's own passes already say what to do
+    except QiskitError as exc:
+        reason = str(getattr(exc, "message", "") or exc).strip().strip("\"'").rstrip(".")
+        error = VendorValidationError(
+            f"{file} cannot run on {backend.name}: the transpiler refused it: {reason}. "
+            "Nothing was sent; `qiskit-vendor devices` lists each device's qubits and "
+            "dynamic circuits, to choose one that fits"
+        )
+    raise error
+
+
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--device", "device_name", required=True, help="Device to run on.")
@@ -381,16 +409,12 @@ def run(
     as_json: bool,
 ) -> None:
     """Run an OpenQASM 2 or 3 FILE on a device and print the counts with a histogram."""
-    from qiskit.transpiler import generate_preset_pass_manager  # noqa: PLC0415
-
     with _reported():
         circuit = load_circuit(file)
         if not circuit.cregs and circuit.num_clbits == 0:
             circuit.measure_all()
         backend = obj.provider().get_backend(device_name)
-        isa = generate_preset_pass_manager(
-            backend=backend, optimization_level=optimization_level
-        ).run(circuit)
+        isa = transpile_for(circuit, backend, optimization_level, file)
         options: dict[str, Any] = {"seed_simulator": seed, "job_name": file.stem}
         if shots is not None:
             options["shots"] = shots
@@ -417,7 +441,7 @@ def _parse_time(value: str | None, name: str) -> dt.datetime | None:
 def _job_row(job: Any) -> dict[str, Any]:
     return {
         "job_id": job.job_id(),
-        "device": job.backend().name,
+        "device": job.device_name,
         "status": job.status().name,
         "name": job.name(),
         "tags": job.tags(),

@@ -86,6 +86,41 @@ class CircuitValidationError(VendorValidationError):
     """A circuit cannot run on the device as it is; the message names the circuit and the fix."""
 
 
+class DatabaseFileError(VendorError):
+    """A local SQLite file (the job journal, the emulator's job store) cannot be used.
+
+    It is damaged or not a database, the path is a directory, or its directory is not
+    writable. The message names the file and the fix.
+
+    Attributes:
+        path: The file.
+        damaged: True if the file exists but is not a usable database (its content is at
+            fault, not where it is): moving it aside and starting a new one would work.
+    """
+
+    def __init__(self, message: str, *, path: str = "", damaged: bool = False) -> None:
+        super().__init__(message)
+        self.path = path
+        self.damaged = damaged
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_database_error, (type(self), self.message, self.path, self.damaged))
+
+
+def _rebuild_database_error(
+    cls: type[DatabaseFileError], message: str, path: str, damaged: bool
+) -> DatabaseFileError:
+    return cls(message, path=path, damaged=damaged)
+
+
+class DamagedJournalWarning(UserWarning):
+    """The job journal was damaged: it was moved aside and a new one started.
+
+    The message names both files. The old one is kept for whoever wants to recover its
+    unfinished submissions by hand; nothing reads it any more.
+    """
+
+
 class VendorApiError(VendorError):
     """The server answered with an error that is not about the request's content (5xx, 409...)."""
 
@@ -118,12 +153,39 @@ class SessionDeviceError(VendorValidationError):
     """A job was sent to a session or batch of another device."""
 
 
+class DeviceRetiredError(VendorNotFoundError):
+    """The server no longer serves the device a job or session ran on (it was retired).
+
+    The job's status, result and device name (``job.device_name``) are still available;
+    only what needs the device itself (``job.backend()``, running on it) is not.
+    """
+
+
+class UnknownJobStateError(VendorJobError):
+    """A job ended in a state this version of the package does not know, without a result.
+
+    The message names the state; a newer version of the package may know it.
+    """
+
+
+class VendorUpgradeRequiredError(VendorApiError):
+    """The server refuses this version of the package (HTTP 426): upgrade it."""
+
+
+class VendorCompatibilityWarning(UserWarning):
+    """The server is newer than this package knows, or warns that the package is too old.
+
+    Shown once per server and message; everything the package did before still works.
+    """
+
+
 def is_refusal(error: VendorError) -> bool:
     """Whether a request was refused for good: sent again unchanged, it would be again.
 
     A 4xx is a refusal, except 408, 425 and a 429 that is not the job limit (waiting
-    lifts those). A connection error, a 5xx or an answer that is not the API's is not:
-    the request may have been carried out. An error made before sending (no status) is.
+    lifts those), and 426 (upgrading the package lifts it, so the journal keeps the
+    job). A connection error, a 5xx or an answer that is not the API's is not: the
+    request may have been carried out. An error made before sending (no status) is.
 
     >>> is_refusal(VendorValidationError("bad", status_code=422))
     True
@@ -139,4 +201,4 @@ def is_refusal(error: VendorError) -> bool:
     status = error.status_code
     if status is None:
         return isinstance(error, (VendorValidationError, VendorAuthError))
-    return 400 <= status < 500 and status not in (408, 425, 429)
+    return 400 <= status < 500 and status not in (408, 425, 426, 429)

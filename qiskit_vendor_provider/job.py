@@ -14,8 +14,16 @@ from qiskit.result import Result
 from qiskit_vendor_provider.api.client import ApiClient
 from qiskit_vendor_provider.api.models import JobInfo, JobResult, JobState
 from qiskit_vendor_provider.api.secret import redact, redacting_logger
-from qiskit_vendor_provider.api.states import FINAL_SERVER_STATES, STATES
+from qiskit_vendor_provider.api.states import (
+    FINAL_SERVER_STATES,
+    STATES,
+    is_known_state,
+    normalize_state,
+    state_meaning,
+)
 from qiskit_vendor_provider.errors import (
+    DeviceRetiredError,
+    UnknownJobStateError,
     VendorApiError,
     VendorConnectionError,
     VendorError,
@@ -25,10 +33,12 @@ from qiskit_vendor_provider.errors import (
 )
 from qiskit_vendor_provider.progress import WaitProgress, show_progress
 from qiskit_vendor_provider.serialization import to_qiskit_result
+from qiskit_vendor_provider.wait_timeout import check_wait_timeout
 
 if TYPE_CHECKING:
     from qiskit_vendor_provider.backend import VendorBackend
     from qiskit_vendor_provider.journal import JobJournal
+    from qiskit_vendor_provider.provider import VendorProvider
 
 logger = redacting_logger(__name__)
 
@@ -38,11 +48,14 @@ _warned_states: set[str] = set()
 FINAL = frozenset(_STATES[state] for state in FINAL_SERVER_STATES)
 
 
-def job_status(state: str) -> JobStatus:
+def job_status(state: str | JobInfo) -> JobStatus:
     """The one mapping from server job states to Qiskit's :class:`JobStatus`.
 
-    A state this client does not know (a newer server may add some) is taken as a job
-    still in progress, never as final, so a wait keeps waiting instead of failing.
+    A state this client does not know (a newer server may add some, e.g. ``EXPIRED``)
+    is RUNNING while the job has not ended, and ERROR, a final state, once the server
+    says it ended (the job's ``ended_at`` is set): so a wait for it ends when the job
+    does. Given only a state's name, as the journal keeps it, an unknown state is
+    RUNNING (see :func:`qiskit_vendor_provider.api.states.state_meaning`).
 
     >>> job_status("QUEUED"), job_status("done"), job_status("FAILED")
     (<JobStatus.QUEUED: 'job is queued'>, <JobStatus.DONE: 'job has successfully run'>, \
@@ -50,13 +63,29 @@ def job_status(state: str) -> JobStatus:
     >>> job_status("COMPILING")
     <JobStatus.RUNNING: 'job is actively running'>
     """
-    normalized = state.strip().upper()
-    if normalized in _STATES:
-        return _STATES[normalized]
-    if normalized not in _warned_states:
+    if isinstance(state, JobInfo):
+        name, ended = state.status, state.ended_at is not None
+    else:
+        name, ended = state, False
+    meaning, _ = state_meaning(name, ended=ended)
+    normalized = normalize_state(name)
+    if normalized not in STATES and normalized not in _warned_states:
         _warned_states.add(normalized)
-        logger.warning("unknown job state %r from the server: treated as running", state)
-    return JobStatus.RUNNING
+        logger.warning(
+            "job state %r from the server is unknown to this version of "
+            "qiskit-vendor-provider: taken as RUNNING until the job ends, then as ERROR",
+            name,
+        )
+    return JobStatus[meaning]
+
+
+def journal_state(info: JobInfo) -> str:
+    """The state to note in the journal: the server's, or, unknown, what it maps to.
+
+    The journal keeps states by name, without ``ended_at``: an unknown state that
+    ended is noted as ``ERROR``, so the journal sees the job finished.
+    """
+    return info.status if is_known_state(info.status) else job_status(info).name
 
 
 def server_states(status: JobStatus) -> list[str]:
@@ -67,11 +96,6 @@ def server_states(status: JobStatus) -> list[str]:
     """
     v1_states = set(get_args(JobState))
     return [state for state, mapped in _STATES.items() if mapped is status and state in v1_states]
-
-
-def is_known_state(state: str) -> bool:
-    """Whether ``state`` is a server state or a :class:`JobStatus` name this client knows."""
-    return state.strip().upper() in _STATES
 
 
 LONG_POLL_SECONDS = 10.0
@@ -104,8 +128,13 @@ class VendorJob(JobV1):  # type: ignore[misc]
     ``active_jobs`` or ``resume``; its result comes from the server, so it does not need
     the circuits in memory.
 
+    A job of a device the server no longer serves (retired) has no backend: its
+    status, result and :attr:`device_name` work as for any job, and :meth:`backend`
+    raises :class:`~qiskit_vendor_provider.errors.DeviceRetiredError`.
+
     Args:
-        backend: The backend the job runs on.
+        backend: The backend the job runs on (None for a job of a retired device: see
+            :meth:`VendorProvider.retrieve_job`).
         job_id: The server's job id.
         client: The API client.
         info: The job's status as last seen.
@@ -118,7 +147,7 @@ class VendorJob(JobV1):  # type: ignore[misc]
 
     def __init__(
         self,
-        backend: VendorBackend,
+        backend: VendorBackend | None,
         job_id: str,
         client: ApiClient,
         *,
@@ -135,14 +164,73 @@ class VendorJob(JobV1):  # type: ignore[misc]
         self._with_progress_bar = with_progress_bar
         self._result: Result | None = None
         self._unreachable = False
+        # getattr: tests and tools stand in for the backend with objects that have less.
+        device = getattr(backend, "name", None) or (info.device if info is not None else "")
+        self._device: str = device
+        self._provider: VendorProvider | None = getattr(backend, "_provider", None)
+        self._backend_error: VendorError | None = None
+
+    @classmethod
+    def _without_backend(
+        cls,
+        provider: VendorProvider,
+        job_id: str,
+        device: str,
+        error: VendorError,
+        *,
+        info: JobInfo | None = None,
+        metadata: list[dict[str, Any] | None] | None = None,
+    ) -> VendorJob:
+        """A job whose device has no backend here: everything but :meth:`backend` works.
+
+        For a device the server no longer serves (retired), or whose spec this version
+        of the package cannot read; ``error`` is what :meth:`backend` raises.
+        """
+        job = cls(
+            None,
+            job_id,
+            provider.client,
+            info=info,
+            metadata=metadata,
+            journal=provider.journal_store,
+        )
+        job._device = device
+        job._provider = provider
+        job._backend_error = error
+        return job
 
     def __repr__(self) -> str:
-        return f"<VendorJob {self.job_id()} on {self.backend().name}>"
+        return f"<VendorJob {self.job_id()} on {self._device}>"
 
     def __reduce__(self) -> tuple[Any, ...]:
         # By reference: the backend (itself by reference) and the job id; the state
-        # and the result are fetched again.
+        # and the result are fetched again. A job without a backend: its provider.
+        if self._backend is None and self._provider is not None:
+            return (
+                _restore_detached_job,
+                (self._provider, self._device, self.job_id(), self._metadata),
+            )
         return (_restore_job, (self.backend(), self.job_id(), self._metadata))
+
+    def backend(self) -> VendorBackend:
+        """The backend the job ran on.
+
+        Raises:
+            DeviceRetiredError: the server no longer serves the device (its name is
+                :attr:`device_name`; the job's status and result are still available).
+            VendorApiError: the device's spec cannot be read by this version of the
+                package.
+        """
+        if self._backend is None:
+            error = self._backend_error or VendorJobError(f"job {self.job_id()} has no backend")
+            raise type(error)(error.message)
+        backend: VendorBackend = self._backend
+        return backend
+
+    @property
+    def device_name(self) -> str:
+        """The name of the device the job ran on (also when the device is retired)."""
+        return self._device
 
     def __deepcopy__(self, memo: dict[int, Any]) -> VendorJob:
         """A copy sharing the client and the journal (which hold locks and the token)."""
@@ -166,7 +254,7 @@ class VendorJob(JobV1):  # type: ignore[misc]
         """
         self._info = self._client.get_job(self.job_id(), deadline=deadline)
         if self._journal is not None:
-            self._journal.record_state(self.job_id(), self._info.status)
+            self._journal.record_state(self.job_id(), journal_state(self._info))
         return self._info
 
     def _known(self) -> JobInfo:
@@ -174,9 +262,18 @@ class VendorJob(JobV1):  # type: ignore[misc]
 
     def status(self) -> JobStatus:
         """The job's status, fetched from the server unless it is already final."""
-        if self._info is None or job_status(self._info.status) not in FINAL:
+        if self._info is None or job_status(self._info) not in FINAL:
             self.refresh()
-        return job_status(self._known().status)
+        return job_status(self._known())
+
+    def server_status(self) -> str:
+        """The job's state in the server's own words (e.g. ``EXPIRED``), fetched unless final.
+
+        :meth:`status` maps it to Qiskit's :class:`JobStatus`; a state this version of
+        the package does not know maps to RUNNING, then ERROR once the job ended.
+        """
+        self.status()
+        return self._known().status
 
     def name(self) -> str | None:
         """The job's name, if it was given one."""
@@ -201,7 +298,7 @@ class VendorJob(JobV1):  # type: ignore[misc]
             refresh: Ask the server instead of using the state last seen.
         """
         info = self.refresh() if refresh or self._info is None else self._info
-        return info.queue_position if job_status(info.status) is JobStatus.QUEUED else None
+        return info.queue_position if job_status(info) is JobStatus.QUEUED else None
 
     def usage(self) -> float | None:
         """Seconds of device time the job was charged; None until it is DONE.
@@ -219,16 +316,20 @@ class VendorJob(JobV1):  # type: ignore[misc]
     def error_message(self) -> str | None:
         """The server's error message of a failed job, else None."""
         if self.status() is JobStatus.ERROR:
+            info = self._known()
+            message = info.error or "the job failed without a message"
+            if not is_known_state(info.status):
+                message = f"{_unknown_state_text(info.status)}: {message}"
             # The server's free text, like every error message of the package, redacted.
-            return redact(self._known().error or "the job failed without a message")
+            return redact(message)
         return None
 
     def cancel(self) -> bool:
         """Ask the server to cancel the job; True if it is cancelled afterwards."""
         self._info = self._client.cancel_job(self.job_id())
         if self._journal is not None:
-            self._journal.record_state(self.job_id(), self._info.status)
-        return job_status(self._info.status) is JobStatus.CANCELLED
+            self._journal.record_state(self.job_id(), journal_state(self._info))
+        return job_status(self._info) is JobStatus.CANCELLED
 
     def wait_for_final_state(
         self,
@@ -249,7 +350,8 @@ class VendorJob(JobV1):  # type: ignore[misc]
         Raises:
             VendorJobTimeoutError: the job is not final within ``timeout``.
         """
-        initial, maximum = self.backend().poll_interval
+        timeout = check_wait_timeout(timeout)
+        initial, maximum = self._poll_interval()
         delays = poll_delays(wait or initial, maximum)
         deadline = None if timeout is None else time.monotonic() + timeout
         option = self._with_progress_bar if with_progress_bar is None else with_progress_bar
@@ -280,9 +382,20 @@ class VendorJob(JobV1):  # type: ignore[misc]
                     delay = min(delay, remaining)
                 time.sleep(delay)
 
+    def _poll_interval(self) -> tuple[float, float]:
+        """(first, longest) seconds between polls: the backend's, else the provider's."""
+        if self._backend is not None:
+            interval: tuple[float, float] = self._backend.poll_interval
+            return interval
+        if self._provider is not None:
+            return self._provider.poll_interval
+        return (0.02, 2.0)
+
     def _timeout_message(self, timeout: float | None) -> str:
         """What is known of the job when a wait for it runs out, and what to do."""
-        known = None if self._info is None else job_status(self._info.status).name
+        known = None if self._info is None else job_status(self._info).name
+        if self._info is not None and not is_known_state(self._info.status):
+            known = f"in state {self._info.status!r} ({_unknown_state_text(None)})"
         if self._unreachable:
             last = f"; its last known status is {known}" if known else ""
             return (
@@ -298,7 +411,7 @@ class VendorJob(JobV1):  # type: ignore[misc]
     def _long_poll_seconds(self, deadline: float | None) -> float | None:
         """How long to ask the server to hold the next status request, if at all."""
         if not self._client.long_poll or (
-            self._info is not None and job_status(self._info.status) in FINAL
+            self._info is not None and job_status(self._info) in FINAL
         ):
             return None
         hold = LONG_POLL_SECONDS
@@ -315,7 +428,7 @@ class VendorJob(JobV1):  # type: ignore[misc]
         ``wait``, the server is asked to answer once the job is final (long poll).
         """
         try:
-            if self._info is None or job_status(self._info.status) not in FINAL:
+            if self._info is None or job_status(self._info) not in FINAL:
                 try:
                     self._info = self._client.get_job(self.job_id(), deadline=deadline, wait=wait)
                 except VendorValidationError:
@@ -325,8 +438,8 @@ class VendorJob(JobV1):  # type: ignore[misc]
                     self._client.long_poll = False
                     self._info = self._client.get_job(self.job_id(), deadline=deadline)
                 if self._journal is not None:
-                    self._journal.record_state(self.job_id(), self._info.status)
-            status = job_status(self._known().status)
+                    self._journal.record_state(self.job_id(), journal_state(self._info))
+            status = job_status(self._known())
         except VendorApiError as exc:
             transient = isinstance(exc, VendorConnectionError) or (exc.status_code or 0) >= 500
             if not transient:
@@ -364,6 +477,7 @@ class VendorJob(JobV1):  # type: ignore[misc]
             VendorJobError: the job failed or was cancelled (with the server's message).
             VendorJobTimeoutError: the job is not final within ``timeout``.
         """
+        timeout = check_wait_timeout(timeout)
         if self._result is not None:
             return self._result
         option = self._with_progress_bar if with_progress_bar is None else with_progress_bar
@@ -379,6 +493,8 @@ class VendorJob(JobV1):  # type: ignore[misc]
             raise VendorJobTimeoutError(self._timeout_message(timeout)) from None
         if status is JobStatus.CANCELLED:
             raise VendorJobError(f"job {self.job_id()} was cancelled; it has no result")
+        if not is_known_state(self._known().status):
+            return self._result_of_unknown_state(partial)
         if status is JobStatus.ERROR and not partial:
             raise VendorJobError(
                 f"job {self.job_id()} failed: {self._known().error or 'no message'}; "
@@ -395,12 +511,40 @@ class VendorJob(JobV1):  # type: ignore[misc]
             raise
         return self._finished_result(answer, status)
 
+    def _result_of_unknown_state(self, partial: bool) -> Result:
+        """The result of a job that ended in a state this client does not know.
+
+        The server may still have one (a newer server's name for DONE): it is asked.
+        Without one, a typed error names the state.
+        """
+        info = self._known()
+        problem = None
+        try:
+            answer = self._client.get_result(self.job_id())
+        except VendorApiError as exc:
+            if isinstance(exc, VendorConnectionError) or (exc.status_code or 0) >= 500:
+                raise
+            problem = exc.detail or exc.message
+        else:
+            if answer.success or (partial and answer.results):
+                return self._finished_result(
+                    answer, JobStatus.DONE if answer.success else JobStatus.ERROR
+                )
+            problem = "its result says it did not succeed"
+        raise UnknownJobStateError(
+            f"job {self.job_id()} ended in state {info.status!r} "
+            f"({_unknown_state_text(None)}) and has no result: "
+            f"{info.error or problem or 'the server gave no message'}. "
+            "job.server_status() gives the state; upgrade qiskit-vendor-provider to learn "
+            "what it means"
+        )
+
     def _finished_result(self, answer: JobResult, status: JobStatus) -> Result:
-        backend = self.backend()
+        backend = self._backend
         result = to_qiskit_result(
             answer,
-            backend_name=backend.name,
-            backend_version=backend.backend_version,
+            backend_name=self._device,
+            backend_version="unknown" if backend is None else backend.backend_version,
             metadata=self._metadata,
         )
         if status is JobStatus.DONE:
@@ -416,7 +560,7 @@ class VendorJob(JobV1):  # type: ignore[misc]
         this route, an unreachable one) is None, and :meth:`result` waits as usual.
         """
         if not self._client.long_poll or (
-            self._info is not None and (job_status(self._info.status) in FINAL)
+            self._info is not None and (job_status(self._info) in FINAL)
         ):
             return None
         hold = QUICK_RESULT_SECONDS if timeout is None else min(QUICK_RESULT_SECONDS, timeout)
@@ -435,6 +579,32 @@ class VendorJob(JobV1):  # type: ignore[misc]
         if self._journal is not None:
             self._journal.record_state(self.job_id(), "DONE")
         return answer
+
+
+def _unknown_state_text(state: str | None) -> str:
+    """How messages describe a state this version of the package does not know."""
+    prefix = "" if state is None else f"the job ended in state {state!r}, "
+    return f"{prefix}a state this version of qiskit-vendor-provider does not know"
+
+
+def _restore_detached_job(
+    provider: VendorProvider,
+    device: str,
+    job_id: str,
+    metadata: list[dict[str, Any] | None] | None,
+) -> VendorJob:
+    """Unpickle a job pickled without a backend (its device was retired)."""
+    error = device_retired_error(device, f"job {job_id}")
+    return VendorJob._without_backend(provider, job_id, device, error, metadata=metadata)
+
+
+def device_retired_error(device: str, what: str) -> DeviceRetiredError:
+    """The error of asking for the device of ``what`` (a job, a session) once it is retired."""
+    return DeviceRetiredError(
+        f"{what} ran on device {device!r}, which the server no longer serves (retired). "
+        "Its status, result and device name (device_name) are still available; to run "
+        "again, pick a device from provider.backends()"
+    )
 
 
 def _restore_job(

@@ -8,6 +8,8 @@ sent is wrong (every bad filter raises before any HTTP call) and walks its pages
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import re
 from collections.abc import Iterator, Sequence
 from typing import Literal, TypeAlias
 
@@ -16,33 +18,77 @@ from qiskit.providers import JobStatus
 
 from qiskit_vendor_provider.api.client import ApiClient
 from qiskit_vendor_provider.api.models import MAX_PAGE_SIZE, JobInfo, JobQuery
+from qiskit_vendor_provider.api.secret import redacting_logger
+from qiskit_vendor_provider.api.states import STATES, is_known_state
 from qiskit_vendor_provider.errors import VendorValidationError
-from qiskit_vendor_provider.job import is_known_state, job_status, server_states
+from qiskit_vendor_provider.job import job_status, server_states
 from qiskit_vendor_provider.name_filter import name_pattern_problem
+
+logger = redacting_logger(__name__)
 
 StatusFilter: TypeAlias = JobStatus | str | Sequence[JobStatus | str] | None
 
 ACTIVE = (JobStatus.INITIALIZING, JobStatus.VALIDATING, JobStatus.QUEUED, JobStatus.RUNNING)
 
 
+_STATE_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
+_passed_states: set[str] = set()
+
+
 def _statuses(status: StatusFilter) -> list[str] | None:
-    """Server states for a status filter; None means no filter."""
+    """Server states for a status filter; None means no filter.
+
+    A :class:`JobStatus` or a state name this client knows becomes the v1 states it
+    stands for. Any other name (``"EXPIRED"``: a state a newer server added) is sent to
+    the server as it is, in upper case, with a warning the first time: the server,
+    which knows its states, does the filtering, and a name it does not have matches no
+    job.
+    """
     if status is None:
         return None
     items = [status] if isinstance(status, (str, JobStatus)) else list(status)
     states: list[str] = []
     for item in items:
         if isinstance(item, JobStatus):
-            wanted = item
+            found = server_states(item)
         elif isinstance(item, str) and is_known_state(item):
-            wanted = job_status(item)
+            found = server_states(job_status(item))
+        elif isinstance(item, str) and _new_state(item):
+            name = item.strip().upper()
+            if name not in _passed_states:
+                _passed_states.add(name)
+                logger.warning(
+                    "status=%r is not a job state this version of qiskit-vendor-provider "
+                    "knows; it is sent to the server as it is",
+                    name,
+                )
+            found = [name]
         else:
             names = ", ".join(s.name for s in JobStatus)
+            close = _close_state(item) if isinstance(item, str) else None
+            hint = f" Did you mean {close}?" if close else ""
             raise VendorValidationError(
-                f"status={item!r} is not a job status; give a JobStatus or one of {names}"
+                f"status={item!r} is not a job status.{hint} Give a JobStatus, one of "
+                f"{names}, or the exact name of a state the server reports (letters, "
+                "digits and _)"
             )
-        states.extend(s for s in server_states(wanted) if s not in states)
+        states.extend(s for s in found if s not in states)
     return states
+
+
+def _close_state(name: str) -> str | None:
+    """The known state ``name`` is probably a typo of (``DONEE``: ``DONE``), if any."""
+    close = difflib.get_close_matches(name.strip().upper(), list(STATES), n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def _new_state(name: str) -> bool:
+    """Whether ``name`` may be a state a newer server added: well formed, and no typo.
+
+    >>> _new_state("EXPIRED"), _new_state("expired"), _new_state("DONEE"), _new_state("a b")
+    (True, True, False, False)
+    """
+    return bool(_STATE_NAME.fullmatch(name.strip().upper())) and _close_state(name) is None
 
 
 def aware_moment(value: object, name: str) -> dt.datetime | None:
@@ -133,7 +179,7 @@ def build_query(
     try:
         return JobQuery(
             device=device,
-            status=states or [],  # type: ignore[arg-type]
+            status=states or [],
             name=job_name,
             tags=list(job_tags or []),
             tags_operator=operator,  # type: ignore[arg-type]

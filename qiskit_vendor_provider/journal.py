@@ -19,24 +19,34 @@ Whether a state is final is decided by :func:`qiskit_vendor_provider.job.job_sta
 the one status mapping of the package.
 
 The journal is a small port (:class:`JobJournal`) with one SQLite adapter; SQLite makes
-each write atomic. It never holds a token: only what the user would see in a job list.
+each write atomic. A journal file that is damaged (not a database any more) is renamed
+with a ``.damaged-<time>`` suffix and a new one started, with a
+:class:`~qiskit_vendor_provider.errors.DamagedJournalWarning` that names both files: the
+journal is on by default, so one bad file must not stop every script. A journal that
+cannot be written where it is (a directory, a read-only directory) raises
+:class:`~qiskit_vendor_provider.errors.DatabaseFileError`. It never holds a token: only
+what the user would see in a job list.
 The file is created with mode 0600 in a 0700 directory: it holds the user's circuits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import secrets
+import sqlite3
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
-from qiskit_vendor_provider._sqlite import SharedConnection
+from qiskit_vendor_provider._sqlite import SharedConnection, open_error
 from qiskit_vendor_provider.api.secret import Token, redacting_logger
+from qiskit_vendor_provider.errors import DamagedJournalWarning, DatabaseFileError
 from qiskit_vendor_provider.job import FINAL, job_status
 
 logger = redacting_logger(__name__)
@@ -164,6 +174,28 @@ CREATE TABLE IF NOT EXISTS journal_key (id INTEGER PRIMARY KEY CHECK (id = 1), k
 _ADDED_COLUMNS = {"account": "TEXT NOT NULL DEFAULT ''", "error": "TEXT", "session_id": "TEXT"}
 
 
+def _move_aside(path: Path) -> Path | None:
+    """Rename ``path`` (and its ``-wal``/``-shm`` files) to a free ``.damaged-<time>`` name.
+
+    The companions go with it: SQLite would otherwise replay the old write-ahead log
+    into the new file. None if ``path`` is gone already (another process moved it).
+    """
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    number = 1
+    while aside.exists():
+        number += 1
+        aside = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
+    try:
+        path.rename(aside)
+    except FileNotFoundError:
+        return None
+    for suffix in ("-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):  # none, or SQLite dropped it
+            Path(f"{path}{suffix}").rename(Path(f"{aside}{suffix}"))
+    return aside
+
+
 def _time(value: float) -> datetime:
     return datetime.fromtimestamp(value, tz=timezone.utc)
 
@@ -177,26 +209,70 @@ class SQLiteJobJournal:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._db = SharedConnection(self.path, _SCHEMA, dir_mode=0o700)
+        try:
+            self._open()
+        except DatabaseFileError as exc:
+            if not exc.damaged:
+                raise
+            # A damaged journal must not block every script: it is kept for whoever wants
+            # its entries, and a new one takes its place.
+            try:
+                aside = _move_aside(self.path)
+            except OSError:
+                raise exc from None  # it cannot be moved: the error says what to do by hand
+            if aside is None:  # another process moved it first, and warned
+                self._open()
+                return
+            warnings.warn(
+                f"the job journal {self.path} is damaged or not a SQLite database; it was "
+                f"moved to {aside} and a new journal started in {self.path}. Your jobs are "
+                "still on the server (provider.jobs()); only provider.resume() of the "
+                "submissions journalled there is lost",
+                DamagedJournalWarning,
+                stacklevel=2,
+            )
+            self._open()
+
+    def _open(self) -> None:
+        """Open (or create) the file, add the columns of later versions, read the key.
+
+        Raises:
+            DatabaseFileError: the file cannot be used (``damaged`` if its content is
+                at fault).
+        """
+        fix = (
+            "move it away or delete it (it only holds the record of your submissions), "
+            "or point QISKIT_VENDOR_JOURNAL (or journal=) at another file"
+        )
+        self._db = SharedConnection(
+            self.path, _SCHEMA, dir_mode=0o700, what="the job journal", fix=fix
+        )
         self._lock = self._db.lock
         self._conn = self._db.conn
         self._write = self._db.transaction
-        with self._write() as conn:
-            have = {row["name"] for row in conn.execute("PRAGMA table_info(submissions)")}
-            for column, declaration in _ADDED_COLUMNS.items():
-                if column not in have:
-                    conn.execute(f"ALTER TABLE submissions ADD COLUMN {column} {declaration}")
-            conn.execute(
-                "CREATE INDEX IF NOT EXISTS submissions_account "
-                "ON submissions (server, account, created_at)"
-            )
-            row = conn.execute("SELECT key FROM journal_key WHERE id = 1").fetchone()
-            if row is None:
-                key = secrets.token_bytes(32)
-                conn.execute("INSERT INTO journal_key (id, key) VALUES (1, ?)", (key,))
-            else:
-                key = bytes(row["key"])
-        self._key = key
+        try:
+            with self._write() as conn:
+                have = {row["name"] for row in conn.execute("PRAGMA table_info(submissions)")}
+                for column, declaration in _ADDED_COLUMNS.items():
+                    if column not in have:
+                        conn.execute(f"ALTER TABLE submissions ADD COLUMN {column} {declaration}")
+                conn.execute(
+                    "CREATE INDEX IF NOT EXISTS submissions_account "
+                    "ON submissions (server, account, created_at)"
+                )
+                row = conn.execute("SELECT key FROM journal_key WHERE id = 1").fetchone()
+                if row is None:
+                    key = secrets.token_bytes(32)
+                    conn.execute("INSERT INTO journal_key (id, key) VALUES (1, ?)", (key,))
+                else:
+                    key = bytes(row["key"])
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            error = open_error(str(self.path), exc, what="the job journal", fix=fix)
+        else:
+            self._key = key
+            return
+        raise error
 
     def __repr__(self) -> str:
         return f"SQLiteJobJournal({str(self.path)!r})"

@@ -8,7 +8,7 @@ import re
 import threading
 import uuid
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,13 +33,15 @@ from qiskit_vendor_provider.api.models import DeviceSummary, JobInfo
 from qiskit_vendor_provider.api.secret import install_log_redaction, redacting_logger
 from qiskit_vendor_provider.backend import VendorBackend
 from qiskit_vendor_provider.errors import (
+    VendorApiError,
     VendorAuthError,
     VendorError,
     VendorNotFoundError,
     VendorValidationError,
     is_refusal,
 )
-from qiskit_vendor_provider.job import VendorJob
+from qiskit_vendor_provider.ibm_arguments import refuse_arguments
+from qiskit_vendor_provider.job import VendorJob, device_retired_error
 from qiskit_vendor_provider.job_listing import StatusFilter, build_query, check_window, iter_jobs
 from qiskit_vendor_provider.journal import FAILED, JobJournal, JournalEntry, SQLiteJobJournal
 
@@ -394,16 +396,67 @@ class VendorProvider:
         """
         if not isinstance(name, str):
             raise VendorValidationError(f"a backend name is a string, not {type(name).__name__}")
+        return self._backend_named(name)
+
+    def _backend_named(self, name: str, names: Sequence[str] | None = None) -> VendorBackend:
+        """:meth:`get_backend`, given the device names when they are known already."""
         if name not in self._backends:
-            names = [s.name for s in self._summaries()]
+            names = [s.name for s in self._summaries()] if names is None else names
             if name not in names:
                 close = difflib.get_close_matches(name, names, n=3)
                 hint = f" Did you mean {', '.join(close)}?" if close else ""
                 raise VendorNotFoundError(
                     f"no backend named {name!r}.{hint} Available: {', '.join(sorted(names))}"
                 )
-            self._backends[name] = VendorBackend(self, self._client, self._client.get_device(name))
+            backend = VendorBackend(self, self._client, self._client.get_device(name))
+            unknown = getattr(backend.target, "unknown_operations", {})
+            if unknown:
+                # Once per device and provider: the backend is kept below.
+                logger.warning(
+                    "device %r lists operations this version of qiskit-vendor-provider "
+                    "cannot use (%s); circuits that need them cannot run there, every "
+                    "other circuit can. Upgrade qiskit-vendor-provider to use them",
+                    name,
+                    ", ".join(sorted(unknown)),
+                )
+            self._backends[name] = backend
         return self._backends[name]
+
+    def _device_lookup(self) -> Callable[[str, str], VendorBackend | VendorError]:
+        """For listings: the backend of a device a job or session ran on, or why none.
+
+        The device list is fetched at most once per lookup. A device the server no
+        longer lists is retired (:class:`DeviceRetiredError`); one whose spec this
+        client cannot read gives that error. Either way the job or session is still
+        listed, without a backend.
+        """
+        names: list[str] | None = None
+
+        def lookup(device: str, what: str) -> VendorBackend | VendorError:
+            nonlocal names
+            if device in self._backends:
+                return self._backends[device]
+            if names is None:
+                names = [s.name for s in self._summaries()]
+            if device not in names:
+                return device_retired_error(device, what)
+            try:
+                return self._backend_named(device, names)
+            except VendorNotFoundError:  # withdrawn since the list was fetched
+                return device_retired_error(device, what)
+            except VendorApiError as exc:  # a spec this client cannot read
+                return exc
+
+        return lookup
+
+    def _job_of(
+        self, info: JobInfo, lookup: Callable[[str, str], VendorBackend | VendorError]
+    ) -> VendorJob:
+        """A job object for ``info``, with its backend, or without one (see ``lookup``)."""
+        found = lookup(info.device, f"job {info.job_id}")
+        if isinstance(found, VendorBackend):
+            return found._job(info)
+        return VendorJob._without_backend(self, info.job_id, info.device, found, info=info)
 
     def backends(
         self,
@@ -428,7 +481,9 @@ class VendorProvider:
             except re.error as exc:
                 raise VendorValidationError(f"name={name!r} is not a valid regex: {exc}") from None
         chosen = []
-        for summary in sorted(self._summaries(), key=lambda s: s.name):
+        summaries = sorted(self._summaries(), key=lambda s: s.name)
+        names = [summary.name for summary in summaries]
+        for summary in summaries:
             if pattern is not None and not (
                 summary.name == name or pattern.fullmatch(summary.name)
             ):
@@ -439,7 +494,12 @@ class VendorProvider:
                 continue
             if min_num_qubits is not None and summary.num_qubits < min_num_qubits:
                 continue
-            chosen.append(self.get_backend(summary.name))
+            try:
+                chosen.append(self._backend_named(summary.name, names))
+            except VendorApiError as exc:
+                # One device a newer server describes in a way this client cannot read
+                # must not hide the others; get_backend(name) raises this error.
+                logger.warning("device %r is left out: %s", summary.name, exc)
         return chosen
 
     def least_busy(
@@ -506,7 +566,7 @@ class VendorProvider:
         if not isinstance(job_id, str) or not job_id.strip():
             raise VendorValidationError(f"a job id is a non-empty string, not {job_id!r}")
         info = self._client.get_job(job_id.strip())
-        return self.get_backend(info.device)._job(info)
+        return self._job_of(info, self._device_lookup())
 
     def jobs(  # noqa: PLR0917 - positional order of the classic IBM backend.jobs()
         self,
@@ -522,13 +582,16 @@ class VendorProvider:
         descending: bool = True,
         *,
         session_id: str | None = None,
+        **unsupported: Any,
     ) -> list[VendorJob]:
         """The account's jobs on every device (or ``backend_name``), newest first.
 
         Filtering is done by the server and pages are followed past its page size; see
         :meth:`VendorBackend.jobs` for the filters. ``session_id`` keeps only the jobs of
-        that session or batch.
+        that session or batch. IBM's ``db_filter``, ``experiment_id``... are refused by
+        name, with what to use instead.
         """
+        refuse_arguments(unsupported, self.jobs)
         check_window(limit, skip)
         query = build_query(
             device=backend_name,
@@ -541,8 +604,9 @@ class VendorProvider:
             descending=descending,
             session_id=session_id,
         )
+        lookup = self._device_lookup()
         return [
-            self.get_backend(info.device)._job(info)
+            self._job_of(info, lookup)
             for info in iter_jobs(self._client, query, limit=limit, skip=skip)
         ]
 
@@ -567,7 +631,7 @@ class VendorProvider:
             )
         info = self._client.get_session(session_id.strip())
         kind = Batch if info.mode == "batch" else Session
-        return kind._attach(self.get_backend(info.device), info)
+        return kind._listed(self, info, self._device_lookup())
 
     def sessions(self, limit: int = 50) -> list[Session | Batch]:
         """This account's newest sessions and batches (``limit`` at most, up to 100)."""
@@ -575,10 +639,9 @@ class VendorProvider:
 
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
             raise VendorValidationError(f"limit={limit!r} must be a whole number from 1 to 100")
+        lookup = self._device_lookup()
         return [
-            (Batch if info.mode == "batch" else Session)._attach(
-                self.get_backend(info.device), info
-            )
+            (Batch if info.mode == "batch" else Session)._listed(self, info, lookup)
             for info in self._client.list_sessions(limit)
         ]
 
@@ -620,7 +683,7 @@ class VendorProvider:
         def outcome(
             kind: str, info: JobInfo | None = None, reason: str | None = None
         ) -> ResumeOutcome:
-            job = None if info is None else self.get_backend(info.device)._job(info)
+            job = None if info is None else self._job_of(info, self._device_lookup())
             return ResumeOutcome(entry.key, entry.device, entry.name, kind, job, reason)
 
         try:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 from qiskit.circuit import (
     Barrier,
     CircuitInstruction,
@@ -48,6 +49,10 @@ __all__ = [
     "to_qiskit_result",
     "wire_to_circuit",
 ]
+
+
+MAX_CIRCUIT_NAME_LENGTH = 256
+"""Longest circuit name the API takes (``ProgramHeader.name``)."""
 
 
 class WireFormatError(VendorValidationError):
@@ -87,9 +92,63 @@ def register_layout(circuit: QuantumCircuit) -> tuple[list[tuple[str, int]], int
 # --------------------------------------------------------------------------- circuits
 
 
-def _json_safe(value: Any) -> Any:
-    """Metadata as JSON: numpy scalars and arrays become numbers and lists, others text."""
-    return json.loads(json.dumps(value, default=_json_default))
+def _json_safe(value: Any, circuit_name: str = "") -> Any:
+    """Metadata as JSON: numpy scalars and arrays become numbers and lists, others text.
+
+    A key JSON cannot have (a tuple, say) becomes its ``str``; Qiskit allows any key.
+
+    Raises:
+        WireFormatError: the metadata contains itself, or is nested too deep to write.
+    """
+    try:
+        return json.loads(json.dumps(_plain_keys(value, set()), default=_json_default))
+    except (ValueError, RecursionError):
+        raise WireFormatError(
+            f"circuit {_shown_name(circuit_name)}: its metadata contains itself or is nested "
+            "too deeply to be sent; give circuit.metadata plain values (numbers, strings, "
+            "lists and dicts)"
+        ) from None
+
+
+def _plain_keys(value: Any, open_containers: set[int]) -> Any:
+    """``value`` with every dict key JSON cannot hold turned into text; cycles refused."""
+    if isinstance(value, (dict, list, tuple)):
+        if id(value) in open_containers:
+            raise ValueError("circular reference")
+        open_containers.add(id(value))
+        try:
+            if isinstance(value, dict):
+                return {
+                    key if isinstance(key, (str, int, float, bool)) or key is None else str(key): (
+                        _plain_keys(item, open_containers)
+                    )
+                    for key, item in value.items()
+                }
+            return [_plain_keys(item, open_containers) for item in value]
+        finally:
+            open_containers.discard(id(value))
+    return value
+
+
+def _shown_name(name: str, limit: int = 40) -> str:
+    """A circuit name for a message: quoted, and cut short if long.
+
+    >>> _shown_name("bell"), _shown_name("x" * 300, limit=8)
+    ("'bell'", "'xxxxxxxx...' (300 characters)")
+    """
+    if len(name) <= limit:
+        return repr(name)
+    return f"{name[:limit]!r}"[:-1] + f"...' ({len(name)} characters)"
+
+
+def _api_limit_error(circuit_name: str, exc: ValidationError) -> WireFormatError:
+    """The typed error for a circuit the API's models refuse: the field and its limit."""
+    error = exc.errors(include_url=False, include_input=False)[0]
+    field = ".".join(str(part) for part in error["loc"])
+    return WireFormatError(
+        f"circuit {_shown_name(circuit_name)} cannot be sent: {exc.title} field {field!r}: "
+        f"{error['msg']} (a limit of the vendor API). Change the circuit to fit it"
+    )
 
 
 def _json_default(value: Any) -> Any:
@@ -162,8 +221,30 @@ def circuit_to_wire(
         The wire program; its header records the register layout, name and metadata.
 
     Raises:
-        WireFormatError: an angle is not finite or not affine in the parameters.
+        WireFormatError: an angle is not finite or not affine in the parameters; the
+            circuit's name is longer than :data:`MAX_CIRCUIT_NAME_LENGTH`; its metadata
+            contains itself; or a value is past one of the API's limits (the message
+            names the field and the limit).
     """
+    if len(circuit.name) > MAX_CIRCUIT_NAME_LENGTH:
+        raise WireFormatError(
+            f"the circuit named {_shown_name(circuit.name)} has a name of {len(circuit.name)} "
+            f"characters; the most the vendor API takes is {MAX_CIRCUIT_NAME_LENGTH}: give it "
+            "a shorter one (circuit.name = ...)"
+        )
+    try:
+        return _circuit_to_wire(circuit, parameter_values, parameters)
+    except ValidationError as exc:
+        # A value past one of the API's limits (a loop parameter's name, an index, a
+        # register width): named, not pydantic's own report.
+        raise _api_limit_error(circuit.name, exc) from None
+
+
+def _circuit_to_wire(
+    circuit: QuantumCircuit,
+    parameter_values: Sequence[Sequence[float]] | None,
+    parameters: Sequence[Parameter] | None,
+) -> models.WireProgram:
     creg_sizes, memory_slots = register_layout(circuit)
     columns = _wire_columns(circuit)
     instructions = (
@@ -179,7 +260,7 @@ def circuit_to_wire(
         creg_sizes=creg_sizes,
         qreg_sizes=[(qreg.name, qreg.size) for qreg in circuit.qregs],
         memory_slots=memory_slots,
-        metadata=_json_safe(circuit.metadata) if circuit.metadata else {},
+        metadata=_json_safe(circuit.metadata, circuit.name) if circuit.metadata else {},
     )
     values = np.asarray(parameter_values if parameter_values is not None else [], dtype=float)
     if values.size and not np.isfinite(values).all():

@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -38,6 +38,8 @@ from qiskit_vendor_provider.api.models import (
 from qiskit_vendor_provider.errors import (
     SessionClosedError,
     SessionDeviceError,
+    VendorError,
+    VendorNotFoundError,
     VendorValidationError,
 )
 
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
 
     from qiskit_vendor_provider.backend import VendorBackend
     from qiskit_vendor_provider.job import VendorJob
+    from qiskit_vendor_provider.provider import VendorProvider
 
 __all__ = ["Batch", "ExecutionMode", "Session"]
 
@@ -99,22 +102,61 @@ class ExecutionMode:
             max_time=_seconds(max_time, "max_time", MAX_SESSION_SECONDS),
             max_idle=_seconds(max_idle, "max_idle", MAX_IDLE_SECONDS),
         )
-        self._backend = backend
         self._info = backend._client.create_session(request)
+        self._bind(backend._provider, backend.name, backend)
+
+    def _bind(
+        self,
+        provider: VendorProvider,
+        device: str,
+        backend: VendorBackend | None,
+        error: VendorError | None = None,
+    ) -> None:
+        self._backend = backend
+        self._device = device
+        self._provider = provider
+        self._client = provider.client if backend is None else backend._client
+        self._backend_error = error
 
     @classmethod
     def _attach(cls, backend: VendorBackend, info: SessionInfo) -> Self:
         """An object for a session that exists on the server (no request is made)."""
         attached = cls.__new__(cls)
-        attached._backend = backend
         attached._info = info
+        attached._bind(backend._provider, backend.name, backend)
         return attached
 
+    @classmethod
+    def _listed(
+        cls,
+        provider: VendorProvider,
+        info: SessionInfo,
+        lookup: Callable[[str, str], VendorBackend | VendorError],
+    ) -> Self:
+        """:meth:`_attach` for a listing: the backend comes from ``lookup``, if any.
+
+        A session of a device the server no longer serves is still listed, and refuses
+        only what needs the device (running jobs, :attr:`bound_backend`).
+        """
+        from qiskit_vendor_provider.backend import VendorBackend  # noqa: PLC0415 - cycle
+
+        found = lookup(info.device, f"{info.mode} {info.session_id}")
+        if isinstance(found, VendorBackend):
+            return cls._attach(found, info)
+        attached = cls.__new__(cls)
+        attached._info = info
+        attached._bind(provider, info.device, None, found)
+        return attached
+
+    def _live_backend(self) -> VendorBackend:
+        """Its device's backend; a typed error when the device is retired."""
+        if self._backend is None:
+            error = self._backend_error or VendorNotFoundError(f"no device {self._device!r}")
+            raise type(error)(error.message)
+        return self._backend
+
     def __repr__(self) -> str:
-        return (
-            f"<{type(self).__name__} {self.session_id} on {self._backend.name!r}, "
-            f"{self._info.state}>"
-        )
+        return f"<{type(self).__name__} {self.session_id} on {self._device!r}, {self._info.state}>"
 
     def __enter__(self) -> Self:
         return self
@@ -147,8 +189,7 @@ class ExecutionMode:
 
     def backend(self) -> str:
         """The name of the device its jobs run on (as IBM Runtime's ``Session.backend()``)."""
-        name: str = self._backend.name
-        return name
+        return self._device
 
     @property
     def bound_backend(self) -> VendorBackend:
@@ -157,7 +198,7 @@ class ExecutionMode:
         For code that takes a backend and calls ``run`` (``qiskit-experiments``, your own
         loops); it shares the provider's connection.
         """
-        bound = copy.copy(self._backend)
+        bound = copy.copy(self._live_backend())
         bound._session = self
         return bound
 
@@ -167,7 +208,7 @@ class ExecutionMode:
         ``elapsed_seconds`` counts from the start of its first job; ``job_count`` and
         ``pending_jobs`` count its jobs (all, and queued or running).
         """
-        self._info = self._backend._client.get_session(self.session_id)
+        self._info = self._client.get_session(self.session_id)
         return self._info
 
     def status(self) -> str:
@@ -180,15 +221,15 @@ class ExecutionMode:
 
     def close(self) -> None:
         """Accept no new jobs; the ones queued still run. Closing twice is harmless."""
-        self._info = self._backend._client.close_session(self.session_id)
+        self._info = self._client.close_session(self.session_id)
 
     def cancel(self) -> None:
         """Cancel its queued and running jobs, and close it."""
-        self._info = self._backend._client.cancel_session(self.session_id)
+        self._info = self._client.cancel_session(self.session_id)
 
     def jobs(self, limit: int | None = 10) -> list[VendorJob]:
         """Its jobs, newest first."""
-        return self._backend._provider.jobs(limit=limit, session_id=self.session_id)
+        return self._provider.jobs(limit=limit, session_id=self.session_id)
 
     def run(
         self,
@@ -201,7 +242,7 @@ class ExecutionMode:
         Raises:
             SessionClosedError: it accepts no new jobs; nothing is sent.
         """
-        return self._backend.run(circuits, parameter_binds, session=self, **options)
+        return self._live_backend().run(circuits, parameter_binds, session=self, **options)
 
     def _admit(self, backend: VendorBackend) -> str:
         """This session's id for a job on ``backend``, or a typed error; never POSTs.
@@ -210,13 +251,13 @@ class ExecutionMode:
         machine's clock, the server is asked (a GET) before the job is refused, since
         the clocks may differ.
         """
-        if backend.name != self._backend.name:
+        if backend.name != self._device:
             raise SessionDeviceError(
-                f"{self._mode} {self.session_id} runs on {self._backend.name!r}, not "
-                f"{backend.name!r}; run the job on {self._backend.name!r}, or open a "
+                f"{self._mode} {self.session_id} runs on {self._device!r}, not "
+                f"{backend.name!r}; run the job on {self._device!r}, or open a "
                 f"{type(self).__name__} on {backend.name!r}"
             )
-        if backend._client is not self._backend._client:
+        if backend._client is not self._client:
             raise VendorValidationError(
                 f"{self._mode} {self.session_id} belongs to another provider; use a backend "
                 "of the provider that opened it (provider.session(session_id) reattaches)"

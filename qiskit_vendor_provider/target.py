@@ -59,6 +59,53 @@ is not in Qiskit's standard gate library; upgrade qiskit-vendor-provider or ask 
     return operation
 
 
+def unknown_operations(spec: DeviceSpec) -> dict[str, str]:
+    """The operations a device lists that this package cannot use, each with why.
+
+    A newer server may list a native operation outside Qiskit's standard gate library
+    (``fsim``), one whose arity differs from Qiskit's, or a control-flow operation this
+    package cannot send (``box``). The device still works for every circuit that does
+    not need them: they are left out of its Target, and a circuit that uses one is
+    refused with this reason.
+
+    >>> spec = DeviceSpec(name="d", num_qubits=2, control_flow=["if_else", "box"],
+    ...     native_operations=[NativeOperation(name="cz", num_qubits=2),
+    ...                        NativeOperation(name="fsim", num_qubits=2)])
+    >>> sorted(unknown_operations(spec))
+    ['box', 'fsim']
+    """
+    mapping = get_standard_gate_name_mapping()
+    unknown: dict[str, str] = {}
+    for op in spec.native_operations:
+        known = mapping.get(op.name)
+        if known is None:
+            unknown[op.name] = "it is not in Qiskit's standard gate library"
+        elif known.num_qubits != op.num_qubits:
+            unknown[op.name] = (
+                f"the device lists it on {op.num_qubits} qubits, Qiskit's {op.name!r} acts "
+                f"on {known.num_qubits}"
+            )
+    for name in spec.control_flow:
+        if name not in _CONTROL_FLOW_CLASSES:
+            unknown[name] = "this package cannot send that control-flow operation"
+    return unknown
+
+
+def unknown_operation_message(device: str, name: str, reason: str) -> str:
+    """Why a circuit that uses ``name`` cannot run on ``device``, and what to do.
+
+    >>> unknown_operation_message("d", "fsim", "it is not in Qiskit's standard gate library")
+    "device 'd' lists operation 'fsim', which this version of qiskit-vendor-provider \
+cannot use (it is not in Qiskit's standard gate library); rewrite the circuit without \
+'fsim' (transpile for the device), or upgrade qiskit-vendor-provider"
+    """
+    return (
+        f"device {device!r} lists operation {name!r}, which this version of "
+        f"qiskit-vendor-provider cannot use ({reason}); rewrite the circuit without "
+        f"{name!r} (transpile for the device), or upgrade qiskit-vendor-provider"
+    )
+
+
 def operation_qargs(op: NativeOperation, num_qubits: int) -> list[Qargs]:
     """Every qubit tuple ``op`` acts on.
 
@@ -117,6 +164,9 @@ class VendorTarget(Target):  # type: ignore[misc]
     """
 
     device_limits: DeviceLimits = DeviceLimits()
+    unknown_operations: dict[str, str] = {}  # noqa: RUF012 - replaced, never changed
+    """Operations the device lists that this package cannot use, with why (see
+    :func:`unknown_operations`); they are not in the Target."""
 
     def __getstate__(self) -> tuple[Any, dict[str, Any]]:
         extra = {key: value for key, value in self.__dict__.items() if key != _MEMOS}
@@ -175,8 +225,11 @@ def build_target(spec: DeviceSpec) -> Target:
     Returns:
         A Target with every native operation on every qubit tuple it acts on, each with
         the calibrated duration and error where the spec has them, qubit T1, T2 and
-        frequency, and the control-flow operations the device supports.
+        frequency, and the control-flow operations the device supports. Operations this
+        package cannot use (see :func:`unknown_operations`) are left out, and kept in
+        the Target's ``unknown_operations`` for messages.
     """
+    unknown = unknown_operations(spec)
     target = VendorTarget(
         description=spec.description or spec.name,
         num_qubits=spec.num_qubits,
@@ -184,10 +237,13 @@ def build_target(spec: DeviceSpec) -> Target:
         qubit_properties=_qubit_properties(spec.calibration),
     )
     for op in spec.native_operations:
-        target.add_instruction(qiskit_operation(op.name), _instruction_properties(spec, op))
+        if op.name not in unknown:
+            target.add_instruction(qiskit_operation(op.name), _instruction_properties(spec, op))
     for name in spec.control_flow:
-        target.add_instruction(_CONTROL_FLOW_CLASSES[name], name=name)
+        if name not in unknown:
+            target.add_instruction(_CONTROL_FLOW_CLASSES[name], name=name)
     target.device_limits = spec.limits
+    target.unknown_operations = unknown
     return target
 
 

@@ -23,7 +23,7 @@ from qiskit_vendor_provider import rules
 from qiskit_vendor_provider.api.models import CONTROL_FLOW_NAMES
 from qiskit_vendor_provider.errors import CircuitValidationError
 from qiskit_vendor_provider.qiskit_compat import free_parameters
-from qiskit_vendor_provider.target import device_limits, target_memo
+from qiskit_vendor_provider.target import device_limits, target_memo, unknown_operation_message
 
 TRANSPILE_HINT = (
     "transpile first: generate_preset_pass_manager(backend=backend, optimization_level=1)"
@@ -116,6 +116,7 @@ def _check_block(walk: _Walk, circuit: QuantumCircuit, qubit_map: list[int], dep
                 _check_block(walk, block, list(qargs), depth + 1)
             continue
         if name not in natives:
+            _check_known(walk, name, _where(walk, position, depth, name, qargs))
             raise CircuitValidationError(
                 f"{_where(walk, position, depth, name, qargs)}: {name!r} is not a native "
                 f"operation of device {device!r} (natives: {', '.join(sorted(natives))}); "
@@ -191,6 +192,7 @@ def _check_control_flow(walk: _Walk, op: object, qargs: tuple[int, ...], where: 
     name = getattr(op, "name", "")
     supported = [n for n in CONTROL_FLOW_NAMES if n in walk.target.operation_names]
     if name not in supported:
+        _check_known(walk, name, where)
         what = (
             f"runs dynamic circuits with {', '.join(supported)} only"
             if supported
@@ -199,4 +201,13 @@ def _check_control_flow(walk: _Walk, op: object, qargs: tuple[int, ...], where: 
         raise CircuitValidationError(
             f"{where}: device {walk.device!r} {what}; rewrite the circuit without "
             f"{name!r}, or run on a device that lists it (qiskit-vendor devices)"
+        )
+
+
+def _check_known(walk: _Walk, name: str, where: str) -> None:
+    """Refuse, in its own words, an operation the device lists but this package cannot use."""
+    unknown: dict[str, str] = getattr(walk.target, "unknown_operations", {})
+    if name in unknown:
+        raise CircuitValidationError(
+            f"{where}: {unknown_operation_message(walk.device, name, unknown[name])}"
         )

@@ -88,11 +88,13 @@ def index_of(job: VendorJob) -> int:
 
 
 class RetryCounter(logging.Handler):
-    """Counts the client's own "retrying ..." debug lines: one per retry it makes."""
+    """Counts the client's own debug lines: "retrying ..." per retry it makes, and "not
+    retrying ..." per failed answer it left to its caller (a deadline, or an error answer)."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.retries = 0
+        self.left = 0
         self.timeouts = 0
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -100,6 +102,8 @@ class RetryCounter(logging.Handler):
         if message.startswith("retrying"):
             self.retries += 1
             self.timeouts += "ReadTimeout" in message
+        elif message.startswith("not retrying"):
+            self.left += 1
 
 
 @contextmanager
@@ -249,12 +253,16 @@ def test_every_job_exactly_once_with_the_right_result(
     for kind in ("error_500", "error_503", "error_429", "drop", "malformed", "latency"):
         # Each configured fault really happened.
         assert (figures.get(kind, 0) > 0) == (getattr(config, kind) > 0), (kind, figures)
-    # Every 500, 503, 429, drop and garbled body cost one retry (timeouts may add more).
-    retried = sum(
+    # Every 500, 503, 429, drop and garbled body reached the client's retry policy (timeouts
+    # may add more). Most cost one retry; one that came when a caller's deadline was near (the
+    # one-second quick result, which then polls instead) or that garbled an error answer
+    # (never retried) is left to the caller.
+    faulted = sum(
         figures.get(kind, 0)
         for kind in ("error_500", "error_503", "error_429", "drop", "malformed")
     )
-    assert counter.retries >= retried
+    assert counter.retries + counter.left >= faulted
+    assert counter.retries >= faulted // 2, (counter.retries, counter.left, faulted)
     if config.latency > 0:
         assert counter.timeouts > 0  # some delays outlasted the read timeout, and were retried
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import platform
 import random
+import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +31,7 @@ from requests.adapters import BaseAdapter
 
 from qiskit_vendor_provider._version import __version__
 from qiskit_vendor_provider.api import wire
-from qiskit_vendor_provider.api.hosts import is_loopback_host
+from qiskit_vendor_provider.api.hosts import check_server_url, is_loopback_host
 from qiskit_vendor_provider.api.models import (
     PROBLEM_DEVICE_UNAVAILABLE,
     PROBLEM_JOB_LIMIT,
@@ -52,6 +54,13 @@ from qiskit_vendor_provider.api.models import (
     SessionRequest,
 )
 from qiskit_vendor_provider.api.secret import Token, redact, redacting_logger
+from qiskit_vendor_provider.api.versions import (
+    API_VERSION,
+    API_VERSION_HEADER,
+    CLIENT_VERSION_HEADER,
+    WARNING_HEADER,
+    client_notices,
+)
 from qiskit_vendor_provider.errors import (
     DeviceUnavailableError,
     JobLimitError,
@@ -59,17 +68,35 @@ from qiskit_vendor_provider.errors import (
     SessionDeviceError,
     VendorApiError,
     VendorAuthError,
+    VendorCompatibilityWarning,
     VendorConnectionError,
     VendorError,
     VendorNotFoundError,
+    VendorUpgradeRequiredError,
     VendorValidationError,
 )
 
 logger = redacting_logger(__name__)
 
+_notices_shown: set[str] = set()
+_notices_lock = threading.Lock()
+
+
+def _show_once(notice: str) -> None:
+    """Warn about a version notice once per process (a server repeats it on every answer)."""
+    with _notices_lock:
+        if notice in _notices_shown:
+            return
+        _notices_shown.add(notice)
+    warnings.warn(redact(notice), VendorCompatibilityWarning, stacklevel=2)
+
+
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 # Retried only for requests that are safe to repeat (GETs, cancels, keyed submissions).
+# 5xx: the server failed, or is restarting. 429 is the one 4xx here: a rate limit
+# (never the job limit, see _request) says the request was not carried out and asks the
+# client to wait and send it again. Every other 4xx is a refusal and never retried.
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
@@ -83,7 +110,17 @@ class Timeouts:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How failed requests are retried: full-jitter exponential backoff.
+    """How failed requests are retried: exponential backoff with jitter, within a deadline.
+
+    Only a request that is safe to repeat is retried (a GET, a cancel or close, a job
+    submission with its idempotency key), and only after a connection error, a body cut
+    short, a 5xx, or a 429 rate limit; any other 4xx is a refusal, never retried. A
+    request that is not idempotent (opening a session) is sent once.
+
+    The default budget rides out a server restart of about 30 s: the waits grow from
+    0.25-0.5 s to 4-8 s, and attempts go on until one more wait would pass ``deadline``
+    (45 s), so the last attempt starts 37 to 45 s after the first. ``docs/reliability.md``
+    has the table.
 
     Attributes:
         max_attempts: Attempts in all, the first included.
@@ -92,10 +129,10 @@ class RetryPolicy:
         deadline: Total time, in seconds, after which no new attempt starts.
     """
 
-    max_attempts: int = 6
-    base_delay: float = 0.2
-    max_delay: float = 10.0
-    deadline: float = 60.0
+    max_attempts: int = 20
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    deadline: float = 45.0
 
 
 def retry_delay(
@@ -107,17 +144,22 @@ def retry_delay(
 ) -> float:
     """Seconds to wait before attempt ``attempt + 1``, given ``attempt`` failed attempts.
 
-    Full jitter: a uniform draw below ``min(max_delay, base_delay * 2**(attempt-1))``. A
-    server's ``Retry-After`` is a floor, since waiting less only earns another 429.
+    "Equal jitter": a uniform draw between half and all of
+    ``min(max_delay, base_delay * 2**(attempt-1))``. The jitter spreads clients that
+    failed together; the floor makes the budget a promise (a run of small draws cannot
+    spend every attempt in the first seconds of an outage). A server's ``Retry-After``
+    is a floor too, since waiting less only earns another 429.
 
     >>> policy = RetryPolicy(base_delay=1.0, max_delay=8.0)
     >>> [retry_delay(policy, n, rng=lambda: 1.0) for n in (1, 2, 3, 4, 5)]
     [1.0, 2.0, 4.0, 8.0, 8.0]
+    >>> [retry_delay(policy, n, rng=lambda: 0.0) for n in (1, 2, 3, 4, 5)]
+    [0.5, 1.0, 2.0, 4.0, 4.0]
     >>> retry_delay(policy, 1, retry_after=3.0, rng=lambda: 0.5)
     3.0
     """
     ceiling = min(policy.max_delay, policy.base_delay * float(1 << max(attempt - 1, 0)))
-    delay = ceiling * rng()
+    delay = ceiling * (0.5 + 0.5 * rng())
     if retry_after is not None:
         delay = max(delay, retry_after)
     return delay
@@ -170,8 +212,13 @@ class ApiClient:
         transport: A :class:`requests.adapters.BaseAdapter` to send requests through
             instead of the network; the embedded emulator and tests use this seam.
         sleep: The function used to wait between retries (injectable for tests).
+        clock: The monotonic clock the retry deadline is measured with (injectable for
+            tests, with ``sleep``); ``deadline`` arguments are moments of this clock.
 
     Raises:
+        VendorValidationError: ``base_url`` holds a user name or password, a query or a
+            fragment (a credential there would be logged and quoted everywhere), or is
+            neither http nor https.
         VendorAuthError: a token would be sent over plain http to a host that is not
             this machine.
     """
@@ -185,8 +232,9 @@ class ApiClient:
         retry: RetryPolicy | None = None,
         transport: BaseAdapter | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = check_server_url(base_url, "base_url").rstrip("/")
         self._token = Token.of(token)
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
@@ -194,6 +242,7 @@ class ApiClient:
         """Whether waits ask this server to hold status requests (set False when it does
         not: a wait then polls it with growing intervals)."""
         self._sleep = sleep
+        self._clock = clock
         scheme = urlsplit(self.base_url).scheme
         if scheme not in ("http", "https"):
             raise VendorValidationError(
@@ -213,6 +262,9 @@ class ApiClient:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = _user_agent()
         self.session.headers["Accept"] = "application/json"
+        # Which API and package this is, on every request (docs/api-contract.md).
+        self.session.headers[API_VERSION_HEADER] = API_VERSION
+        self.session.headers[CLIENT_VERSION_HEADER] = f"qiskit-vendor-provider/{__version__}"
         if transport is not None:
             self.session.mount(self.base_url + "/", transport)
         self.is_local = transport is not None or is_loopback_url(self.base_url)
@@ -422,14 +474,14 @@ class ApiClient:
         can_retry = method == "GET" if retryable is None else retryable
         prepared = self._prepare(method, url, path, data=data, headers=headers, params=params)
         settings = self.session.merge_environment_settings(prepared.url, {}, None, None, None)
-        started = time.monotonic()
+        started = self._clock()
         attempt = 0
         while True:
             attempt += 1
             fatal = False
             timeouts = (self.timeouts.connect, self.timeouts.read + read_extra)
             if deadline is not None:
-                left = max(deadline - time.monotonic(), 0.001)
+                left = max(deadline - self._clock(), 0.001)
                 timeouts = (min(timeouts[0], left), min(timeouts[1], left))
             try:
                 response = self.session.send(
@@ -451,6 +503,12 @@ class ApiClient:
                 )
                 retry_after = None
             else:
+                for notice in client_notices(
+                    self.base_url,
+                    response.headers.get(API_VERSION_HEADER),
+                    response.headers.get(WARNING_HEADER),
+                ):
+                    _show_once(notice)
                 if response.status_code < 300:
                     try:
                         return _decode_json(response, method, path)
@@ -463,19 +521,21 @@ class ApiClient:
                     if response.status_code not in RETRYABLE_STATUS or isinstance(
                         error, JobLimitError
                     ):
+                        _not_retrying(method, path, attempt, error)
                         raise error
                     retry_after = _retry_after_seconds(response)
             if fatal:
                 # Raised outside the handler: the original is not kept as __context__.
                 raise error
             delay = retry_delay(self.retry, attempt, retry_after=retry_after)
-            elapsed = time.monotonic() - started
+            elapsed = self._clock() - started
             if (
                 not can_retry
                 or attempt >= self.retry.max_attempts
                 or elapsed + delay > self.retry.deadline
-                or (deadline is not None and time.monotonic() + delay >= deadline)
+                or (deadline is not None and self._clock() + delay >= deadline)
             ):
+                _not_retrying(method, path, attempt, error)
                 raise error
             logger.debug(
                 "retrying %s %s in %.2fs after attempt %d: %s",
@@ -486,6 +546,11 @@ class ApiClient:
                 error,
             )
             self._sleep(delay)
+
+
+def _not_retrying(method: str, path: str, attempt: int, error: VendorError) -> None:
+    """Log, at debug level, a failed answer that the retry policy leaves to the caller."""
+    logger.debug("not retrying %s %s after attempt %d: %s", method, path, attempt, error)
 
 
 # Errors of building a request, not of sending it: never retried as network failures.
@@ -573,6 +638,9 @@ def error_from_response(response: requests.Response, method: str, path: str) -> 
     elif problem_type == PROBLEM_SESSION_DEVICE:
         error_type = SessionDeviceError
         hint = ""
+    elif status == 426:
+        error_type = VendorUpgradeRequiredError
+        hint = "upgrade the package: pip install -U qiskit-vendor-provider"
     elif 300 <= status < 400:
         error_type = VendorApiError
         hint = (

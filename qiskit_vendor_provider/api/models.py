@@ -65,6 +65,8 @@ PROBLEM_SESSION_LIMIT = "urn:vendor:problem:session-limit"
 """Problem type of a session opened past the account's limit of open sessions (HTTP 409)."""
 PROBLEM_STORAGE_FULL = "urn:vendor:problem:storage-full"
 """Problem type of a request the server could not store: its disk is full (HTTP 507)."""
+PROBLEM_UPGRADE_REQUIRED = "urn:vendor:problem:upgrade-required"
+"""Problem type of a request from a client older than the server's minimum (HTTP 426)."""
 
 
 class Problem(ResponseModel):
@@ -172,8 +174,11 @@ class DeviceSpec(ResponseModel):
     native_operations: list[NativeOperation]
     limits: DeviceLimits = DeviceLimits()
     calibration: Calibration | None = None
-    control_flow: list[ControlFlowName] = []
-    """The dynamic-circuit operations the device runs (empty: none, static circuits only)."""
+    control_flow: list[Annotated[str, Field(min_length=1, max_length=64)]] = []
+    """The dynamic-circuit operations the device runs (empty: none, static circuits only).
+
+    Named as in Qiskit; :data:`CONTROL_FLOW_NAMES` are those this package sends. A name
+    it does not know (a newer server's) makes only circuits that use it unrunnable."""
     rep_delay_range: tuple[FiniteFloat, FiniteFloat] | None = None
     """The shortest and longest wait between shots (seconds) a job may ask for."""
     default_rep_delay: FiniteFloat | None = None
@@ -676,6 +681,9 @@ class JobSubmission(RequestModel):
 JobState = Literal["QUEUED", "RUNNING", "DONE", "ERROR", "CANCELLED"]
 """The states the v1 server reports. A client must tolerate others (see ``status``)."""
 
+# A job state in a query: one of JobState, or one a newer server added (API 1.1).
+_StateName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,31}$")]
+
 
 class JobInfo(ResponseModel):
     """``GET /v1/jobs/{id}`` and the answer to a submission."""
@@ -736,7 +744,9 @@ class JobQuery(RequestModel):
     """
 
     device: str | None = Field(default=None, pattern=_NAME_PATTERN)
-    status: list[JobState] = []
+    status: list[_StateName] = []
+    """Only jobs in these states: any state name (a newer server's too); a server refuses
+    one it does not have (422, naming its states)."""
     name: str | None = Field(default=None, max_length=256, description="regular expression")
     tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         default=[], max_length=MAX_TAGS

@@ -38,11 +38,20 @@ _known: dict[str, int] = {}
 # An Authorization value (with or without its scheme), then a bare "Bearer <value>".
 # A value runs to the next space or quote: wider than any token (RFC 6750 characters have
 # neither), so a header value is always removed whole, never cut at its punctuation.
+# What follows "bearer" in a server's own words ("a valid bearer token is required") is
+# prose, not a secret: those few words are kept. A token this process holds is removed
+# wherever it appears, whatever word precedes it (see redact()).
+# A word counts as prose only if it ends the value (then a space, a quote, sentence
+# punctuation or the end): "bearer token-9f3a" is still a value and removed.
+_PROSE = (
+    r"(?!(?:tokens?|auth|authentication|authorization|scheme|header|credentials?|realm)"
+    r"[.,;:!?)]*(?:[\s\"']|$))"
+)
 _AUTHORIZATION = re.compile(
     r"(?i)(\bauthorization[\"']?\s*[:=]\s*[\"']?)"
-    r"(?:bearer\s+(?!\[REDACTED\])|(?!bearer\b)(?!\[REDACTED\]))[^\s\"']+"
+    r"(?:bearer\s+(?!\[REDACTED\])" + _PROSE + r"|(?!bearer\b)(?!\[REDACTED\]))[^\s\"']+"
 )
-_BEARER = re.compile(r"(?i)\b(bearer)\s+(?!\[REDACTED\])[^\s\"']+")
+_BEARER = re.compile(r"(?i)\b(bearer)\s+(?!\[REDACTED\])" + _PROSE + r"[^\s\"']+")
 
 # RFC 6750 b64token: letters, digits, - . _ ~ + /, then any number of "=".
 _TOKEN_CHARACTERS = frozenset(
@@ -140,16 +149,23 @@ class Token:
         with _known_lock:
             _known[self._value] = _known.get(self._value, 0) + 1
 
-    def __del__(self) -> None:
+    def __del__(
+        self,
+        _lock: threading.Lock = _known_lock,
+        _counts: dict[str, int] = _known,
+    ) -> None:
+        # The lock and the table are bound as defaults: a Token that outlives this module's
+        # globals (one in a reference cycle, collected as the interpreter exits, after
+        # module globals were cleared to None) still finds them.
         value = getattr(self, "_value", None)
         if value is None:
             return
-        with _known_lock:
-            left = _known.get(value, 0) - 1
+        with _lock:
+            left = _counts.get(value, 0) - 1
             if left > 0:
-                _known[value] = left
+                _counts[value] = left
             else:
-                _known.pop(value, None)
+                _counts.pop(value, None)
 
     @classmethod
     def of(cls, value: Token | str | None) -> Token | None:
@@ -201,6 +217,8 @@ def redact(text: str) -> str:
 
     >>> redact("headers: {'Authorization': 'Bearer abc.def'}")
     "headers: {'Authorization': '[REDACTED]'}"
+    >>> redact("HTTP 401: a valid bearer token is required")
+    'HTTP 401: a valid bearer token is required'
     """
     if not text:
         return text

@@ -16,6 +16,7 @@ import re
 import sqlite3
 import sys
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import BackgroundTasks, Depends, FastAPI, Header, Query, Request, Response
@@ -30,6 +31,7 @@ from qiskit_vendor_provider import rules
 from qiskit_vendor_provider._version import __version__
 from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.models import (
+    PROBLEM_UPGRADE_REQUIRED,
     AccountInfo,
     Calibration,
     DeviceSpec,
@@ -46,6 +48,16 @@ from qiskit_vendor_provider.api.models import (
     SessionRequest,
 )
 from qiskit_vendor_provider.api.states import is_final
+from qiskit_vendor_provider.api.versions import (
+    API_VERSION,
+    API_VERSION_HEADER,
+    BASELINE,
+    BASELINE_API_VERSION,
+    SERVER_VERSION_HEADER,
+    WARNING_HEADER,
+    format_api_version,
+    parse_api_version,
+)
 from qiskit_vendor_provider.emulator.faults import FaultInjector, FaultMiddleware
 from qiskit_vendor_provider.emulator.problems import storage_problem
 from qiskit_vendor_provider.emulator.service import Emulator, ProblemError
@@ -150,6 +162,116 @@ class RequestGuard:
         if request.headers.get("content-length") is None:
             receive = _limited(receive, limit)
         await self.app(scope, receive, tagged)
+
+
+@dataclass(frozen=True)
+class Feature:
+    """Something a client older than ``since`` cannot handle, and where it shows."""
+
+    since: tuple[int, int]
+    prefixes: tuple[str, ...]
+    message: str
+
+
+FEATURES = (
+    Feature(
+        since=(1, 1),
+        prefixes=("/v1/jobs", "/v1/sessions"),
+        message=(
+            "this client speaks API {client}; clients before API 1.1 (qiskit-vendor-provider "
+            "0.1) fail to list or retrieve jobs and sessions of withdrawn devices, and wait "
+            "forever on job states they do not know. Upgrade: pip install -U "
+            "qiskit-vendor-provider"
+        ),
+    ),
+)
+"""What older clients are warned about (once each): see ``docs/api-contract.md``."""
+
+_MAX_WARNED = 10_000
+
+
+class VersionHeaders:
+    """The version exchange of ``docs/api-contract.md``, around every request.
+
+    * every answer names this server's API version and software;
+    * a ``/v1/`` request from a client older than ``minimum`` (its
+      ``X-Vendor-API-Version``; none means 1.0) gets a 426 problem naming the minimum;
+    * a client older than a feature of :data:`FEATURES` that its request touches gets an
+      ``X-Vendor-Warning`` header on a successful answer, once per client version and
+      User-Agent.
+    """
+
+    def __init__(self, app: ASGIApp, minimum: str = BASELINE_API_VERSION) -> None:
+        self.app = app
+        parsed = parse_api_version(minimum)
+        if parsed is None:
+            raise ValueError(f"min_client_api={minimum!r} must be MAJOR.MINOR, e.g. '1.0'")
+        self.minimum = parsed
+        self._warned: set[tuple[str, str, int]] = set()
+        self._answer_headers = [
+            (API_VERSION_HEADER.lower().encode(), API_VERSION.encode()),
+            (SERVER_VERSION_HEADER.lower().encode(), f"vendor-emulator/{__version__}".encode()),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI call: version an HTTP request, pass anything else through."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        declared = request.headers.get(API_VERSION_HEADER)
+        client = parse_api_version(declared) or BASELINE
+        headers = list(self._answer_headers)
+        path: str = scope["path"]
+        if path.startswith("/v1/") and client < self.minimum:
+            request_id = uuid.uuid4().hex
+            scope.setdefault("state", {})["request_id"] = request_id
+            problem = _problem_response(
+                Request(scope),
+                426,
+                "Upgrade Required",
+                f"this server serves clients of API {format_api_version(self.minimum)} and "
+                f"newer; this one speaks {format_api_version(client)}. Upgrade: pip install "
+                "-U qiskit-vendor-provider",
+                type=PROBLEM_UPGRADE_REQUIRED,
+            )
+            send = _with_request_id(send, request_id)
+            await problem(scope, receive, _with_headers(send, headers))
+            return
+        agent = request.headers.get("user-agent", "")[:200]
+        due = [
+            (key, feature)
+            for number, feature in enumerate(FEATURES)
+            if client < feature.since
+            and path.startswith(feature.prefixes)
+            and (key := (format_api_version(client), agent, number)) not in self._warned
+        ]
+
+        async def versioned(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = list(headers)
+                # Only on a success: an error answer must not differ by what came before
+                # (a 404 for another account's job looks exactly like one for no job).
+                if message["status"] < 300:
+                    for key, feature in due:
+                        if len(self._warned) >= _MAX_WARNED:
+                            self._warned.clear()  # bounded: User-Agents are the client's
+                        self._warned.add(key)
+                        text = feature.message.format(client=format_api_version(client))
+                        extra.append((WARNING_HEADER.lower().encode(), text.encode()))
+                message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
+        await self.app(scope, receive, versioned)
+
+
+def _with_headers(send: Send, headers: list[tuple[bytes, bytes]]) -> Send:
+    async def versioned(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), *headers]
+        await send(message)
+
+    return versioned
 
 
 def _with_request_id(send: Send, request_id: str) -> Send:
@@ -447,6 +569,8 @@ def create_app(emulator: Emulator) -> FastAPI:
 
     # Outermost, so that even a 401 or 413 carries its request id.
     app.add_middleware(RequestGuard, emulator=emulator)
+    # Around that: every answer, a 401 included, names the server's versions.
+    app.add_middleware(VersionHeaders, minimum=emulator.config.min_client_api)
 
     @app.exception_handler(ProblemError)
     async def on_problem(request: Request, exc: ProblemError) -> JSONResponse:

@@ -16,7 +16,7 @@ from qiskit.transpiler import Target
 from qiskit_vendor_provider.api.models import DeviceSpec
 from qiskit_vendor_provider.emulator.lowering import unrunnable_operations
 from qiskit_vendor_provider.errors import VendorApiError
-from qiskit_vendor_provider.target import build_target
+from qiskit_vendor_provider.target import build_target, unknown_operations
 
 
 class CatalogError(ValueError):
@@ -51,6 +51,12 @@ def check_runnable(spec: DeviceSpec, *, where: str = "") -> None:
         CatalogError: naming the device and every such operation.
     """
     where = where or f"device {spec.name!r}"
+    # The client tolerates what it does not know (a newer server's devices); a device
+    # file of this emulator must not list it.
+    unknown = unknown_operations(spec)
+    if unknown:
+        listed = "; ".join(f"{name!r}: {why}" for name, why in unknown.items())
+        raise CatalogError(f"{where} lists operations this package cannot use: {listed}")
     try:
         problems = unrunnable_operations(spec)
     except VendorApiError as exc:  # a name outside Qiskit's standard library

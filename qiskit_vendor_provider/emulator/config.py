@@ -45,6 +45,8 @@ class EmulatorConfig:
             device is free).
         max_sessions_per_account: Sessions one account may have open at once (batches
             are not counted: they never hold a device); one more is refused with a 409.
+        min_client_api: The oldest client API version served (``"1.0"``: every
+            client); an older client's requests get 426 (see ``docs/api-contract.md``).
     """
 
     database: Path | str = ":memory:"
@@ -63,3 +65,4 @@ class EmulatorConfig:
     worker_faults: dict[str, str] = field(default_factory=dict)
     session_idle_grace: float = DEFAULT_IDLE_GRACE
     max_sessions_per_account: int = DEFAULT_MAX_SESSIONS
+    min_client_api: str = "1.0"

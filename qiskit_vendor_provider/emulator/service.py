@@ -37,6 +37,7 @@ from qiskit_vendor_provider.api.models import (
     SessionInfo,
     SessionRequest,
 )
+from qiskit_vendor_provider.api.states import ACTIVE_SERVER_STATES, FINAL_SERVER_STATES
 from qiskit_vendor_provider.emulator.auth import DEFAULT_ACCOUNT, account_of
 from qiskit_vendor_provider.emulator.calibration_history import calibration_history
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
@@ -74,6 +75,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+SERVER_STATES = tuple(sorted({*ACTIVE_SERVER_STATES, *FINAL_SERVER_STATES}))
+"""The job states this server reports (and filters by)."""
 
 MAX_OFFSET = 2**62
 """Largest ``offset`` of a job listing (SQLite integers are 64-bit)."""
@@ -120,9 +124,28 @@ class Emulator:
         Simulator processes start with the first job, not here.
         """
         if not self._started:
-            self.supervisor.start()
+            self.supervisor.start()  # first: it re-queues what dead processes left running
+            self.fail_withdrawn_jobs()
             self._started = True
         return self
+
+    def fail_withdrawn_jobs(self) -> list[str]:
+        """End in ERROR the queued jobs of devices this emulator no longer serves.
+
+        A device withdrawn from the catalog (its file removed) would leave its queued
+        jobs waiting forever. Their records, results and sessions stay readable.
+        Returns the ids of the jobs failed.
+        """
+        failed = self.store.fail_withdrawn(
+            self.catalog.names(),
+            "device withdrawn: the server no longer serves this device, so the job never "
+            "ran; submit it again to another device (provider.backends())",
+        )
+        if failed:
+            logger.warning("emulator: %d queued job(s) of withdrawn devices failed", len(failed))
+        for job_id in failed:
+            self._job_ended(job_id)
+        return failed
 
     def stop(self) -> None:
         """Stop running jobs: a running one is given back to the queue (the store stays)."""
@@ -393,6 +416,16 @@ class Emulator:
             raise ProblemError(
                 422, "Invalid Request", f"offset: {query.offset} is larger than {MAX_OFFSET}"
             )
+        # The query model takes any state name (a client passes on what it does not
+        # know); this server refuses one it does not have, naming its own.
+        for position, state in enumerate(query.status):
+            if state not in SERVER_STATES:
+                raise ProblemError(
+                    422,
+                    "Invalid Request",
+                    f"status.{position}: {state!r} is not a job state of this server; its "
+                    f"states are {', '.join(SERVER_STATES)}",
+                )
         if query.name is not None:
             problem = name_pattern_problem(query.name)
             if problem is not None:

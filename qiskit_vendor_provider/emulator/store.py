@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from qiskit_vendor_provider._sqlite import SharedConnection
+from qiskit_vendor_provider._sqlite import SharedConnection, open_error
 from qiskit_vendor_provider.api.models import JobQuery
 from qiskit_vendor_provider.api.states import ACTIVE_SERVER_STATES
 from qiskit_vendor_provider.emulator.sessions import (
@@ -145,6 +145,10 @@ class JobStore(Protocol):
 
     def pending_count(self, device: str) -> int:
         """Queued and running jobs on a device."""
+        ...
+
+    def fail_withdrawn(self, served: Collection[str], error: str) -> list[str]:
+        """QUEUED → ERROR with ``error`` for every job of a device not in ``served``."""
         ...
 
     def active_count(self, account: str) -> int:
@@ -306,12 +310,24 @@ class SQLiteJobStore:
     """
 
     def __init__(self, path: Path | str) -> None:
-        self._db = SharedConnection(path, _SCHEMA)
+        fix = (
+            "move it away or delete it (the emulator's jobs in it are lost with it), or give "
+            "the emulator another file: EmulatorConfig(database=...), --database, or "
+            "QISKIT_VENDOR_EMULATOR_DB for the one VendorProvider() embeds"
+        )
+        self._db = SharedConnection(path, _SCHEMA, what="the emulator's job store", fix=fix)
         self.path = self._db.path
         self._lock = self._db.lock
         self._conn = self._db.conn
         self._transaction = self._db.transaction
-        self._migrate()
+        try:
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            error = open_error(self.path, exc, what="the emulator's job store", fix=fix)
+        else:
+            return
+        raise error
 
     def _migrate(self) -> None:
         with self._transaction() as conn:
@@ -610,6 +626,28 @@ class SQLiteJobStore:
                 (device,),
             ).fetchone()
         return int(row[0])
+
+    def fail_withdrawn(self, served: Collection[str], error: str) -> list[str]:
+        """QUEUED → ERROR with ``error`` for every job of a device not in ``served``.
+
+        A device the server no longer serves will never run its queued jobs; failing
+        them ends every wait for them. Returns the ids of the jobs failed.
+        """
+        marks = ", ".join("?" * len(served)) or "NULL"
+        where = f"status = 'QUEUED' AND device NOT IN ({marks})"  # constants and marks only
+        with self._transaction() as conn:
+            ids = [
+                row[0]
+                for row in conn.execute(
+                    f"SELECT job_id FROM jobs WHERE {where}",  # noqa: S608
+                    tuple(served),
+                ).fetchall()
+            ]
+            conn.execute(
+                f"UPDATE jobs SET status = 'ERROR', error = ?, ended_at = ? WHERE {where}",  # noqa: S608
+                (error, time.time(), *served),
+            )
+        return ids
 
     def active_count(self, account: str) -> int:
         """Queued and running jobs of an account."""
