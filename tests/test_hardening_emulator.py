@@ -276,6 +276,7 @@ def test_a_job_over_its_run_time_limit_is_stopped_and_charged_what_ran(
     assert job.status() is JobStatus.ERROR
     info = limited.job(DEFAULT_ACCOUNT, job.job_id())
     assert info.usage_seconds is not None and info.usage_seconds >= 1.0
+    assert job.usage() == info.usage_seconds
     # The emulator goes on with the next job.
     after = provider_for(limited).get_backend(IDEAL).run(bell(), shots=8)
     assert sum(after.result(timeout=120).get_counts().values()) == 8
