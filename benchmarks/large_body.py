@@ -1,13 +1,17 @@
 """Large-body benchmark: how long the server takes to accept a job near a device's limit.
 
     python benchmarks/large_body.py [--megabytes 49] [--device ideal_simulator]
+                                    [--layout columns|arrays|objects]
 
 Serves the emulator over loopback in this process (so its memory can be read), POSTs one
-job of identical 400-operation programs whose JSON body is about ``--megabytes`` MB
-(at most the device's ``max_payload_bytes``), and meanwhile times a status request every
-50 ms. It prints the server time to accept the job, the process's peak RSS and its RSS
-afterwards against the baseline before the POST, and the status latency while the body
-was parsed and validated. A benchmark, not a test: nothing here asserts a time.
+job of identical 400-operation programs whose JSON body is about ``--megabytes`` MB, and
+meanwhile times a status request every 50 ms. ``--layout`` picks how the programs' plain
+operations are written: as columns (what the client sends), as arrays, or as one object
+per operation (what older clients sent). A body over the device's ``max_payload_bytes``
+measures how fast and how cheaply it is refused (a 413). It prints the server time to
+accept (or refuse) the job, the process's peak RSS and its RSS afterwards against the
+baseline before the POST, and the status latency while the body was parsed and validated.
+A benchmark, not a test: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import requests
 from qiskit import QuantumCircuit
 
 from qiskit_vendor_provider.api import wire
-from qiskit_vendor_provider.api.models import JobSubmission
+from qiskit_vendor_provider.api.models import WireProgram
 from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, EmulatorServer
 from qiskit_vendor_provider.serialization import circuit_to_wire
 
@@ -35,7 +39,24 @@ def _status_kib(field: str) -> float:
     return float("nan")
 
 
-def body_of(megabytes: float, device: str, max_circuits: int) -> tuple[bytes, int]:
+def program_bytes(program: WireProgram, layout: str) -> bytes:
+    """One program's JSON with its plain operations in ``layout``."""
+    if layout == "columns":
+        return wire.encode_program(program)
+    fields = program.model_dump(mode="json", exclude={"ops"}, exclude_defaults=True)
+    operations = program.ops.operations() if program.ops is not None else []
+    if layout == "arrays":
+        fields["instructions"] = [[n, q, c, p] if p else [n, q, c] for n, q, c, p in operations]
+    else:
+        fields["instructions"] = [
+            {"name": n, "qubits": q, "clbits": c, "params": p} for n, q, c, p in operations
+        ]
+    return wire.dumps(fields)
+
+
+def body_of(
+    megabytes: float, device: str, max_circuits: int, layout: str = "columns"
+) -> tuple[bytes, int]:
     """A job of ``megabytes`` MB: identical programs of rz/cx pairs, at most ``max_circuits``."""
     pairs = 200
     while True:
@@ -44,13 +65,13 @@ def body_of(megabytes: float, device: str, max_circuits: int) -> tuple[bytes, in
             circuit.rz(0.1 + i * 1e-3, i % 5)
             circuit.cx(i % 5, (i + 1) % 5)
         circuit.measure(range(5), range(5))
-        program = circuit_to_wire(circuit)
-        count = max(1, int(megabytes * 1e6 / wire.program_size(program)))
+        program = program_bytes(circuit_to_wire(circuit), layout)
+        count = max(1, int(megabytes * 1e6 / len(program)))
         if count <= max_circuits:
             break
         pairs *= 2
-    job = JobSubmission(device=device, programs=[program] * count, shots=1)
-    return wire.encode_submission(job), count
+    envelope = wire.dumps({"device": device, "shots": 1})[:-1]
+    return envelope + b',"programs":[' + b",".join([program] * count) + b"]}", count
 
 
 def server_steps(emulator: Emulator, body: bytes) -> dict[str, float]:
@@ -75,6 +96,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--megabytes", type=float, default=49.0)
     parser.add_argument("--device", default="ideal_simulator")
+    parser.add_argument("--layout", choices=("columns", "arrays", "objects"), default="columns")
     args = parser.parse_args()
     # One simulator process at most, and the job cancelled at once: this measures the
     # server, not the simulation.
@@ -83,10 +105,10 @@ def main() -> None:
     database = Path(tempfile.mkdtemp()) / "jobs.sqlite3"
     emulator = Emulator(EmulatorConfig(database=database, workers=1))
     limits = emulator.catalog.spec(args.device).limits
-    body, count = body_of(args.megabytes, args.device, limits.max_circuits)
+    body, count = body_of(args.megabytes, args.device, limits.max_circuits, args.layout)
     print(
-        f"body: {len(body) / 1e6:.1f} MB, {count} programs on {args.device} "
-        f"(limit {limits.max_payload_bytes / 1e6:.0f} MB)"
+        f"body: {len(body) / 1e6:.1f} MB, {count} programs in the {args.layout} layout on "
+        f"{args.device} (limit {limits.max_payload_bytes / 1e6:.0f} MB)"
     )
     with EmulatorServer(emulator) as server:
         session = requests.Session()
@@ -129,9 +151,11 @@ def main() -> None:
             f"{1000 * ordered[len(ordered) // 2]:.0f} ms, max {1000 * ordered[-1]:.0f} ms"
         )
 
+    if not answer.ok:
+        return
     # After the HTTP run, so that its baseline and peak are the server's alone; the
     # body is built again (the HTTP run let go of its copy).
-    body, _ = body_of(args.megabytes, args.device, limits.max_circuits)
+    body, _ = body_of(args.megabytes, args.device, limits.max_circuits, args.layout)
     steps = server_steps(emulator, body)
     print(
         "server work, in-process (CPU s): "

@@ -144,6 +144,9 @@ def check_run_options(
             "classified results)"
         )
     _check_ibm_options(checked, rep_delay_range)
+    problem = rules.execution_time_problem(checked.get("max_execution_time"), limits)
+    if problem is not None:
+        raise rules.DeviceLimitError("max_execution_time", problem)
     shots = checked.get("shots")
     if not _is_int(shots):
         raise VendorValidationError(
@@ -430,7 +433,8 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 with the table and the server binds each row; the result has one
                 experiment per row, circuit by circuit.
             **options: ``shots``, ``memory``, ``seed_simulator``, ``job_name``,
-                ``job_tags``; defaults from :attr:`options`. ``session``: a
+                ``job_tags``, ``max_execution_time`` (seconds the job may run, at most
+                ``limits.max_execution_time``); defaults from :attr:`options`. ``session``: a
                 :class:`~qiskit_vendor_provider.Session` or
                 :class:`~qiskit_vendor_provider.Batch` of this device to run the job in.
 
@@ -742,6 +746,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 name=settings["job_name"],
                 tags=settings["job_tags"],
                 rep_delay=settings.get("rep_delay"),
+                max_execution_time=settings.get("max_execution_time"),
             )
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]

@@ -305,12 +305,13 @@ class VendorJob(JobV1):  # type: ignore[misc]
 
         The server computes it with the formula of :meth:`VendorBackend.estimate
         <qiskit_vendor_provider.backend.VendorBackend.estimate>` (see
-        :mod:`qiskit_vendor_provider.device_time`). A job that failed or was cancelled,
-        or a server that does not report usage, gives None.
+        :mod:`qiskit_vendor_provider.device_time`). A job stopped at its run-time limit
+        (``max_execution_time``, ERROR) is charged the seconds it ran. Any other job that
+        failed or was cancelled, or a server that does not report usage, gives None.
         """
-        if self.status() is not JobStatus.DONE:
+        if self.status() not in (JobStatus.DONE, JobStatus.ERROR):
             return None
-        # status() refreshed the info until the job was final; a DONE job's usage is fixed.
+        # status() refreshed the info until the job was final; a final job's usage is fixed.
         return self._known().usage_seconds
 
     def error_message(self) -> str | None:

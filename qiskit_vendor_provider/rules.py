@@ -37,7 +37,11 @@ __all__ = [
     "DeviceLimitError",
     "ProgramLimitError",
     "check",
+    "check_loop_iterations",
+    "check_operation_count",
+    "check_payload_size",
     "check_program",
+    "execution_time_problem",
     "rep_delay_problem",
 ]
 
@@ -77,15 +81,58 @@ def _circuits(submission: JobSubmission, limits: DeviceLimits, size: int | None)
         )
 
 
-def _payload(submission: JobSubmission, limits: DeviceLimits, size: int | None) -> None:
-    if size is None:
-        size = len(wire.encode_submission(submission))
+def check_payload_size(
+    size: int, limits: DeviceLimits, device: str, *, at_least: bool = False
+) -> None:
+    """The ``max_payload_bytes`` rule on a job's size in bytes.
+
+    Also what a server asks of a body's declared length, or of the bytes it has read so
+    far (``at_least``), before it parses the body.
+    """
     if size > limits.max_payload_bytes:
         raise DeviceLimitError(
             "max_payload_bytes",
-            f"the job is {size} bytes, over the {limits.max_payload_bytes}-byte limit of "
-            f"device {submission.device!r}; split the circuits over several jobs",
+            f"the job is {'more than ' if at_least else ''}{size} bytes, over the "
+            f"{limits.max_payload_bytes}-byte limit of device {device!r}; split the "
+            "circuits over several jobs",
         )
+
+
+def _payload(submission: JobSubmission, limits: DeviceLimits, size: int | None) -> None:
+    if size is None:
+        size = len(wire.encode_submission(submission))
+    check_payload_size(size, limits, submission.device)
+
+
+def execution_time_problem(seconds: object, limits: DeviceLimits) -> str | None:
+    """What is wrong with a job's ``max_execution_time`` on a device, if anything.
+
+    The backend's option check and the rule book (so the emulator) both ask this.
+
+    >>> execution_time_problem(7200, DeviceLimits(max_execution_time=3600))[:52]
+    'max_execution_time=7200 is out of range: give second'
+    >>> execution_time_problem(None, DeviceLimits()) is None
+    True
+    """
+    if seconds is None:
+        return None
+    if (
+        not isinstance(seconds, numbers.Real)
+        or isinstance(seconds, bool)
+        or not 0 < float(seconds) <= limits.max_execution_time
+    ):
+        return (
+            f"max_execution_time={seconds!r} is out of range: give seconds above 0 and at "
+            f"most {limits.max_execution_time:g} (the device's limit, "
+            "backend.limits.max_execution_time), or leave it out for that limit"
+        )
+    return None
+
+
+def _execution_time(submission: JobSubmission, limits: DeviceLimits, size: int | None) -> None:
+    problem = execution_time_problem(submission.max_execution_time, limits)
+    if problem is not None:
+        raise DeviceLimitError("max_execution_time", problem)
 
 
 JobRule = Callable[[JobSubmission, DeviceLimits, "int | None"], None]
@@ -97,15 +144,39 @@ def _label(program: WireProgram, index: int) -> str:
     return f"circuit {index} ({program.header.name!r})"
 
 
-def _operations(program: WireProgram, limits: DeviceLimits, index: int, device: str) -> None:
-    count = program.num_operations
+def check_operation_count(count: int, limits: DeviceLimits, label: str, device: str) -> None:
+    """The ``max_operations`` rule on a count: what a circuit's checks ask before reading it.
+
+    ``label`` names the circuit (``circuit 0 ('bell')``), ``device`` the device
+    (``device 'x'``). A circuit's count is known at once (``len(circuit.data)``): a
+    circuit of a million operations is refused before any of them is read or written.
+    """
     if count > limits.max_operations:
         raise ProgramLimitError(
             "max_operations",
-            f"{_label(program, index)} has {count} operations; {device} allows "
+            f"{label} has {count} operations; {device} allows "
             f"{limits.max_operations} per circuit: split it, or reduce its depth "
             "(generate_preset_pass_manager(optimization_level=3))",
         )
+
+
+def check_loop_iterations(repeats: int, limits: DeviceLimits, where: str, device: str) -> None:
+    """The ``max_loop_iterations`` rule on one ``for_loop``'s number of iterations.
+
+    Asked with ``len()`` of the loop's index set, never with the set itself: a
+    ``range(10**9)`` is refused without being written out.
+    """
+    if repeats > limits.max_loop_iterations:
+        raise ProgramLimitError(
+            "max_loop_iterations",
+            f"{where}: the for_loop runs {repeats} times; {device} runs a loop at "
+            f"most {limits.max_loop_iterations} times: split it into shorter loops, "
+            "one after another",
+        )
+
+
+def _operations(program: WireProgram, limits: DeviceLimits, index: int, device: str) -> None:
+    check_operation_count(program.num_operations, limits, _label(program, index), device)
 
 
 def _parameter_rows(program: WireProgram, limits: DeviceLimits, index: int, device: str) -> None:
@@ -161,13 +232,7 @@ def _executed(
         repeats = 1
         if inst.name == "for_loop":
             repeats = len(inst.indexset or [])
-            if repeats > limits.max_loop_iterations:
-                raise ProgramLimitError(
-                    "max_loop_iterations",
-                    f"{where}: the for_loop runs {repeats} times; {device} runs a loop at "
-                    f"most {limits.max_loop_iterations} times: split it into shorter loops, "
-                    "one after another",
-                )
+            check_loop_iterations(repeats, limits, where, device)
         elif inst.name == "while_loop":
             # The device stops a while_loop at its limit: the worst case of a shot.
             repeats = limits.max_loop_iterations
@@ -196,10 +261,11 @@ RULES: dict[str, JobRule | ProgramRule] = {
     "max_operations": _operations,
     "max_parameter_rows": _parameter_rows,
     "max_nesting_depth, max_loop_iterations": _control_flow,
+    "max_execution_time": _execution_time,
 }
 """Every rule, by the limits it enforces (the last also bounds executed operations)."""
 
-_JOB_RULES: tuple[JobRule, ...] = (_shots, _circuits, _payload)
+_JOB_RULES: tuple[JobRule, ...] = (_shots, _circuits, _payload, _execution_time)
 _PROGRAM_RULES: tuple[ProgramRule, ...] = (_operations, _parameter_rows, _control_flow)
 
 

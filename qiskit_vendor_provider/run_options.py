@@ -9,7 +9,7 @@ in ``backend.py``.
 Two models, one inside the other:
 
 * :class:`JobSettings` holds what a *caller* chooses per job and the primitives pass on
-  unchanged: ``seed_simulator``, ``job_name``, ``job_tags``.
+  unchanged: ``seed_simulator``, ``job_name``, ``job_tags``, ``max_execution_time``.
 * :class:`BackendRunOptions` adds what the caller of ``backend.run`` sets for each call:
   ``shots``, ``memory`` and ``with_progress_bar``. ``parameter_binds`` is an argument of
   ``run()`` rather than an option (it is per circuit, not per job), so it is not a field;
@@ -19,9 +19,10 @@ The models validate strictly (``True`` is not a shot count) but raise pydantic's
 ``ValidationError``; callers turn that into their own error type and messages.
 
 >>> sorted(JobSettings.model_fields)
-['job_name', 'job_tags', 'seed_simulator']
->>> RUN_OPTION_NAMES
-('shots', 'memory', 'seed_simulator', 'job_name', 'job_tags', 'with_progress_bar')
+['job_name', 'job_tags', 'max_execution_time', 'seed_simulator']
+>>> RUN_OPTION_NAMES  # doctest: +NORMALIZE_WHITESPACE
+('shots', 'memory', 'seed_simulator', 'job_name', 'job_tags', 'max_execution_time',
+ 'with_progress_bar')
 >>> BackendRunOptions().model_dump()["shots"]
 1024
 """
@@ -46,6 +47,7 @@ __all__ = [
     "JobName",
     "JobSettings",
     "JobTags",
+    "Seconds",
     "Seed",
     "WholeNumber",
     "default_run_options",
@@ -65,10 +67,19 @@ def _whole_number(value: Any) -> Any:
     raise ValueError(f"expected a whole number, got {value!r}")
 
 
+def _seconds(value: Any) -> Any:
+    # A number of seconds, int (as IBM's option is) or float; never a bool or a string.
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    raise ValueError(f"expected a number of seconds, got {value!r}")
+
+
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 """An int, or a numpy integer; never a bool, a float or a string."""
 Seed = Annotated[WholeNumber, Field(ge=0, lt=2**63)]
 """A simulator seed: the API stores it as a signed 64-bit integer."""
+Seconds = Annotated[float, BeforeValidator(_seconds), Field(gt=0, allow_inf_nan=False)]
+"""A positive, finite number of seconds."""
 JobName = Annotated[str, Field(max_length=MAX_JOB_NAME_LENGTH)]
 JobTags = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH)]],
@@ -83,6 +94,9 @@ class JobSettings(BaseModel):
         seed_simulator: Seed of the simulator (None: the server picks one).
         job_name: Name of the job.
         job_tags: Tags of the job.
+        max_execution_time: Seconds the job may run on the device before it is stopped
+            and ends in ERROR, as IBM's option of that name (None: the device's limit,
+            ``backend.limits.max_execution_time``, which also bounds it).
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -90,6 +104,7 @@ class JobSettings(BaseModel):
     seed_simulator: Seed | None = None
     job_name: JobName | None = None
     job_tags: JobTags | None = None
+    max_execution_time: Seconds | None = None
 
 
 class _Sampling(BaseModel):
@@ -113,6 +128,7 @@ class BackendRunOptions(JobSettings, _Sampling):
         seed_simulator: As in :class:`JobSettings`.
         job_name: As in :class:`JobSettings`.
         job_tags: As in :class:`JobSettings`.
+        max_execution_time: As in :class:`JobSettings`.
         with_progress_bar: Show a progress bar while waiting (None: only in an
             interactive terminal).
     """
@@ -161,8 +177,8 @@ def run_arguments(
 
     >>> run_arguments({"job_name": "vqe"}, shots=10, memory=False, seed_simulator=1,
     ...               parameter_binds=None)  # doctest: +NORMALIZE_WHITESPACE
-    {'seed_simulator': 1, 'job_name': 'vqe', 'job_tags': None, 'shots': 10,
-     'memory': False, 'parameter_binds': None}
+    {'seed_simulator': 1, 'job_name': 'vqe', 'job_tags': None, 'max_execution_time': None,
+     'shots': 10, 'memory': False, 'parameter_binds': None}
     """
     unknown = set(settings) - set(JOB_SETTING_NAMES)
     if unknown:

@@ -166,13 +166,27 @@ def _wire_angle(value: Any, circuit_name: str, op_name: str) -> models.Angle:
         if not value.parameters:
             return float(value)
         return _affine(value, circuit_name, op_name)
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # a Python int past the largest float: 10**309
+        number = math.inf
     if not math.isfinite(number):
         raise WireFormatError(
-            f"circuit {circuit_name!r}: {op_name} has the angle {number}; angles must be "
-            "finite numbers"
+            f"circuit {circuit_name!r}: {op_name} has the angle {_shown(value)}; angles "
+            "must be finite numbers"
         )
     return number
+
+
+def _shown(value: Any) -> str:
+    """An angle for a message; a huge integer by its size (``str`` refuses past 4300 digits).
+
+    >>> _shown(10**309), _shown(0.5)
+    ('an integer of 1027 bits', '0.5')
+    """
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"an integer of {value.bit_length()} bits"
+    return str(value)
 
 
 def _affine(expr: ParameterExpression, circuit_name: str, op_name: str) -> models.Angle:

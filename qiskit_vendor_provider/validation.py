@@ -19,10 +19,11 @@ from qiskit.circuit import (
 from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
 from qiskit.transpiler import Target
 
+from qiskit_vendor_provider import rules
 from qiskit_vendor_provider.api.models import CONTROL_FLOW_NAMES
 from qiskit_vendor_provider.errors import CircuitValidationError
 from qiskit_vendor_provider.qiskit_compat import free_parameters
-from qiskit_vendor_provider.target import target_memo, unknown_operation_message
+from qiskit_vendor_provider.target import device_limits, target_memo, unknown_operation_message
 
 TRANSPILE_HINT = (
     "transpile first: generate_preset_pass_manager(backend=backend, optimization_level=1)"
@@ -68,6 +69,10 @@ def validate_circuit(
         CircuitValidationError: naming the circuit, the instruction and the fix.
     """
     label = f"circuit {index} ({circuit.name!r})"
+    # The device's size limits first, on what is known without reading the circuit:
+    # a million operations, or a loop over range(10**9), is refused at once.
+    limits = device_limits(target)
+    rules.check_operation_count(len(circuit.data), limits, label, f"device {device!r}")
     if circuit.num_qubits > target.num_qubits:
         raise CircuitValidationError(
             f"{label} has {circuit.num_qubits} qubits but device {device!r} has "
@@ -102,6 +107,11 @@ def _check_block(walk: _Walk, circuit: QuantumCircuit, qubit_map: list[int], dep
             op = item.operation
             where = _where(walk, position, depth, name, qargs)
             _check_control_flow(walk, op, qargs, where)
+            if name == "for_loop":
+                # len() of the index set, which may be a range: never written out here.
+                rules.check_loop_iterations(
+                    len(op.params[0]), device_limits(walk.target), where, f"device {device!r}"
+                )
             for block in op.blocks:
                 _check_block(walk, block, list(qargs), depth + 1)
             continue
@@ -125,12 +135,32 @@ def _check_block(walk: _Walk, circuit: QuantumCircuit, qubit_map: list[int], dep
             elif isinstance(param, ParameterExpression) and param.parameters:
                 continue
             if isinstance(param, (int, float, complex, ParameterExpression)) and not (
-                math.isfinite(abs(complex(param)))
+                _is_finite(param)
             ):
                 raise CircuitValidationError(
-                    f"{_where(walk, position, depth, name, qargs)}: the angle {param} is not "
-                    "a finite number; fix the value bound to this gate"
+                    f"{_where(walk, position, depth, name, qargs)}: the angle "
+                    f"{_shown_angle(param)} is not a finite number; fix the value bound to "
+                    "this gate"
                 )
+
+
+def _is_finite(value: int | float | complex | ParameterExpression) -> bool:
+    """Whether an angle is a finite number (an int past the largest float is not).
+
+    >>> _is_finite(10**309), _is_finite(2), _is_finite(float("nan"))
+    (False, True, False)
+    """
+    try:
+        return math.isfinite(abs(complex(value)))
+    except OverflowError:
+        return False
+
+
+def _shown_angle(value: object) -> str:
+    """An angle for a message: a huge int by its size (``str`` refuses past 4300 digits)."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"(an integer of {value.bit_length()} bits)"
+    return str(value)
 
 
 def _supported(target: Target) -> Callable[[str, tuple[int, ...]], bool]:

@@ -133,7 +133,11 @@ def test_estimator_and_sampler_options_differ(provider: VendorProvider) -> None:
         ("optimization_level", 4, "less than or equal to 3"),
         ("max_jobs", 0, "greater than or equal to 1"),
         ("bound_pass_manager", "level1", "BasePassManager"),
-        ("run_options", {"shots": 10}, "valid options: job_name, job_tags, seed_simulator"),
+        (
+            "run_options",
+            {"shots": 10},
+            "valid options: job_name, job_tags, max_execution_time, seed_simulator",
+        ),
         ("run_options", {"seed_simulator": -2}, "greater than or equal to 0"),
         ("transpile_options", {"target": None}, "unknown transpile option"),
     ],

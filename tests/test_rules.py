@@ -64,8 +64,15 @@ class Rule:
     phrase: str
 
 
-def job(*circuits: QuantumCircuit, shots: int = 10) -> JobSubmission:
-    return JobSubmission(device=IDEAL, shots=shots, programs=[circuit_to_wire(c) for c in circuits])
+def job(
+    *circuits: QuantumCircuit, shots: int = 10, max_execution_time: float | None = None
+) -> JobSubmission:
+    return JobSubmission(
+        device=IDEAL,
+        shots=shots,
+        programs=[circuit_to_wire(c) for c in circuits],
+        max_execution_time=max_execution_time,
+    )
 
 
 def sweep(rows: int) -> JobSubmission:
@@ -84,6 +91,7 @@ LIMITS = DeviceLimits(
     max_parameter_rows=5,
     max_loop_iterations=4,
     max_nesting_depth=2,
+    max_execution_time=60,
 )
 
 
@@ -105,6 +113,12 @@ RULES = [
     Rule("max_nesting_depth", job(nested(2)), job(nested(3)), "nests 3 deep"),
     Rule("max_loop_iterations", job(looped(4)), job(looped(5)), "runs 5 times"),
     Rule("max_operations", job(looped(4, 12)), job(looped(4, 13)), "may execute 53 operations"),
+    Rule(
+        "max_execution_time",
+        job(flat(1), max_execution_time=60),
+        job(flat(1), max_execution_time=61),
+        "out of range: give seconds above 0 and at most 60",
+    ),
 ]
 
 
@@ -152,6 +166,7 @@ def test_backend_run_and_the_emulator_give_the_same_verdict(
             circuits,
             parameter_binds=binds if any(binds) else None,
             shots=past.shots,
+            max_execution_time=past.max_execution_time,
         )
     assert len(api.calls()) == before
     # The server, with the same limits: a 4xx that says the same.

@@ -181,8 +181,18 @@ POST_CASES = [
     ),
     Case("memory as a number", 422, "memory: Input should be a valid boolean", _set("memory", 1)),
     Case("programs as an object", 422, "programs", _set("programs", {"0": {}})),
-    Case("qubit index as a string", 422, "qubits.0", _inst("qubits", ["0"])),
-    Case("angle as a string", 422, "params.0", _inst("params", ["3.14", 0.0])),
+    Case(
+        "qubit index as a string",
+        422,
+        "qubits must hold non-negative integers, got '0'",
+        _inst("qubits", ["0"]),
+    ),
+    Case(
+        "angle as a string",
+        422,
+        "an angle is a number or a parameter expression, got '3.14'",
+        _inst("params", ["3.14", 0.0]),
+    ),
     Case("num_qubits as a float", 422, "num_qubits", _prog("num_qubits", 2.0)),
     Case("unknown field", 422, "colour: Extra inputs are not permitted", _set("colour", "blue")),
     Case("missing shots", 422, "shots: Field required", lambda job: job.pop("shots")),
@@ -213,7 +223,12 @@ POST_CASES = [
     ),
     # Qubit and clbit indices, program sizes
     Case("qubit index past the program", 422, "uses qubit 2", _inst("qubits", [2])),
-    Case("negative qubit index", 422, "greater than or equal to 0", _inst("qubits", [-1])),
+    Case(
+        "negative qubit index",
+        422,
+        "qubits must hold non-negative integers, got -1",
+        _inst("qubits", [-1]),
+    ),
     Case(
         "clbit index past the program",
         422,
@@ -290,7 +305,7 @@ POST_CASES = [
     Case(
         "undeclared parameter",
         422,
-        "parameter 'b', which is not declared",
+        "an angle uses parameters ['b'] that the program does not declare",
         _inst("params", [{"constant": 0.0, "terms": {"b": 1.0}}]),
         base=sweep_job,
     ),

@@ -62,6 +62,10 @@ PROBLEM_SESSION_CLOSED = "urn:vendor:problem:session-closed"
 """Problem type of a job sent to a session or batch that no longer accepts jobs (HTTP 409)."""
 PROBLEM_SESSION_DEVICE = "urn:vendor:problem:session-device"
 """Problem type of a job sent to a session or batch of another device (HTTP 409)."""
+PROBLEM_SESSION_LIMIT = "urn:vendor:problem:session-limit"
+"""Problem type of a session opened past the account's limit of open sessions (HTTP 409)."""
+PROBLEM_STORAGE_FULL = "urn:vendor:problem:storage-full"
+"""Problem type of a request the server could not store: its disk is full (HTTP 507)."""
 PROBLEM_UPGRADE_REQUIRED = "urn:vendor:problem:upgrade-required"
 """Problem type of a request from a client older than the server's minimum (HTTP 426)."""
 
@@ -92,6 +96,9 @@ class DeviceLimits(ResponseModel):
     """The most times a loop may run its body in one shot (``for_loop`` and ``while_loop``)."""
     max_nesting_depth: int = Field(default=3, ge=1)
     """How deep control-flow blocks may nest (an ``if_else`` in a ``for_loop`` is 2)."""
+    max_execution_time: float = Field(default=3600.0, gt=0, allow_inf_nan=False)
+    """Seconds a job may run on the device before it is stopped (and ends in ERROR); a
+    job may ask for less with its own ``max_execution_time``."""
 
 
 class NativeOperation(ResponseModel):
@@ -366,7 +373,13 @@ def _angle(value: Any, position: int, field: str = "instructions") -> Angle:
             raise ValueError(f"{field}[{position}]: angles must be finite numbers, got {value}")
         return value  # type: ignore[no-any-return]
     if kind is int:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # JSON integers have no bound; a float has
+            raise ValueError(
+                f"{field}[{position}]: the angle is an integer of {value.bit_length()} bits, "
+                "too large for a float; angles must be finite numbers"
+            ) from None
     if kind is dict:
         try:
             return _EXPRESSION.validate_python(value, strict=True)
@@ -411,6 +424,18 @@ def _op(item: Any, position: int) -> Op:
     return Op(name, qubits, clbits, [_angle(value, position) for value in angles])
 
 
+_PLAIN_KEYS = frozenset({"name", "qubits", "clbits", "params"})
+
+
+def _plain_fields(item: dict[str, Any], position: int) -> list[Any]:
+    """``[name, qubits, clbits, params]`` of a plain operation written as an object.
+
+    >>> _plain_fields({"name": "x", "qubits": [0]}, 0)
+    ['x', [0], [], []]
+    """
+    return [item["name"], item.get("qubits", []), item.get("clbits", []), item.get("params", [])]
+
+
 def parse_instructions(value: Any) -> list[Instruction]:
     """Read a program's instructions, in either form, checking each strictly.
 
@@ -435,6 +460,13 @@ def parse_instructions(value: Any) -> list[Instruction]:
         elif kind is Op:  # built in Python: its four fields are checked like an array
             append(_op(item[:4], position))
         elif kind is dict:
+            name = item.get("name")
+            if type(name) is str and name not in CONTROL_FLOW_NAMES and item.keys() <= _PLAIN_KEYS:
+                # A plain operation in the object form (older clients): kept as an Op,
+                # checked as its array would be. A pydantic object per operation took
+                # ten times the memory, and sent the program down the slow checks.
+                append(_op(_plain_fields(item, position), position))
+                continue
             try:
                 append(WireInstruction.model_validate(item, strict=True))
             except ValidationError as exc:
@@ -661,6 +693,9 @@ class JobSubmission(RequestModel):
     rep_delay: FiniteFloat | None = Field(default=None, ge=0)
     """Seconds the device waits after each shot, within its ``rep_delay_range``; None:
     its ``default_rep_delay``. Charged as device time (see ``device_time``)."""
+    max_execution_time: FiniteFloat | None = Field(default=None, gt=0)
+    """Seconds the job may run before it is stopped and ends in ERROR, at most the
+    device's ``limits.max_execution_time``; None: the device's limit."""
 
 
 # --------------------------------------------------------------------------- jobs
@@ -688,7 +723,8 @@ class JobInfo(ResponseModel):
     queue_position: int | None = None
     error: str | None = None
     usage_seconds: float | None = None
-    """Device time the job was charged (see ``device_time``); None until it is DONE."""
+    """Device time the job was charged (see ``device_time``); None until it is DONE. A
+    job stopped at its run-time limit (ERROR) is charged the seconds it ran."""
     session_id: str | None = None
     """The session or batch the job runs in, if any."""
 

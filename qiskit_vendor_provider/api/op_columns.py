@@ -230,7 +230,10 @@ def _angles(value: Any, angle: Callable[[Any, int], Any]) -> tuple[list[Any], li
     if type(value) is not list:
         raise ValueError("ops.params must be an array")
     if set(map(type, value)) <= {float, int}:  # the common case, checked as one array
-        array = np.array(value, dtype=float)
+        try:
+            array = np.array(value, dtype=float)
+        except OverflowError:  # an integer past the largest float (JSON allows it)
+            raise ValueError("ops.params must be finite numbers") from None
         if not np.isfinite(array).all():
             raise ValueError("ops.params must be finite numbers")
         return array.tolist(), []

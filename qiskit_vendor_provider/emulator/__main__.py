@@ -9,9 +9,11 @@ import signal
 from pathlib import Path
 from types import FrameType
 
+from qiskit_vendor_provider.emulator.catalog import CatalogError, builtin_device_dir
 from qiskit_vendor_provider.emulator.faults import FaultConfig
 from qiskit_vendor_provider.emulator.server import EmulatorServer
 from qiskit_vendor_provider.emulator.service import Emulator, EmulatorConfig
+from qiskit_vendor_provider.emulator.sessions import DEFAULT_IDLE_GRACE, DEFAULT_MAX_SESSIONS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,7 +30,18 @@ def _parser() -> argparse.ArgumentParser:
         "nothing)",
     )
     parser.add_argument(
-        "--devices", type=Path, action="append", default=[], help="extra device directory"
+        "--devices",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a directory of extra device files, served beside the built-in devices "
+        "(repeatable); a device may not be defined twice",
+    )
+    parser.add_argument(
+        "--no-builtin-devices",
+        action="store_true",
+        help="serve only the devices of the --devices directories, not the built-in ones",
     )
     parser.add_argument(
         "--token",
@@ -72,6 +85,21 @@ def _parser() -> argparse.ArgumentParser:
         help="how long a running job stays this server's without a renewal (default 10)",
     )
     parser.add_argument(
+        "--session-idle-grace",
+        type=float,
+        default=DEFAULT_IDLE_GRACE,
+        metavar="SECONDS",
+        help="how long a session with nothing to run keeps its device from other "
+        f"accounts' queued jobs (default {DEFAULT_IDLE_GRACE:g})",
+    )
+    parser.add_argument(
+        "--max-sessions",
+        type=int,
+        default=DEFAULT_MAX_SESSIONS,
+        metavar="N",
+        help=f"sessions one account may have open at once (default {DEFAULT_MAX_SESSIONS})",
+    )
+    parser.add_argument(
         "--worker-fault",
         action="append",
         default=[],
@@ -91,6 +119,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def device_directories(extra: list[Path], *, builtin: bool = True) -> tuple[Path, ...]:
+    """The device directories the emulator serves: the built-in one (unless not), then ``extra``.
+
+    >>> [path.name for path in device_directories([Path("mine")], builtin=False)]
+    ['mine']
+    >>> device_directories([Path("mine")]) == (builtin_device_dir(), Path("mine"))
+    True
+    """
+    return (builtin_device_dir(), *extra) if builtin else tuple(extra)
+
+
 def _faults(text: str) -> FaultConfig:
     try:
         return FaultConfig.parse(text)
@@ -101,26 +140,18 @@ def _faults(text: str) -> FaultConfig:
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the command line and serve until interrupted."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    config = config_from(args, parser)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    tokens = {}
-    for index, item in enumerate(args.token):
-        token, _, account = item.partition("=")
-        tokens[token] = account or f"account{index + 1}"
-    offline = dict(item.partition("=")[::2] for item in args.offline)
-    config = EmulatorConfig(
-        database=args.database,
-        device_dirs=tuple(args.devices),
-        tokens=tokens,
-        offline={name: message or "offline" for name, message in offline.items()},
-        faults=args.faults,
-        workers=args.workers,
-        max_memory_mb=args.max_memory_mb,
-        max_attempts=args.max_attempts,
-        lease_seconds=args.lease_seconds,
-        worker_faults=dict(item.partition("=")[::2] for item in args.worker_fault),
-    )
-    server = EmulatorServer(Emulator(config), host=args.host, port=args.port)
+    try:
+        emulator = Emulator(config)
+    except CatalogError as exc:
+        hint = ""
+        if "defined twice" in str(exc):
+            hint = "; rename your device, or serve only your own with --no-builtin-devices"
+        parser.error(f"{exc}{hint}")
+    server = EmulatorServer(emulator, host=args.host, port=args.port)
     print(
         f"Vendor emulator serving on {server.url} (jobs in {args.database}); Ctrl-C stops it",
         flush=True,
@@ -131,6 +162,31 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
+
+
+def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> EmulatorConfig:
+    """The emulator's set-up from its parsed command line (usage errors through ``parser``)."""
+    if args.no_builtin_devices and not args.devices:
+        parser.error("--no-builtin-devices needs at least one --devices directory")
+    tokens = {}
+    for index, item in enumerate(args.token):
+        token, _, account = item.partition("=")
+        tokens[token] = account or f"account{index + 1}"
+    offline = dict(item.partition("=")[::2] for item in args.offline)
+    return EmulatorConfig(
+        database=args.database,
+        device_dirs=device_directories(args.devices, builtin=not args.no_builtin_devices),
+        tokens=tokens,
+        offline={name: message or "offline" for name, message in offline.items()},
+        faults=args.faults,
+        workers=args.workers,
+        max_memory_mb=args.max_memory_mb,
+        max_attempts=args.max_attempts,
+        lease_seconds=args.lease_seconds,
+        worker_faults=dict(item.partition("=")[::2] for item in args.worker_fault),
+        session_idle_grace=args.session_idle_grace,
+        max_sessions_per_account=args.max_sessions,
+    )
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:

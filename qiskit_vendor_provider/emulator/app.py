@@ -13,6 +13,7 @@ import functools
 import gc
 import logging
 import re
+import sqlite3
 import sys
 import uuid
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from qiskit_vendor_provider import rules
 from qiskit_vendor_provider._version import __version__
 from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.models import (
@@ -57,6 +59,7 @@ from qiskit_vendor_provider.api.versions import (
     parse_api_version,
 )
 from qiskit_vendor_provider.emulator.faults import FaultInjector, FaultMiddleware
+from qiskit_vendor_provider.emulator.problems import storage_problem
 from qiskit_vendor_provider.emulator.service import Emulator, ProblemError
 
 logger = logging.getLogger(__name__)
@@ -380,7 +383,8 @@ async def _strict_submission(request: Request) -> JobSubmission:
         raise ProblemError(
             415, "Unsupported Media Type", "send the job as JSON (Content-Type: application/json)"
         )
-    raw = await request.body()
+    emulator: Emulator = request.app.state.emulator
+    raw = await _job_body(request, emulator)
     try:
         # In a worker thread: a large job takes a while to validate, and the event loop
         # keeps answering other requests meanwhile.
@@ -391,6 +395,72 @@ async def _strict_submission(request: Request) -> JobSubmission:
     # the body is kept as received, so the job is not written out again to be stored.
     request.state.body = raw
     return submission
+
+
+_DEVICE_FIRST = re.compile(rb'\A\s*\{\s*"device"\s*:\s*"([A-Za-z0-9][A-Za-z0-9_.\-]{0,63})"')
+"""A body that names its device first, as the SDK writes every job."""
+_SNIFF_BYTES = 4096
+
+
+def _too_large(size: int, largest: int, *, at_least: bool = False) -> ProblemError:
+    """The 413 of a body larger than any device takes."""
+    return ProblemError(
+        413,
+        "Payload Too Large",
+        f"the job is {'more than ' if at_least else ''}{size} bytes, more than any device "
+        f"accepts (the largest payload limit is {largest} bytes); split the circuits over "
+        "several jobs",
+    )
+
+
+def _device_named_first(head: bytes, emulator: Emulator) -> str | None:
+    """The device a body names first, if the emulator serves it.
+
+    >>> _DEVICE_FIRST.match(b' {"device": "ideal_simulator", "shots": 1').group(1)
+    b'ideal_simulator'
+    """
+    found = _DEVICE_FIRST.match(head)
+    name = found.group(1).decode() if found else None
+    return name if name is not None and name in emulator.catalog else None
+
+
+async def _job_body(request: Request, emulator: Emulator) -> bytes:
+    """A job's body, read only while it can still fit a device's payload limit.
+
+    A body larger than every device's ``max_payload_bytes`` is refused by its declared
+    length before a byte is read. When the body names its device first (as the SDK
+    writes it), that device's limit applies as soon as the name has arrived: to the
+    declared length, or to the bytes read so far (a chunked body is not read past it).
+    Either way a 413 comes before anything is parsed; the rule book checks the exact
+    size again after parsing, for a body that names its device later.
+    """
+    largest = emulator.largest_payload()
+    declared_text = request.headers.get("content-length")
+    declared = int(declared_text) if declared_text and declared_text.isdigit() else None
+    if declared is not None and declared > largest:
+        raise _too_large(declared, largest)
+    device: str | None = None
+    chunks: list[bytes] = []
+    size = 0
+    sniffing = True
+    try:
+        async for chunk in request.stream():
+            chunks.append(chunk)
+            size += len(chunk)
+            if sniffing and (size >= _SNIFF_BYTES or not chunk):
+                sniffing = False
+                device = _device_named_first(b"".join(chunks)[:_SNIFF_BYTES], emulator)
+                if device is not None and declared is not None:
+                    limits = emulator.catalog.spec(device).limits
+                    rules.check_payload_size(declared, limits, device)
+            if device is not None:
+                limits = emulator.catalog.spec(device).limits
+                rules.check_payload_size(size, limits, device, at_least=True)
+            elif size > largest:
+                raise _too_large(size, largest, at_least=True)
+    except rules.DeviceLimitError as exc:
+        raise ProblemError(413, "Payload Too Large", str(exc)) from None
+    return b"".join(chunks)
 
 
 _TRIM_AFTER_BYTES = 4 * 1024 * 1024
@@ -513,6 +583,16 @@ def create_app(emulator: Emulator) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return _problem_response(request, exc.status_code, str(exc.detail), str(exc.detail))
+
+    @app.exception_handler(sqlite3.Error)
+    async def on_store_error(request: Request, exc: sqlite3.Error) -> JSONResponse:
+        problem = storage_problem(exc)
+        if problem is None:
+            return await on_crash(request, exc)
+        logger.error("emulator: the job store failed: %s", exc)
+        return _problem_response(
+            request, problem.status, problem.title, problem.detail, problem.type
+        )
 
     @app.exception_handler(Exception)
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:

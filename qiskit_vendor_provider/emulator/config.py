@@ -7,6 +7,7 @@ from pathlib import Path
 
 from qiskit_vendor_provider.api.models import Reservation
 from qiskit_vendor_provider.emulator.faults import FaultConfig
+from qiskit_vendor_provider.emulator.sessions import DEFAULT_IDLE_GRACE, DEFAULT_MAX_SESSIONS
 
 
 @dataclass
@@ -38,6 +39,12 @@ class EmulatorConfig:
         worker_faults: Job name → fault the simulator process injects before running
             it (``segfault``, ``abort``, ``kill``, ``exit``, ``memory``, ``sleep=S``): for
             tests of crash handling; empty by default.
+        session_idle_grace: Seconds a session with nothing queued or running keeps its
+            device from other accounts' queued jobs (its ``max_idle`` still decides
+            when it becomes inactive; within it, its next job goes first once the
+            device is free).
+        max_sessions_per_account: Sessions one account may have open at once (batches
+            are not counted: they never hold a device); one more is refused with a 409.
         min_client_api: The oldest client API version served (``"1.0"``: every
             client); an older client's requests get 426 (see ``docs/api-contract.md``).
     """
@@ -56,4 +63,6 @@ class EmulatorConfig:
     lease_seconds: float = 10.0
     max_attempts: int = 2
     worker_faults: dict[str, str] = field(default_factory=dict)
+    session_idle_grace: float = DEFAULT_IDLE_GRACE
+    max_sessions_per_account: int = DEFAULT_MAX_SESSIONS
     min_client_api: str = "1.0"

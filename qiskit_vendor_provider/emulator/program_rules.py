@@ -132,6 +132,8 @@ def _shape_problem(inst: Instruction, depth: int) -> str | None:
             # Checked here, not left to Qiskit: how it treats such durations differs
             # between its versions.
             return "a delay lasts from 0 to 2**63 - 1 units"
+        if inst.unit is None:
+            return _fractional_dt(inst.params)  # type: ignore[arg-type]
     return None
 
 
@@ -277,6 +279,18 @@ def _directive_problem(
         # Checked here, not left to Qiskit: how it treats such durations differs
         # between its versions.
         return "a delay lasts from 0 to 2**63 - 1 units"
+    return _fractional_dt(durations)
+
+
+def _fractional_dt(durations: list[float]) -> str | None:
+    """A delay in ``dt`` (the unit of a delay without one) of a fractional length.
+
+    >>> _fractional_dt([3.0, 0.5])
+    'a delay in dt lasts a whole number of dt (Integer duration), got 0.5'
+    """
+    for duration in durations:
+        if not float(duration).is_integer():
+            return f"a delay in dt lasts a whole number of dt (Integer duration), got {duration}"
     return None
 
 

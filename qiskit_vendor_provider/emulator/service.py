@@ -23,6 +23,7 @@ from qiskit_vendor_provider.api.models import (
     PROBLEM_JOB_LIMIT,
     PROBLEM_SESSION_CLOSED,
     PROBLEM_SESSION_DEVICE,
+    PROBLEM_SESSION_LIMIT,
     AccountInfo,
     Calibration,
     DeviceSpec,
@@ -104,6 +105,7 @@ class Emulator:
             lease_seconds=self.config.lease_seconds,
             max_attempts=self.config.max_attempts,
             faults=dict(self.config.worker_faults),
+            session_idle_grace=self.config.session_idle_grace,
         )
         if self.config.workers is not None:
             settings = dataclasses.replace(settings, workers=self.config.workers)
@@ -210,6 +212,15 @@ class Emulator:
             )
         return in_force[-1]
 
+    def largest_payload(self) -> int:
+        """The most bytes a job body may have: the largest device payload limit.
+
+        No body over it can be a valid job on any device (nor over the server's own
+        ``max_body_bytes``), so it is refused before it is read.
+        """
+        largest = max((spec.limits.max_payload_bytes for spec in self.catalog), default=0)
+        return min(largest, self.config.max_body_bytes)
+
     # ---------------------------------------------------------------- jobs
 
     def check_submission(self, submission: JobSubmission, *, size: int | None = None) -> None:
@@ -312,6 +323,7 @@ class Emulator:
             tags=list(submission.tags),
             idempotency_key=idempotency_key,
             session_id=submission.session_id,
+            max_execution_time=submission.max_execution_time,
         )
         stored, created = self.store.create(record)
         if created:
@@ -338,7 +350,8 @@ class Emulator:
             ended_at=_utc(record.ended_at),
             queue_position=self.store.queue_position(record),
             error=record.error,
-            usage_seconds=record.usage_seconds if record.status == "DONE" else None,
+            # A DONE job's price; a job stopped at its run-time limit is charged what ran.
+            usage_seconds=record.usage_seconds if record.status in ("DONE", "ERROR") else None,
             session_id=record.session_id,
         )
 
@@ -464,6 +477,25 @@ class Emulator:
                 "max_idle: a batch never holds its device, so it has no idle timeout; "
                 "leave max_idle out, or open a session (mode 'session')",
             )
+        with self._submit_lock:  # counting and storing must not interleave
+            if request.mode == "session":
+                self._check_session_limit(account)
+            return self._open_session(account, request)
+
+    def _check_session_limit(self, account: str) -> None:
+        limit = self.config.max_sessions_per_account
+        open_sessions = self.store.open_session_count(account)
+        if open_sessions >= limit:
+            raise ProblemError(
+                409,
+                "Session Limit Reached",
+                f"the account has {open_sessions} open sessions, the most it may have at "
+                "once; close one (session.close(), or see provider.sessions()) or let it "
+                "expire, or use a Batch, which is not limited",
+                type=PROBLEM_SESSION_LIMIT,
+            )
+
+    def _open_session(self, account: str, request: SessionRequest) -> SessionInfo:
         record = SessionRecord(
             session_id=new_job_id(),
             account=account,

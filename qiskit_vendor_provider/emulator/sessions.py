@@ -12,6 +12,11 @@ before that is not charged to it.
   than ``max_idle`` (it is then ``inactive``: its next job waits in the ordinary queue,
   and the session is active again once that job starts), when it is cancelled, or when
   it is closed and has no job left to run.
+  Holding is fair to other accounts: a session with no job queued or running yields
+  its device to other accounts' queued jobs once it has been idle for a short grace
+  (``EmulatorConfig.session_idle_grace``, 5 s by default), one job at a time; its own
+  next job still goes first once the device is free. And an account may have at most
+  ``EmulatorConfig.max_sessions_per_account`` sessions open at once.
 * A **batch** (``mode="batch"``) never holds the device. Its jobs are queued as a
   group: each takes the queue place of the batch's first job, so a batch submitted
   while other clients submit too runs its jobs one after the other instead of
@@ -26,18 +31,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "DEFAULT_IDLE_GRACE",
     "DEFAULT_MAX_IDLE",
+    "DEFAULT_MAX_SESSIONS",
     "DEFAULT_MAX_TIME",
     "SessionRecord",
     "SessionStats",
     "SessionView",
     "evaluate",
+    "yields_device",
 ]
 
 DEFAULT_MAX_TIME = 900.0
 """Seconds a session or batch lasts from its first job's start, unless it asks otherwise."""
 DEFAULT_MAX_IDLE = 60.0
 """Seconds an active session keeps its device while it has no job queued or running."""
+DEFAULT_IDLE_GRACE = 5.0
+"""Seconds an idle session keeps its device from other accounts' queued jobs."""
+DEFAULT_MAX_SESSIONS = 5
+"""Sessions (``mode="session"``) one account may have open at once."""
 
 
 @dataclass
@@ -178,3 +190,22 @@ def _elapsed(
     if record.closed_at is not None and pending == 0:
         end = min(end, max(record.closed_at, stats.last_activity or record.closed_at))
     return max(0.0, end - record.started_at)
+
+
+def yields_device(record: SessionRecord, stats: SessionStats, now: float, grace: float) -> bool:
+    """Whether a session that holds its device lets other accounts' jobs run on it now.
+
+    It does once it has had nothing queued or running for ``grace`` seconds: holding a
+    shared device for ``max_idle`` (up to an hour) would make everyone else wait on a
+    client that may never come back.
+
+    >>> started = SessionRecord("s" * 32, "a", "dev", "session", 100.0, 60.0, 0.0, started_at=1.0)
+    >>> idle = SessionStats(job_count=1, last_activity=5.0)
+    >>> yields_device(started, idle, now=7.0, grace=5.0), yields_device(started, idle, 11.0, 5.0)
+    (False, True)
+    >>> yields_device(started, SessionStats(job_count=2, queued=1, last_activity=5.0), 11.0, 5.0)
+    False
+    """
+    if stats.queued or stats.running:
+        return False
+    return stats.last_activity is None or now - stats.last_activity >= grace

@@ -27,7 +27,13 @@ from typing import Any, Protocol
 from qiskit_vendor_provider._sqlite import SharedConnection, open_error
 from qiskit_vendor_provider.api.models import JobQuery
 from qiskit_vendor_provider.api.states import ACTIVE_SERVER_STATES
-from qiskit_vendor_provider.emulator.sessions import SessionRecord, SessionStats, evaluate
+from qiskit_vendor_provider.emulator.sessions import (
+    DEFAULT_IDLE_GRACE,
+    SessionRecord,
+    SessionStats,
+    evaluate,
+    yields_device,
+)
 from qiskit_vendor_provider.name_filter import NameFilter
 
 _ACTIVE = ", ".join(f"'{state}'" for state in ACTIVE_SERVER_STATES)  # constants only
@@ -60,6 +66,8 @@ class JobRecord:
     session_id: str | None = None
     group_seq: int | None = None
     """Queue place of a batch's job: the ``seq`` of the batch's first job (None: its own)."""
+    max_execution_time: float | None = None
+    """Seconds the job asked to run at most (None: its device's limit)."""
 
 
 class JobStore(Protocol):
@@ -78,9 +86,17 @@ class JobStore(Protocol):
         ...
 
     def claim_next(
-        self, owner: str, lease_seconds: float, devices: Collection[str]
+        self,
+        owner: str,
+        lease_seconds: float,
+        devices: Collection[str],
+        *,
+        idle_grace: float = DEFAULT_IDLE_GRACE,
     ) -> JobRecord | None:
-        """Lease the oldest queued job of a device among ``devices`` that runs nothing."""
+        """Lease the oldest queued job of a device among ``devices`` that runs nothing.
+
+        A session idle for ``idle_grace`` seconds lets other accounts' jobs pass.
+        """
         ...
 
     def renew_leases(self, owner: str, lease_seconds: float, job_ids: Collection[str]) -> None:
@@ -115,8 +131,8 @@ class JobStore(Protocol):
         """RUNNING → DONE with its result and charged device time (ERROR if ``error``)."""
         ...
 
-    def fail(self, job_id: str, error: str) -> bool:
-        """RUNNING → ERROR; False if the job was no longer running."""
+    def fail(self, job_id: str, error: str, usage_seconds: float | None = None) -> bool:
+        """RUNNING → ERROR, charged ``usage_seconds`` if given; False if it no longer ran."""
         ...
 
     def cancel(self, job_id: str, account: str | None = None) -> JobRecord | None:
@@ -155,6 +171,10 @@ class JobStore(Protocol):
 
     def list_sessions(self, account: str, limit: int) -> list[tuple[SessionRecord, SessionStats]]:
         """An account's newest sessions and batches, ``limit`` at most."""
+        ...
+
+    def open_session_count(self, account: str) -> int:
+        """An account's sessions (not batches) that still accept jobs."""
         ...
 
     def close_session(self, session_id: str, account: str) -> bool:
@@ -213,12 +233,14 @@ _ADDED_COLUMNS = {
     "usage_seconds": "REAL",
     "session_id": "TEXT",
     "group_seq": "INTEGER",
+    "max_execution_time": "REAL",
 }
 
 _COLUMNS = (
     "seq, job_id, account, idempotency_key, device, status, name, tags, shots, "
     "num_programs, submission, result, error, created_at, started_at, ended_at, "
-    "attempts, lease_owner, lease_expires, usage_seconds, session_id, group_seq"
+    "attempts, lease_owner, lease_expires, usage_seconds, session_id, group_seq, "
+    "max_execution_time"
 )
 _SESSION_COLUMNS = (
     "session_id, account, device, mode, max_time, max_idle, created_at, started_at, "
@@ -343,8 +365,8 @@ class SQLiteJobStore:
             record.group_seq = self._group_seq(conn, record.session_id)
             cursor = conn.execute(
                 "INSERT INTO jobs (job_id, account, idempotency_key, device, status, name, "
-                "tags, shots, num_programs, submission, created_at, session_id, group_seq) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "tags, shots, num_programs, submission, created_at, session_id, group_seq, "
+                "max_execution_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.job_id,
                     record.account,
@@ -359,6 +381,7 @@ class SQLiteJobStore:
                     record.created_at,
                     record.session_id,
                     record.group_seq,
+                    record.max_execution_time,
                 ),
             )
             record.seq = int(cursor.lastrowid or 0)
@@ -385,12 +408,20 @@ class SQLiteJobStore:
             return self._fetch_by_key(self._conn, account, idempotency_key)
 
     def claim_next(
-        self, owner: str, lease_seconds: float, devices: Collection[str]
+        self,
+        owner: str,
+        lease_seconds: float,
+        devices: Collection[str],
+        *,
+        idle_grace: float = DEFAULT_IDLE_GRACE,
     ) -> JobRecord | None:
         """Lease the oldest queued job of a device among ``devices`` that runs nothing.
 
         One job runs on a device at a time, whichever process runs it, as on hardware;
-        the claim counts one attempt.
+        the claim counts one attempt. A device an active session holds runs that
+        session's jobs first; with none queued it waits for the session, for
+        ``idle_grace`` seconds, and then lets other accounts' jobs pass (see
+        :func:`~qiskit_vendor_provider.emulator.sessions.yields_device`).
         """
         if not devices:
             return None
@@ -398,14 +429,23 @@ class SQLiteJobStore:
             now = time.time()
             held = self._held_devices(conn, devices, now)
             row = None
-            for device, session_id in held.items():
-                # An active session's jobs go first; with none queued, its device waits.
+            for device, (session, stats) in held.items():
+                # An active session's jobs go first.
                 row = conn.execute(
                     "SELECT job_id, session_id FROM jobs WHERE status = 'QUEUED' "
                     "AND session_id = ? AND device = ? AND device NOT IN "
                     "(SELECT device FROM jobs WHERE status = 'RUNNING') ORDER BY seq LIMIT 1",
-                    (session_id, device),
+                    (session.session_id, device),
                 ).fetchone()
+                if row is None and yields_device(session, stats, now, idle_grace):
+                    # Idle past the grace: the next job of another account may pass.
+                    row = conn.execute(
+                        "SELECT job_id, session_id FROM jobs WHERE status = 'QUEUED' "  # noqa: S608
+                        "AND device = ? AND account != ? AND device NOT IN "
+                        "(SELECT device FROM jobs WHERE status = 'RUNNING') "
+                        f"ORDER BY {_QUEUE_ORDER} LIMIT 1",
+                        (device, session.account),
+                    ).fetchone()
                 if row is not None:
                     break
             others = [device for device in devices if device not in held]
@@ -543,9 +583,12 @@ class SQLiteJobStore:
         # Only a DONE job is charged: the usage is the price of a complete result.
         return self._end(job_id, status, result, error, usage_seconds if error is None else None)
 
-    def fail(self, job_id: str, error: str) -> bool:
-        """RUNNING → ERROR; False if the job was no longer running."""
-        return self._end(job_id, "ERROR", None, error)
+    def fail(self, job_id: str, error: str, usage_seconds: float | None = None) -> bool:
+        """RUNNING → ERROR, charged ``usage_seconds`` if given; False if it no longer ran.
+
+        A job stopped at its run-time limit is charged what it ran; a crashed one nothing.
+        """
+        return self._end(job_id, "ERROR", None, error, usage_seconds)
 
     def cancel(self, job_id: str, account: str | None = None) -> JobRecord | None:
         """QUEUED or RUNNING → CANCELLED; returns the job as it is afterwards."""
@@ -668,8 +711,8 @@ class SQLiteJobStore:
 
     def _held_devices(
         self, conn: sqlite3.Connection, devices: Collection[str], now: float
-    ) -> dict[str, str]:
-        """Device → the session that holds it, among ``devices``."""
+    ) -> dict[str, tuple[SessionRecord, SessionStats]]:
+        """Device → the session that holds it (and its figures), among ``devices``."""
         marks = ", ".join("?" * len(devices))
         rows = conn.execute(
             f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE mode = 'session' "  # noqa: S608
@@ -677,12 +720,13 @@ class SQLiteJobStore:
             "AND started_at + max_time > ? ORDER BY started_at",
             (*devices, now),
         ).fetchall()
-        held: dict[str, str] = {}
+        held: dict[str, tuple[SessionRecord, SessionStats]] = {}
         for record in (SessionRecord(**dict(row)) for row in rows):
             if record.device in held:
                 continue
-            if evaluate(record, self._stats(conn, record.session_id), now).holds_device:
-                held[record.device] = record.session_id
+            stats = self._stats(conn, record.session_id)
+            if evaluate(record, stats, now).holds_device:
+                held[record.device] = (record, stats)
         return held
 
     def create_session(self, record: SessionRecord) -> SessionRecord:
@@ -737,6 +781,20 @@ class SQLiteJobStore:
             ).fetchall()
             records = [SessionRecord(**dict(row)) for row in rows]
             return [(record, self._stats(self._conn, record.session_id)) for record in records]
+
+    def open_session_count(self, account: str) -> int:
+        """An account's sessions (not batches) that still accept jobs.
+
+        Open, active or inactive: not closed, cancelled or past its ``max_time``.
+        """
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM sessions WHERE account = ? AND mode = 'session' "
+                "AND closed_at IS NULL AND cancelled_at IS NULL "
+                "AND (started_at IS NULL OR started_at + max_time > ?)",
+                (account, time.time()),
+            ).fetchone()
+        return int(row[0])
 
     def close_session(self, session_id: str, account: str) -> bool:
         """Mark a session closed (no new jobs); False if there is no such session."""

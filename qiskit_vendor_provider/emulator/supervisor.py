@@ -22,6 +22,7 @@ import atexit
 import functools
 import hashlib
 import logging
+import math
 import os
 import queue
 import socket
@@ -36,6 +37,7 @@ from pydantic import ValidationError
 
 from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
+from qiskit_vendor_provider.emulator.sessions import DEFAULT_IDLE_GRACE
 from qiskit_vendor_provider.emulator.store import JobRecord, JobStore
 from qiskit_vendor_provider.emulator.workers import WorkerEvent, WorkerProcess, exit_description
 
@@ -55,6 +57,8 @@ class SupervisorSettings:
         lease_seconds: How long a running job stays ours without a renewal.
         max_attempts: Claims a job gets; an interrupted job past them is quarantined.
         faults: Job name → fault its worker injects (tests only; see ``inject_fault``).
+        session_idle_grace: Seconds an idle session keeps its device from other
+            accounts' jobs (see :func:`~.sessions.yields_device`).
     """
 
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -63,12 +67,32 @@ class SupervisorSettings:
     lease_seconds: float = 10.0
     max_attempts: int = 2
     faults: dict[str, str] = field(default_factory=dict)
+    session_idle_grace: float = DEFAULT_IDLE_GRACE
 
 
 @dataclass
 class _Running:
     record: JobRecord
     worker: WorkerProcess
+    started: float = field(default_factory=time.monotonic)
+    """When its clock started: at hand-over to a started process, else once it is ready."""
+    limit: float = math.inf
+    """Seconds it may run (its own ``max_execution_time``, or its device's limit)."""
+
+
+def overtime_message(record: JobRecord, limit: float, device_limit: float) -> str:
+    """The error of a job stopped at its run-time limit.
+
+    >>> record = JobRecord("j" * 32, "a", "dev", "RUNNING", 1, 1, "{}", 0.0)
+    >>> overtime_message(record, 5, 3600)[:66]
+    'the job ran past its run-time limit of 5 s (max_execution_time) an'
+    """
+    return (
+        f"the job ran past its run-time limit of {limit:g} s (max_execution_time) and was "
+        f"stopped on device {record.device!r}; it is charged the time it ran. Ask for up to "
+        f"{device_limit:g} s with backend.run(..., max_execution_time=SECONDS), or split "
+        "the job (fewer shots, circuits or loop iterations)"
+    )
 
 
 def _owner_is_dead(owner: str) -> bool:
@@ -199,6 +223,7 @@ class Supervisor:
         self._handle(event)
         if self._running:
             self._stop_cancelled()
+            self._stop_overdue()
         if time.monotonic() < next_renewal:
             return next_renewal
         # Only the jobs running here: one whose result could not be stored is left to
@@ -238,7 +263,11 @@ class Supervisor:
             free = [name for name in self._catalog.names() if name not in busy]
             record = self._guarded(
                 functools.partial(
-                    self._store.claim_next, self.owner, self.settings.lease_seconds, free
+                    self._store.claim_next,
+                    self.owner,
+                    self.settings.lease_seconds,
+                    free,
+                    idle_grace=self.settings.session_idle_grace,
                 )
             )
             if record is None:
@@ -266,7 +295,9 @@ class Supervisor:
         if spec_key not in worker.known_specs:
             header["spec"] = self._catalog.spec(record.device).model_dump_json()
             worker.known_specs.add(spec_key)
-        self._running[record.job_id] = _Running(record, worker)
+        device_limit = self._catalog.spec(record.device).limits.max_execution_time
+        limit = min(record.max_execution_time or device_limit, device_limit)
+        self._running[record.job_id] = _Running(record, worker, limit=limit)
         if self.on_simulation is not None:
             self.on_simulation(record)
         worker.send(header, record.submission.encode())
@@ -282,6 +313,16 @@ class Supervisor:
                 self._ended(event.worker)
             elif event.header.get("kind") == "result":
                 self._finished(event)
+            elif event.header.get("kind") == "ready":
+                self._ready(event.worker)
+
+    def _ready(self, worker: WorkerProcess) -> None:
+        # A job's run-time limit counts from here on a new process: starting Python and
+        # importing Aer is the emulator's time, not the job's.
+        worker.ready = True
+        for running in self._running.values():
+            if running.worker is worker:
+                running.started = time.monotonic()
 
     def _job_of(self, worker: WorkerProcess) -> _Running | None:
         for job_id, running in self._running.items():
@@ -312,9 +353,11 @@ class Supervisor:
         if worker in self._idle:
             self._idle.remove(worker)
         running = self._job_of(worker)
+        # Always waited for, a retiring one too: an ended child that nobody waits for
+        # stays a zombie until the host exits (every cancel of a running job made one).
+        how = exit_description(worker.wait(5.0))
         if worker.retiring and running is None:
             return
-        how = exit_description(worker.wait(5.0))
         if running is None:
             logger.warning("emulator: an idle simulator process ended (%s)", how)
             return
@@ -341,13 +384,38 @@ class Supervisor:
             if running is not None:
                 running.worker.kill()
 
+    def _stop_overdue(self) -> None:
+        """Stop the jobs past their run-time limit: ERROR, charged what they ran."""
+        now = time.monotonic()
+        overdue = [
+            job_id
+            for job_id, running in self._running.items()
+            if now - running.started > running.limit
+        ]
+        for job_id in overdue:
+            running = self._running.pop(job_id)
+            running.worker.kill()
+            device_limit = self._catalog.spec(running.record.device).limits.max_execution_time
+            message = overtime_message(running.record, running.limit, device_limit)
+            logger.warning("emulator: job %s stopped at its run-time limit", job_id)
+            self._guarded(
+                functools.partial(
+                    self._store.fail, job_id, message, usage_seconds=now - running.started
+                )
+            )
+            self._ended_job(job_id)
+
     def _shut_down(self) -> None:
+        ending = [running.worker for running in self._running.values()] + self._idle
         for running in self._running.values():
             running.worker.kill()
         self._running.clear()
         for worker in self._idle:
             worker.close()
         self._idle.clear()
+        for worker in ending:
+            # Reaped here: their end events are never read once the loop has stopped.
+            worker.wait(5.0)
         try:
             given_back = self._store.release(self.owner, self.settings.max_attempts)
         except Exception:

@@ -70,6 +70,8 @@ class WorkerProcess:
     max_memory_mb: int
     known_specs: set[str] = field(default_factory=set)
     retiring: bool = False
+    ready: bool = False
+    """Whether it has started up (said so); set by the supervisor on its ready message."""
     _process: subprocess.Popen[bytes] = field(init=False)
     _outbox: queue.Queue[tuple[dict[str, Any], bytes] | None] = field(init=False)
     _stderr: collections.deque[str] = field(init=False)
