@@ -153,6 +153,21 @@ class SessionDeviceError(VendorValidationError):
     """A job was sent to a session or batch of another device."""
 
 
+class SessionLimitError(VendorValidationError):
+    """The account has as many open sessions and batches as the server allows (HTTP 409).
+
+    Close one (``session.close()``, or ``provider.sessions()`` to find them) and open again.
+    """
+
+
+class ServerStorageFullError(VendorApiError):
+    """The server could not store the request: its storage is full (HTTP 507).
+
+    Nothing was stored. A submission stays in the job journal, and ``provider.resume()``
+    sends it again (with the same key, so never twice) once the server has room.
+    """
+
+
 class DeviceRetiredError(VendorNotFoundError):
     """The server no longer serves the device a job or session ran on (it was retired).
 

@@ -30,7 +30,12 @@ from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, InProcessT
 from qiskit_vendor_provider.emulator.service import DEFAULT_ACCOUNT
 from qiskit_vendor_provider.emulator.store import SQLiteJobStore
 from qiskit_vendor_provider.emulator.transport import dispatch
-from qiskit_vendor_provider.errors import CircuitValidationError, VendorError
+from qiskit_vendor_provider.errors import (
+    CircuitValidationError,
+    ServerStorageFullError,
+    SessionLimitError,
+    VendorError,
+)
 from tests.helpers import bell
 
 URL = "http://emulator.test"
@@ -204,7 +209,7 @@ def test_a_full_disk_is_a_507_problem_that_the_client_does_not_retry() -> None:
 
     transport.send = counted  # type: ignore[method-assign]
     backend = VendorProvider(transport=transport, journal=False).get_backend(IDEAL)
-    with pytest.raises(VendorError, match="storage is full"):
+    with pytest.raises(ServerStorageFullError, match="storage is full"):
         backend.run(bell(), shots=10)
     assert calls.count("POST /v1/jobs") == 1
 
@@ -549,7 +554,7 @@ def test_an_account_may_have_only_so_many_open_sessions(tmp_path: Path) -> None:
     alice = account_provider(emulator, ALICE).get_backend(IDEAL)
     bob = account_provider(emulator, BOB).get_backend(IDEAL)
     opened = [Session(backend=alice) for _ in range(2)]
-    with pytest.raises(VendorError, match="has 2 open sessions, the most it may have") as info:
+    with pytest.raises(SessionLimitError, match="has 2 open sessions, the most it may") as info:
         Session(backend=alice)
     assert info.value.status_code == 409  # type: ignore[attr-defined]
     status, headers, problem = post(

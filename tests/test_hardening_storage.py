@@ -214,3 +214,17 @@ def test_cli_on_a_damaged_emulator_database_says_error_and_exits_3(tmp_path: Pat
     assert done.returncode == 3, done.stderr
     assert done.stderr.startswith("error: ") and len(done.stderr.splitlines()) == 1
     assert str(database) in done.stderr
+
+
+def test_the_emulator_server_on_a_damaged_database_says_error_and_exits_3(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "served.sqlite3"
+    database.write_bytes(GARBAGE)
+    done = run_python(
+        ["-m", "qiskit_vendor_provider.emulator", "--database", str(database), "--port", "0"],
+        isolated_env(tmp_path),
+    )
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.startswith("error: ") and len(done.stderr.splitlines()) == 1
+    assert str(database) in done.stderr and "Traceback" not in done.stderr

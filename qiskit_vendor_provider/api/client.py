@@ -37,6 +37,8 @@ from qiskit_vendor_provider.api.models import (
     PROBLEM_JOB_LIMIT,
     PROBLEM_SESSION_CLOSED,
     PROBLEM_SESSION_DEVICE,
+    PROBLEM_SESSION_LIMIT,
+    PROBLEM_STORAGE_FULL,
     AccountInfo,
     Calibration,
     DeviceSpec,
@@ -64,8 +66,10 @@ from qiskit_vendor_provider.api.versions import (
 from qiskit_vendor_provider.errors import (
     DeviceUnavailableError,
     JobLimitError,
+    ServerStorageFullError,
     SessionClosedError,
     SessionDeviceError,
+    SessionLimitError,
     VendorApiError,
     VendorAuthError,
     VendorCompatibilityWarning,
@@ -614,6 +618,17 @@ def _decode_json(response: requests.Response, method: str, path: str) -> Any:
         ) from None
 
 
+# Problem types that name their own error class; the server's detail says the rest.
+_PROBLEM_ERRORS: dict[str, type[VendorError]] = {
+    PROBLEM_DEVICE_UNAVAILABLE: DeviceUnavailableError,
+    PROBLEM_JOB_LIMIT: JobLimitError,
+    PROBLEM_SESSION_CLOSED: SessionClosedError,
+    PROBLEM_SESSION_DEVICE: SessionDeviceError,
+    PROBLEM_SESSION_LIMIT: SessionLimitError,
+    PROBLEM_STORAGE_FULL: ServerStorageFullError,
+}
+
+
 def error_from_response(response: requests.Response, method: str, path: str) -> VendorError:
     """Turn a non-2xx answer into the matching typed error, keeping the server's detail."""
     request_id = response.headers.get("X-Request-Id")
@@ -626,18 +641,12 @@ def error_from_response(response: requests.Response, method: str, path: str) -> 
         detail = response.reason or ""
     status = response.status_code
     error_type: type[VendorError]
-    if problem_type == PROBLEM_DEVICE_UNAVAILABLE:
-        error_type = DeviceUnavailableError
+    if problem_type in _PROBLEM_ERRORS:
+        error_type = _PROBLEM_ERRORS[problem_type]
         hint = ""
-    elif problem_type == PROBLEM_JOB_LIMIT:
-        error_type = JobLimitError
-        hint = ""
-    elif problem_type == PROBLEM_SESSION_CLOSED:
-        error_type = SessionClosedError
-        hint = ""
-    elif problem_type == PROBLEM_SESSION_DEVICE:
-        error_type = SessionDeviceError
-        hint = ""
+    elif status == 507:
+        error_type = ServerStorageFullError
+        hint = "nothing was stored; resume() sends a journalled job again once there is room"
     elif status == 426:
         error_type = VendorUpgradeRequiredError
         hint = "upgrade the package: pip install -U qiskit-vendor-provider"

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import logging
 import signal
+import sys
 from pathlib import Path
 from types import FrameType
 
@@ -14,6 +15,7 @@ from qiskit_vendor_provider.emulator.faults import FaultConfig
 from qiskit_vendor_provider.emulator.server import EmulatorServer
 from qiskit_vendor_provider.emulator.service import Emulator, EmulatorConfig
 from qiskit_vendor_provider.emulator.sessions import DEFAULT_IDLE_GRACE, DEFAULT_MAX_SESSIONS
+from qiskit_vendor_provider.errors import DatabaseFileError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -151,6 +153,10 @@ def main(argv: list[str] | None = None) -> None:
         if "defined twice" in str(exc):
             hint = "; rename your device, or serve only your own with --no-builtin-devices"
         parser.error(f"{exc}{hint}")
+    except DatabaseFileError as exc:
+        # Not a usage error: the command line was right, the file is not (the CLI's exit 3).
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(3) from None
     server = EmulatorServer(emulator, host=args.host, port=args.port)
     print(
         f"Vendor emulator serving on {server.url} (jobs in {args.database}); Ctrl-C stops it",
