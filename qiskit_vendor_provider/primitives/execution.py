@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from qiskit.result import Result
 from qiskit.result.models import ExperimentResult
 
+from qiskit_vendor_provider.api.models import WireProgram
 from qiskit_vendor_provider.device_time import DeviceTimeEstimate
 from qiskit_vendor_provider.errors import VendorError, VendorJobError
 from qiskit_vendor_provider.primitives.packing import JobPlan, Program
@@ -38,27 +39,30 @@ ProgramResults = list[tuple[Program, list[list[ExperimentResult]]]]
 
 
 def _arguments(plan: JobPlan, memory: bool, settings: dict[str, Any]) -> dict[str, Any]:
-    binds = [program.binds() for program in plan.programs]
-    # The names come from the one run-options model; the plan fixes shots and seed.
-    return run_arguments(
-        settings,
-        shots=plan.shots,
-        memory=memory,
-        seed_simulator=plan.seed,
-        parameter_binds=binds if any(binds) else None,
+    """The keywords a plan's job is submitted (and estimated) with.
+
+    The names come from the one run-options model; the plan fixes shots and seed. No
+    ``parameter_binds``: each program carries its own rows of values.
+    """
+    arguments = run_arguments(
+        settings, shots=plan.shots, memory=memory, seed_simulator=plan.seed, parameter_binds=None
     )
+    del arguments["parameter_binds"]
+    return arguments
+
+
+def _programs(plan: JobPlan) -> list[WireProgram]:
+    # Checked and written when they were planned: sent as they were sized.
+    return [program.program() for program in plan.programs]
 
 
 def _submit(
     backend: VendorBackend, plan: JobPlan, memory: bool, settings: dict[str, Any]
 ) -> VendorJob:
-    arguments = _arguments(plan, memory, settings)
-    arguments.pop("parameter_binds", None)  # the programs carry their rows of values
-    # Checked and written when they were planned: sent as they were sized.
     return backend._run_programs(
         [program.circuit for program in plan.programs],
-        [program.program() for program in plan.programs],
-        **arguments,
+        _programs(plan),
+        **_arguments(plan, memory, settings),
     )
 
 
@@ -71,13 +75,12 @@ def estimate_plans(
 ) -> DeviceTimeEstimate:
     """The device time of the jobs :func:`run_plans` would submit; submits nothing.
 
-    Each plan is estimated by ``backend.estimate`` with the arguments ``run_plans``
-    gives ``backend.run``, so the sum is what the jobs' ``usage()`` adds up to.
+    Each plan's programs are estimated with the arguments ``run_plans`` submits them
+    with, so the sum is what the jobs' ``usage()`` adds up to.
     """
     estimates = [
-        backend.estimate([program.circuit for program in plan.programs], **arguments)
+        backend._estimate_programs(_programs(plan), **_arguments(plan, memory, settings))
         for plan in plans
-        for arguments in [_arguments(plan, memory, settings)]
     ]
     return DeviceTimeEstimate(
         device_seconds=sum(estimate.device_seconds for estimate in estimates),

@@ -165,12 +165,12 @@ class CircuitPreparer:
         if len(rows) == 0:
             return []
         if not parameters:
-            # A parameter-free circuit broadcast over a shape runs once per position.
-            single = make_program(circuit, tag=tag)
-            return [single] + [
-                Program(circuit, tag=tag, first_row=i, size=single.size)
-                for i in range(1, len(rows))
-            ]
+            if len(rows) == 1:
+                return [make_program(circuit, tag=tag)]
+            # A parameter-free circuit broadcast over a shape runs once per position: one
+            # program with a table of empty rows, which the server runs once per row. So
+            # every row is on the wire, counted by the rule book and by the device time.
+            return [make_program(circuit, parameters=(), rows=rows[:, :0], tag=tag)]
         if not np.isfinite(rows).all():
             raise VendorValidationError(
                 f"PUB {index}: the parameter values hold NaN or infinite numbers"
