@@ -63,22 +63,23 @@ class CircuitPreparer:
 
     def __init__(self, backend: VendorBackend) -> None:
         self._backend = backend
-        self._cached: tuple[tuple[int, dict[str, Any]], BasePassManager] | None = None
+        self._cached: tuple[dict[str, Any], BasePassManager] | None = None
 
     def pass_manager(self, options: PrimitiveOptions) -> BasePassManager:
         """The preset pass manager for ``optimization_level`` and ``transpile_options``.
+
+        Seeded from ``seed_simulator`` when no ``seed_transpiler`` is given
+        (:meth:`~.PrimitiveOptions.pass_manager_keywords`).
 
         Raises:
             VendorValidationError: ``transpile_options`` holds a value the pass manager
                 does not accept.
         """
-        key = (options.optimization_level, dict(options.transpile_options))
-        if self._cached is not None and self._cached[0] == key:
+        keywords = options.pass_manager_keywords()
+        if self._cached is not None and self._cached[0] == keywords:
             return self._cached[1]
         try:
-            manager = generate_preset_pass_manager(
-                options.optimization_level, backend=self._backend, **options.transpile_options
-            )
+            manager = generate_preset_pass_manager(backend=self._backend, **keywords)
         except Exception as exc:
             # Qiskit raises TypeError, ValueError or TranspilerError for a bad value; the
             # user needs to hear which option it was, whatever the class.
@@ -87,7 +88,7 @@ class CircuitPreparer:
                 f"{options.optimization_level} do not make a pass manager for "
                 f"{self._backend.name!r}: {type(exc).__name__}: {exc}"
             ) from None
-        self._cached = (key, manager)
+        self._cached = (keywords, manager)
         return manager
 
     def to_isa(
