@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, event, given, settings
+from hypothesis import HealthCheck, Phase, event, example, given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 from qiskit import QuantumCircuit
@@ -404,7 +404,37 @@ def _settings(examples: int) -> settings:
     )
 
 
+def registers_example() -> tuple[list[tuple[Any, ...]], int, int, int]:
+    """Known pitfalls for samples: two registers filled out of order, a mid-circuit
+    measurement overwritten, and a swept parameter the transpiler removes at level 3."""
+    theta = Parameter("removed")
+    first, second = ClassicalRegister(2, "first"), ClassicalRegister(1, "second")
+    circuit = QuantumCircuit(QuantumRegister(3, "q"), first, second)
+    circuit.x(2)
+    circuit.measure(2, first[1])
+    circuit.reset(2)
+    circuit.h(0)
+    circuit.csx(0, 1)
+    circuit.measure(2, first[1])  # overwrites the 1 read before the reset
+    circuit.rz(theta, 1)
+    circuit.measure(1, second[0])
+    circuit.measure(0, first[0])
+    return [(circuit, np.linspace(0, 1, 3).reshape(3, 1))], 300, 3, 5
+
+
+def y_example() -> tuple[list[tuple[Any, ...]], float, int, int]:
+    """Known pitfalls for expectation values: the Y basis change (sx makes <Y> = -1),
+    and observables broadcast over bindings."""
+    theta = Parameter("t")
+    circuit = QuantumCircuit(2)
+    circuit.sx(0)
+    circuit.ry(theta, 1)
+    observables = [[SparsePauliOp("IY")], [SparsePauliOp(["ZI", "XY"], [0.5, -1.0])]]
+    return [(circuit, observables, np.array([[0.0], [math.pi / 2], [math.pi]]))], 0.05, 1, 3
+
+
 @_settings(QUICK_EXAMPLES)
+@example(run=registers_example())
 @given(run=sampler_runs())
 def test_sampler_agrees_with_backend_sampler_v2(
     provider_session: VendorProvider, run: tuple[list[tuple[Any, ...]], int, int, int]
@@ -413,6 +443,7 @@ def test_sampler_agrees_with_backend_sampler_v2(
 
 
 @_settings(QUICK_EXAMPLES)
+@example(run=y_example())
 @given(run=estimator_runs())
 def test_estimator_agrees_with_backend_estimator_v2(
     provider_session: VendorProvider, run: tuple[list[tuple[Any, ...]], float, int, int]
