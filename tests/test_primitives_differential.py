@@ -176,14 +176,15 @@ def binding_values(
     return values
 
 
-def ordinary(pubs: list[tuple[Any, ...]]) -> bool:
-    """Whether every parameter value is a modest finite number (else only typing is checked)."""
-    return all(
-        np.isfinite(values).all() and np.abs(values).max(initial=0.0) < 1e6
-        for pub in pubs
-        for values in [pub[-1]]
-        if isinstance(values, np.ndarray)
-    )
+def input_kind(pubs: list[tuple[Any, ...]]) -> str:
+    """``"non-finite"`` (a NaN or inf value), ``"huge"`` (a value of 1e6 or more), else
+    ``"ordinary"``: what is checked of the run (see :func:`run_both`)."""
+    tables = [pub[-1] for pub in pubs if isinstance(pub[-1], np.ndarray)]
+    if not all(np.isfinite(values).all() for values in tables):
+        return "non-finite"
+    if any(np.abs(values).max(initial=0.0) >= 1e6 for values in tables):
+        return "huge"
+    return "ordinary"
 
 
 @st.composite
@@ -262,47 +263,45 @@ def run_both(
     ours: Callable[[], PrimitiveResult[Any]],
     theirs: Callable[[], PrimitiveResult[Any]],
     *,
-    ordinary_input: bool,
+    kind: str,
 ) -> tuple[PrimitiveResult[Any], PrimitiveResult[Any]] | None:
     """Both results, or None when there is nothing to compare.
 
-    Nothing to compare: both refused the input (ours with a typed error, or with the
-    very error Qiskit's own PUB check raised in both); or the input was not ordinary
-    (non-finite or huge values) and ours refused it with a typed error, or ran it.
+    * ``kind == "non-finite"``: ours must refuse the run with a ``VendorError`` (the
+      references raise an untyped ``RuntimeError``/``ZeroDivisionError``);
+    * ``"huge"``: ours must run or refuse typed; nothing is compared;
+    * ``"ordinary"``: ours must run where the reference runs; where the reference
+      refuses, ours must refuse typed, or with the very error (type and words) Qiskit's
+      own PUB check raised in both.
 
     Raises:
-        AssertionError: ours failed where the reference ran an ordinary input, or
-            failed untyped.
+        AssertionError: any of the above broken; any untyped failure of ours.
     """
     try:
         reference = theirs()
     except Exception as reference_error:
         event(f"reference refused: {type(reference_error).__name__}")
-        try:
-            ours()
-        except VendorError as exc:
-            event(f"both refused, ours with {type(exc).__name__}")
-            return None
-        except Exception as exc:
-            if type(exc) is type(reference_error) and str(exc) == str(reference_error):
-                return None  # Qiskit's own PUB check, before either primitive's code
-            raise AssertionError(
-                f"untyped {type(exc).__name__} where the reference raised "
-                f"{type(reference_error).__name__}: {exc!r}"
-            ) from exc
-        return None
+        refused: Exception | None = reference_error
+    else:
+        refused = None
     try:
         result = ours()
     except VendorError as exc:
-        if not ordinary_input:
-            event(f"refused typed: {type(exc).__name__}")
-            return None
-        raise AssertionError(f"refused what the reference runs: {exc}") from exc
+        if refused is None and kind == "ordinary":
+            raise AssertionError(f"refused what the reference runs: {exc}") from exc
+        event(f"ours refused typed: {type(exc).__name__}")
+        return None
     except Exception as exc:
+        if refused is not None and (type(exc), str(exc)) == (type(refused), str(refused)):
+            return None  # Qiskit's own PUB check, before either primitive's code
         raise AssertionError(
             f"untyped {type(exc).__name__} (every failure must be a VendorError): {exc!r}"
         ) from exc
-    return (result, reference) if ordinary_input else None
+    if kind == "non-finite":
+        raise AssertionError("ran a PUB whose parameter values hold NaN or inf")
+    if refused is not None or kind != "ordinary":
+        return None
+    return result, reference
 
 
 def joint_counts(data: Any, index: tuple[int, ...]) -> Counter[tuple[str, ...]]:
@@ -329,7 +328,7 @@ def check_sampler(
     both = run_both(
         lambda: sampler.run(pubs, shots=shots).result(),
         lambda: reference.run(pubs, shots=shots).result(),
-        ordinary_input=ordinary(pubs),
+        kind=input_kind(pubs),
     )
     if both is None:
         return
@@ -366,7 +365,7 @@ def check_estimator(
     both = run_both(
         lambda: estimator.run(pubs, precision=precision).result(),
         lambda: reference.run(pubs, precision=precision).result(),
-        ordinary_input=ordinary(pubs),
+        kind=input_kind(pubs),
     )
     if both is None:
         return

@@ -25,7 +25,7 @@ from qiskit.transpiler import (
 from qiskit_aer import AerSimulator
 from qiskit_aer.primitives import SamplerV2 as AerSamplerV2
 
-from qiskit_vendor_provider import CircuitValidationError, VendorProvider
+from qiskit_vendor_provider import CircuitValidationError, VendorProvider, VendorValidationError
 from qiskit_vendor_provider.primitives import VendorSampler
 from qiskit_vendor_provider.primitives.decoding import register_layout, unpack_registers
 from tests.conftest import MockedApi
@@ -509,3 +509,21 @@ def test_the_estimate_of_a_parameter_free_broadcast_counts_every_binding(
     sampler.run(pubs).result()
     (job,) = backend.jobs(limit=1)
     assert math.isclose(job.usage() or 0.0, estimate.device_seconds, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_a_non_finite_value_is_refused_even_for_a_parameter_the_transpiler_removes(
+    provider: VendorProvider, api: MockedApi, bad: float
+) -> None:
+    # Found by the differential test: the removed parameter's column was dropped before
+    # the values were checked, so NaN ran unseen (Qiskit's references refuse it).
+    backend = provider.get_backend("superconducting_27q")
+    theta = Parameter("theta")
+    circuit = QuantumCircuit(1, 1)
+    circuit.h(0)
+    circuit.rz(theta, 0)
+    circuit.measure(0, 0)
+    sampler = VendorSampler(backend=backend, options={"optimization_level": 3})
+    with pytest.raises(VendorValidationError, match="PUB 0: the parameter values hold NaN"):
+        sampler.run([(circuit, [[0.1], [bad]])]).result()  # run() raises, before any job
+    assert not api.calls("POST", "/v1/jobs")

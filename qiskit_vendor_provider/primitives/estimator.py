@@ -323,7 +323,7 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
             indices_by_labels[frozenset(needed)].append(param_index)
         names = [p.name for p in pub.circuit.parameters]
         values = bindings.as_array(names).reshape(bindings.size, len(names))
-        values = parameter_rows(values, names, list(circuit.parameters))
+        values = parameter_rows(values, names, list(circuit.parameters), index=position)
         register = free_register_name(circuit)
         mitigated = options.measure_mitigation
         # Seeded from the simulator seed and the PUB, so a seeded run is reproducible.

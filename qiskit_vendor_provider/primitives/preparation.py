@@ -44,12 +44,24 @@ def parameter_rows(
     values: NDArray[np.float64],
     names: Sequence[str],
     parameters: Sequence[Parameter],
+    *,
+    index: int,
 ) -> NDArray[np.float64]:
     """Columns of ``values`` (named ``names``) in the order of ``parameters``.
 
     Transpiling can drop a parameter whose gates optimise away, so the table is taken
     by name for the parameters the circuit to be run still has.
+
+    Raises:
+        VendorValidationError: a value is NaN or infinite, in any column: a value for a
+            parameter the transpiler removed is as wrong as any other (Qiskit's reference
+            primitives refuse it too), and would otherwise pass unseen.
     """
+    if not np.isfinite(values).all():
+        raise VendorValidationError(
+            f"PUB {index}: the parameter values hold NaN or infinite numbers; give finite "
+            "numbers for every parameter"
+        )
     column = {name: index for index, name in enumerate(names)}
     return values[:, [column[p.name] for p in parameters]]
 
@@ -159,8 +171,8 @@ class CircuitPreparer:
             options: The primitive's options.
 
         Raises:
-            VendorValidationError: non-finite parameter values, or a bound circuit that no
-                longer runs on the device after ``bound_pass_manager``.
+            VendorValidationError: a bound circuit that no longer runs on the device
+                after ``bound_pass_manager``.
         """
         parameters = tuple(circuit.parameters)
         if len(rows) == 0:
@@ -172,10 +184,6 @@ class CircuitPreparer:
             # program with a table of empty rows, which the server runs once per row. So
             # every row is on the wire, counted by the rule book and by the device time.
             return [make_program(circuit, parameters=(), rows=rows[:, :0], tag=tag)]
-        if not np.isfinite(rows).all():
-            raise VendorValidationError(
-                f"PUB {index}: the parameter values hold NaN or infinite numbers"
-            )
         if options.bound_pass_manager is None:
             try:
                 return [make_program(circuit, parameters=parameters, rows=rows, tag=tag)]

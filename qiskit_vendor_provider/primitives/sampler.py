@@ -206,7 +206,7 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
         bindings = pub.parameter_values
         names = [p.name for p in pub.circuit.parameters]
         values = bindings.as_array(names).reshape(bindings.size, len(names))
-        rows = parameter_rows(values, names, list(circuit.parameters))
+        rows = parameter_rows(values, names, list(circuit.parameters), index=position)
         programs = self._preparer.programs(
             circuit, rows, tag=position, index=position, options=options
         )
