@@ -469,6 +469,18 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         submission, payload = self._sealed(list(programs), settings, session_id)
         return self._post(list(circuits), settings, submission, payload)
 
+    def _estimate_programs(
+        self, programs: Sequence[WireProgram], **options: Any
+    ) -> DeviceTimeEstimate:
+        """:meth:`estimate` of the programs :meth:`_run_programs` would send.
+
+        The primitives' way in, so that what they estimate is exactly what they submit
+        (every row of every program's table, whether or not it binds a parameter).
+        """
+        options.pop("session", None)  # a session changes nothing of the device time
+        submission, _ = self._sealed(list(programs), self._settings(options), None)
+        return self._estimate(submission)
+
     def _post(
         self,
         circuits: list[QuantumCircuit],

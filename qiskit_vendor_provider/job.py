@@ -547,6 +547,7 @@ class VendorJob(JobV1):  # type: ignore[misc]
             backend_name=self._device,
             backend_version="unknown" if backend is None else backend.backend_version,
             metadata=self._metadata,
+            ended_at=None if self._info is None else self._info.ended_at,
         )
         if status is JobStatus.DONE:
             self._result = result  # a final, complete result never changes: keep it

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -928,6 +929,7 @@ def to_qiskit_result(
     backend_name: str,
     backend_version: str,
     metadata: Iterable[dict[str, Any] | None] | None = None,
+    ended_at: datetime | None = None,
 ) -> Result:
     """Build a Qiskit Result: one experiment per program and parameter row, in order.
 
@@ -937,8 +939,11 @@ def to_qiskit_result(
         backend_version: Version reported in the Result.
         metadata: Per program, the original circuit metadata, when the caller still has it
             (exact objects instead of their JSON copies).
+        ended_at: When the job ended, if the answer does not say (an older server).
+            ``Result.date`` is that moment in ISO 8601, as Aer's results give it.
     """
     originals = list(metadata) if metadata is not None else []
+    ended = job_result.ended_at or ended_at
     experiments: list[dict[str, Any]] = []
     for index, program in enumerate(job_result.results):
         header = program.header.model_dump()
@@ -958,5 +963,6 @@ def to_qiskit_result(
             "status": job_result.status,
             "results": experiments,
             "time_taken": job_result.time_taken,
+            "date": None if ended is None else ended.isoformat(),
         }
     )

@@ -20,6 +20,25 @@ from qiskit_vendor_provider.emulator import (
 )
 from qiskit_vendor_provider.emulator.transport import dispatch
 
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        default=False,
+        help="also run the tests marked slow (e.g. thousands of differential examples)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 MOCK_URL = "https://api.vendor.test"
 MOCK_TOKEN = "unit-test-token-0123456789"
 

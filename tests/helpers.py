@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from qiskit import QuantumCircuit
 
@@ -54,3 +56,13 @@ def sent_operation_names(program: dict[str, object]) -> list[str]:
     if parsed.ops is not None:
         return [name for name, *_ in parsed.ops.operations()]
     return [inst.name for inst in parsed.instructions]
+
+
+VENDOR_METADATA = frozenset({"job_ids", "quasi_dists", "measure_mitigation"})
+"""Keys the vendor primitives add to Qiskit's result metadata."""
+
+
+def assert_metadata_extends(mine: Mapping[str, Any], reference: Mapping[str, Any]) -> None:
+    """``mine`` holds every key of ``reference`` with its value, and only vendor keys besides."""
+    assert {key: mine.get(key) for key in reference} == dict(reference)
+    assert set(mine) - set(reference) <= VENDOR_METADATA, set(mine) - set(reference)

@@ -219,3 +219,32 @@ def test_preset_pass_manager_output_runs_on_every_device(provider: VendorProvide
             .get_counts()
         )
         assert sum(counts.values()) == 200
+
+
+def test_result_date_is_when_the_job_ended(provider: VendorProvider) -> None:
+    from datetime import datetime
+
+    from tests.helpers import bell
+
+    job = provider.get_backend("ideal_simulator").run(bell(), shots=10)
+    result = job.result()  # the quick path: the result is the only request after the POST
+    assert result.date is not None
+    ended = job.refresh().ended_at
+    assert ended is not None
+    assert datetime.fromisoformat(result.date) == ended
+    assert result.to_dict()["date"] == result.date
+
+
+def test_result_date_from_the_job_status_when_the_server_leaves_it_out() -> None:
+    from datetime import datetime, timezone
+
+    from qiskit_vendor_provider.api.models import JobResult
+    from qiskit_vendor_provider.serialization import to_qiskit_result
+
+    ended = datetime(2025, 3, 4, 5, 6, 7, 890000, tzinfo=timezone.utc)
+    older = JobResult(job_id="j", device="d", status="DONE", success=True, results=[])
+    result = to_qiskit_result(older, backend_name="d", backend_version="1", ended_at=ended)
+    assert result.date == "2025-03-04T05:06:07.890000+00:00"
+    assert to_qiskit_result(older, backend_name="d", backend_version="1").date is None
+    newer = older.model_copy(update={"ended_at": ended})
+    assert to_qiskit_result(newer, backend_name="d", backend_version="1").date == result.date

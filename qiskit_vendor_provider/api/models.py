@@ -756,6 +756,8 @@ class JobResult(ResponseModel):
     success: bool
     results: list[ProgramResult]
     time_taken: float = 0.0
+    ended_at: datetime | None = None
+    """When the job ended, as ``GET /v1/jobs/{id}`` reports it; older servers leave it out."""
 
 
 class JobQuery(RequestModel):

@@ -399,7 +399,12 @@ class Emulator:
             if record.error:
                 detail += f" (error: {record.error})"
             raise ProblemError(409, "Result Not Available", detail)
-        return record.result
+        ended = _utc(record.ended_at)
+        if ended is None or not record.result.endswith("}"):
+            return record.result
+        # The stored JSON is served as it is (no parse of a large result): the end time,
+        # known only once the result was stored, is appended as its last field.
+        return f'{record.result[:-1]},"ended_at":"{ended.isoformat()}"}}'
 
     def cancel(self, account: str, job_id: str) -> JobInfo:
         """Cancel a queued or running job; a finished job is left as it is."""

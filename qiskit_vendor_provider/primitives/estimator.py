@@ -27,7 +27,11 @@ from qiskit_vendor_provider.primitives.base import (
     initial_options,
     resolve_mode,
 )
-from qiskit_vendor_provider.primitives.execution import estimate_plans, run_plans
+from qiskit_vendor_provider.primitives.execution import (
+    estimate_plans,
+    result_metadata,
+    run_plans,
+)
 from qiskit_vendor_provider.primitives.mitigation import (
     DEFAULT_TWIRLS,
     calibration_circuit,
@@ -319,7 +323,7 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
             indices_by_labels[frozenset(needed)].append(param_index)
         names = [p.name for p in pub.circuit.parameters]
         values = bindings.as_array(names).reshape(bindings.size, len(names))
-        values = parameter_rows(values, names, list(circuit.parameters))
+        values = parameter_rows(values, names, list(circuit.parameters), index=position)
         register = free_register_name(circuit)
         mitigated = options.measure_mitigation
         # Seeded from the simulator seed and the PUB, so a seeded run is reproducible.
@@ -415,8 +419,8 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
         counts: dict[tuple[int, int, tuple[int, ...]], dict[int, int]] = defaultdict(
             lambda: defaultdict(int)
         )
-        collected = run_plans(self.backend, work.plans, memory=False, settings=work.settings)
-        for program, rows in collected:
+        ran = run_plans(self.backend, work.plans, memory=False, settings=work.settings)
+        for program, rows in ran.programs:
             position, which = _estimator_tag(program)
             measurement = work.sweeps[position].measurements[which]
             for offset, experiments in enumerate(rows):
@@ -449,7 +453,11 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
             self._pub_result(pub, sweep, pub_values)
             for pub, sweep, pub_values in zip(work.pubs, work.sweeps, estimates, strict=True)
         ]
-        return PrimitiveResult(results, metadata={"version": 2})
+        for result, job_ids in zip(
+            results, ran.job_ids_by_pub(work.plans, len(work.pubs)), strict=True
+        ):
+            result.metadata["job_ids"] = job_ids
+        return PrimitiveResult(results, metadata=result_metadata(ran))
 
     @staticmethod
     def _pub_result(

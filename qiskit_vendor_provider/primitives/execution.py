@@ -15,11 +15,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from qiskit.result import Result
 from qiskit.result.models import ExperimentResult
 
+from qiskit_vendor_provider.api.models import WireProgram
 from qiskit_vendor_provider.device_time import DeviceTimeEstimate
 from qiskit_vendor_provider.errors import VendorError, VendorJobError
 from qiskit_vendor_provider.primitives.packing import JobPlan, Program
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from qiskit_vendor_provider.backend import VendorBackend
     from qiskit_vendor_provider.job import VendorJob
 
-__all__ = ["ProgramResults", "estimate_plans", "run_plans"]
+__all__ = ["ProgramResults", "RunOutcome", "estimate_plans", "result_metadata", "run_plans"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,28 +39,59 @@ ProgramResults = list[tuple[Program, list[list[ExperimentResult]]]]
 """Per program (in plan order): per row, its experiments over the shot chunks, in order."""
 
 
+@dataclass(frozen=True)
+class RunOutcome:
+    """What the jobs of one ``run()`` gave back.
+
+    Attributes:
+        programs: Each program's experiments (see :data:`ProgramResults`).
+        job_ids: The vendor job id of each plan, in plan order.
+    """
+
+    programs: ProgramResults
+    job_ids: list[str]
+
+    def job_ids_by_pub(self, plans: Sequence[JobPlan], num_pubs: int) -> list[list[str]]:
+        """Per PUB, the ids of the jobs that ran any of its programs, in submission order.
+
+        Programs are tagged by PUB position, alone (Sampler) or first in a tuple
+        (Estimator). A PUB that needed no job (identity observables only) has none.
+        """
+        ids: list[list[str]] = [[] for _ in range(num_pubs)]
+        for plan, job_id in zip(plans, self.job_ids, strict=True):
+            for program in plan.programs:
+                tag = program.tag
+                position = cast(int, tag[0] if isinstance(tag, tuple) else tag)
+                if job_id not in ids[position]:
+                    ids[position].append(job_id)
+        return ids
+
+
 def _arguments(plan: JobPlan, memory: bool, settings: dict[str, Any]) -> dict[str, Any]:
-    binds = [program.binds() for program in plan.programs]
-    # The names come from the one run-options model; the plan fixes shots and seed.
-    return run_arguments(
-        settings,
-        shots=plan.shots,
-        memory=memory,
-        seed_simulator=plan.seed,
-        parameter_binds=binds if any(binds) else None,
+    """The keywords a plan's job is submitted (and estimated) with.
+
+    The names come from the one run-options model; the plan fixes shots and seed. No
+    ``parameter_binds``: each program carries its own rows of values.
+    """
+    arguments = run_arguments(
+        settings, shots=plan.shots, memory=memory, seed_simulator=plan.seed, parameter_binds=None
     )
+    del arguments["parameter_binds"]
+    return arguments
+
+
+def _programs(plan: JobPlan) -> list[WireProgram]:
+    # Checked and written when they were planned: sent as they were sized.
+    return [program.program() for program in plan.programs]
 
 
 def _submit(
     backend: VendorBackend, plan: JobPlan, memory: bool, settings: dict[str, Any]
 ) -> VendorJob:
-    arguments = _arguments(plan, memory, settings)
-    arguments.pop("parameter_binds", None)  # the programs carry their rows of values
-    # Checked and written when they were planned: sent as they were sized.
     return backend._run_programs(
         [program.circuit for program in plan.programs],
-        [program.program() for program in plan.programs],
-        **arguments,
+        _programs(plan),
+        **_arguments(plan, memory, settings),
     )
 
 
@@ -71,13 +104,12 @@ def estimate_plans(
 ) -> DeviceTimeEstimate:
     """The device time of the jobs :func:`run_plans` would submit; submits nothing.
 
-    Each plan is estimated by ``backend.estimate`` with the arguments ``run_plans``
-    gives ``backend.run``, so the sum is what the jobs' ``usage()`` adds up to.
+    Each plan's programs are estimated with the arguments ``run_plans`` submits them
+    with, so the sum is what the jobs' ``usage()`` adds up to.
     """
     estimates = [
-        backend.estimate([program.circuit for program in plan.programs], **arguments)
+        backend._estimate_programs(_programs(plan), **_arguments(plan, memory, settings))
         for plan in plans
-        for arguments in [_arguments(plan, memory, settings)]
     ]
     return DeviceTimeEstimate(
         device_seconds=sum(estimate.device_seconds for estimate in estimates),
@@ -87,6 +119,15 @@ def estimate_plans(
         pending_jobs=estimates[-1].pending_jobs if estimates else 0,
         num_jobs=len(estimates),
     )
+
+
+def result_metadata(outcome: RunOutcome) -> dict[str, Any]:
+    """The ``PrimitiveResult`` metadata: Qiskit's ``version`` and the vendor job ids.
+
+    With the ids, the jobs (and their raw results) can be found again from any process:
+    ``VendorProvider().retrieve_job(job_id)``, as IBM's results carry their job ids.
+    """
+    return {"version": 2, "job_ids": list(outcome.job_ids)}
 
 
 def _cancel(jobs: Sequence[VendorJob]) -> None:
@@ -102,8 +143,8 @@ def run_plans(
     *,
     memory: bool,
     settings: dict[str, Any],
-) -> ProgramResults:
-    """Run the jobs and collect every program's experiments.
+) -> RunOutcome:
+    """Run the jobs and collect every program's experiments, and the jobs' ids.
 
     Args:
         backend: The device.
@@ -114,7 +155,7 @@ def run_plans(
 
     Returns:
         For each distinct program, in order of first appearance: per row, the
-        experiments of its shot chunks in chunk order.
+        experiments of its shot chunks in chunk order; and the job id of each plan.
 
     Raises:
         VendorJobError: a job failed, or an experiment in it did not succeed.
@@ -142,7 +183,7 @@ def run_plans(
         # cancelling a job that already failed changes nothing.
         _cancel(jobs[len(results) :])
         raise
-    return _collect(plans, results)
+    return RunOutcome(_collect(plans, results), [job.job_id() for job in jobs])
 
 
 def _collect(plans: Sequence[JobPlan], results: Sequence[Result]) -> ProgramResults:

@@ -160,7 +160,9 @@ class PrimitiveOptions(_Checked, JobSettings):
         optimization_level: Preset pass manager level (0-3) for circuits that need
             transpiling.
         transpile_options: Further keywords of ``generate_preset_pass_manager`` (see
-            :data:`TRANSPILE_OPTION_NAMES`), e.g. ``seed_transpiler``.
+            :data:`TRANSPILE_OPTION_NAMES`), e.g. ``seed_transpiler``. When
+            ``seed_simulator`` is set and ``seed_transpiler`` is not, the transpiler is
+            seeded with ``seed_simulator``, so a seeded run is reproducible as a whole.
         bound_pass_manager: A pass manager run on each circuit after its parameters are
             bound. Binding then happens in this process, one circuit per parameter set,
             instead of on the server.
@@ -204,6 +206,26 @@ class PrimitiveOptions(_Checked, JobSettings):
             if value is not None:
                 settings[name] = value
         return settings
+
+    def pass_manager_keywords(self) -> dict[str, Any]:
+        """The keywords of ``generate_preset_pass_manager``, the device's aside.
+
+        ``transpile_options``, plus ``seed_transpiler`` from the simulator seed when only
+        that is set: the layout and routing passes draw random numbers, and a run seeded
+        for the simulator alone would still sample different qubits each time.
+
+        >>> PrimitiveOptions(seed_simulator=7).pass_manager_keywords()
+        {'optimization_level': 1, 'seed_transpiler': 7}
+        >>> PrimitiveOptions(
+        ...     seed_simulator=7, transpile_options={"seed_transpiler": 3}
+        ... ).pass_manager_keywords()
+        {'optimization_level': 1, 'seed_transpiler': 3}
+        """
+        keywords = {"optimization_level": self.optimization_level, **self.transpile_options}
+        seed = self.job_settings().get("seed_simulator")
+        if seed is not None and "seed_transpiler" not in keywords:
+            keywords["seed_transpiler"] = seed
+        return keywords
 
     def updated(self, fields: Mapping[str, Any]) -> PrimitiveOptions:
         """A validated copy with ``fields`` changed; this object is left as it was."""

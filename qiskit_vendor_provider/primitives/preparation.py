@@ -44,12 +44,24 @@ def parameter_rows(
     values: NDArray[np.float64],
     names: Sequence[str],
     parameters: Sequence[Parameter],
+    *,
+    index: int,
 ) -> NDArray[np.float64]:
     """Columns of ``values`` (named ``names``) in the order of ``parameters``.
 
     Transpiling can drop a parameter whose gates optimise away, so the table is taken
     by name for the parameters the circuit to be run still has.
+
+    Raises:
+        VendorValidationError: a value is NaN or infinite, in any column: a value for a
+            parameter the transpiler removed is as wrong as any other (Qiskit's reference
+            primitives refuse it too), and would otherwise pass unseen.
     """
+    if not np.isfinite(values).all():
+        raise VendorValidationError(
+            f"PUB {index}: the parameter values hold NaN or infinite numbers; give finite "
+            "numbers for every parameter"
+        )
     column = {name: index for index, name in enumerate(names)}
     return values[:, [column[p.name] for p in parameters]]
 
@@ -63,22 +75,23 @@ class CircuitPreparer:
 
     def __init__(self, backend: VendorBackend) -> None:
         self._backend = backend
-        self._cached: tuple[tuple[int, dict[str, Any]], BasePassManager] | None = None
+        self._cached: tuple[dict[str, Any], BasePassManager] | None = None
 
     def pass_manager(self, options: PrimitiveOptions) -> BasePassManager:
         """The preset pass manager for ``optimization_level`` and ``transpile_options``.
+
+        Seeded from ``seed_simulator`` when no ``seed_transpiler`` is given
+        (:meth:`~.PrimitiveOptions.pass_manager_keywords`).
 
         Raises:
             VendorValidationError: ``transpile_options`` holds a value the pass manager
                 does not accept.
         """
-        key = (options.optimization_level, dict(options.transpile_options))
-        if self._cached is not None and self._cached[0] == key:
+        keywords = options.pass_manager_keywords()
+        if self._cached is not None and self._cached[0] == keywords:
             return self._cached[1]
         try:
-            manager = generate_preset_pass_manager(
-                options.optimization_level, backend=self._backend, **options.transpile_options
-            )
+            manager = generate_preset_pass_manager(backend=self._backend, **keywords)
         except Exception as exc:
             # Qiskit raises TypeError, ValueError or TranspilerError for a bad value; the
             # user needs to hear which option it was, whatever the class.
@@ -87,7 +100,7 @@ class CircuitPreparer:
                 f"{options.optimization_level} do not make a pass manager for "
                 f"{self._backend.name!r}: {type(exc).__name__}: {exc}"
             ) from None
-        self._cached = (key, manager)
+        self._cached = (keywords, manager)
         return manager
 
     def to_isa(
@@ -158,23 +171,19 @@ class CircuitPreparer:
             options: The primitive's options.
 
         Raises:
-            VendorValidationError: non-finite parameter values, or a bound circuit that no
-                longer runs on the device after ``bound_pass_manager``.
+            VendorValidationError: a bound circuit that no longer runs on the device
+                after ``bound_pass_manager``.
         """
         parameters = tuple(circuit.parameters)
         if len(rows) == 0:
             return []
         if not parameters:
-            # A parameter-free circuit broadcast over a shape runs once per position.
-            single = make_program(circuit, tag=tag)
-            return [single] + [
-                Program(circuit, tag=tag, first_row=i, size=single.size)
-                for i in range(1, len(rows))
-            ]
-        if not np.isfinite(rows).all():
-            raise VendorValidationError(
-                f"PUB {index}: the parameter values hold NaN or infinite numbers"
-            )
+            if len(rows) == 1:
+                return [make_program(circuit, tag=tag)]
+            # A parameter-free circuit broadcast over a shape runs once per position: one
+            # program with a table of empty rows, which the server runs once per row. So
+            # every row is on the wire, counted by the rule book and by the device time.
+            return [make_program(circuit, parameters=(), rows=rows[:, :0], tag=tag)]
         if options.bound_pass_manager is None:
             try:
                 return [make_program(circuit, parameters=parameters, rows=rows, tag=tag)]

@@ -26,7 +26,11 @@ from qiskit_vendor_provider.primitives.base import (
     resolve_mode,
 )
 from qiskit_vendor_provider.primitives.decoding import register_layout, unpack_registers
-from qiskit_vendor_provider.primitives.execution import estimate_plans, run_plans
+from qiskit_vendor_provider.primitives.execution import (
+    estimate_plans,
+    result_metadata,
+    run_plans,
+)
 from qiskit_vendor_provider.primitives.mitigation import (
     MAX_MITIGATED_BITS,
     assignment_inverse,
@@ -202,7 +206,7 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
         bindings = pub.parameter_values
         names = [p.name for p in pub.circuit.parameters]
         values = bindings.as_array(names).reshape(bindings.size, len(names))
-        rows = parameter_rows(values, names, list(circuit.parameters))
+        rows = parameter_rows(values, names, list(circuit.parameters), index=position)
         programs = self._preparer.programs(
             circuit, rows, tag=position, index=position, options=options
         )
@@ -251,8 +255,8 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
         memory: list[list[list[str] | None]] = [
             [None] * pub.parameter_values.size for pub in work.pubs
         ]
-        collected = run_plans(self.backend, work.plans, memory=True, settings=work.settings)
-        for program, rows in collected:
+        outcome = run_plans(self.backend, work.plans, memory=True, settings=work.settings)
+        for program, rows in outcome.programs:
             slots = memory[cast(int, program.tag)]  # sampler programs are tagged by PUB
             for offset, experiments in enumerate(rows):
                 if len(experiments) == 1:
@@ -262,12 +266,16 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
                         sample for experiment in experiments for sample in _memory(experiment)
                     ]
         results = []
-        for pub, pub_memory, inverses in zip(work.pubs, memory, work.inverses, strict=True):
+        job_ids = outcome.job_ids_by_pub(work.plans, len(work.pubs))
+        for pub, pub_memory, inverses, pub_job_ids in zip(
+            work.pubs, memory, work.inverses, job_ids, strict=True
+        ):
             result = _pub_result(pub, pub_memory)
+            result.metadata["job_ids"] = pub_job_ids
             if inverses is not None:
                 result.metadata["quasi_dists"] = _quasi_dists(pub, pub_memory, inverses)
             results.append(result)
-        return PrimitiveResult(results, metadata={"version": 2})
+        return PrimitiveResult(results, metadata=result_metadata(outcome))
 
 
 def _quasi_dists(
