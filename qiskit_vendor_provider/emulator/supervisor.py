@@ -397,7 +397,7 @@ class Supervisor:
             running.worker.kill()
             device_limit = self._catalog.spec(running.record.device).limits.max_execution_time
             message = overtime_message(running.record, running.limit, device_limit)
-            logger.warning("emulator: job %s stopped at its run-time limit", job_id)
+            logger.info("emulator: job %s stopped at its run-time limit", job_id)
             self._guarded(
                 functools.partial(
                     self._store.fail, job_id, message, usage_seconds=now - running.started
