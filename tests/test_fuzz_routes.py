@@ -16,18 +16,17 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, create_app
 from qiskit_vendor_provider.emulator.transport import dispatch
+from tests.fuzzing import assert_not_5xx, fuzz_settings, positions
 
 URL = "http://emulator.test"
 JSON = {"content-type": "application/json"}
@@ -171,16 +170,6 @@ jobs = st.fixed_dictionaries(
 )
 
 
-def positions(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """Every position in a JSON value, as the keys leading to it."""
-    if prefix:
-        yield prefix
-    if isinstance(value, (dict, list)):
-        children = value.items() if isinstance(value, dict) else enumerate(value)
-        for key, child in children:
-            yield from positions(child, (*prefix, key))
-
-
 @st.composite
 def mutated(draw: st.DrawFn, bodies: st.SearchStrategy[Any]) -> Any:
     """A body with one to three values, at any depth, swapped for odd ones (or removed)."""
@@ -202,13 +191,7 @@ def mutated(draw: st.DrawFn, bodies: st.SearchStrategy[Any]) -> Any:
     return body
 
 
-FUZZ = settings(
-    max_examples=int(os.environ.get("QVP_FUZZ_EXAMPLES", "250")),
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+FUZZ = fuzz_settings(250)
 
 
 @pytest.fixture(scope="module")
@@ -230,10 +213,7 @@ def call(app: Any, method: str, path: str, body: bytes = b"", headers: Any = Non
         )
     except Exception as exc:  # escaped the app: Starlette has answered 500
         pytest.fail(f"{method} {path}: 500, the app raised {type(exc).__name__}: {exc}")
-    assert status < 500, (method, path, content[:500])
-    if status >= 400:
-        assert dict(answer_headers)["content-type"] == "application/problem+json", content[:200]
-        assert json.loads(content)["status"] == status
+    assert_not_5xx(status, answer_headers, content)
     return status
 
 

@@ -20,12 +20,13 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, EmulatorServer, create_app
 from qiskit_vendor_provider.emulator.service import MAX_CLBITS
 from qiskit_vendor_provider.emulator.transport import dispatch
+from tests.fuzzing import assert_not_5xx, fuzz_settings, positions
 
 BODY_LIMIT = 6_000_000  # above the ion device's payload limit (5,000,000), below the default
 Body = dict[str, Any]
@@ -672,16 +673,6 @@ valid_jobs = st.fixed_dictionaries(
 )
 
 
-def paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """Every position in a JSON value, as the keys leading to it."""
-    if prefix:
-        yield prefix
-    if isinstance(value, (dict, list)):
-        children = value.items() if isinstance(value, dict) else enumerate(value)
-        for key, child in children:
-            yield from paths(child, (*prefix, key))
-
-
 @st.composite
 def with_values_replaced(draw: st.DrawFn, bodies: st.SearchStrategy[Any]) -> Any:
     """A body in which one to three values, at any depth, are replaced by odd ones."""
@@ -689,7 +680,7 @@ def with_values_replaced(draw: st.DrawFn, bodies: st.SearchStrategy[Any]) -> Any
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         # Deepest first: hypothesis favours early choices, and the depths of a job (its
         # programs' instructions and tables) are where most of the checks are.
-        where = draw(st.sampled_from(sorted(paths(body), key=len, reverse=True)))
+        where = draw(st.sampled_from(sorted(positions(body), key=len, reverse=True)))
         parent = body
         for key in where[:-1]:
             parent = parent[key]
@@ -698,20 +689,7 @@ def with_values_replaced(draw: st.DrawFn, bodies: st.SearchStrategy[Any]) -> Any
 
 
 submissions = valid_jobs | with_values_replaced(valid_jobs)
-FUZZ = settings(
-    max_examples=300,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-
-
-def assert_not_5xx(status: int, headers: list[tuple[str, str]], content: bytes) -> None:
-    assert status < 500, content[:500]
-    if status >= 400:
-        assert dict(headers)["content-type"] == "application/problem+json"
-        assert json.loads(content)["status"] == status
+FUZZ = fuzz_settings(300)
 
 
 @FUZZ
