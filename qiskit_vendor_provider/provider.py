@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import numbers
 import os
 import re
 import threading
@@ -474,6 +475,7 @@ class VendorProvider:
             operational: Only devices that accept jobs now (True) or that do not (False).
             min_num_qubits: Only devices with at least this many qubits.
         """
+        _check_device_filters(name, simulator, operational, min_num_qubits)
         pattern = None
         if name is not None:
             try:
@@ -528,6 +530,7 @@ class VendorProvider:
             VendorNotFoundError: no operational device matches; the message says which
                 filters were given.
         """
+        _check_device_filters(name, simulator, operational, min_num_qubits)
         if operational is False:
             raise VendorValidationError(
                 "least_busy(operational=False) cannot choose: it picks among devices that "
@@ -715,3 +718,25 @@ class VendorProvider:
 
 # Every logger of the package imported so far (client, job, journal, ...) redacts tokens.
 install_log_redaction()
+
+
+def _check_device_filters(
+    name: object, simulator: object, operational: object, min_num_qubits: object
+) -> None:
+    """Refuse a filter of the wrong type by name, before any request (``'3'`` for 3...)."""
+    if name is not None and not isinstance(name, str):
+        raise VendorValidationError(
+            f"name={name!r} must be a device name or a regular expression (a str)"
+        )
+    for label, flag in (("simulator", simulator), ("operational", operational)):
+        if flag is not None and not isinstance(flag, bool):
+            raise VendorValidationError(f"{label}={flag!r} must be True, False or None")
+    if min_num_qubits is not None and (
+        isinstance(min_num_qubits, bool)
+        or not isinstance(min_num_qubits, numbers.Integral)
+        or int(min_num_qubits) < 0
+    ):
+        raise VendorValidationError(
+            f"min_num_qubits={min_num_qubits!r} must be a whole number of qubits, 0 or more "
+            "(e.g. min_num_qubits=5), or None"
+        )

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
@@ -189,3 +190,24 @@ def test_every_listed_option_is_accepted_by_run(provider: VendorProvider, option
     assert option in ACCEPTED_RUN_OPTIONS
     backend = provider.get_backend(DEVICE)
     backend.estimate(bell(), **{option: ACCEPTED_VALUES[option]})  # raises if refused
+
+
+@pytest.mark.parametrize(
+    ("filters", "named"),
+    [
+        ({"min_num_qubits": "3"}, "min_num_qubits='3'"),
+        ({"min_num_qubits": -1}, "min_num_qubits=-1"),
+        ({"min_num_qubits": True}, "min_num_qubits=True"),
+        ({"simulator": "yes"}, "simulator='yes'"),
+        ({"operational": 1}, "operational=1"),
+        ({"name": 5}, "name=5"),
+    ],
+)
+def test_device_filters_of_the_wrong_type_are_refused_by_name(
+    provider: VendorProvider, filters: dict[str, Any], named: str
+) -> None:
+    for method in (provider.backends, provider.least_busy):
+        with pytest.raises(VendorValidationError, match=f"^{named.replace('(', '.')}"):
+            method(**filters)
+    # A whole number of any integer type is a number of qubits.
+    assert provider.backends(min_num_qubits=np.int64(30)) != []
