@@ -401,12 +401,20 @@ def simulate(
     }
     if any(binds):
         run_options["parameter_binds"] = binds
+    if groups > 1:
+        # Aer binds each row of a circuit's table while running it, instead of building
+        # and optimising one circuit per row: a fifth less time for the many short
+        # experiments of the detuning's groups (same counts with the density-matrix
+        # method Aer picks for them; other methods draw in another order).
+        run_options["runtime_parameter_bind_enable"] = True
     active = active_qubits(aer_circuits)
     noise_model = noise
     if isinstance(noise, DeviceNoise):
         # Uncalibrated: an ideal device, with no model and nothing to list for one.
         noise_model = (
-            noise.model(active, used_operations(aer_circuits)) if noise.calibrated else None
+            noise.model(active, used_operations(aer_circuits), noise.idle_errors(aer_circuits))
+            if noise.calibrated
+            else None
         )
     if noise_model is not None:
         run_options["noise_model"] = noise_model
