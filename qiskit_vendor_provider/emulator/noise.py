@@ -236,7 +236,7 @@ def _relaxation_mixtures(
     return mixtures
 
 
-class IdleError(QuantumErrorLocation):
+class IdleError(QuantumErrorLocation):  # type: ignore[misc]  # Aer is untyped
     """Where a circuit waits: Aer applies the noise model's error of this label there.
 
     Aer's ``qerror_loc`` instruction (labelled with the error's id) that also keeps its
