@@ -56,3 +56,8 @@ def test_the_refusal_reaches_the_user_as_a_failed_job(provider_session: VendorPr
     job = backend.run(wide(24), shots=4000)
     with pytest.raises(VendorJobError, match="hours to simulate"):
         job.result(timeout=120)
+
+
+def test_a_program_too_large_for_memory_is_left_to_fail_alone() -> None:
+    """Aer refuses it at once (its own message, the job's other programs still run)."""
+    assert estimated_seconds([wide(24)], [1], shots=4000, noisy=True, max_memory_mb=64) == 0

@@ -249,7 +249,9 @@ def estimated_seconds(
     a density matrix (``4^n`` entries, once) when it has more shots than ``2^n``, can be
     sampled at its end and fits in ``max_memory_mb``; otherwise one state vector
     (``2^n`` amplitudes) per shot. An ideal static circuit is run once and sampled.
-    Each of its operations costs ``SECONDS_PER_AMPLITUDE_OPERATION`` per amplitude.
+    Each of its operations costs ``SECONDS_PER_AMPLITUDE_OPERATION`` per amplitude. A
+    circuit whose state vector does not fit in ``max_memory_mb`` costs nothing: Aer
+    fails that program at once, alone.
 
     >>> one = QuantumCircuit(2, 2); _ = one.h(0); _ = one.cx(0, 1); _ = one.measure([0, 1], [0, 1])
     >>> estimated_seconds([one], [1], shots=100, noisy=True) < 1e-5
@@ -260,6 +262,8 @@ def estimated_seconds(
         operations = [(name, qubits) for name, qubits in flat_operations(circuit)]
         n = len({q for name, qubits in operations if name != "barrier" for q in qubits})
         dynamic = has_control_flow(circuit)
+        if 16 * 2.0**n > max_memory_mb * 2**20:
+            continue  # Aer refuses it at once, alone, for want of memory
         if noisy and not dynamic and shots > 2**n and 16 * 4.0**n <= max_memory_mb * 2**20:
             size = 4.0**n
         elif noisy or dynamic:
