@@ -24,7 +24,7 @@ import itertools
 import math
 from collections.abc import Iterable
 
-from qiskit.circuit import Gate, Instruction, Parameter, QuantumCircuit, Reset
+from qiskit.circuit import ControlFlowOp, Gate, Parameter, QuantumCircuit, Reset
 from qiskit.circuit.library import RXGate, RXXGate, RZXGate, RZZGate, XGate, YGate, ZGate
 from qiskit.quantum_info import average_gate_fidelity
 from qiskit_aer.noise import (
@@ -34,6 +34,7 @@ from qiskit_aer.noise import (
     depolarizing_error,
     thermal_relaxation_error,
 )
+from qiskit_aer.noise.noise_model import QuantumErrorLocation
 
 from qiskit_vendor_provider.api.models import DeviceSpec, GateCalibration, QubitCalibration
 
@@ -235,6 +236,18 @@ def _relaxation_mixtures(
     return mixtures
 
 
+class IdleError(QuantumErrorLocation):  # type: ignore[misc]  # Aer is untyped
+    """Where a circuit waits: Aer applies the noise model's error of this label there.
+
+    Aer's ``qerror_loc`` instruction (labelled with the error's id) that also keeps its
+    error, so a job's noise model can be given exactly the idle errors its circuits use.
+    """
+
+    def __init__(self, error: QuantumError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 class DeviceNoise:
     """A device's noise, built gate by gate on first use and restricted to what a job uses.
 
@@ -247,13 +260,15 @@ class DeviceNoise:
     def __init__(self, spec: DeviceSpec) -> None:
         self._spec = spec
         self._errors: dict[tuple[str, tuple[int, ...]], QuantumError | None] = {}
-        self._idle: dict[tuple[int, float], Instruction | None] = {}
+        self._idle: dict[tuple[int, float], IdleError | None] = {}
+        self._noisy_gates: frozenset[tuple[str, tuple[int, ...]]] | None = None
         self._detuning: dict[int, Parameter] = {}
         self.detuning_qubits: dict[Parameter, int] = {}
         """The qubit of each detuning parameter :meth:`detuning_parameter` handed out."""
         self._zz: dict[tuple[int, int], float] | None = None
         self._models: dict[
-            tuple[frozenset[int], frozenset[tuple[str, tuple[int, ...]]] | None], NoiseModel
+            tuple[frozenset[int], frozenset[tuple[str, tuple[int, ...]]] | None, frozenset[str]],
+            NoiseModel,
         ] = {}
 
     @property
@@ -311,12 +326,16 @@ class DeviceNoise:
             self._errors[key] = gate_error(gate, qubits)
         return self._errors[key]
 
-    def idle_error(self, qubit: int, duration: float) -> Instruction | None:
+    def idle_error(self, qubit: int, duration: float) -> IdleError | None:
         """Relaxation of ``qubit`` waiting ``duration`` seconds, as a circuit instruction.
 
-        One instruction per qubit and duration, reused: Aer files every error
-        instruction of a circuit under its error's id, so reuse keeps a job's noise
-        model small (and building the instruction is not free).
+        The instruction is a reference to the error (Aer's ``qerror_loc``, labelled with
+        the error's id), and the error itself goes into the job's noise model (see
+        :meth:`model` and :meth:`idle_errors`). Handing Aer the error inside the circuit
+        instead makes Aer deep-copy the whole noise model and every such circuit on every
+        run (a tenth of a grouped job's time), and Aer looks for such errors only at a
+        circuit's top level, never inside control-flow blocks. One instruction per qubit
+        and duration, reused, so a job's model stays small.
         """
         calibration = self._spec.calibration
         if calibration is None:
@@ -326,13 +345,37 @@ class DeviceNoise:
             if len(self._idle) >= _IDLE_CACHE_SIZE:
                 self._idle.clear()
             error = relaxation_error(calibration.qubits[qubit], duration)
-            self._idle[key] = None if error is None else error.to_instruction()
+            self._idle[key] = None if error is None else IdleError(error)
         return self._idle[key]
+
+    @staticmethod
+    def idle_errors(circuits: Iterable[QuantumCircuit]) -> list[QuantumError]:
+        """The idle errors (of :meth:`idle_error`'s instructions) the circuits use."""
+        found: dict[str, QuantumError] = {}
+        for circuit in circuits:
+            for item in circuit.data:
+                if isinstance(item.operation, IdleError):
+                    found[item.operation.error.id] = item.operation.error
+                elif isinstance(item.operation, ControlFlowOp):
+                    for error in DeviceNoise.idle_errors(item.operation.blocks):
+                        found[error.id] = error
+        return list(found.values())
+
+    def is_noisy(self, name: str, qubits: tuple[int, ...]) -> bool:
+        """Whether the operation has a calibrated error (or over-rotation) on ``qubits``."""
+        if self._noisy_gates is None:
+            calibration = self._spec.calibration
+            gates = calibration.gates if calibration is not None else []
+            self._noisy_gates = frozenset(
+                (g.name, tuple(g.qubits)) for g in gates if g.error or g.over_rotation
+            )
+        return (name, qubits) in self._noisy_gates
 
     def model(
         self,
         qubits: Iterable[int] | None = None,
         operations: Iterable[tuple[str, tuple[int, ...]]] | None = None,
+        idle: Iterable[QuantumError] | None = None,
     ) -> NoiseModel | None:
         """The noise model of a job; None without calibration.
 
@@ -342,13 +385,18 @@ class DeviceNoise:
             operations: The (name, qubits) pairs the job's circuits use; when given,
                 only their errors are in the model. Aer converts every error of a model
                 on every run, so a model of what is used is the fastest one.
+            idle: The idle errors the job's circuits use (:meth:`idle_errors`); by
+                default every one :meth:`idle_error` has handed out and still caches.
         """
         calibration = self._spec.calibration
         if calibration is None:
             return None
         active = frozenset(range(self._spec.num_qubits) if qubits is None else qubits)
         used = None if operations is None else frozenset(operations)
-        key = (active, used)
+        if idle is None:
+            idle = [wait.error for wait in self._idle.values() if wait is not None]
+        waits = {error.id: error for error in idle}
+        key = (active, used, frozenset(waits))
         if key in self._models:
             return self._models[key]
         basis = [op.name for op in self._spec.native_operations if op.name not in _NON_GATES]
@@ -367,6 +415,9 @@ class DeviceNoise:
             p = calibration.qubits[index].readout_error
             if p > 0:
                 model.add_readout_error(ReadoutError([[1 - p, p], [p, 1 - p]]), [index])
+        for label, error in sorted(waits.items()):
+            # Aer matches a qerror_loc instruction to the error filed under its label.
+            model.add_all_qubit_quantum_error(error, label, warnings=False)
         if len(self._models) >= _MODEL_CACHE_SIZE:
             self._models.pop(next(iter(self._models)))
         self._models[key] = model

@@ -20,10 +20,22 @@ therefore schedules every program before simulating it:
 from __future__ import annotations
 
 import math
+import warnings
 
-from qiskit.circuit import CircuitInstruction, Delay, QuantumCircuit, Qubit
+from qiskit.circuit import (
+    Barrier,
+    CircuitInstruction,
+    Clbit,
+    ControlFlowOp,
+    Delay,
+    ForLoopOp,
+    Instruction,
+    QuantumCircuit,
+    Qubit,
+)
 from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
-from qiskit.circuit.library import CPhaseGate, RZGate
+from qiskit.circuit.library import CPhaseGate, PhaseGate, RZGate
+from qiskit.circuit.parameterexpression import ParameterValueType
 from qiskit.transpiler import InstructionDurations, PassManager, Target, TranspilerError
 from qiskit.transpiler.passes import ALAPScheduleAnalysis, PadDelay, TimeUnitConversion
 
@@ -129,6 +141,8 @@ def with_idle_noise(
     noise: DeviceNoise,
     dt: float | None,
     durations: InstructionDurations | None = None,
+    *,
+    qubit_map: list[int] | None = None,
 ) -> QuantumCircuit:
     """Each delay on an operated qubit replaced by that qubit's relaxation over its time.
 
@@ -141,7 +155,13 @@ def with_idle_noise(
     (and ``durations`` are given), the program is also rewritten in time order with
     those added: see :func:`with_slow_noise`. Otherwise the instructions keep their
     order, exactly as a device without those figures always ran.
+
+    ``qubit_map`` marks ``circuit`` as a control-flow block: the device qubit of each of
+    its qubits. Every qubit of a block relaxes over every wait, from the block's start
+    (it holds whatever state the program left it in).
     """
+    if qubit_map is not None:
+        return _block_idle_noise(circuit, noise, dt, qubit_map)
     used = {circuit.qubits[index] for index in operated_qubits(circuit)}
     if durations is not None and dt is not None:
         indices = {circuit.find_bit(q).index for q in used}
@@ -165,6 +185,25 @@ def with_idle_noise(
                     append_unchecked(out, CircuitInstruction(error, item.qubits, ()))
             continue
         started.update(item.qubits)
+        append_unchecked(out, item)
+    return out
+
+
+def _block_idle_noise(
+    circuit: QuantumCircuit, noise: DeviceNoise, dt: float | None, qubit_map: list[int]
+) -> QuantumCircuit:
+    """A padded block with each delay replaced by its device qubit's relaxation."""
+    out = circuit.copy_empty_like()
+    for item in circuit.data:
+        operation = item.operation
+        if operation.name == "barrier":
+            continue
+        if isinstance(operation, Delay):
+            qubit = qubit_map[circuit.find_bit(item.qubits[0]).index]
+            error = noise.idle_error(qubit, delay_seconds(operation, dt))
+            if error is not None:
+                append_unchecked(out, CircuitInstruction(error, item.qubits, ()))
+            continue
         append_unchecked(out, item)
     return out
 
@@ -257,7 +296,7 @@ def with_slow_noise(  # noqa: PLR0915 (one pass over time, one over events)
                 events.append((begin, _AT, order, item, length))
             continue
         length = 0
-        if name not in CONTROL_FLOW_OP_NAMES:
+        if name not in CONTROL_FLOW_OP_NAMES:  # a block's stand-in has its length here
             try:
                 length = round(durations.get(item.operation, qubits, unit="dt"))
             except TranspilerError:
@@ -276,10 +315,11 @@ def with_slow_noise(  # noqa: PLR0915 (one pass over time, one over events)
     widths = {index[q]: noise.detuning_width(index[q]) for q in used}
     pending = dict.fromkeys(widths, 0)
     out = circuit.copy_empty_like()
+    turns = _Turns(out, noise)
     for _, _, _, item, length in events:
         name = item.name
         qubits = [index[q] for q in item.qubits]
-        if name == "delay":
+        if name == "delay":  # relaxation commutes with turns about Z: none is written out
             qubit = qubits[0]
             error = noise.idle_error(qubit, length * dt)
             if error is not None:
@@ -289,15 +329,245 @@ def with_slow_noise(  # noqa: PLR0915 (one pass over time, one over events)
         if name in _PHASE_RESETTING:
             for qubit in qubits:
                 pending[qubit] = 0
-        elif name not in _DIAGONAL:
-            for bit, qubit in zip(item.qubits, qubits, strict=True):
+                turns.forget(qubit)
+        elif name not in _DIAGONAL or noise.is_noisy(name, tuple(qubits)):
+            # A gate error's Paulis would flip a turn about Z taken past it.
+            for qubit in qubits:
                 if pending.get(qubit) and widths[qubit]:
                     phase = noise.detuning_parameter(qubit) * (pending[qubit] * dt)
-                    append_unchecked(out, CircuitInstruction(RZGate(phase), (bit,), ()))
+                    turns.add(qubit, phase, detuning=True)
                     pending[qubit] = 0
-        append_unchecked(out, item)
-        if name not in _PHASE_RESETTING:
+                turns.write(qubit)
+        if not (name == "rz" and turns.add(qubits[0], item.operation.params[0], detuning=False)):
+            append_unchecked(out, item)
+        if name not in _PHASE_RESETTING and not name.startswith(_STAND_IN):
             for qubit in qubits:
                 if qubit in pending:
                     pending[qubit] += length
+    for qubit in list(turns.held):
+        turns.write(qubit)
+    return out
+
+
+class _Turns:
+    """Turns about Z held back per qubit and written out as one ``rz``, when needed.
+
+    A turn about Z commutes with waiting (relaxation), with the ZZ ``cp`` and with
+    noiseless diagonal gates, so the program's own ``rz`` and the slow detuning's phases
+    are summed until the qubit meets anything else and written there as one ``rz`` (its
+    angle an expression of the detuning parameter): a third fewer operations in each of a
+    grouped job's many Aer experiments. Before a measurement or a reset a turn changes
+    nothing and is dropped. Where the device calibrates an error for ``rz`` on the qubit,
+    nothing is merged (each ``rz`` keeps its error) and the detuning is written as ``p``,
+    which has none.
+    """
+
+    def __init__(self, out: QuantumCircuit, noise: DeviceNoise) -> None:
+        self._out = out
+        self._noise = noise
+        self.held: dict[int, ParameterValueType] = {}
+
+    def add(self, qubit: int, angle: ParameterValueType, *, detuning: bool) -> bool:
+        """Hold ``angle`` back on ``qubit``; False if the program's own rz must stay.
+
+        Args:
+            qubit: Where the turn is.
+            angle: The turn.
+            detuning: Whether it is the slow detuning's phase (else the program's rz).
+        """
+        if self._noise.is_noisy("rz", (qubit,)):
+            if not detuning:
+                return False  # the program's own rz: it keeps its place and its error
+            bit = self._out.qubits[qubit]
+            append_unchecked(self._out, CircuitInstruction(PhaseGate(angle), (bit,), ()))
+            return True
+        self.held[qubit] = self.held[qubit] + angle if qubit in self.held else angle
+        return True
+
+    def forget(self, qubit: int) -> None:
+        """Drop what is held on ``qubit`` (it is measured or reset next)."""
+        self.held.pop(qubit, None)
+
+    def write(self, qubit: int) -> None:
+        """Write what is held on ``qubit`` out as one ``rz``."""
+        angle = self.held.pop(qubit, None)
+        if angle is not None:
+            bit = self._out.qubits[qubit]
+            append_unchecked(self._out, CircuitInstruction(RZGate(angle), (bit,), ()))
+
+
+def has_loop_of_unknown_length(circuit: QuantumCircuit) -> bool:
+    """Whether ``circuit`` holds a ``while_loop`` (at any depth): its length is the shot's."""
+    for item in circuit.data:
+        if item.name == "while_loop":
+            return True
+        if item.name in CONTROL_FLOW_OP_NAMES and any(
+            has_loop_of_unknown_length(block) for block in item.operation.blocks
+        ):
+            return True
+    return False
+
+
+# Stand-ins for control-flow operations while the program around them is scheduled.
+_STAND_IN = "_vendor_block_"
+
+
+def with_block_noise(
+    circuit: QuantumCircuit, noise: DeviceNoise, dt: float, durations: InstructionDurations
+) -> QuantumCircuit:
+    """A dynamic program timed, with idle noise around and inside its blocks.
+
+    A control-flow operation takes as long as its longest block (a ``for_loop``: its
+    body times its iterations), as the branches of a dynamic circuit are padded to one
+    length on hardware; a qubit of a shorter block, or one a block leaves alone, waits
+    for the rest. Each block is scheduled on its own (ALAP, padded to that length) and
+    its waits relax its qubits like any other wait; the program around it is scheduled
+    with the operation as one opaque step of that length, so the qubits outside relax
+    meanwhile. Slow detuning and ZZ act outside blocks only: a block's qubits gain no
+    detuning phase and no ZZ while it runs (the phase gathered before it is written out
+    first). The classical latency of feed-forward is not simulated. A program with a
+    ``while_loop`` cannot be timed (see :func:`has_loop_of_unknown_length`).
+    """
+    padded, timing, stand_ins = _schedule(circuit, noise, dt, durations, inside=False)
+    return _with_noise(padded, noise, dt, timing, stand_ins, qubit_map=None)
+
+
+def _schedule(
+    circuit: QuantumCircuit,
+    noise: DeviceNoise,
+    dt: float,
+    durations: InstructionDurations,
+    *,
+    inside: bool,
+    qubit_map: list[int] | None = None,
+) -> tuple[QuantumCircuit, InstructionDurations, dict[str, ControlFlowOp]]:
+    """``circuit`` scheduled and padded, each control-flow operation a timed stand-in.
+
+    Returns the padded circuit, the durations that time it (the stand-ins' too) and
+    each stand-in's operation, its blocks already timed and noisy. ``inside``: the
+    circuit is a block, padded to its end on every qubit. ``qubit_map``: the device
+    qubit of each of the circuit's qubits (a block's qubits are its operation's).
+    """
+    where = qubit_map if qubit_map is not None else list(range(circuit.num_qubits))
+    stand_ins: dict[str, ControlFlowOp] = {}
+    extra: list[tuple[str, list[int], int, str]] = []
+    opaque = circuit.copy_empty_like()
+    # The qubits of the last operation that wrote each clbit: Qiskit's scheduler orders
+    # a block after the measurement its condition reads only through them.
+    writers: dict[Clbit, tuple[Qubit, ...]] = {}
+    for item in circuit.data:
+        operation = item.operation
+        if not isinstance(operation, ControlFlowOp):
+            append_unchecked(opaque, item)
+            writers.update(dict.fromkeys(item.clbits, item.qubits))
+            continue
+        waited = {q for c in item.clbits for q in writers.get(c, ())} - set(item.qubits)
+        if waited:
+            synced = (*item.qubits, *sorted(waited, key=circuit.find_bit))
+            append_unchecked(opaque, CircuitInstruction(Barrier(len(synced)), synced, ()))
+        writers.update(dict.fromkeys(item.clbits, item.qubits))
+        qubits = [circuit.find_bit(q).index for q in item.qubits]
+        inner_map = [where[q] for q in qubits]
+        scheduled = [
+            _schedule(block, noise, dt, durations, inside=True, qubit_map=inner_map)
+            for block in operation.blocks
+        ]
+        lengths = [_length(padded, timing) for padded, timing, _ in scheduled]
+        longest = max(lengths, default=0)
+        blocks = []
+        for (padded, timing, inner), length in zip(scheduled, lengths, strict=True):
+            if longest > length:
+                for qubit in padded.qubits:
+                    padded.delay(longest - length, qubit, unit="dt")
+            blocks.append(_with_noise(padded, noise, dt, timing, inner, qubit_map=inner_map))
+        repeats = len(operation.params[0]) if isinstance(operation, ForLoopOp) else 1
+        name = f"{_STAND_IN}{len(stand_ins)}"
+        stand_ins[name] = operation.replace_blocks(blocks)
+        extra.append((name, qubits, longest * repeats, "dt"))
+        stand_in = Instruction(name, len(item.qubits), len(item.clbits), [])
+        append_unchecked(opaque, CircuitInstruction(stand_in, item.qubits, item.clbits))
+    timing = InstructionDurations(dt=dt)
+    timing.update(durations)
+    timing.update(extra)
+    passes = PassManager(
+        [
+            TimeUnitConversion(inst_durations=timing),
+            ALAPScheduleAnalysis(durations=timing),
+            PadDelay(durations=timing, fill_very_end=inside),
+        ]
+    )
+    return _run_on_own_bits(passes, opaque, copy=inside), timing, stand_ins
+
+
+def _run_on_own_bits(passes: PassManager, circuit: QuantumCircuit, *, copy: bool) -> QuantumCircuit:
+    """``passes`` run on ``circuit``; with ``copy``, on a copy with bits of its own.
+
+    Qiskit schedules only circuits on one register of physical qubits, and a block's
+    bits are its operation's: it is scheduled on a copy with its own bits, mapped back.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Duration is rounded", UserWarning)
+        if not copy:
+            return passes.run(circuit)
+        physical = QuantumCircuit(circuit.num_qubits, circuit.num_clbits)
+        there: dict[Qubit | Clbit, Qubit | Clbit] = dict(
+            zip(circuit.qubits, physical.qubits, strict=True)
+        )
+        there.update(zip(circuit.clbits, physical.clbits, strict=True))
+        for item in circuit.data:
+            qubits = tuple(there[q] for q in item.qubits)
+            clbits = tuple(there[c] for c in item.clbits)
+            append_unchecked(physical, item.replace(qubits=qubits, clbits=clbits))
+        timed = passes.run(physical)
+    back = {new: old for old, new in there.items()}
+    out = circuit.copy_empty_like()
+    for item in timed.data:
+        qubits = tuple(back[q] for q in item.qubits)
+        clbits = tuple(back[c] for c in item.clbits)
+        append_unchecked(out, item.replace(qubits=qubits, clbits=clbits))
+    return out
+
+
+def _length(padded: QuantumCircuit, timing: InstructionDurations) -> int:
+    """How long a scheduled, padded circuit runs, in ``dt`` (its longest qubit)."""
+    clock = dict.fromkeys(padded.qubits, 0)
+    for item in padded.data:
+        if item.name == "barrier":
+            continue
+        begin = max((clock[q] for q in item.qubits), default=0)
+        if item.name == "delay":
+            length = round(float(item.operation.duration))
+        else:
+            qubits = [padded.find_bit(q).index for q in item.qubits]
+            length = round(timing.get(item.operation, qubits, unit="dt"))
+        for qubit in item.qubits:
+            clock[qubit] = begin + length
+    return max(clock.values(), default=0)
+
+
+def _with_noise(
+    padded: QuantumCircuit,
+    noise: DeviceNoise,
+    dt: float,
+    timing: InstructionDurations,
+    stand_ins: dict[str, ControlFlowOp],
+    *,
+    qubit_map: list[int] | None,
+) -> QuantumCircuit:
+    """Idle noise on a padded circuit, its stand-ins replaced by their operations.
+
+    A block (``qubit_map`` given) gets relaxation on every wait, from its start: its
+    qubits hold whatever state the program gave them before.
+    """
+    if qubit_map is None:
+        noisy = with_idle_noise(padded, noise, dt, timing)
+    else:
+        noisy = with_idle_noise(padded, noise, dt, None, qubit_map=qubit_map)
+    out = noisy.copy_empty_like()
+    for item in noisy.data:
+        if item.name in stand_ins:
+            operation = stand_ins[item.name]
+            append_unchecked(out, CircuitInstruction(operation, item.qubits, item.clbits))
+        else:
+            append_unchecked(out, item)
     return out
