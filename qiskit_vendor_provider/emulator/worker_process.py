@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import ctypes
 import faulthandler
+import gc
 import os
 import signal
 import sys
@@ -183,6 +184,9 @@ def serve(inbox: IO[bytes], outbox: IO[bytes], max_memory_mb: int) -> None:
     """Answer jobs from ``inbox`` on ``outbox`` until ``inbox`` closes."""
     runner = JobRunner(max_memory_mb=max_memory_mb)
     specs: dict[str, DeviceSpec] = {}
+    # Qiskit's and Aer's ~300k import-time objects live as long as the process: taken out
+    # of the collector's view, they no longer cost a 0.1-0.2 s pause in a job's run.
+    gc.freeze()
     write_message(outbox, {"kind": "ready", "pid": os.getpid()})
     while (message := read_message(inbox)) is not None:
         header, body = message
