@@ -37,7 +37,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import ClassicalRegister, Parameter, ParameterExpression, QuantumRegister
 from qiskit.circuit.library import U3Gate
 from qiskit.primitives import BackendEstimatorV2, BackendSamplerV2, PrimitiveResult
-from qiskit.primitives.containers import BindingsArray
+from qiskit.primitives.containers.bindings_array import BindingsArray
 from qiskit.quantum_info import SparsePauliOp
 from qiskit_aer import AerSimulator
 

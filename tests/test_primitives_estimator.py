@@ -12,7 +12,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import ClassicalRegister, Clbit, ParameterVector, QuantumRegister
 from qiskit.circuit.random import random_circuit
 from qiskit.primitives import BackendEstimatorV2, StatevectorEstimator
-from qiskit.primitives.containers import BindingsArray
+from qiskit.primitives.containers.bindings_array import BindingsArray
 from qiskit.quantum_info import Pauli, PauliList, SparsePauliOp, Statevector, random_pauli_list
 from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_aer import AerSimulator

@@ -13,7 +13,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import ClassicalRegister, Clbit, Parameter, ParameterVector, QuantumRegister
 from qiskit.dagcircuit import DAGCircuit
 from qiskit.primitives import BackendSamplerV2
-from qiskit.primitives.containers import BindingsArray
+from qiskit.primitives.containers.bindings_array import BindingsArray
 from qiskit.providers import BackendV2, Options
 from qiskit.result import Result
 from qiskit.transpiler import (
