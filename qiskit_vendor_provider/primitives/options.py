@@ -640,6 +640,8 @@ class PrimitiveOptions(_Checked, JobSettings):
             value = getattr(self, name)
             if value is not None:
                 settings[name] = value
+        if self.execution.rep_delay is not None:
+            settings["rep_delay"] = self.execution.rep_delay
         return settings
 
     def rep_delay(self) -> float | None:
@@ -683,7 +685,11 @@ class PrimitiveOptions(_Checked, JobSettings):
                 merged[name] = value  # objects (pass managers) as they are
         # A dict for a group changes only the options it names, as IBM's update() does.
         _merge(merged, fields, groups)
-        return type(self)(**merged)
+        copy = type(self)(**merged)
+        # Private state (the device's default resilience level) travels with the copy.
+        for name, value in (self.__pydantic_private__ or {}).items():
+            setattr(copy, name, value)
+        return copy
 
     def copied(self) -> PrimitiveOptions:
         """An independent copy: later changes to either leave the other as it was."""
