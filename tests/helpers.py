@@ -58,7 +58,17 @@ def sent_operation_names(program: dict[str, object]) -> list[str]:
     return [inst.name for inst in parsed.instructions]
 
 
-VENDOR_METADATA = frozenset({"job_ids", "quasi_dists", "measure_mitigation"})
+VENDOR_METADATA = frozenset(
+    {
+        "job_ids",
+        "quasi_dists",
+        "measure_mitigation",
+        "num_randomizations",
+        "resilience",
+        "twirling",
+        "dynamical_decoupling",
+    }
+)
 """Keys the vendor primitives add to Qiskit's result metadata."""
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from qiskit import QuantumCircuit
 from qiskit.circuit import ClassicalRegister, Parameter
+from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_aer import AerSimulator
@@ -26,7 +27,6 @@ from qiskit_vendor_provider.emulator import Emulator, InProcessTransport, create
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
 from qiskit_vendor_provider.emulator.simulation import PreparedDevice, detuning_binds
 from qiskit_vendor_provider.primitives import VendorEstimator, VendorSampler
-from qiskit_vendor_provider.primitives.mitigation import DEFAULT_TWIRLS
 
 DEVICE = "superconducting_27q"
 SEED = 2026
@@ -154,7 +154,8 @@ def test_trex_shrinks_readout_error_five_fold_at_equal_shots(
     assert isinstance(mitigation_meta, dict)
     # Equal total shots: basis circuit plus calibration against the raw run's one circuit.
     total = meta["shots"] + mitigation_meta["calibration_shots"]
-    assert abs(total - raw_meta["shots"]) <= 2 * DEFAULT_TWIRLS, (total, raw_meta["shots"])
+    # Twirl counts follow IBM's "auto" rule (shots per randomization at least 64).
+    assert abs(total - raw_meta["shots"]) <= 0.01 * raw_meta["shots"], (total, raw_meta["shots"])
     raw_error, mitigated_error = abs(raw - reference), abs(mitigated - reference)
     # The mitigated estimate agrees with perfect readout within its own error bars ...
     assert mitigated_error < 4 * std + 0.005, (reference, raw, mitigated, std)
@@ -183,13 +184,24 @@ def test_mitigation_does_not_hurt_an_ideal_device(provider: VendorProvider) -> N
     assert float(exact.data.evs) == 2.0
 
 
-def test_default_is_off_and_leaves_results_unchanged(device: VendorBackend) -> None:
+def test_level_0_is_off_and_the_old_spelling_is_an_alias(device: VendorBackend) -> None:
+    # IBM's default resilience level is 1 (TREX) on a noisy device; level 0 is raw, and
+    # the old flat spelling measure_mitigation=False is resilience.measure_mitigation.
     bell, observable = isa(device, ghz(2), [13, 14], "ZZ")
-    default = VendorEstimator(backend=device, options={"seed_simulator": SEED})
+    assert VendorEstimator(backend=device).options.measure_mitigation is True
+    default = VendorEstimator(
+        backend=device, options={"seed_simulator": SEED, "resilience_level": 0}
+    )
     assert default.options.measure_mitigation is False
     explicit = VendorEstimator(
-        backend=device, options={"seed_simulator": SEED, "measure_mitigation": False}
+        backend=device,
+        options={
+            "seed_simulator": SEED,
+            "measure_mitigation": False,
+            "twirling": {"enable_measure": False},
+        },
     )
+    assert explicit.options.resilience.measure_mitigation is False
     first = default.run([(bell, observable)], precision=0.05).result()[0]
     second = explicit.run([(bell, observable)], precision=0.05).result()[0]
     assert float(first.data.evs) == float(second.data.evs)
@@ -197,7 +209,7 @@ def test_default_is_off_and_leaves_results_unchanged(device: VendorBackend) -> N
     assert first.metadata["shots"] == 400
 
 
-@pytest.mark.parametrize("value", ["yes", 1, None, "TREX"])
+@pytest.mark.parametrize("value", ["yes", 1, "TREX"])
 def test_measure_mitigation_takes_only_a_bool(device: VendorBackend, value: object) -> None:
     with pytest.raises(VendorValidationError, match="measure_mitigation"):
         VendorEstimator(backend=device, options={"measure_mitigation": value})
@@ -220,29 +232,31 @@ def test_identity_only_observable_needs_no_calibration(device: VendorBackend) ->
     assert "measure_mitigation" not in result.metadata
 
 
-def test_calibration_circuits_count_toward_max_jobs(device: VendorBackend) -> None:
-    # Shots split over twirls: 8 variants of 1/8 the shots each, plus a calibration.
+def test_twirls_travel_as_rows_so_mitigated_pubs_fit_one_job(device: VendorBackend) -> None:
+    # Each PUB: one basis program and one calibration program, each with a row per
+    # randomization (not a circuit per randomization): 20 PUBs fit one job.
     estimator = VendorEstimator(backend=device, options={"measure_mitigation": True, "max_jobs": 1})
     bell = ghz(2)
-    # Each PUB: 8 twirled basis circuits and 8 calibration circuits; 20 PUBs are 320
-    # circuits, over the device's 300 per job, so max_jobs=1 refuses before any HTTP.
     observable = SparsePauliOp(["ZI", "IZ"])
     pubs = [(bell, observable)] * 20
-    with pytest.raises(VendorValidationError, match=r"measure_mitigation adds"):
-        estimator.run(pubs, precision=0.05)
-    # Without mitigation the same PUBs fit one job.
-    estimator.options.measure_mitigation = False
-    assert len(estimator.run(pubs, precision=0.05).result()) == 20
+    work = estimator._plan(
+        [EstimatorPub.coerce(pub, 0.05) for pub in pubs], estimator._current_options()
+    )
+    assert len(work.plans) == 1
+    programs = work.plans[0].programs
+    assert len(programs) == 40
+    assert {program.num_experiments for program in programs} == {
+        work.sweeps[0].suppression.randomizations
+    }
 
 
 def test_precision_at_the_device_limit(device: VendorBackend) -> None:
     limit = 1 / math.sqrt(device.limits.max_shots)
     estimator = VendorEstimator(backend=device, options={"measure_mitigation": True, "max_jobs": 1})
-    # Spread over 8 twirls, the device's per-job shot limit allows a finer precision ...
-    finer = limit / math.sqrt(DEFAULT_TWIRLS) * 0.99
-    # ... but not beyond: 8 variants of over max_shots each would need 2 jobs. Refused
-    # before any HTTP call, with the finest precision one job gives with mitigation on.
-    best = 1 / math.sqrt(device.limits.max_shots * DEFAULT_TWIRLS)
+    # With IBM's "auto" twirl counts (32 randomizations), each randomization has 1/32 of
+    # the shots; four times the device's per-job limit per randomization needs 4 jobs.
+    finer = limit / math.sqrt(32) / 2
+    best = 1 / math.sqrt(device.limits.max_shots * 32)
     with pytest.raises(VendorValidationError, match="per twirl variant") as caught:
         estimator.run([(ghz(2), SparsePauliOp("ZZ"))], precision=finer)
     assert f"finest precision within 1 jobs is {best:.3g}" in str(caught.value)

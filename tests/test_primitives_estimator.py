@@ -105,7 +105,11 @@ def test_results_match_backend_estimator_v2_on_the_same_backend(
     ]
     pubs = [(circuit, observables, values), (circuit, layout_hamiltonian, values[0, 0], 0.05)]
     options = {"seed_simulator": 4, "default_precision": 0.03}
-    ours = VendorEstimator(backend=backend, options=options).run(pubs).result()
+    ours = (
+        VendorEstimator(backend=backend, options={**options, "resilience_level": 0})
+        .run(pubs)
+        .result()
+    )
     theirs = BackendEstimatorV2(backend=backend, options=options).run(pubs).result()
     assert_metadata_extends(ours.metadata, theirs.metadata)
     for mine, reference in zip(ours, theirs, strict=True):
@@ -335,7 +339,9 @@ def test_precision_at_the_device_limit_takes_one_full_job(
     provider: VendorProvider, api: MockedApi
 ) -> None:
     backend = provider.get_backend("trapped_ion_11q")
-    estimator = VendorEstimator(backend=backend, options={"seed_simulator": 3})
+    estimator = VendorEstimator(
+        backend=backend, options={"seed_simulator": 3, "resilience_level": 0}
+    )
     circuit = QuantumCircuit(1)
     circuit.h(0)
     circuit.s(0)  # |+i>: <Y> = 1, and the basis change runs in the device's own gates
@@ -370,9 +376,10 @@ def test_grouping_off_gives_one_circuit_per_term_and_the_same_values(
     circuit = QuantumCircuit(2)
     circuit.x(0)
     observable = SparsePauliOp(["IZ", "ZI", "ZZ"], [1.0, 2.0, 3.0])
-    grouped = VendorEstimator(backend=backend, options={"seed_simulator": 4})
+    grouped = VendorEstimator(backend=backend, options={"seed_simulator": 4, "resilience_level": 0})
     apart = VendorEstimator(
-        backend=backend, options={"seed_simulator": 4, "abelian_grouping": False}
+        backend=backend,
+        options={"seed_simulator": 4, "abelian_grouping": False, "resilience_level": 0},
     )
     before = len(api.calls("POST", "/v1/jobs"))
     one = grouped.run([(circuit, observable)], precision=0.03).result()[0]

@@ -16,7 +16,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
     ("script", "expected"),
     [
         ("sampler.py", ["result shape (11,), 2000 shots, 2 bits", " 3.142  0.9"]),
-        ("estimator.py", ["2500 shots per circuit for precision 0.02", "lowest energy -1.7"]),
+        ("estimator.py", ["2528 shots per circuit for precision 0.02", "lowest energy -1.8"]),
         (
             "mitigation.py",
             ["readout error of qubit 13 is 0.28", "Bell <ZZ>  ", "P(00)+P(11): raw 0.6"],

@@ -65,7 +65,7 @@ def initial_options(
             raise VendorValidationError(
                 f"options must be a dict or {model.__name__}, not {type(given).__name__}"
             )
-        return given.model_copy()
+        return given.copied()  # type: ignore[return-value]
     if given is not None and not isinstance(given, Mapping):
         raise VendorValidationError(
             f"options must be a dict or {model.__name__}, not {type(given).__name__}"

@@ -27,18 +27,13 @@ from qiskit_vendor_provider.primitives.base import (
     initial_options,
     resolve_mode,
 )
+from qiskit_vendor_provider.primitives.decoupling import check_device, decouple
 from qiskit_vendor_provider.primitives.execution import (
     estimate_plans,
     result_metadata,
     run_plans,
 )
-from qiskit_vendor_provider.primitives.mitigation import (
-    DEFAULT_TWIRLS,
-    calibration_circuit,
-    mitigate,
-    twirl_masks,
-    with_twirl,
-)
+from qiskit_vendor_provider.primitives.mitigation import calibration_circuit, mitigate
 from qiskit_vendor_provider.primitives.options import EstimatorOptions
 from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_jobs
 from qiskit_vendor_provider.primitives.pauli_measurement import (
@@ -50,6 +45,14 @@ from qiskit_vendor_provider.primitives.pauli_measurement import (
     pauli_expectations,
 )
 from qiskit_vendor_provider.primitives.preparation import CircuitPreparer, parameter_rows
+from qiskit_vendor_provider.primitives.suppression import (
+    Suppression,
+    apply_log_level,
+    noiseless,
+    suppression_metadata,
+)
+from qiskit_vendor_provider.primitives.twirling import Frame, balanced_masks, twirl
+from qiskit_vendor_provider.primitives.zne import extrapolate, fold
 from qiskit_vendor_provider.qiskit_internals import start_job
 from qiskit_vendor_provider.session import ExecutionMode
 
@@ -99,6 +102,9 @@ class _Measurement:
             counts of all twirl variants of one group are merged.
         flip: Clbits of the measurement register whose qubit got an ``X`` before being
             measured (a twirl); they are flipped back before counting.
+        factor: Index of the ZNE noise factor the circuit was folded to.
+        flips: Per randomisation row, the ``flip`` of that row (None: no twirl rows);
+            row ``r`` of the program is binding ``r // len(flips)``.
     """
 
     basis: MeasurementBasis
@@ -106,6 +112,8 @@ class _Measurement:
     offset: int
     group: int = 0
     flip: int = 0
+    factor: int = 0
+    flips: NDArray[np.int64] | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,7 @@ class _Sweep:
     bases: list[MeasurementBasis]
     calibrations: list[int | None]
     shots: int
+    suppression: Suppression
 
 
 @dataclass(frozen=True)
@@ -137,6 +146,7 @@ class _Work:
     sweeps: list[_Sweep]
     plans: list[JobPlan]
     settings: dict[str, Any]
+    options: EstimatorOptions
 
 
 class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2):  # type: ignore[misc]
@@ -187,6 +197,8 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
         self._options = initial_options(
             EstimatorOptions, options, {"default_precision": default_precision(backend.limits)}
         )
+        self._noiseless = noiseless(backend.target)
+        self._options._noiseless = self._noiseless
         self._preparer = CircuitPreparer(backend)
         self._preparer.pass_manager(self._options)
         # Basis changes (h, sdg) in the device's own one-qubit operations, per qubit.
@@ -212,9 +224,9 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
             VendorValidationError: a precision that needs more than ``options.max_jobs``
                 jobs, or another device limit that splitting cannot help.
         """
-        options = self._options.model_copy()
+        options = self._current_options()
         if precision is None:
-            precision = options.default_precision
+            precision = _default_precision(options)
         coerced = [EstimatorPub.coerce(pub, precision) for pub in pubs]
         for position, pub in enumerate(coerced):
             # BackendEstimatorV2 refuses it too; coerce() lets 0 through.
@@ -235,8 +247,8 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
         :meth:`VendorBackend.estimate <qiskit_vendor_provider.backend.VendorBackend.estimate>`
         over those jobs.
         """
-        options = self._options.model_copy()
-        chosen = options.default_precision if precision is None else precision
+        options = self._current_options()
+        chosen = _default_precision(options) if precision is None else precision
         coerced = [EstimatorPub.coerce(pub, chosen) for pub in pubs]
         for position, pub in enumerate(coerced):
             if pub.precision <= 0.0:
@@ -246,16 +258,24 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
         work = self._plan(coerced, options)
         return estimate_plans(self.backend, work.plans, memory=False, settings=work.settings)
 
+    def _current_options(self) -> EstimatorOptions:
+        options = cast(EstimatorOptions, self._options.copied())
+        options._noiseless = self._noiseless
+        return options
+
     def _plan(self, pubs: list[EstimatorPub], options: EstimatorOptions) -> _Work:
+        apply_log_level(options)
         settings = options.job_settings()
         limits = self.backend.limits
+        if options.dynamical_decoupling.enable:
+            check_device(self.backend.target)
         sweeps = []
         # A job has one shot count, so PUBs are packed per shot count, as the parent does.
         programs_by_shots: dict[int, list[Program]] = defaultdict(list)
-        twirls = DEFAULT_TWIRLS if options.measure_mitigation else 1
         for position, pub in enumerate(pubs):
-            # With mitigation, each twirl variant takes an equal share of the shots.
-            shots = math.ceil(shots_for_precision(pub.precision) / twirls)
+            plan = Suppression.for_estimator(options, shots_for_precision(pub.precision))
+            twirls = plan.randomizations
+            shots = plan.shots_per_randomization
             chunks = math.ceil(shots / limits.max_shots)
             if chunks > options.max_jobs:
                 raise VendorValidationError(
@@ -267,7 +287,7 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
                     f"{1 / math.sqrt(options.max_jobs * limits.max_shots * twirls):.3g}; ask "
                     "for that or coarser, or raise max_jobs with set_options()"
                 )
-            sweep, programs = self._prepare_pub(pub, position, options)
+            sweep, programs = self._prepare_pub(pub, position, options, plan)
             sweeps.append(sweep)
             programs_by_shots[shots].extend(programs)
         plans = [
@@ -290,22 +310,25 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
                 f"max_jobs={options.max_jobs}"
                 + (
                     " (measure_mitigation adds twirled and calibration circuits)"
-                    if options.measure_mitigation
+                    if options.trex()
                     else ""
                 )
+                + (" (ZNE runs every circuit once per noise factor)" if options.zne() else "")
                 + "; ask for a coarser precision or fewer PUBs, or raise max_jobs with "
                 "set_options()"
             )
-        return _Work(pubs, sweeps, plans, settings)
+        return _Work(pubs, sweeps, plans, settings, options)
 
-    def _prepare_pub(
-        self, pub: EstimatorPub, position: int, options: EstimatorOptions
+    def _prepare_pub(  # noqa: PLR0915 - the PUB's bookkeeping, kept in one place
+        self, pub: EstimatorPub, position: int, options: EstimatorOptions, plan: Suppression
     ) -> tuple[_Sweep, list[Program]]:
         """The PUB's measurement circuits as parametrized programs, with their bookkeeping.
 
         Observables and bindings broadcast to the PUB's shape; bindings that need the same
-        Pauli terms share measurement circuits, one program per basis, whose rows are
-        those bindings. Identity terms need no circuit.
+        Pauli terms share measurement circuits, one program per basis (and ZNE noise
+        factor), whose rows are those bindings, each repeated once per twirl
+        randomisation with that randomisation's frame angles. Identity terms need no
+        circuit.
         """
         circuit, transpiled = self._preparer.to_isa(pub.circuit, position, options)
         observables = pub.observables
@@ -325,16 +348,55 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
         values = bindings.as_array(names).reshape(bindings.size, len(names))
         values = parameter_rows(values, names, list(circuit.parameters), index=position)
         register = free_register_name(circuit)
-        mitigated = options.measure_mitigation
-        # Seeded from the simulator seed and the PUB, so a seeded run is reproducible.
-        seed = options.job_settings().get("seed_simulator")
+        # Seeded from seed_estimator (else the simulator seed) and the PUB, so a seeded
+        # run is reproducible.
+        seed = options.seed_estimator
+        if seed is None:
+            seed = options.job_settings().get("seed_simulator")
         rng = np.random.default_rng(None if seed is None else [int(seed), position])
-        twirls = DEFAULT_TWIRLS if mitigated else 1
+        frame = Frame.for_operations(self.backend.target.operation_names) if plan.twirled else None
         measurements: list[_Measurement] = []
         programs: list[Program] = []
         bases: list[MeasurementBasis] = []
 
         def add(meas_circuit: QuantumCircuit, measurement: _Measurement, rows: Any) -> None:
+            user = list(meas_circuit.parameters)
+            flips = None
+            if frame is not None:
+                measured = meas_circuit.cregs[-1]
+                twirled = twirl(
+                    meas_circuit,
+                    frame,
+                    gates=plan.gate_twirling,
+                    measured=list(measured) if plan.measure_twirling else [],
+                    count=plan.randomizations,
+                    rng=rng,
+                    strategy=plan.strategy,
+                    masks=balanced_masks(len(measured), plan.randomizations, rng),
+                )
+                meas_circuit = twirled.circuit
+                columns = {p: rows[:, i] for i, p in enumerate(user)}
+                count = plan.randomizations
+                expanded = {p: np.repeat(v, count) for p, v in columns.items()}
+                for i, parameter in enumerate(twirled.parameters):
+                    expanded[parameter] = np.tile(twirled.values[:, i], len(rows))
+                rows = np.column_stack(
+                    [expanded[p] for p in meas_circuit.parameters] or [np.zeros(len(rows) * count)]
+                )[:, : len(meas_circuit.parameters)]
+                flips = twirled.flips
+                measurement = _Measurement(
+                    measurement.basis,
+                    measurement.param_indices,
+                    measurement.offset,
+                    measurement.group,
+                    0,
+                    measurement.factor,
+                    flips,
+                )
+            if options.dynamical_decoupling.enable:
+                meas_circuit = decouple(
+                    meas_circuit, self.backend.target, options.dynamical_decoupling
+                )
             self._preparer.check(meas_circuit, position)
             measurements.append(measurement)
             programs.extend(
@@ -347,45 +409,47 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
                 )
             )
 
+        amplifier = options.resilience.zne.amplifier
         for labels, indices in indices_by_labels.items():
             flat = [int(np.ravel_multi_index(i, param_shape)) if i else 0 for i in indices]
             rows = values[flat]
             for basis in measurement_bases(labels, abelian_grouping=options.abelian_grouping):
                 group = len(bases)
                 bases.append(basis)
-                masks = twirl_masks(len(basis.qubits), rng, twirls) if mitigated else [0]
-                for mask in masks:
-                    meas_circuit = self._measurement_circuit(circuit, basis, register, mask)
-                    measurement = _Measurement(basis, indices, circuit.num_clbits, group, mask)
-                    add(meas_circuit, measurement, rows)
+                base = self._measurement_circuit(circuit, basis, register)
+                for factor, noise in enumerate(plan.zne):
+                    folded = fold(base, noise, amplifier, rng)
+                    measurement = _Measurement(basis, indices, circuit.num_clbits, group, 0, factor)
+                    add(folded, measurement, rows)
         calibrations: list[int | None] = [None] * len(bases)
-        if mitigated:
+        if plan.trex:
             # One calibration per distinct set of measured qubits, shared by its bases.
             groups: dict[tuple[int, ...], int] = {}
             for which, basis in enumerate(bases):
                 if basis.qubits not in groups:
                     group = groups[basis.qubits] = len(bases) + len(groups)
                     calibration = MeasurementBasis("", basis.qubits, (), ())
-                    for mask in twirl_masks(len(basis.qubits), rng, twirls):
-                        add(
-                            self._calibration_circuit(circuit, basis.qubits, register, mask),
-                            _Measurement(calibration, [()], circuit.num_clbits, group, mask),
-                            np.zeros((1, 0)),
-                        )
+                    add(
+                        self._calibration_circuit(circuit, basis.qubits, register),
+                        _Measurement(calibration, [()], circuit.num_clbits, group),
+                        np.zeros((1, 0)),
+                    )
                 calibrations[which] = groups[basis.qubits]
-        shots = twirls * math.ceil(shots_for_precision(pub.precision) / twirls)
-        return _Sweep(bc_param_ind, bc_obs, measurements, bases, calibrations, shots), programs
+        shots = plan.randomizations * plan.shots_per_randomization
+        sweep = _Sweep(bc_param_ind, bc_obs, measurements, bases, calibrations, shots, plan)
+        return sweep, programs
 
     def _calibration_circuit(
-        self, circuit: QuantumCircuit, qubits: tuple[int, ...], register: str, flip: int
+        self, circuit: QuantumCircuit, qubits: tuple[int, ...], register: str
     ) -> QuantumCircuit:
-        """The twirled measurement of ``|0...0>`` on ``qubits``, in native operations.
+        """The measurement of ``|0...0>`` on ``qubits``, in native operations.
 
         It keeps the PUB circuit's qubits and (unused) clbits, so its measurement register
-        sits at the same offset as in the measurement circuits it calibrates.
+        sits at the same offset as in the measurement circuits it calibrates; it is
+        twirled like them.
         """
         suffix = self._basis_translation.run(
-            with_twirl(calibration_circuit(circuit.num_qubits, qubits, register), qubits, flip)
+            calibration_circuit(circuit.num_qubits, qubits, register)
         )
         combined = circuit.copy_empty_like()
         combined.metadata = {}
@@ -394,17 +458,14 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
         return combined
 
     def _measurement_circuit(
-        self, circuit: QuantumCircuit, basis: MeasurementBasis, register: str, flip: int = 0
+        self, circuit: QuantumCircuit, basis: MeasurementBasis, register: str
     ) -> QuantumCircuit:
         """``circuit`` followed by the basis change and measurements, in native operations.
 
         The measurement register comes after the circuit's own clbits, so its outcome is
-        the shot's integer shifted right by ``circuit.num_clbits``. ``flip`` marks the
-        measured qubits that get an ``X`` just before their measurement (a TREX twirl).
+        the shot's integer shifted right by ``circuit.num_clbits``.
         """
         change = basis_change_circuit(circuit.num_qubits, basis, register)
-        if flip:
-            change = with_twirl(change, basis.qubits, flip)
         suffix = self._basis_translation.run(change)
         combined = circuit.copy()
         combined.add_register(suffix.cregs[0])
@@ -414,25 +475,32 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
 
     def _execute(self, work: _Work) -> PrimitiveResult[PubResult]:
         """Run every job (all submitted before any is waited for); compute the values."""
-        # Per PUB, per binding index: Pauli label -> (expectation, variance).
-        # Per (PUB, group, binding index): measured outcome (twirls undone) to shots.
-        counts: dict[tuple[int, int, tuple[int, ...]], dict[int, int]] = defaultdict(
+        # Per (PUB, group, noise factor, binding index): outcome (twirls undone) to shots.
+        counts: dict[tuple[int, int, int, tuple[int, ...]], dict[int, int]] = defaultdict(
             lambda: defaultdict(int)
         )
         ran = run_plans(self.backend, work.plans, memory=False, settings=work.settings)
         for program, rows in ran.programs:
             position, which = _estimator_tag(program)
             measurement = work.sweeps[position].measurements[which]
+            flips = measurement.flips
             for offset, experiments in enumerate(rows):
-                param_index = measurement.param_indices[program.first_row + offset]
-                merged = counts[position, measurement.group, param_index]
+                row = program.first_row + offset
+                if flips is None:
+                    binding, flip = row, measurement.flip
+                else:
+                    binding, flip = divmod(row, len(flips))
+                    flip = int(flips[flip])
+                param_index = measurement.param_indices[binding]
+                key = (position, measurement.group, measurement.factor, param_index)
+                merged = counts[key]
                 for outcome, count in _measured_counts(experiments, measurement.offset).items():
-                    merged[outcome ^ measurement.flip] += count
-        # Per PUB, per binding index: Pauli label -> (expectation, variance).
-        estimates: list[dict[tuple[int, ...], dict[str, tuple[float, float]]]] = [
-            defaultdict(dict) for _ in work.pubs
+                    merged[outcome ^ flip] += count
+        # Per PUB, per noise factor, per binding index: label -> (expectation, variance).
+        estimates: list[dict[int, dict[tuple[int, ...], dict[str, tuple[float, float]]]]] = [
+            defaultdict(lambda: defaultdict(dict)) for _ in work.pubs
         ]
-        for (position, group, param_index), basis_counts in counts.items():
+        for (position, group, factor, param_index), basis_counts in counts.items():
             sweep = work.sweeps[position]
             if group >= len(sweep.bases):
                 continue  # a calibration, used below by the bases it calibrates
@@ -441,56 +509,141 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
             calibration = sweep.calibrations[group]
             if calibration is not None:
                 scales, scale_variances = pauli_expectations(
-                    counts[position, calibration, ()], basis.masks
+                    counts[position, calibration, 0, ()], basis.masks
                 )
                 expectations, variances = mitigate(expectations, variances, scales, scale_variances)
-            values = estimates[position][param_index]
+            values = estimates[position][factor][param_index]
             for label, expectation, variance in zip(
                 basis.terms, expectations.tolist(), variances.tolist(), strict=True
             ):
                 values[label] = (expectation, variance)
         results = [
-            self._pub_result(pub, sweep, pub_values)
+            self._pub_result(pub, sweep, pub_values, work.options)
             for pub, sweep, pub_values in zip(work.pubs, work.sweeps, estimates, strict=True)
         ]
         for result, job_ids in zip(
             results, ran.job_ids_by_pub(work.plans, len(work.pubs)), strict=True
         ):
             result.metadata["job_ids"] = job_ids
-        return PrimitiveResult(results, metadata=result_metadata(ran))
+        metadata = result_metadata(ran)
+        first = work.sweeps[0].suppression if work.sweeps else None
+        metadata.update(suppression_metadata(work.options, first))
+        metadata["resilience"] = _resilience_metadata(work.options)
+        return PrimitiveResult(results, metadata=metadata)
 
     @staticmethod
     def _pub_result(
         pub: EstimatorPub,
         sweep: _Sweep,
-        values: Mapping[tuple[int, ...], Mapping[str, tuple[float, float]]],
+        values: Mapping[int, Mapping[tuple[int, ...], Mapping[str, tuple[float, float]]]],
+        options: EstimatorOptions,
     ) -> PubResult:
-        """``evs`` and ``stds`` over the PUB's shape, and ``BackendEstimatorV2``'s metadata."""
+        """``evs`` and ``stds`` over the PUB's shape, and ``BackendEstimatorV2``'s metadata.
+
+        With ZNE, the values at each noise factor are extrapolated to zero
+        (``evs_extrapolated``, ``stds_extrapolated``, ``evs_noise_factors``,
+        ``stds_noise_factors``, as IBM's results have them).
+        """
         shots = sweep.shots
-        evs = np.zeros(sweep.parameter_indices.shape, dtype=np.float64)
-        stds = np.zeros(sweep.parameter_indices.shape, dtype=np.float64)
+        plan = sweep.suppression
+        shape = sweep.parameter_indices.shape
+        factors = len(plan.zne)
+        evs_nf = np.zeros((*shape, factors), dtype=np.float64)
+        stds_nf = np.zeros((*shape, factors), dtype=np.float64)
         empty: dict[str, tuple[float, float]] = {}
-        for index in np.ndindex(*evs.shape):
-            param_index = tuple(sweep.parameter_indices[index])
-            evs[index], stds[index] = combine(
-                cast(Mapping[str, float], sweep.observables[index]),
-                values.get(param_index, empty),
-                shots,
-            )
+        for factor in range(factors):
+            by_index = values.get(factor, {})
+            for index in np.ndindex(*shape):
+                param_index = tuple(sweep.parameter_indices[index])
+                evs_nf[(*index, factor)], stds_nf[(*index, factor)] = combine(
+                    cast(Mapping[str, float], sweep.observables[index]),
+                    by_index.get(param_index, empty),
+                    shots,
+                )
         metadata: dict[str, Any] = {
             "target_precision": pub.precision,
             "shots": shots,
             "circuit_metadata": pub.circuit.metadata,
         }
+        if plan.twirled:
+            metadata["num_randomizations"] = plan.randomizations
         if any(calibration is not None for calibration in sweep.calibrations):
             distinct = set(sweep.calibrations)
             metadata["measure_mitigation"] = {
                 "method": "TREX",
-                "twirls": DEFAULT_TWIRLS,
+                "twirls": plan.randomizations,
                 "calibration_circuits": len(distinct),
                 "calibration_shots": len(distinct) * shots,
             }
-        return PubResult(DataBin(evs=evs, stds=stds, shape=evs.shape), metadata=metadata)
+        if factors == 1 and plan.zne == (1.0,) and not options.zne():
+            evs, stds = evs_nf[..., 0], stds_nf[..., 0]
+            return PubResult(DataBin(evs=evs, stds=stds, shape=evs.shape), metadata=metadata)
+        zne = options.resilience.zne
+        names = zne.extrapolators()
+        points = np.array(zne.evaluation_points())
+        x = np.array(plan.zne)
+        evs = np.zeros(shape)
+        stds = np.zeros(shape)
+        evs_ex = np.zeros((*shape, len(names), len(points)))
+        stds_ex = np.zeros((*shape, len(names), len(points)))
+        chosen_names = np.empty(shape, dtype=object)
+        for index in np.ndindex(*shape):
+            observable = cast(Mapping[str, float], sweep.observables[index])
+            bound = float(sum(abs(c) for c in observable.values())) or 1.0
+            ex_values, ex_stds, zero, zero_std, name = extrapolate(
+                names, x, evs_nf[index], stds_nf[index], points, bound=bound
+            )
+            evs_ex[index], stds_ex[index] = ex_values, ex_stds
+            evs[index], stds[index] = float(zero[0]), float(zero_std[0])
+            chosen_names[index] = name
+        metadata["resilience"] = {
+            "zne": {
+                "noise_factors": list(plan.zne),
+                "extrapolator": list(names),
+                "extrapolated_noise_factors": points.tolist(),
+                "extrapolator_used": chosen_names.tolist(),
+                "amplifier": zne.amplifier,
+            }
+        }
+        data = DataBin(
+            evs=evs,
+            stds=stds,
+            evs_noise_factors=evs_nf,
+            stds_noise_factors=stds_nf,
+            ensemble_stds_noise_factors=stds_nf,
+            evs_extrapolated=evs_ex,
+            stds_extrapolated=stds_ex,
+            shape=evs.shape,
+        )
+        return PubResult(data, metadata=metadata)
+
+
+def _default_precision(options: EstimatorOptions) -> float:
+    """``default_precision``, or the precision ``default_shots`` gives (IBM: it wins)."""
+    if options.default_shots is None:
+        return options.default_precision
+    precision = 1.0 / math.sqrt(options.default_shots)
+    while shots_for_precision(precision) > options.default_shots:
+        precision = float(np.nextafter(precision, 1.0))
+    return precision
+
+
+def _resilience_metadata(options: EstimatorOptions) -> dict[str, Any]:
+    """IBM's ``metadata["resilience"]``: what was in effect."""
+    metadata: dict[str, Any] = {
+        "resilience_level": options.level(),
+        "measure_mitigation": options.trex(),
+        "zne_mitigation": options.zne(),
+        "pec_mitigation": False,
+    }
+    if options.zne():
+        zne = options.resilience.zne
+        metadata["zne"] = {
+            "noise_factors": list(zne.noise_factors),
+            "extrapolator": list(zne.extrapolators()),
+            "amplifier": zne.amplifier,
+        }
+    return metadata
 
 
 def _estimator_tag(program: Program) -> tuple[int, int]:

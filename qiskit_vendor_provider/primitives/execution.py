@@ -73,10 +73,14 @@ def _arguments(plan: JobPlan, memory: bool, settings: dict[str, Any]) -> dict[st
     The names come from the one run-options model; the plan fixes shots and seed. No
     ``parameter_binds``: each program carries its own rows of values.
     """
+    settings = dict(settings)
+    rep_delay = settings.pop("rep_delay", None)  # IBM's execution.rep_delay, a run option
     arguments = run_arguments(
         settings, shots=plan.shots, memory=memory, seed_simulator=plan.seed, parameter_binds=None
     )
     del arguments["parameter_binds"]
+    if rep_delay is not None:
+        arguments["rep_delay"] = rep_delay
     return arguments
 
 

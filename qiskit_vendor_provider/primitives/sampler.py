@@ -26,6 +26,7 @@ from qiskit_vendor_provider.primitives.base import (
     resolve_mode,
 )
 from qiskit_vendor_provider.primitives.decoding import register_layout, unpack_registers
+from qiskit_vendor_provider.primitives.decoupling import check_device, decouple
 from qiskit_vendor_provider.primitives.execution import (
     estimate_plans,
     result_metadata,
@@ -36,9 +37,10 @@ from qiskit_vendor_provider.primitives.mitigation import (
     assignment_inverse,
     quasi_probabilities,
 )
-from qiskit_vendor_provider.primitives.options import SamplerOptions
+from qiskit_vendor_provider.primitives.options import SamplerOptions, TwirlingOptions
 from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_jobs
 from qiskit_vendor_provider.primitives.preparation import CircuitPreparer, parameter_rows
+from qiskit_vendor_provider.primitives.suppression import apply_log_level, suppression_metadata
 from qiskit_vendor_provider.qiskit_internals import start_job
 from qiskit_vendor_provider.session import ExecutionMode
 
@@ -53,6 +55,7 @@ class _Work:
     plans: list[JobPlan]
     settings: dict[str, Any]
     inverses: list[list[NDArray[np.float64]] | None]
+    options: SamplerOptions
 
 
 def _memory(experiment: ExperimentResult) -> list[str]:
@@ -132,7 +135,7 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
             VendorValidationError: the run breaks a device limit that splitting cannot
                 help, or needs more than ``options.max_jobs`` jobs.
         """
-        options = self._options.model_copy()
+        options = self._current_options()
         if shots is None:
             shots = options.default_shots
         coerced = [SamplerPub.coerce(pub, shots) for pub in pubs]
@@ -158,7 +161,7 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
         does; the estimate sums :meth:`VendorBackend.estimate
         <qiskit_vendor_provider.backend.VendorBackend.estimate>` over those jobs.
         """
-        options = self._options.model_copy()
+        options = self._current_options()
         coerced = [
             SamplerPub.coerce(pub, options.default_shots if shots is None else shots)
             for pub in pubs
@@ -166,7 +169,27 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
         work = self._plan(coerced, options)
         return estimate_plans(self.backend, work.plans, memory=True, settings=work.settings)
 
+    def _current_options(self) -> SamplerOptions:
+        """An independent copy of the options, as a run uses them."""
+        return cast(SamplerOptions, self._options.copied())
+
     def _plan(self, pubs: list[SamplerPub], options: SamplerOptions) -> _Work:
+        apply_log_level(options)
+        changed = sorted(
+            name
+            for name, value in options.twirling.model_dump().items()
+            if value != TwirlingOptions.model_fields[name].default and value is not None
+        )
+        if changed:
+            # Not a silent no-op: refused before any HTTP call until the Sampler's
+            # decoding undoes twirled measurements row by row.
+            raise VendorValidationError(
+                f"twirling.{', twirling.'.join(changed)}: twirling is not offered by "
+                "VendorSampler yet; use VendorEstimator (which twirls), or leave the "
+                "twirling options at their defaults"
+            )
+        if options.dynamical_decoupling.enable:
+            check_device(self.backend.target)
         settings = options.job_settings()
         # A job has one shot count, so PUBs are packed per shot count, as the parent does.
         programs_by_shots: dict[int, list[Program]] = defaultdict(list)
@@ -197,12 +220,14 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
                 f"circuits per job), over max_jobs={options.max_jobs}; ask for fewer shots or "
                 "PUBs, or raise max_jobs with set_options()"
             )
-        return _Work(pubs, plans, settings, inverses)
+        return _Work(pubs, plans, settings, inverses, options)
 
     def _programs(
         self, pub: SamplerPub, position: int, options: SamplerOptions
     ) -> tuple[QuantumCircuit, list[Program]]:
         circuit, _ = self._preparer.to_isa(pub.circuit, position, options)
+        if options.dynamical_decoupling.enable:
+            circuit = decouple(circuit, self.backend.target, options.dynamical_decoupling)
         bindings = pub.parameter_values
         names = [p.name for p in pub.circuit.parameters]
         values = bindings.as_array(names).reshape(bindings.size, len(names))
@@ -275,7 +300,9 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
             if inverses is not None:
                 result.metadata["quasi_dists"] = _quasi_dists(pub, pub_memory, inverses)
             results.append(result)
-        return PrimitiveResult(results, metadata=result_metadata(outcome))
+        metadata = result_metadata(outcome)
+        metadata.update(suppression_metadata(work.options, None))
+        return PrimitiveResult(results, metadata=metadata)
 
 
 def _quasi_dists(
