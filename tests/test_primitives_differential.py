@@ -451,6 +451,7 @@ def test_estimator_agrees_with_backend_estimator_v2(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # thousands of examples in one test: past the 300 s default
 @_settings(SLOW_EXAMPLES)
 @given(run=sampler_runs())
 def test_sampler_agrees_with_backend_sampler_v2_thousands(
@@ -460,6 +461,7 @@ def test_sampler_agrees_with_backend_sampler_v2_thousands(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # thousands of examples in one test: past the 300 s default
 @_settings(SLOW_EXAMPLES)
 @given(run=estimator_runs())
 def test_estimator_agrees_with_backend_estimator_v2_thousands(
