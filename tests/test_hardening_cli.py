@@ -31,9 +31,10 @@ def ghz(qubits: int) -> str:
 
 CASES = [
     pytest.param(
-        CONTROL_FLOW_QASM3, "trapped_ion_11q", "'if_else' is not supported", id="control flow"
+        CONTROL_FLOW_QASM3, "trapped_ion_11q", ("'if_else' is not supported",), id="control flow"
     ),
-    pytest.param(ghz(40), "superconducting_27q", "(40) exist than physical (27)", id="40 qubits"),
+    # Qiskit's words for it vary between releases; both numbers are in all of them.
+    pytest.param(ghz(40), "superconducting_27q", ("(40)", "(27)"), id="40 qubits"),
 ]
 
 
@@ -47,7 +48,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 @pytest.mark.parametrize(("source", "device", "words"), CASES)
 def test_a_circuit_the_transpiler_refuses_is_one_error_line_and_exit_3(
-    cli: CliRunner, tmp_path: Path, source: str, device: str, words: str
+    cli: CliRunner, tmp_path: Path, source: str, device: str, words: tuple[str, ...]
 ) -> None:
     path = tmp_path / "circuit.qasm"
     path.write_text(source, encoding="utf-8")
@@ -57,7 +58,7 @@ def test_a_circuit_the_transpiler_refuses_is_one_error_line_and_exit_3(
     assert result.stdout == ""
     [line] = result.stderr.splitlines()
     assert line.startswith(f"error: {path} cannot run on {device}: the transpiler refused it")
-    assert words in line and "Traceback" not in result.stderr
+    assert all(word in line for word in words) and "Traceback" not in result.stderr
     assert "qiskit-vendor devices" in line
 
 

@@ -569,3 +569,29 @@ def test_an_account_may_have_only_so_many_open_sessions(tmp_path: Path) -> None:
     Batch(backend=alice).close()  # batches never hold a device: not counted
     opened[0].close()
     Session(backend=alice).close()  # a closed session frees its place
+
+
+# ------------------------------------------------ a simulator run that loads nothing
+
+
+def test_a_simulator_run_that_loads_nothing_fails_with_the_simulators_reason() -> None:
+    # Aer answers a job it cannot load with no experiments and its reason in the status
+    # (qiskit-aer 0.17 did so for parameterised `u` gates): that is the job's error, not
+    # an internal StopIteration.
+    from types import SimpleNamespace
+
+    from qiskit_vendor_provider.api.models import JobSubmission
+    from qiskit_vendor_provider.emulator.simulation import simulate
+    from qiskit_vendor_provider.serialization import circuit_to_wire
+
+    class Refusing:
+        options = SimpleNamespace(max_memory_mb=1024)
+
+        def run(self, circuits: Any, **options: Any) -> Any:
+            reason = "ERROR: Failed to load circuits: Invalid parameterization"
+            return SimpleNamespace(result=lambda: SimpleNamespace(results=[], status=reason))
+
+    circuit = bell()
+    submission = JobSubmission(device=IDEAL, programs=[circuit_to_wire(circuit)], shots=10)
+    with pytest.raises(RuntimeError, match=r"returned 0 of 1 experiments: .*Invalid param"):
+        simulate(Refusing(), submission, [circuit])  # type: ignore[arg-type]

@@ -441,6 +441,20 @@ def _experiments(
     return out
 
 
+def _check_whole(aer_result: Any, expected: int) -> None:
+    """Refuse an Aer result without one experiment per row and group, with Aer's reason.
+
+    Aer answers a job it cannot load (a circuit it cannot parse, for one) with no
+    experiments at all and the reason in its status: that is the job's error, not a
+    result to read.
+    """
+    if len(aer_result.results) != expected:
+        raise RuntimeError(
+            f"the simulator returned {len(aer_result.results)} of {expected} experiments: "
+            f"{aer_result.status}"
+        )
+
+
 def simulate(
     simulator: AerSimulator,
     submission: JobSubmission,
@@ -520,6 +534,7 @@ def simulate(
         # default of one experiment at a time and 1.88 s on one thread).
         run_options["max_parallel_experiments"] = 0
     aer_result = simulator.run(aer_circuits, **run_options).result()
+    _check_whole(aer_result, expected=sum(rows_per_program) * groups)
     experiments = iter(aer_result.results)
     programs = []
     rng = np.random.default_rng([seed, 1])
