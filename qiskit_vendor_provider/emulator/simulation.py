@@ -492,13 +492,10 @@ def simulate(
     }
     if any(binds):
         run_options["parameter_binds"] = binds
-    if groups > 1 and not any(has_control_flow(c) for c in aer_circuits):
-        # Aer binds each row of a circuit's table while running it, instead of building
-        # and optimising one circuit per row: a fifth less time for the many short
-        # experiments of the detuning's groups (same counts with the density-matrix
-        # method Aer picks for them; other methods draw in another order). Not for
-        # dynamic circuits: Aer 0.18 then loses the jump targets of their blocks.
-        run_options["runtime_parameter_bind_enable"] = True
+    # Not Aer's run-time binding (runtime_parameter_bind_enable), though it is a fifth
+    # faster for the detuning's groups: with the Estimator's twirled rows as well, Aer
+    # 0.18 gave wrong expectation values (TREX over-corrected a GHZ-5 <ZZZZ> by 0.18,
+    # 6.7 sigma; tests/test_mitigation.py).
     noisy = noise is not None and (not isinstance(noise, DeviceNoise) or noise.calibrated)
     _refuse_if_too_long(
         estimated_seconds(

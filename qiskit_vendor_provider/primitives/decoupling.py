@@ -104,14 +104,40 @@ def decouple(
         if options.scheduling_method == "alap"
         else ASAPScheduleAnalysis(durations)
     )
+    active = _active_qubits(circuit)
     padding = PadDynamicalDecoupling(
         durations=durations,
         dd_sequence=_SEQUENCES[options.sequence_type],
+        # As IBM's: the qubits the circuit uses. Pulses on the device's unused qubits
+        # would only add error, and make the whole device part of the simulation.
+        qubits=sorted(active),
         skip_reset_qubits=options.skip_reset_qubits,
         extra_slack_distribution=options.extra_slack_distribution,
     )
     padded = PassManager([schedule, padding]).run(circuit)
-    return _native(padded, pulse)
+    return _native(_without_idle_delays(padded, active), pulse)
+
+
+def _active_qubits(circuit: QuantumCircuit) -> set[int]:
+    """The indices of the qubits an operation other than a barrier or delay acts on."""
+    return {
+        circuit.find_bit(qubit).index
+        for instruction in circuit.data
+        if instruction.operation.name not in ("barrier", "delay")
+        for qubit in instruction.qubits
+    }
+
+
+def _without_idle_delays(circuit: QuantumCircuit, active: set[int]) -> QuantumCircuit:
+    """``circuit`` without the delays the scheduler put on qubits nothing uses."""
+    out = circuit.copy_empty_like()
+    for instruction in circuit.data:
+        if instruction.operation.name == "delay" and all(
+            circuit.find_bit(qubit).index not in active for qubit in instruction.qubits
+        ):
+            continue
+        out.append(instruction)
+    return out
 
 
 def check_device(target: Target) -> None:
