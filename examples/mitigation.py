@@ -3,7 +3,8 @@
 Qubit 13 of superconducting_27q misreads 28% of its shots. A Bell pair on qubits 13 and
 14 and a GHZ-5 through qubit 13 are estimated twice with the same total shots: raw, and
 with TREX at ``resilience_level=1``, IBM's default (half the shots on twirled
-measurements, half on the calibration). Then the Sampler's readout-corrected quasi-probabilities of the Bell pair.
+measurements, half on the calibration). Then the Sampler's readout-corrected
+quasi-probabilities of the Bell pair.
 
 With nothing configured it runs on the emulator embedded in this process; set
 QISKIT_VENDOR_URL (and QISKIT_VENDOR_TOKEN) to run against a server instead.
