@@ -396,6 +396,13 @@ def transpile_for(circuit: Any, backend: Any, optimization_level: int, file: Pat
     from qiskit.exceptions import QiskitError  # noqa: PLC0415 - fast --help
     from qiskit.transpiler import generate_preset_pass_manager  # noqa: PLC0415
 
+    if circuit.num_qubits > backend.num_qubits:
+        # Qiskit's own words for this vary between releases, and some give no numbers.
+        raise VendorValidationError(
+            f"{file} cannot run on {backend.name}: the circuit has {circuit.num_qubits} "
+            f"qubits and the device {backend.num_qubits}. Nothing was sent; "
+            "`qiskit-vendor devices` lists each device's qubits, to choose one that fits"
+        )
     manager = generate_preset_pass_manager(backend=backend, optimization_level=optimization_level)
     try:
         return manager.run(circuit)

@@ -31,10 +31,14 @@ def ghz(qubits: int) -> str:
 
 CASES = [
     pytest.param(
-        CONTROL_FLOW_QASM3, "trapped_ion_11q", ("'if_else' is not supported",), id="control flow"
+        CONTROL_FLOW_QASM3,
+        "trapped_ion_11q",
+        ("the transpiler refused it", "'if_else' is not supported"),
+        id="control flow",
     ),
-    # Qiskit's words for it vary between releases; both numbers are in all of them.
-    pytest.param(ghz(40), "superconducting_27q", ("(40)", "(27)"), id="40 qubits"),
+    pytest.param(
+        ghz(40), "superconducting_27q", ("has 40 qubits and the device 27",), id="40 qubits"
+    ),
 ]
 
 
@@ -57,7 +61,7 @@ def test_a_circuit_the_transpiler_refuses_is_one_error_line_and_exit_3(
     assert result.exit_code == 3, result.output
     assert result.stdout == ""
     [line] = result.stderr.splitlines()
-    assert line.startswith(f"error: {path} cannot run on {device}: the transpiler refused it")
+    assert line.startswith(f"error: {path} cannot run on {device}: ")
     assert all(word in line for word in words) and "Traceback" not in result.stderr
     assert "qiskit-vendor devices" in line
 
