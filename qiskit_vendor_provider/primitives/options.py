@@ -746,8 +746,9 @@ class EstimatorOptions(PrimitiveOptions):
         resilience: TREX, ZNE (and IBM's refused PEC/PEA learning options).
         seed_estimator: Seed of the twirling and folding randomness (default: from
             ``seed_simulator``).
-        measure_mitigation: The older spelling of ``resilience.measure_mitigation``
-            (reading it gives the value in effect at the default level).
+
+    ``measure_mitigation``, the older spelling of ``resilience.measure_mitigation``, is a
+    property: reading it gives the value in effect.
     """
 
     _owner: ClassVar[str] = "VendorEstimator"
