@@ -318,6 +318,18 @@ def assert_same_samples(mine: Any, reference: Any, shots: int) -> None:
             assert abs(p - q) <= outcome_bound((p + q) / 2, shots), (index, outcome, p, q)
 
 
+def same_outline(ours: Any, theirs: Any) -> list[tuple[Any, Any]]:
+    """Our PUB results paired with the reference's, once the outline of both agrees:
+    as many PUBs, the same data fields, and every metadata key the reference gives."""
+    assert_metadata_extends(ours.metadata, theirs.metadata)
+    assert len(ours) == len(theirs)
+    pairs = list(zip(ours, theirs, strict=True))
+    for mine, expected in pairs:
+        assert_metadata_extends(mine.metadata, expected.metadata)
+        assert list(mine.data.keys()) == list(expected.data.keys())
+    return pairs
+
+
 def check_sampler(
     provider: VendorProvider, pubs: list[tuple[Any, ...]], shots: int, level: int, seed: int
 ) -> None:
@@ -332,12 +344,7 @@ def check_sampler(
     )
     if both is None:
         return
-    ours, theirs = both
-    assert_metadata_extends(ours.metadata, theirs.metadata)
-    assert len(ours) == len(theirs)
-    for mine, expected in zip(ours, theirs, strict=True):
-        assert_metadata_extends(mine.metadata, expected.metadata)
-        assert list(mine.data.keys()) == list(expected.data.keys())
+    for mine, expected in same_outline(*both):
         assert mine.data.shape == expected.data.shape
         for name in expected.data:
             a, b = mine.data[name], expected.data[name]
@@ -369,12 +376,7 @@ def check_estimator(
     )
     if both is None:
         return
-    ours, theirs = both
-    assert_metadata_extends(ours.metadata, theirs.metadata)
-    assert len(ours) == len(theirs)
-    for mine, expected, pub in zip(ours, theirs, pubs, strict=True):
-        assert_metadata_extends(mine.metadata, expected.metadata)
-        assert list(mine.data.keys()) == list(expected.data.keys())
+    for (mine, expected), pub in zip(same_outline(*both), pubs, strict=True):
         for name in ("evs", "stds"):
             assert mine.data[name].shape == expected.data[name].shape
             assert mine.data[name].dtype == expected.data[name].dtype
