@@ -26,7 +26,7 @@ def backend() -> Iterator[VendorBackend]:
         yield device
 
 
-PRECISION = 0.02  # 2,500 shots per circuit and noise factor
+PRECISION = 0.03  # 1,112 shots per circuit and noise factor
 
 
 @pytest.fixture(scope="module")
@@ -64,11 +64,11 @@ def test_mitigation_removes_the_bias_to_within_its_standard_error(
     data = levels.sample.data
     assert data.evs_noise_factors.shape == (2, 3)
     assert data.evs_extrapolated.shape == (2, 2, 26)
-    # The noise factors really add noise: the values fall with the factor, each step by
-    # more than 3 of its standard errors.
-    steps = -np.diff(data.evs_noise_factors, axis=1)
-    spread = np.hypot(data.stds_noise_factors[:, 1:], data.stds_noise_factors[:, :-1])
-    assert np.all(steps > 3 * spread), (steps, spread)
+    # The noise factors really add noise: from factor 1 to 5 the values fall by more
+    # than 3 of their standard errors.
+    drop = data.evs_noise_factors[:, 0] - data.evs_noise_factors[:, -1]
+    spread = np.hypot(data.stds_noise_factors[:, 0], data.stds_noise_factors[:, -1])
+    assert np.all(drop > 3 * spread), (drop, spread)
 
 
 def test_the_zne_plot_is_written(levels: suppression.Levels, tmp_path: Path) -> None:
@@ -79,14 +79,14 @@ def test_the_zne_plot_is_written(levels: suppression.Levels, tmp_path: Path) -> 
 
 def test_xy4_keeps_the_waiting_ghz_coherent(backend: VendorBackend) -> None:
     shots = 1000
-    found = suppression.ghz_fidelities(backend, seeds=[1], shots=shots)
+    found = suppression.ghz_fidelities(backend, seeds=[1], shots=shots, wait=15e-6)
     plain, xy4 = found["fidelity", "none"][0], found["fidelity", "XY4"][0]
     sigma = math.sqrt((plain * (1 - plain) + xy4 * (1 - xy4)) / shots)
     assert xy4 - plain > 4 * sigma, (plain, xy4)
 
 
 def test_gate_twirling_shrinks_the_bias_of_the_repeated_gate(backend: VendorBackend) -> None:
-    precision = 0.05
+    precision = 0.02
     found = suppression.twirling_bias(backend, seeds=[1], precision=precision)
     off, on = found["off"][0], found["on"][0]
     # TREX divides by the readout's scale (about 0.95 here): errors a little over 1/sqrt(n).
