@@ -215,8 +215,9 @@ def twirl(  # noqa: PLR0915 - one walk over the layers; split, it would share al
         rng: Source of the random Paulis.
         strategy: Which qubits of a layer of 2-qubit gates get frames: "active" (the
             layer's), "active-accum" (those of the layers so far), "active-circuit" (all
-            qubits any 2-qubit gate touches) or "all" (every qubit the circuit operates on). Idle
-            qubits get the same Pauli before and after the layer.
+            qubits any 2-qubit gate touches) or "all" (every qubit the circuit operates
+            on). Idle qubits get the same Pauli before and after the layer, and barriers
+            around the layer keep those frames there.
         name: Name of the frame parameters (a vector).
         close: Write the frames still pending at the end (the circuit is then the same
             unitary for every row); without, they are dropped, which changes no
