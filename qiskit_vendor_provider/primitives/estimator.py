@@ -41,6 +41,7 @@ from qiskit_vendor_provider.primitives.pauli_measurement import (
     basis_change_circuit,
     combine,
     free_register_name,
+    is_identity,
     measurement_bases,
     pauli_expectations,
 )
@@ -52,7 +53,7 @@ from qiskit_vendor_provider.primitives.suppression import (
     suppression_metadata,
 )
 from qiskit_vendor_provider.primitives.twirling import Frame, balanced_masks, twirl
-from qiskit_vendor_provider.primitives.zne import extrapolate, fold
+from qiskit_vendor_provider.primitives.zne import REQUIRED_POINTS, extrapolate, fold
 from qiskit_vendor_provider.qiskit_internals import start_job
 from qiskit_vendor_provider.session import ExecutionMode
 
@@ -269,6 +270,8 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
         limits = self.backend.limits
         if options.dynamical_decoupling.enable:
             check_device(self.backend.target)
+        if options.zne():
+            _check_noise_factors(options)
         sweeps = []
         # A job has one shot count, so PUBs are packed per shot count, as the parent does.
         programs_by_shots: dict[int, list[Program]] = defaultdict(list)
@@ -581,27 +584,16 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
         zne = options.resilience.zne
         names = zne.extrapolators()
         points = np.array(zne.evaluation_points())
-        x = np.array(plan.zne)
-        evs = np.zeros(shape)
-        stds = np.zeros(shape)
-        evs_ex = np.zeros((*shape, len(names), len(points)))
-        stds_ex = np.zeros((*shape, len(names), len(points)))
-        chosen_names = np.empty(shape, dtype=object)
-        for index in np.ndindex(*shape):
-            observable = cast(Mapping[str, float], sweep.observables[index])
-            bound = float(sum(abs(c) for c in observable.values())) or 1.0
-            ex_values, ex_stds, zero, zero_std, name = extrapolate(
-                names, x, evs_nf[index], stds_nf[index], points, bound=bound
-            )
-            evs_ex[index], stds_ex[index] = ex_values, ex_stds
-            evs[index], stds[index] = float(zero[0]), float(zero_std[0])
-            chosen_names[index] = name
+        evs, stds, evs_ex, stds_ex, chosen = _extrapolate_terms(
+            sweep, values, np.array(plan.zne), names, points
+        )
         metadata["resilience"] = {
             "zne": {
                 "noise_factors": list(plan.zne),
                 "extrapolator": list(names),
                 "extrapolated_noise_factors": points.tolist(),
-                "extrapolator_used": chosen_names.tolist(),
+                # IBM's: per position, the extrapolator its terms used, or "multiple".
+                "extrapolators": chosen,
                 "amplifier": zne.amplifier,
             }
         }
@@ -616,6 +608,68 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
             shape=evs.shape,
         )
         return PubResult(data, metadata=metadata)
+
+
+def _extrapolate_terms(
+    sweep: _Sweep,
+    values: Mapping[int, Mapping[tuple[int, ...], Mapping[str, tuple[float, float]]]],
+    x: NDArray[np.float64],
+    names: tuple[str, ...],
+    points: NDArray[np.float64],
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]:
+    """Each observable extrapolated term by term, as IBM does.
+
+    Every Pauli term is fitted on its own: ``evs`` sums each term's chosen zero-noise
+    value times its coefficient (terms may choose different extrapolators), and
+    ``evs_extrapolated`` sums, per extrapolator, every term's fit with that one. Errors
+    add as :func:`~.pauli_measurement.combine` adds them (``sum |c| s``).
+
+    Returns:
+        ``evs``, ``stds`` (the PUB's shape), ``evs_extrapolated``, ``stds_extrapolated``
+        (shape, extrapolators, points) and per position the extrapolator used, or
+        "multiple" when its terms used several (IBM's metadata).
+    """
+    shape = sweep.parameter_indices.shape
+    shots = sweep.shots
+    evs = np.zeros(shape)
+    stds = np.zeros(shape)
+    evs_ex = np.zeros((*shape, len(names), len(points)))
+    stds_ex = np.zeros((*shape, len(names), len(points)))
+    chosen = np.empty(shape, dtype=object)
+    for index in np.ndindex(*shape):
+        param_index = tuple(sweep.parameter_indices[index])
+        observable = cast(Mapping[str, float], sweep.observables[index])
+        used: set[str] = set()
+        for label, coefficient in observable.items():
+            weight = float(coefficient)
+            if is_identity(label):
+                evs[index] += weight
+                evs_ex[index] += weight
+                continue
+            y = np.array([values[factor][param_index][label][0] for factor in range(len(x))])
+            variances = [values[factor][param_index][label][1] for factor in range(len(x))]
+            sigma = np.sqrt(np.array(variances) / shots)
+            term_ex, term_ex_stds, zero, zero_std, name = extrapolate(names, x, y, sigma, points)
+            evs[index] += weight * float(zero[0])
+            stds[index] += abs(weight) * float(zero_std[0])
+            evs_ex[index] += weight * term_ex
+            stds_ex[index] += abs(weight) * term_ex_stds
+            used.add(name)
+        chosen[index] = used.pop() if len(used) == 1 else ("multiple" if used else names[0])
+    return evs, stds, evs_ex, stds_ex, chosen
+
+
+def _check_noise_factors(options: EstimatorOptions) -> None:
+    """Refuse an extrapolator the noise factors are too few to fit, as IBM does."""
+    zne = options.resilience.zne
+    for name in zne.extrapolators():
+        if len(zne.noise_factors) < REQUIRED_POINTS[name]:
+            raise VendorValidationError(
+                f"resilience.zne.extrapolator {name!r} needs at least "
+                f"{REQUIRED_POINTS[name]} noise factors, and resilience.zne.noise_factors "
+                f"has {len(zne.noise_factors)} {tuple(zne.noise_factors)}; add noise "
+                "factors or choose another extrapolator"
+            )
 
 
 def _default_precision(options: EstimatorOptions) -> float:

@@ -6,12 +6,18 @@ is unchanged while a coherent error of ``G`` becomes, averaged over variants, a 
 channel. A measurement is twirled by an ``X`` (or not) just before it, the recorded bit
 being flipped back afterwards (TREX's twirl).
 
-Here every place a Pauli may go holds a **frame**: native 1-qubit gates whose angles are
-parameters (``sx rz(a) sx rz(b)`` on devices with ``sx``, ``r(a, 0) rz(b)`` on the
-trapped ion, ``u(a, 0, b)`` where ``u`` is native). Each variant is then one row of
-angles, all multiples of pi, so ``num_randomizations`` variants are one wire program and
-a table of rows: bytes grow with the rows only, as parameter sweeps do. Frames that meet
-on a qubit with nothing between them are merged (the Paulis multiply).
+Here every place a Pauli may go holds a **frame** whose angles are parameters, so
+``num_randomizations`` variants are one wire program and a table of rows: bytes grow with
+the rows only, as parameter sweeps do. A frame costs gates, and gates cost noise, so a
+frame is not written as gates of its own: it is multiplied into the run of 1-qubit gates
+it sits in (the transpiler puts such runs around every 2-qubit gate), and the run is
+rewritten, per row, in the fewest native gates that hold every row's product. On devices
+with ``sx`` that is ``rz`` alone, ``rz sx rz`` or ``rz sx rz sx rz``: a run with one
+``sx`` keeps one under any Pauli, a run with two keeps two, so only a frame with no
+``sx`` run beside it costs two. (``r rz`` on the trapped ion, ``u`` where ``u`` is
+native.) Angles equal in every row are written as numbers; the others are the
+parameters. Frames that meet on a qubit with nothing between them merge (the Paulis
+multiply).
 
 Gates twirled: bound 2-qubit gates whose matrix is Clifford (``ecr``, ``cx``, ``cz``,
 ``rxx(pi/2)``...) get the full Pauli twirl; other bound 2-qubit gates get the Paulis that
@@ -21,24 +27,25 @@ they are.
 >>> import numpy as np
 >>> from qiskit import QuantumCircuit
 >>> qc = QuantumCircuit(2, 2)
->>> _ = qc.cx(0, 1), qc.measure([0, 1], [0, 1])
+>>> _ = qc.sx([0, 1]), qc.cx(0, 1), qc.sx([0, 1]), qc.measure([0, 1], [0, 1])
 >>> from qiskit_vendor_provider.primitives.twirling import Frame, twirl
 >>> out = twirl(qc, Frame.for_operations({"sx", "rz", "cx"}), gates=True,
 ...             measured=qc.clbits, count=4, rng=np.random.default_rng(1))
->>> out.values.shape, len(out.circuit.parameters), out.flips.shape
-((4, 8), 8, (4,))
+>>> out.values.shape[0], out.flips.shape, out.circuit.count_ops()["sx"]  # still 4 sx
+(4, (4,), 4)
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 from numpy.typing import NDArray
 from qiskit.circuit import (
+    CircuitInstruction,
     Clbit,
     Gate,
     Instruction,
@@ -208,8 +215,9 @@ def twirl(  # noqa: PLR0915 - one walk over the layers; split, it would share al
         rng: Source of the random Paulis.
         strategy: Which qubits of a layer of 2-qubit gates get frames: "active" (the
             layer's), "active-accum" (those of the layers so far), "active-circuit" (all
-            qubits any 2-qubit gate touches) or "all" (every qubit of the circuit). Idle
-            qubits get the same Pauli before and after the layer.
+            qubits any 2-qubit gate touches) or "all" (every qubit the circuit operates
+            on). Idle qubits get the same Pauli before and after the layer, and barriers
+            around the layer keep those frames there.
         name: Name of the frame parameters (a vector).
         close: Write the frames still pending at the end (the circuit is then the same
             unitary for every row); without, they are dropped, which changes no
@@ -247,6 +255,14 @@ def twirl(  # noqa: PLR0915 - one walk over the layers; split, it would share al
             if len(node.qargs) == 2 and gates
             for q in node.qargs
         }
+    # "all" means the circuit's qubits, not the device's: an ISA circuit spans the whole
+    # device, and a frame on a qubit nothing else touches would only add it to the run.
+    used = {
+        index[q]
+        for node in dag.op_nodes()
+        if node.op.name not in ("barrier", "delay")
+        for q in node.qargs
+    }
     accumulated: set[int] = set()
     for layer in layers:
         nodes = list(layer["graph"].op_nodes())
@@ -271,28 +287,43 @@ def twirl(  # noqa: PLR0915 - one walk over the layers; split, it would share al
         elif strategy == "active-circuit":
             extra = circuit_active - active
         else:
-            extra = set(range(circuit.num_qubits)) - active
+            extra = used - active
         busy = {index[q] for node in nodes for q in node.qargs}
         extra -= busy  # qubits the layer uses otherwise are not idle
         idle_paulis = {q: rng.integers(0, 4, count) for q in sorted(extra)}
         for q, paulis in idle_paulis.items():
             add(q, paulis)
             flush(q)
+        # The Paulis before every twirled gate of the layer, then the gates.
+        choices = {}
+        for node in twirled_nodes:
+            qubits = [index[q] for q in node.qargs]
+            table = pauli_table(node.op)
+            assert table is not None
+            allowed = np.flatnonzero(table[:, 0] >= 0)
+            choice = choices[node] = allowed[rng.integers(0, len(allowed), count)]
+            add(qubits[0], choice % 4)
+            add(qubits[1], choice // 4)
+            flush(qubits[0])
+            flush(qubits[1])
+        # An idle qubit's frame twirls what happens to it while the layer runs, so it is
+        # held there by barriers around the layer; without them the frames before and
+        # after it, with nothing between them on that qubit, would cancel.
+        anchored = [circuit.qubits[q] for q in sorted(active | set(idle_paulis))]
+        if idle_paulis:
+            out.barrier(anchored)
+        for node in twirled_nodes:
+            qubits = [index[q] for q in node.qargs]
+            table = pauli_table(node.op)
+            assert table is not None
+            out.append(node.op, node.qargs, node.cargs)
+            pending[qubits[0]] = table[choices[node], 0].astype(np.int64)
+            pending[qubits[1]] = table[choices[node], 1].astype(np.int64)
+        if idle_paulis:
+            out.barrier(anchored)
         for node in nodes:
             qubits = [index[q] for q in node.qargs]
-            if node in twirled_nodes:
-                table = pauli_table(node.op)
-                assert table is not None
-                allowed = np.flatnonzero(table[:, 0] >= 0)
-                choice = allowed[rng.integers(0, len(allowed), count)]
-                before0, before1 = choice % 4, choice // 4
-                add(qubits[0], before0)
-                add(qubits[1], before1)
-                flush(qubits[0])
-                flush(qubits[1])
-                out.append(node.op, node.qargs, node.cargs)
-                pending[qubits[0]] = table[choice, 0].astype(np.int64)
-                pending[qubits[1]] = table[choice, 1].astype(np.int64)
+            if node in choices:
                 continue
             if node.op.name == "measure" and node.cargs[0] in measured_bits:
                 bit = measured_bits[node.cargs[0]]
@@ -312,22 +343,197 @@ def twirl(  # noqa: PLR0915 - one walk over the layers; split, it would share al
     if close:
         for q in sorted(pending):
             flush(q)
-    parameters = ParameterVector(name, 2 * len(frames))
-    values = np.zeros((count, 2 * len(frames)), dtype=np.float64)
-    angles = np.array(frame.angles)
-    final = out.copy_empty_like()
+    return _assemble(
+        out,
+        frame=frame,
+        frames=frames,
+        placeholders=placeholders,
+        count=count,
+        name=name,
+        flips=flips,
+    )
+
+
+@dataclass
+class _Run:
+    """A run of bound 1-qubit gates and frames on one qubit, nothing else between them."""
+
+    qubit: Qubit
+    items: list[CircuitInstruction | int]  # a gate, or the number of a frame
+
+
+def _mergeable(operation: Instruction) -> bool:
+    """Whether a 1-qubit operation can be multiplied into a frame (a bound, untimed gate)."""
+    return (
+        isinstance(operation, Gate)
+        and operation.num_qubits == 1
+        and operation.name not in _TIMED
+        and not operation.is_parameterized()
+        and _matrix(operation) is not None
+    )
+
+
+# Gates that stand for idle time on hardware: merging them away would shorten the circuit.
+_TIMED = frozenset({"id", "delay"})
+
+_PAULIS = np.array([Pauli(label).to_matrix() for label in _LABELS])
+
+
+def _matrix(operation: Instruction) -> NDArray[np.complex128] | None:
+    key = (operation.name, tuple(float(p) for p in operation.params))
+    if key not in _MATRICES:
+        try:
+            _MATRICES[key] = Operator(operation).data
+        except Exception:  # a gate without a matrix is simply not merged
+            _MATRICES[key] = None
+    return _MATRICES[key]
+
+
+_MATRICES: dict[tuple[str, tuple[float, ...]], NDArray[np.complex128] | None] = {}
+
+
+def _assemble(
+    out: QuantumCircuit,
+    *,
+    frame: Frame,
+    frames: list[tuple[int, NDArray[np.int64]]],
+    placeholders: list[tuple[int, int]],
+    count: int,
+    name: str,
+    flips: NDArray[np.int64],
+) -> Twirled:
+    """``out`` with each frame multiplied into the run of 1-qubit gates around it.
+
+    A frame next to gates the circuit has anyway (the 1-qubit gates a transpiler puts
+    around each 2-qubit gate) is not written as gates of its own: the run's product,
+    Pauli included, is one 1-qubit unitary per row, written in the fewest native gates
+    that every row's unitary fits (on ``sx`` devices: ``rz`` only, ``rz sx rz`` or
+    ``rz sx rz sx rz``). A run of one ``sx`` (a Hadamard-like gate) stays one ``sx``
+    under any Pauli, so such a frame costs no pulse at all.
+    """
     by_position = {position: number for number, position in placeholders}
+    slots: list[CircuitInstruction | _Run] = []
+    open_runs: dict[Qubit, _Run] = {}
     for position, instruction in enumerate(out.data):
         number = by_position.get(position)
-        if number is None:
-            final.append(instruction)
+        if number is not None or (not instruction.clbits and _mergeable(instruction.operation)):
+            qubit = instruction.qubits[0]
+            run = open_runs.get(qubit)
+            if run is None:
+                run = open_runs[qubit] = _Run(qubit, [])
+                slots.append(run)
+            run.items.append(instruction if number is None else number)
             continue
-        qubit, paulis = frames[number]
-        a, b = parameters[2 * number], parameters[2 * number + 1]
-        frame.append(final, circuit.qubits[qubit], a, b)
-        values[:, 2 * number] = angles[paulis, 0]
-        values[:, 2 * number + 1] = angles[paulis, 1]
+        for qubit in instruction.qubits:
+            open_runs.pop(qubit, None)
+        slots.append(instruction)
+    # Per run with a frame: its gates (angles as column numbers or floats) and columns.
+    written: list[list[tuple[str, list[int | float]]] | None] = []
+    columns: list[NDArray[np.float64]] = []
+    for slot in slots:
+        if isinstance(slot, _Run) and any(isinstance(item, int) for item in slot.items):
+            unitaries = np.broadcast_to(np.eye(2, dtype=complex), (count, 2, 2))
+            for item in slot.items:
+                if isinstance(item, int):
+                    step = _PAULIS[frames[item][1]]
+                else:
+                    matrix = _matrix(item.operation)
+                    assert matrix is not None
+                    step = np.broadcast_to(matrix, (count, 2, 2))
+                unitaries = step @ unitaries
+            gates: list[tuple[str, list[int | float]]] = []
+            for gate_name, angles in _synthesis(frame.kind, unitaries):
+                params: list[int | float] = []
+                for angle in angles:
+                    if np.allclose(angle, angle[0], atol=1e-12):
+                        params.append(float(angle[0]))  # the same in every row: a number
+                    else:
+                        params.append(len(columns))
+                        columns.append(angle)
+                gates.append((gate_name, params))
+            written.append(gates)
+        else:
+            written.append(None)
+    parameters = ParameterVector(name, len(columns))
+    values = np.column_stack(columns) if columns else np.zeros((count, 0), dtype=np.float64)
+    final = out.copy_empty_like()
+    for slot, rewritten in zip(slots, written, strict=True):
+        if not isinstance(slot, _Run):
+            final.append(slot)
+        elif rewritten is None:
+            for item in slot.items:
+                assert not isinstance(item, int)
+                final.append(item)
+        else:
+            for gate_name, params in rewritten:
+                if gate_name == "rz" and isinstance(params[0], float) and params[0] == 0.0:
+                    continue  # the identity
+                arguments = [parameters[p] if isinstance(p, int) else p for p in params]
+                final.append(_GATES[gate_name](*arguments), [slot.qubit])
     return Twirled(final, tuple(parameters), values, flips)
+
+
+_GATES: dict[str, Callable[..., Gate]] = {
+    "rz": RZGate,
+    "sx": SXGate,
+    "r": RGate,
+    "u": UGate,
+}
+
+
+def _synthesis(
+    kind: str, unitaries: NDArray[np.complex128]
+) -> list[tuple[str, list[NDArray[np.float64]]]]:
+    """The fewest native gates writing every row's 1-qubit unitary, with angles per row.
+
+    Every row gets the same gates (one circuit for all rows); only angles differ. With
+    ``U(theta, phi, lam)`` the unitary up to a phase: ``rz(phi + lam)`` when every row
+    is diagonal; on ``sx`` devices ``rz(lam - pi/2) sx rz(phi + pi/2)`` when every row
+    has ``theta = pi/2``, else ``rz(lam) sx rz(theta + pi) sx rz(phi + pi)``; on ``r``
+    devices ``r(theta, pi/2 - lam) rz(phi + lam)``; where ``u`` is native, ``u`` itself.
+    """
+    theta, phi, lam = _u_angles(unitaries)
+    half = math.pi / 2
+    if kind == "u":
+        return [("u", [theta, phi, lam])]
+    if np.all(np.abs(unitaries[:, 1, 0]) < 1e-9):
+        return [("rz", [_wrap(phi + lam)])]
+    if kind == "r":
+        return [("r", [theta, _wrap(half - lam)]), ("rz", [_wrap(phi + lam)])]
+    if np.allclose(theta, half, atol=1e-9):
+        return [("rz", [_wrap(lam - half)]), ("sx", []), ("rz", [_wrap(phi + half)])]
+    return [
+        ("rz", [_wrap(lam)]),
+        ("sx", []),
+        ("rz", [_wrap(theta + math.pi)]),
+        ("sx", []),
+        ("rz", [_wrap(phi + math.pi)]),
+    ]
+
+
+def _u_angles(
+    unitaries: NDArray[np.complex128],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Per row, ``(theta, phi, lam)`` of ``U`` equal to the unitary up to a global phase."""
+    a, b = unitaries[:, 0, 0], unitaries[:, 0, 1]
+    c, d = unitaries[:, 1, 0], unitaries[:, 1, 1]
+    theta = 2 * np.arctan2(np.abs(c), np.abs(a))
+    diagonal = np.abs(c) < 1e-9
+    anti = np.abs(a) < 1e-9
+    # Phases relative to a (or, when a is 0, to -b with lam = 0): the global phase drops.
+    phi = np.where(
+        diagonal, 0.0, np.where(anti, np.angle(c) - np.angle(-b), np.angle(c) - np.angle(a))
+    )
+    lam = np.where(
+        diagonal, np.angle(d) - np.angle(a), np.where(anti, 0.0, np.angle(-b) - np.angle(a))
+    )
+    return theta, phi, lam
+
+
+def _wrap(angles: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Angles in ``(-pi, pi]`` (rows that differ by 2 pi are one value)."""
+    wrapped = np.asarray(np.angle(np.exp(1j * angles)), dtype=np.float64)
+    return np.where(np.isclose(wrapped, -math.pi, atol=1e-12), math.pi, wrapped)
 
 
 def balanced_masks(num_bits: int, count: int, rng: np.random.Generator) -> NDArray[np.int64]:

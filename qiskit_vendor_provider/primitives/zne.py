@@ -6,14 +6,18 @@ share of the gates once more (chosen at random, from the front or from the back,
 IBM's ``gate_folding``, ``gate_folding_front`` and ``gate_folding_back``), so the number
 of 2-qubit gates is ``lam`` times the original, rounded.
 
-**Fits.** ``linear`` and ``polynomial_degree_k`` are weighted least squares
-(``numpy.polyfit``); ``exponential`` is ``A exp(-x / tau)`` and ``double_exponential``
-``A exp(-x / t1) + B exp(-x / t2)`` (``scipy.optimize.curve_fit``); ``fallback`` is the
-value at the lowest noise factor. Standard errors come from the data's by the delta
-method (the fit's derivative with respect to each point, taken numerically). A fit fails
-when it has too few points, does not converge, or lands outside ``[-bound, bound]``
-(``bound``: the sum of the observable's absolute coefficients); the next extrapolator is
-then tried, as IBM's list is.
+**Fits**, per Pauli term of an observable, as IBM's (qiskit-mitigation's) are: each
+term's values at the noise factors are extrapolated on their own and the observable's
+zero-noise value is the coefficients' sum of the terms' (so two terms of one observable
+may use different extrapolators). ``linear`` and ``polynomial_degree_k`` are weighted
+least squares (``numpy.polyfit``); ``exponential`` is ``A exp(-x / tau)`` and
+``double_exponential`` ``A exp(-x / t1) + B exp(-x / t2)``
+(``scipy.optimize.curve_fit``); ``fallback`` is the value at the lowest noise factor.
+Standard errors come from the data's by the delta method (the fit's derivative with
+respect to each point, times that point's error: IBM's covariance with absolute
+weights, where IBM rescales by the fit's residuals). An extrapolator that cannot fit
+(too few points, no convergence) gives NaN; which one's zero-noise value is used is
+IBM's rule, see :func:`extrapolate`.
 
 >>> import numpy as np
 >>> x = np.array([1.0, 3.0, 5.0]); y = 0.9 * np.exp(-x / 10)
@@ -33,7 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 from qiskit.circuit import QuantumCircuit
 
-__all__ = ["extrapolate", "fit", "fold"]
+__all__ = ["REQUIRED_POINTS", "extrapolate", "fit", "fold"]
 
 Array = NDArray[np.float64]
 
@@ -174,27 +178,65 @@ def fit(name: str, x: Array, y: Array, sigma: Array, at: Array) -> tuple[Array, 
 
 
 def extrapolate(
-    names: tuple[str, ...], x: Array, y: Array, sigma: Array, at: Array, *, bound: float
+    names: tuple[str, ...], x: Array, y: Array, sigma: Array, at: Array, *, bound: float = 1.0
 ) -> tuple[Array, Array, Array, Array, str]:
-    """Every extrapolator evaluated at ``at``, and the zero-noise value of the first that works.
+    """Every extrapolator of one term evaluated at ``at``, and the zero-noise value chosen.
+
+    The choice is IBM's (qiskit-mitigation's): the first extrapolator, in the order
+    given, whose value ``v`` and standard error ``s`` at zero noise are finite, with
+    ``s <= bound`` and ``[v - s, v + s]`` within ``[-2 bound, 2 bound]`` (the term's
+    range ``[-bound, bound]`` widened by ``bound``); when none is, the one with the
+    smallest standard error; when none fits at all, the value at the lowest noise factor
+    (IBM would return an infinite value there).
+
+    Args:
+        names: Extrapolators, in the order they are tried.
+        x: Noise factors.
+        y: The term's expectation values at them.
+        sigma: Their standard errors.
+        at: Where every extrapolator is evaluated (``evs_extrapolated``).
+        bound: The largest magnitude the term can have ideally (1 for a Pauli).
 
     Returns:
-        ``(values, stds)`` per extrapolator and point (NaN where one failed), the
-        chosen value and standard error at 0 (the lowest noise factor's when all
-        fail), and the chosen extrapolator's name.
+        ``(values, stds)`` per extrapolator and point of ``at`` (NaN where one cannot
+        fit), the chosen value and standard error at 0 (arrays of one), and the chosen
+        extrapolator's name.
     """
     values = np.full((len(names), len(at)), np.nan)
     stds = np.full((len(names), len(at)), np.nan)
-    chosen: tuple[Array, Array, str] | None = None
-    zero = np.array([0.0])
+    zeros = np.full(len(names), np.nan)
+    zero_stds = np.full(len(names), np.nan)
     for row, name in enumerate(names):
         result = fit(name, x, y, sigma, at)
         if result is not None:
             values[row], stds[row] = result
-        at_zero = fit(name, x, y, sigma, zero)
-        if chosen is None and at_zero is not None and abs(float(at_zero[0][0])) <= bound + 1e-9:
-            chosen = (at_zero[0], at_zero[1], name)
-    if chosen is None:
+        at_zero = fit(name, x, y, sigma, np.array([0.0]))
+        if at_zero is not None:
+            zeros[row], zero_stds[row] = float(at_zero[0][0]), float(at_zero[1][0])
+    finite = np.isfinite(zeros) & np.isfinite(zero_stds)
+    accepted = (
+        finite
+        & (np.nan_to_num(zero_stds, nan=np.inf) <= bound)
+        & (
+            np.abs(np.nan_to_num(zeros, nan=np.inf)) + np.nan_to_num(zero_stds, nan=np.inf)
+            <= 2 * bound
+        )
+    )
+    if accepted.any():
+        row = int(np.flatnonzero(accepted)[0])
+    elif finite.any():
+        row = int(np.argmin(np.where(finite, zero_stds, np.inf)))
+    else:
         lowest = int(np.argmin(x))
-        chosen = (np.array([y[lowest]]), np.array([sigma[lowest]]), "fallback")
-    return values, stds, chosen[0], chosen[1], chosen[2]
+        return values, stds, np.array([y[lowest]]), np.array([sigma[lowest]]), "fallback"
+    return values, stds, np.array([zeros[row]]), np.array([zero_stds[row]]), names[row]
+
+
+REQUIRED_POINTS = {
+    "linear": 2,
+    "exponential": 2,
+    "double_exponential": 4,
+    "fallback": 1,
+    **{f"polynomial_degree_{k}": k + 1 for k in range(1, 8)},
+}
+"""Noise factors each extrapolator needs at least (IBM refuses fewer before running)."""

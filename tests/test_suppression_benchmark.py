@@ -1,0 +1,100 @@
+"""benchmarks/suppression.py keeps running, at small sizes, and its effects keep their sign.
+
+Each check runs the benchmark's own functions with one seed and few shots; where the
+statistics allow a direction at that seed, it is asserted with a margin of several
+standard errors of the shot count. The full figures are docs/mitigation.md's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from qiskit.converters import circuit_to_dag
+
+from benchmarks import suppression
+from qiskit_vendor_provider.backend import VendorBackend
+
+
+@pytest.fixture(scope="module")
+def backend() -> Iterator[VendorBackend]:
+    with suppression.device() as device:
+        yield device
+
+
+PRECISION = 0.03  # 1,112 shots per circuit and noise factor
+
+
+@pytest.fixture(scope="module")
+def levels(backend: VendorBackend) -> suppression.Levels:
+    return suppression.resilience_levels(backend, seeds=[1], precision=PRECISION)
+
+
+def test_the_ising_circuit_has_four_layers_of_two_qubit_gates_on_the_chain(
+    backend: VendorBackend,
+) -> None:
+    logical = suppression.ising()
+    two_qubit_layers = sum(
+        any(len(node.qargs) == 2 for node in layer["graph"].op_nodes())
+        for layer in circuit_to_dag(logical).layers()
+    )
+    assert two_qubit_layers >= 4
+    coupled = {tuple(sorted(pair)) for pair in backend.coupling_map.get_edges()}
+    chain = suppression.CHAIN
+    assert 13 not in chain
+    assert all(tuple(sorted(pair)) in coupled for pair in itertools.pairwise(chain))
+
+
+def test_mitigation_removes_the_bias_to_within_its_standard_error(
+    levels: suppression.Levels,
+) -> None:
+    for name, truth in levels.exact.items():
+        (raw,), (raw_std,) = levels.evs[0][name], levels.stds[0][name]
+        for level in (1, 2):
+            (value,), (std,) = levels.evs[level][name], levels.stds[level][name]
+            # TREX, then TREX and ZNE: within 3 returned standard errors of the truth.
+            assert abs(value - truth) < 3 * std, (name, level, value, std, truth)
+        # The correlator's raw value is off by more than 3 of its standard errors.
+        if name.startswith("<Z2"):
+            assert truth - raw > 3 * raw_std, (name, raw, raw_std, truth)
+    data = levels.sample.data
+    assert data.evs_noise_factors.shape == (2, 3)
+    assert data.evs_extrapolated.shape == (2, 2, 26)
+    # The noise factors really add noise: from factor 1 to 5 the values fall by more
+    # than 3 of their standard errors.
+    drop = data.evs_noise_factors[:, 0] - data.evs_noise_factors[:, -1]
+    spread = np.hypot(data.stds_noise_factors[:, 0], data.stds_noise_factors[:, -1])
+    assert np.all(drop > 3 * spread), (drop, spread)
+
+
+def test_the_zne_plot_is_written(levels: suppression.Levels, tmp_path: Path) -> None:
+    path = tmp_path / "zne.png"
+    suppression.draw_zne(levels.sample, 0, levels.exact["<Z̄>"], "test", path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_xy4_keeps_the_waiting_ghz_coherent(backend: VendorBackend) -> None:
+    shots = 1000
+    found = suppression.ghz_fidelities(backend, seeds=[1], shots=shots, wait=15e-6)
+    plain, xy4 = found["fidelity", "none"][0], found["fidelity", "XY4"][0]
+    sigma = math.sqrt((plain * (1 - plain) + xy4 * (1 - xy4)) / shots)
+    assert xy4 - plain > 4 * sigma, (plain, xy4)
+
+
+def test_gate_twirling_shrinks_the_bias_of_the_repeated_gate(backend: VendorBackend) -> None:
+    precision = 0.02
+    found = suppression.twirling_bias(backend, seeds=[1], precision=precision)
+    off, on = found["off"][0], found["on"][0]
+    # TREX divides by the readout's scale (about 0.95 here): errors a little over 1/sqrt(n).
+    sigma = 1.5 * precision
+    assert off - on > 2 * math.sqrt(2) * sigma, (off, on)
+
+
+def test_randomizations_as_rows_are_fewer_bytes_than_copies(backend: VendorBackend) -> None:
+    figures = suppression.rows_against_copies(backend, randomizations=32, repeat=1)
+    assert figures["circuit"]["operations"] >= 100
+    assert figures["rows"]["bytes"] < figures["copies"]["bytes"]
