@@ -90,6 +90,9 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
     * **Device limits handled.** Defaults come from the device; shots over the device's
       per-job maximum are split over jobs and the samples merged in order; PUBs are
       packed into as few jobs as ``max_circuits`` and the payload limit allow.
+    * **Twirling** (IBM's ``twirling`` options): the randomizations are rows of one
+      program, and each row's measurement flips are undone before the samples are
+      returned, so the bits are those of the untwirled circuit, the PUB's shots of them.
     * **Validated options** (see :class:`~.SamplerOptions`), and transpilation of
       circuits that are not yet ISA, as Qiskit's V1 ``BackendSampler`` offered.
     * Everything that can be wrong fails in :meth:`run`, before any HTTP call.
