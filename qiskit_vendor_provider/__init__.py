@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         VendorValidationError,
     )
     from qiskit_vendor_provider.job import VendorJob
+    from qiskit_vendor_provider.primitives import VendorEstimator, VendorSampler
     from qiskit_vendor_provider.provider import VendorProvider
     from qiskit_vendor_provider.session import Batch, Session
 
@@ -52,6 +53,10 @@ _WHERE = {
     "Timeouts": "api.client",
     "VendorBackend": "backend",
     "VendorJob": "job",
+    # The primitives at the top too, so an IBM script's one import line
+    # (``from qiskit_ibm_runtime import EstimatorV2, QiskitRuntimeService``) ports as one line.
+    "VendorEstimator": "primitives",
+    "VendorSampler": "primitives",
     "VendorProvider": "provider",
     "Session": "session",
     "Batch": "session",
@@ -105,11 +110,13 @@ __all__ = [
     "VendorCompatibilityWarning",
     "VendorConnectionError",
     "VendorError",
+    "VendorEstimator",
     "VendorJob",
     "VendorJobError",
     "VendorJobTimeoutError",
     "VendorNotFoundError",
     "VendorProvider",
+    "VendorSampler",
     "VendorUpgradeRequiredError",
     "VendorValidationError",
     "__version__",

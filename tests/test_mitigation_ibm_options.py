@@ -146,6 +146,8 @@ def test_every_ibm_option_is_taken_and_acts_or_is_refused_by_name(
     bases = [seeded, {**seeded, "dynamical_decoupling": {"enable": True}}]
     if primitive is VendorEstimator:
         bases += [{**seeded, "resilience_level": 2}, {**seeded, "resilience_level": 0}]
+    else:  # the Sampler twirls only when asked: strategy and the counts act then
+        bases += [{**seeded, "twirling": {"enable_gates": True, "enable_measure": True}}]
     try:
         defaults = [_fingerprint(primitive(backend=backend, options=b), circuit) for b in bases]
         for path, annotation in leaves:

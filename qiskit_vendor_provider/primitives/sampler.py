@@ -37,10 +37,21 @@ from qiskit_vendor_provider.primitives.mitigation import (
     assignment_inverse,
     quasi_probabilities,
 )
-from qiskit_vendor_provider.primitives.options import SamplerOptions, TwirlingOptions
+from qiskit_vendor_provider.primitives.options import SamplerOptions
 from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_jobs
 from qiskit_vendor_provider.primitives.preparation import CircuitPreparer, parameter_rows
-from qiskit_vendor_provider.primitives.suppression import apply_log_level, suppression_metadata
+from qiskit_vendor_provider.primitives.sampler_twirling import (
+    SamplerTwirl,
+    check_twirl_shots,
+    twirl_rows,
+    untwirl,
+)
+from qiskit_vendor_provider.primitives.suppression import (
+    Suppression,
+    apply_log_level,
+    suppression_metadata,
+)
+from qiskit_vendor_provider.primitives.twirling import Frame
 from qiskit_vendor_provider.qiskit_internals import start_job
 from qiskit_vendor_provider.session import ExecutionMode
 
@@ -56,6 +67,8 @@ class _Work:
     settings: dict[str, Any]
     inverses: list[list[NDArray[np.float64]] | None]
     options: SamplerOptions
+    suppressions: list[Suppression]
+    twirls: list[SamplerTwirl | None]
 
 
 def _memory(experiment: ExperimentResult) -> list[str]:
@@ -77,6 +90,9 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
     * **Device limits handled.** Defaults come from the device; shots over the device's
       per-job maximum are split over jobs and the samples merged in order; PUBs are
       packed into as few jobs as ``max_circuits`` and the payload limit allow.
+    * **Twirling** (IBM's ``twirling`` options): the randomizations are rows of one
+      program, and each row's measurement flips are undone before the samples are
+      returned, so the bits are those of the untwirled circuit, the PUB's shots of them.
     * **Validated options** (see :class:`~.SamplerOptions`), and transpilation of
       circuits that are not yet ISA, as Qiskit's V1 ``BackendSampler`` offered.
     * Everything that can be wrong fails in :meth:`run`, before any HTTP call.
@@ -136,9 +152,7 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
                 help, or needs more than ``options.max_jobs`` jobs.
         """
         options = self._current_options()
-        if shots is None:
-            shots = options.default_shots
-        coerced = [SamplerPub.coerce(pub, shots) for pub in pubs]
+        coerced = _coerce(pubs, shots, options)
         for position, pub in enumerate(coerced):
             if not pub.circuit.cregs:
                 # BackendSamplerV2's warning, in its words: code may filter on them.
@@ -162,11 +176,7 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
         <qiskit_vendor_provider.backend.VendorBackend.estimate>` over those jobs.
         """
         options = self._current_options()
-        coerced = [
-            SamplerPub.coerce(pub, options.default_shots if shots is None else shots)
-            for pub in pubs
-        ]
-        work = self._plan(coerced, options)
+        work = self._plan(_coerce(pubs, shots, options), options)
         return estimate_plans(self.backend, work.plans, memory=True, settings=work.settings)
 
     def _current_options(self) -> SamplerOptions:
@@ -175,28 +185,23 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
 
     def _plan(self, pubs: list[SamplerPub], options: SamplerOptions) -> _Work:
         apply_log_level(options)
-        changed = sorted(
-            name
-            for name, value in options.twirling.model_dump().items()
-            if value != TwirlingOptions.model_fields[name].default and value is not None
-        )
-        if changed:
-            # Not a silent no-op: refused before any HTTP call until the Sampler's
-            # decoding undoes twirled measurements row by row.
-            raise VendorValidationError(
-                f"twirling.{', twirling.'.join(changed)}: twirling is not offered by "
-                "VendorSampler yet; use VendorEstimator (which twirls), or leave the "
-                "twirling options at their defaults"
-            )
         if options.dynamical_decoupling.enable:
             check_device(self.backend.target)
         settings = options.job_settings()
         # A job has one shot count, so PUBs are packed per shot count, as the parent does.
         programs_by_shots: dict[int, list[Program]] = defaultdict(list)
         inverses: list[list[NDArray[np.float64]] | None] = []
+        suppressions: list[Suppression] = []
+        twirls: list[SamplerTwirl | None] = []
         for position, pub in enumerate(pubs):
-            circuit, programs = self._programs(pub, position, options)
-            programs_by_shots[pub.shots].extend(programs)
+            plan = Suppression.for_sampler(options, pub.shots)
+            if plan.twirled:
+                check_twirl_shots(plan, pub.shots, position)
+            circuit, programs, twirl = self._programs(pub, position, options, plan)
+            # A twirled PUB's rows each run shots_per_randomization shots.
+            programs_by_shots[plan.shots_per_randomization].extend(programs)
+            suppressions.append(plan)
+            twirls.append(twirl)
             inverses.append(
                 self._readout_inverses(circuit, position) if options.measure_mitigation else None
             )
@@ -220,22 +225,37 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
                 f"circuits per job), over max_jobs={options.max_jobs}; ask for fewer shots or "
                 "PUBs, or raise max_jobs with set_options()"
             )
-        return _Work(pubs, plans, settings, inverses, options)
+        return _Work(pubs, plans, settings, inverses, options, suppressions, twirls)
 
     def _programs(
-        self, pub: SamplerPub, position: int, options: SamplerOptions
-    ) -> tuple[QuantumCircuit, list[Program]]:
+        self, pub: SamplerPub, position: int, options: SamplerOptions, plan: Suppression
+    ) -> tuple[QuantumCircuit, list[Program], SamplerTwirl | None]:
+        """The PUB's programs: its ISA circuit (twirled, decoupled) with its rows.
+
+        Twirled, the rows are every binding once per randomization (binding-major), so
+        all variants travel as one program with a longer table.
+        """
         circuit, _ = self._preparer.to_isa(pub.circuit, position, options)
-        if options.dynamical_decoupling.enable:
-            circuit = decouple(circuit, self.backend.target, options.dynamical_decoupling)
         bindings = pub.parameter_values
         names = [p.name for p in pub.circuit.parameters]
         values = bindings.as_array(names).reshape(bindings.size, len(names))
         rows = parameter_rows(values, names, list(circuit.parameters), index=position)
+        twirl: SamplerTwirl | None = None
+        measured = circuit
+        if plan.twirled:
+            seed = options.job_settings().get("seed_simulator")
+            # Seeded from the simulator seed and the PUB, so a seeded run is reproducible.
+            rng = np.random.default_rng(None if seed is None else [int(seed), position])
+            frame = Frame.for_operations(self.backend.target.operation_names)
+            circuit, rows, twirl = twirl_rows(circuit, rows, plan, pub.shots, frame=frame, rng=rng)
+        if options.dynamical_decoupling.enable:
+            circuit = decouple(circuit, self.backend.target, options.dynamical_decoupling)
+        if twirl is not None:
+            self._preparer.check(circuit, position)
         programs = self._preparer.programs(
             circuit, rows, tag=position, index=position, options=options
         )
-        return circuit, programs
+        return measured, programs, twirl
 
     def _readout_inverses(
         self, circuit: QuantumCircuit, position: int
@@ -278,7 +298,8 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
     def _execute(self, work: _Work) -> PrimitiveResult[SamplerPubResult]:
         """Run every job of the run (all submitted before any is waited for) and decode."""
         memory: list[list[list[str] | None]] = [
-            [None] * pub.parameter_values.size for pub in work.pubs
+            [None] * (pub.parameter_values.size * (1 if twirl is None else twirl.count))
+            for pub, twirl in zip(work.pubs, work.twirls, strict=True)
         ]
         outcome = run_plans(self.backend, work.plans, memory=True, settings=work.settings)
         for program, rows in outcome.programs:
@@ -292,17 +313,43 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
                     ]
         results = []
         job_ids = outcome.job_ids_by_pub(work.plans, len(work.pubs))
-        for pub, pub_memory, inverses, pub_job_ids in zip(
-            work.pubs, memory, work.inverses, job_ids, strict=True
+        for pub, rows_memory, inverses, pub_job_ids, twirl in zip(
+            work.pubs, memory, work.inverses, job_ids, work.twirls, strict=True
         ):
+            # Each variant's flips undone on its own samples: the user sees the bits of
+            # the untwirled circuit.
+            pub_memory = rows_memory if twirl is None else untwirl(rows_memory, twirl)
             result = _pub_result(pub, pub_memory)
             result.metadata["job_ids"] = pub_job_ids
+            if twirl is not None:
+                result.metadata["num_randomizations"] = twirl.count
+                result.metadata["shots_per_randomization"] = twirl.shots_per_variant
             if inverses is not None:
                 result.metadata["quasi_dists"] = _quasi_dists(pub, pub_memory, inverses)
             results.append(result)
         metadata = result_metadata(outcome)
-        metadata.update(suppression_metadata(work.options, None))
+        first = work.suppressions[0] if work.suppressions else None
+        metadata.update(suppression_metadata(work.options, first))
         return PrimitiveResult(results, metadata=metadata)
+
+
+def _coerce(
+    pubs: Iterable[SamplerPubLike], shots: int | None, options: SamplerOptions
+) -> list[SamplerPub]:
+    """The PUBs with their shots, in IBM's order of precedence.
+
+    A PUB's own shots, then ``run(shots=...)``, then, with twirling on and both of
+    ``num_randomizations`` and ``shots_per_randomization`` given as numbers, their
+    product; then ``default_shots``.
+    """
+    if shots is None:
+        shots = options.default_shots
+        twirling = options.twirling
+        counts = (twirling.num_randomizations, twirling.shots_per_randomization)
+        twirled = options.gate_twirling() or options.measure_twirling()
+        if twirled and all(isinstance(count, int) for count in counts):
+            shots = int(counts[0]) * int(counts[1])
+    return [SamplerPub.coerce(pub, shots) for pub in pubs]
 
 
 def _quasi_dists(
