@@ -170,8 +170,8 @@ def check_faulty(
 
     IBM's ``check_faulty``: each instruction but barriers, on the circuit's qubit
     indices taken as the device's, is checked against what the calibration marks out
-    of service (see :class:`~qiskit_vendor_provider.target.FaultyElements`); the blocks
-    of control flow too, on the qubits they stand for.
+    of service (see :class:`~qiskit_vendor_provider.target.FaultyElements`); for control
+    flow, the instructions of its blocks, on the qubits they stand for.
 
     Args:
         circuit: The circuit, laid out on the device (qubit ``i`` is device qubit ``i``).
@@ -190,13 +190,16 @@ def check_faulty(
             if item.name in _DIRECTIVES:
                 continue
             qargs = tuple(index_of[q] for q in item.qubits)
+            if item.name in CONTROL_FLOW_OP_NAMES:
+                # What its blocks do is checked, as validate_circuit does: the operation
+                # itself spans every qubit of its blocks, used or not.
+                stack.extend((inner, list(qargs), depth + 1) for inner in item.operation.blocks)
+                continue
             problem = faulty.problem(item.name, qargs, device)
             if problem is not None:
                 raise FaultyElementError(
                     f"{_at(label, position, depth, item.name, qargs)}: {problem}; {FAULTY_HINT}"
                 )
-            if item.name in CONTROL_FLOW_OP_NAMES:
-                stack.extend((inner, list(qargs), depth + 1) for inner in item.operation.blocks)
 
 
 def _is_finite(value: int | float | complex | ParameterExpression) -> bool:
