@@ -28,6 +28,11 @@ mthree = pytest.importorskip(
     "mthree", reason="mthree is not installed (pip install qiskit-vendor-provider[ecosystem])"
 )
 
+# mthree 3.0's final_measurement_mapping still unpacks CircuitInstruction as a tuple.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Treating CircuitInstruction as an iterable:DeprecationWarning"
+)
+
 DEVICE = "superconducting_27q"
 PAIR = [12, 13]  # 13 is the calibrated-bad qubit: readout error 0.28
 SHOTS = 8000
