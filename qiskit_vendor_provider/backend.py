@@ -28,6 +28,12 @@ from qiskit_vendor_provider.api.models import (
     Reservation,
     WireProgram,
 )
+from qiskit_vendor_provider.configuration import (
+    BackendConfiguration,
+    BackendDefaults,
+    backend_configuration,
+    backend_defaults,
+)
 from qiskit_vendor_provider.device_time import DeviceTimeEstimate, submission_device_time
 from qiskit_vendor_provider.errors import (
     VendorConnectionError,
@@ -39,7 +45,12 @@ from qiskit_vendor_provider.errors import (
 from qiskit_vendor_provider.ibm_arguments import refuse_arguments
 from qiskit_vendor_provider.job import VendorJob
 from qiskit_vendor_provider.job_listing import ACTIVE, StatusFilter, aware_moment
-from qiskit_vendor_provider.properties import BackendStatus, DeviceProperties, JobLimit
+from qiskit_vendor_provider.properties import (
+    BackendStatus,
+    DeviceProperties,
+    GateProperties,
+    JobLimit,
+)
 from qiskit_vendor_provider.qiskit_compat import free_parameters
 from qiskit_vendor_provider.run_options import (
     MAX_JOB_NAME_LENGTH,
@@ -48,9 +59,9 @@ from qiskit_vendor_provider.run_options import (
     default_run_options,
 )
 from qiskit_vendor_provider.serialization import circuit_to_wire
-from qiskit_vendor_provider.target import build_target, forget_memos
+from qiskit_vendor_provider.target import build_target, device_faulty_elements, forget_memos
 from qiskit_vendor_provider.transpilation import PLUGIN_NAME
-from qiskit_vendor_provider.validation import validate_circuit
+from qiskit_vendor_provider.validation import check_faulty, validate_circuit
 
 if TYPE_CHECKING:
     from qiskit_vendor_provider.provider import VendorProvider
@@ -396,15 +407,73 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
 
     def _apply_calibration(self, calibration: Calibration) -> None:
         self._spec = self._spec.model_copy(update={"calibration": calibration})
+        fresh = build_target(self._spec)
+        if device_faulty_elements(fresh) != device_faulty_elements(self._target):
+            # A qubit or coupler went out of service or came back: the Target's shape
+            # changes, which update_instruction_properties cannot do. The backend takes
+            # the new Target whole, and forgets the coupling map BackendV2 cached.
+            self._target = fresh
+            self._coupling_map = None
+            return
         # The Target object stays the same (the transpiler and the coupling map cache
         # hold it); only its figures change.
-        fresh = build_target(self._spec)
         for name in fresh.operation_names:
             for qargs, props in fresh[name].items():
                 if qargs is not None and props is not None:
                     self._target.update_instruction_properties(name, qargs, props)
         self._target.qubit_properties = fresh.qubit_properties
         forget_memos(self._target)  # tables read off the old figures (durations)
+
+    def faulty_qubits(self) -> list[int]:
+        """The qubits the current calibration marks out of service, ascending.
+
+        The Target leaves them out (no operation acts on them), so the preset pass
+        managers place no circuit qubit there; a circuit that uses one is refused before
+        it is sent (:meth:`check_faulty`).
+        """
+        return list(device_faulty_elements(self._target).qubits)
+
+    def faulty_gates(self) -> list[GateProperties]:
+        """The gates (each with its ``gate`` name and ``qubits``) marked out of service.
+
+        For a two-qubit gate the coupler is out: the Target has no two-qubit operation
+        on those qubits, in that order.
+        """
+        return [
+            GateProperties(gate=name, qubits=list(qargs))
+            for name, qargs in device_faulty_elements(self._target).gates
+        ]
+
+    def check_faulty(self, circuit: QuantumCircuit) -> None:
+        """Raise if ``circuit`` uses a faulty qubit or coupler, as IBM's ``check_faulty``.
+
+        Every instruction but barriers (those of control-flow blocks included) is
+        checked, on the circuit's qubit indices as device qubits. :meth:`run` and the
+        primitives refuse such circuits too, before anything is sent.
+
+        Raises:
+            FaultyElementError: naming the instruction and the faulty element (also a
+                ``ValueError``, as IBM's is).
+            VendorValidationError: ``circuit`` is not a ``QuantumCircuit``.
+        """
+        if not isinstance(circuit, QuantumCircuit):
+            raise VendorValidationError(
+                f"check_faulty() takes a QuantumCircuit, not {type(circuit).__name__}"
+            )
+        check_faulty(circuit, device_faulty_elements(self._target), device=self.name)
+
+    def configuration(self) -> BackendConfiguration:
+        """The device's static description, for tools that still read it (mthree).
+
+        Qiskit 2 backends describe themselves with :attr:`target`; this is the
+        ``QasmBackendConfiguration`` subset such tools read, taken from the same spec
+        (see :mod:`~qiskit_vendor_provider.configuration`).
+        """
+        return backend_configuration(self._spec, self._target)
+
+    def defaults(self) -> BackendDefaults | None:
+        """The qubit frequency estimates (what is left of pulse defaults); None if ideal."""
+        return backend_defaults(self._spec)
 
     def status(self) -> BackendStatus:
         """Whether the device accepts jobs now, its queue length and the vendor's message."""

@@ -221,18 +221,25 @@ def main(ctx: click.Context, url: str | None, token: str | None, account_name: s
 def devices(obj: _Context, as_json: bool) -> None:
     """List the devices and what each offers, whether it accepts jobs, its queue length.
 
-    Per device: qubits, natives, dynamic circuits, max shots, circuits and operations,
-    median gate and readout errors, median T1/T2.
+    Per device: qubits (``26/27`` when the calibration has one out of service),
+    natives, dynamic circuits, max shots, circuits and operations, median gate and
+    readout errors, median T1/T2.
     """
     with _reported():
         rows = []
         for backend in obj.provider().backends():
             status = backend.status()
             caps = device_capabilities(backend.spec)
+            faulty = backend.faulty_qubits()
             rows.append(
                 {
                     "name": backend.name,
                     "qubits": backend.num_qubits,
+                    "operational_qubits": backend.num_qubits - len(faulty),
+                    "faulty_qubits": faulty,
+                    "faulty_gates": [
+                        {"gate": g.gate, "qubits": g.qubits} for g in backend.faulty_gates()
+                    ],
                     "natives": sorted(caps.natives),
                     "dynamic_circuits": caps.dynamic_circuits,
                     "max_shots": caps.max_shots,
@@ -256,7 +263,7 @@ def devices(obj: _Context, as_json: bool) -> None:
                 [
                     [
                         r["name"],
-                        str(r["qubits"]),
+                        _qubit_count(r["operational_qubits"], r["qubits"]),
                         _short(r["natives"]),
                         "yes" if r["dynamic_circuits"] else "no",
                         str(r["max_shots"]),
@@ -290,6 +297,25 @@ def devices(obj: _Context, as_json: bool) -> None:
         )
 
 
+def _qubit_count(operational: int, total: int) -> str:
+    """``27``, or ``26/27`` when some qubits are out of service."""
+    return str(total) if operational == total else f"{operational}/{total}"
+
+
+def _faulty_line(backend: Any) -> str | None:
+    """What the calibration marks out of service, for ``device``; None if nothing."""
+    qubits = backend.faulty_qubits()
+    gates = backend.faulty_gates()
+    if not qubits and not gates:
+        return None
+    parts = []
+    if qubits:
+        parts.append(f"qubits {', '.join(str(q) for q in qubits)}")
+    if gates:
+        parts.append("gates " + ", ".join(f"{g.gate} {tuple(g.qubits)}" for g in gates))
+    return f"out of service: {'; '.join(parts)} (circuits are laid out around them)"
+
+
 @main.command()
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="The full device spec as JSON.")
@@ -303,7 +329,14 @@ def device(obj: _Context, name: str, as_json: bool) -> None:
             return
         spec, limits = backend.spec, backend.limits
         click.echo(f"{spec.name}: {printable(spec.description)}")
-        click.echo(f"qubits: {spec.num_qubits}   simulator: {spec.simulator}   dt: {spec.dt}")
+        usable = spec.num_qubits - len(backend.faulty_qubits())
+        qubits = f"{spec.num_qubits}" + (
+            f" ({usable} operational)" if usable != spec.num_qubits else ""
+        )
+        click.echo(f"qubits: {qubits}   simulator: {spec.simulator}   dt: {spec.dt}")
+        faulty = _faulty_line(backend)
+        if faulty is not None:
+            click.echo(faulty)
         flow = sorted(set(backend.operation_names) & set(CONTROL_FLOW_OP_NAMES))
         natives = sorted(set(backend.operation_names) - set(flow))
         click.echo(f"natives: {', '.join(natives)}")

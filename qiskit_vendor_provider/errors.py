@@ -86,6 +86,14 @@ class CircuitValidationError(VendorValidationError):
     """A circuit cannot run on the device as it is; the message names the circuit and the fix."""
 
 
+class FaultyElementError(CircuitValidationError, ValueError):
+    """A circuit uses a qubit or a gate the device's calibration marks out of service.
+
+    The message names the circuit, the instruction and the faulty element, and says to
+    transpile again. Also a ``ValueError``, which IBM's ``check_faulty`` raises.
+    """
+
+
 class DatabaseFileError(VendorError):
     """A local SQLite file (the job journal, the emulator's job store) cannot be used.
 

@@ -2,6 +2,7 @@
 
 Qiskit 2 removed ``BackendProperties`` and ``BackendStatus``; these classes keep the
 accessors users of those classes know (``t1(qubit)``, ``gate_error(gate, qubits)``,
+``qubit_property(qubit, name)``, ``faulty_qubits()``, ``faulty_gates()``,
 ``last_update_date``, ``operational``, ``pending_jobs``, ``status_msg``) on top of the
 API's calibration snapshot and device status.
 """
@@ -15,6 +16,10 @@ from typing import Any
 
 from qiskit_vendor_provider.api.models import Calibration, GateCalibration, QubitCalibration
 from qiskit_vendor_provider.errors import VendorValidationError
+from qiskit_vendor_provider.target import faulty_elements
+
+PropertyValue = tuple[Any, datetime]
+"""A calibrated figure and when it was measured, as IBM's ``BackendProperties`` gives it."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,22 @@ class BackendStatus:
     operational: bool
     pending_jobs: int
     status_msg: str
+
+
+@dataclass(frozen=True)
+class GateProperties:
+    """A gate on a qubit tuple, as ``faulty_gates()`` lists it.
+
+    IBM's ``BackendProperties.faulty_gates()`` gives objects with these two attributes
+    (code such as ``tuple(gate.qubits)`` reads them), and so does this.
+
+    Attributes:
+        gate: The gate's name (``"ecr"``).
+        qubits: The qubits it acts on, in order.
+    """
+
+    gate: str
+    qubits: list[int]
 
 
 @dataclass(frozen=True)
@@ -130,6 +151,73 @@ class DeviceProperties:
     def gate_length(self, gate: str, qubits: int | Sequence[int]) -> float | None:
         """Duration of ``gate`` on ``qubits`` in seconds."""
         return self._gate(gate, qubits).duration
+
+    def qubit_property(
+        self, qubit: int, name: str | None = None
+    ) -> dict[str, PropertyValue] | PropertyValue:
+        """A qubit's calibrated figures, each with the time of the calibration.
+
+        As IBM's ``BackendProperties.qubit_property``: names ``T1``, ``T2``, ``T2star``,
+        ``frequency``, ``readout_error``, ``readout_length`` (SI units: seconds, hertz)
+        and ``operational``; a figure the calibration does not have is not listed.
+
+        Args:
+            qubit: The qubit.
+            name: One figure's name; None for all of them.
+
+        Returns:
+            ``(value, date)`` of the figure named, or a dict of every figure by name.
+
+        Raises:
+            VendorValidationError: the qubit is out of range, or it has no such figure
+                (the message lists those it has).
+        """
+        figures = self._qubit(qubit)
+        date = self.last_update_date
+        values: dict[str, Any] = {
+            "T1": figures.t1,
+            "T2": figures.t2,
+            "T2star": figures.t2_star,
+            "frequency": figures.frequency,
+            "readout_error": figures.readout_error,
+            "readout_length": figures.readout_duration,
+            "operational": figures.operational,
+        }
+        found = {key: (value, date) for key, value in values.items() if value is not None}
+        if name is None:
+            return found
+        if name not in found:
+            raise VendorValidationError(
+                f"qubit {qubit} of {self.backend_name} has no calibrated {name!r}; it has "
+                f"{', '.join(found)}"
+            )
+        return found[name]
+
+    def is_qubit_operational(self, qubit: int) -> bool:
+        """Whether ``qubit`` is in service (not marked faulty) in this calibration."""
+        return self._qubit(qubit).operational
+
+    def is_gate_operational(self, gate: str, qubits: int | Sequence[int]) -> bool:
+        """Whether ``gate`` on ``qubits`` is in service by its own flag (IBM's semantics).
+
+        A gate on a faulty qubit cannot run either way: see :meth:`is_qubit_operational`.
+        """
+        return self._gate(gate, qubits).operational
+
+    def faulty_qubits(self) -> list[int]:
+        """The qubits this calibration marks out of service, ascending (IBM's semantics)."""
+        return list(faulty_elements(self.calibration).qubits)
+
+    def faulty_gates(self) -> list[GateProperties]:
+        """The gates this calibration marks out of service, each with its qubits.
+
+        As IBM's ``faulty_gates()``: the gates flagged themselves (a gate that is only
+        on a faulty qubit is not listed; see :meth:`faulty_qubits`).
+        """
+        return [
+            GateProperties(gate=name, qubits=list(qargs))
+            for name, qargs in faulty_elements(self.calibration).gates
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """The snapshot as JSON-compatible data (the API's calibration document)."""

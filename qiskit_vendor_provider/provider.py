@@ -523,7 +523,8 @@ class VendorProvider:
             simulator: Only simulators (True) or only hardware (False).
             operational: Must be True or None: a device that does not accept jobs is
                 never the least busy one.
-            min_num_qubits: Only devices with at least this many qubits.
+            min_num_qubits: Only devices with at least this many operational qubits
+                (qubits the calibration marks out of service do not count).
 
         Raises:
             VendorValidationError: ``operational=False``.
@@ -537,7 +538,13 @@ class VendorProvider:
                 "accept jobs; use backends(operational=False) to list the others"
             )
         best: tuple[int, str] | None = None
+        short: list[str] = []
         for backend in self.backends(name, simulator=simulator, min_num_qubits=min_num_qubits):
+            usable = backend.num_qubits - len(backend.faulty_qubits())
+            if min_num_qubits is not None and usable < min_num_qubits:
+                # Qubits out of service cannot hold a circuit qubit.
+                short.append(f"{backend.name} has {usable} operational qubits")
+                continue
             status = backend.status()
             if not status.operational:
                 continue
@@ -547,9 +554,10 @@ class VendorProvider:
             filters = {"name": name, "simulator": simulator, "min_num_qubits": min_num_qubits}
             given = ", ".join(f"{k}={v!r}" for k, v in filters.items() if v is not None)
             raise VendorNotFoundError(
-                f"no operational device matches {given or 'no filter'}; see "
-                "provider.backends() for every device and backend.status() for why one is "
-                "not accepting jobs"
+                f"no operational device matches {given or 'no filter'}"
+                + (f" ({'; '.join(short)})" if short else "")
+                + "; see provider.backends() for every device and backend.status() for why "
+                "one is not accepting jobs"
             )
         return self.get_backend(best[1])
 

@@ -119,6 +119,99 @@ def operation_qargs(op: NativeOperation, num_qubits: int) -> list[Qargs]:
     return list(itertools.permutations(range(num_qubits), op.num_qubits))
 
 
+@dataclass(frozen=True)
+class FaultyElements:
+    """What a calibration marks out of service: qubits, and gates on qubit tuples.
+
+    One rule decides what that takes out, for the Target, the client's checks and the
+    emulator's (IBM's ``check_faulty`` semantics): every operation on a faulty qubit,
+    each faulty gate on its qubits, and every two-qubit operation on the qubits (in that
+    order) of a faulty two-qubit gate, whose coupler is out.
+
+    Attributes:
+        qubits: The faulty qubits, ascending.
+        gates: The faulty gates as ``(name, qubits)``, in the calibration's order.
+    """
+
+    qubits: tuple[int, ...] = ()
+    gates: tuple[tuple[str, Qargs], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.qubits or self.gates)
+
+    def problem(self, name: str, qargs: Qargs, device: str) -> str | None:
+        """Why ``name`` on ``qargs`` cannot run on ``device`` now, or None if it may.
+
+        One sentence for the client's check, ``check_faulty`` and the emulator's, so the
+        three say the same thing.
+
+        >>> FaultyElements(qubits=(13,)).problem("measure", (13,), "d")
+        "qubit 13 of device 'd' is out of service (faulty in its current calibration)"
+        >>> faulty = FaultyElements(gates=(("ecr", (12, 13)),))
+        >>> faulty.problem("ecr", (12, 13), "d")
+        "the coupler (12, 13) of device 'd' is out of service (its ecr gate is faulty in \
+the current calibration)"
+        >>> faulty.problem("ecr", (13, 12), "d") is None
+        True
+        """
+        for qubit in qargs:
+            if qubit in self.qubits:
+                return (
+                    f"qubit {qubit} of device {device!r} is out of service (faulty in its "
+                    "current calibration)"
+                )
+        for gate, on in self.gates:
+            if on == qargs and (gate == name or len(on) == 2):
+                what = f"the coupler {on}" if len(on) == 2 else f"the {gate} gate on qubits {on}"
+                return (
+                    f"{what} of device {device!r} is out of service (its {gate} gate is "
+                    "faulty in the current calibration)"
+                )
+        return None
+
+    def excludes(self, name: str, qargs: Qargs) -> bool:
+        """Whether ``name`` on ``qargs`` is out of service (see :meth:`problem`).
+
+        >>> faulty = FaultyElements(qubits=(3,), gates=(("ecr", (1, 2)),))
+        >>> faulty.excludes("x", (3,)), faulty.excludes("cz", (1, 2)), faulty.excludes("x", (1,))
+        (True, True, False)
+        """
+        return self.problem(name, qargs, "") is not None
+
+
+FAULTY_HINT = (
+    "transpile the circuit again for the device's current calibration: "
+    "generate_preset_pass_manager(backend=backend, optimization_level=1).run(circuit) "
+    "routes around faulty qubits and couplers (backend.faulty_qubits(), "
+    "backend.faulty_gates() list them)"
+)
+
+
+def faulty_elements(calibration: Calibration | None) -> FaultyElements:
+    """The qubits and gates ``calibration`` marks out of service (none without one).
+
+    >>> from datetime import datetime, timezone
+    >>> from qiskit_vendor_provider.api.models import GateCalibration, QubitCalibration
+    >>> cal = Calibration(timestamp=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    ...     qubits=[QubitCalibration(), QubitCalibration(operational=False)],
+    ...     gates=[GateCalibration(name="cz", qubits=[0, 1], operational=False)])
+    >>> faulty_elements(cal)
+    FaultyElements(qubits=(1,), gates=(('cz', (0, 1)),))
+    """
+    if calibration is None:
+        return FaultyElements()
+    return FaultyElements(
+        qubits=tuple(i for i, q in enumerate(calibration.qubits) if not q.operational),
+        gates=tuple((g.name, tuple(g.qubits)) for g in calibration.gates if not g.operational),
+    )
+
+
+def device_faulty_elements(target: Target) -> FaultyElements:
+    """The faulty elements a Target was built without (none for a plain Target)."""
+    faulty = getattr(target, "faulty", None)
+    return faulty if isinstance(faulty, FaultyElements) else FaultyElements()
+
+
 def _qubit_properties(calibration: Calibration | None) -> list[QubitProperties] | None:
     if calibration is None:
         return None
@@ -135,8 +228,14 @@ def _instruction_properties(
         # on one device breaks VF2Layout in qiskit 2.0.)
         return {None: None}
     gates = {(g.name, tuple(g.qubits)): g for g in calibration.gates} if calibration else {}
+    faulty = faulty_elements(calibration)
     props: dict[Qargs | None, InstructionProperties | None] = {}
     for qargs in operation_qargs(op, spec.num_qubits):
+        if faulty and faulty.excludes(op.name, qargs):
+            # Out of service: left out, as IBM's Targets leave faulty elements out, so
+            # the preset pass managers lay out and route around it. A faulty qubit keeps
+            # no operation at all (not even delay): Qiskit's layout then drops it as idle.
+            continue
         if op.name == "measure" and calibration is not None:
             qubit = calibration.qubits[qargs[0]]
             props[qargs] = InstructionProperties(
@@ -173,6 +272,9 @@ class VendorTarget(Target):  # type: ignore[misc]
     """The always-on ZZ rate of each coupled pair (lower qubit first), in hertz."""
     over_rotations: Mapping[tuple[str, tuple[int, ...]], float] = {}
     """The coherent over-rotation (radians) in the error of each (gate, qubits)."""
+    faulty: FaultyElements = FaultyElements()
+    """The qubits and gates the calibration marks out of service, which the Target
+    leaves out (kept to say so when a circuit uses one)."""
 
     def __getstate__(self) -> tuple[Any, dict[str, Any]]:
         extra = {key: value for key, value in self.__dict__.items() if key != _MEMOS}
@@ -231,7 +333,10 @@ def build_target(spec: DeviceSpec) -> Target:
     Returns:
         A Target with every native operation on every qubit tuple it acts on, each with
         the calibrated duration and error where the spec has them, qubit T1, T2 and
-        frequency, and the control-flow operations the device supports. Operations this
+        frequency, and the control-flow operations the device supports. Qubits and
+        gates the calibration marks out of service are left out (every operation on a
+        faulty qubit, each faulty gate on its qubits) and kept in the Target's
+        ``faulty``. Operations this
         package cannot use (see :func:`unknown_operations`) are left out, and kept in
         the Target's ``unknown_operations`` for messages. T2*, ZZ rates and
         over-rotations are the :class:`VendorTarget` attributes ``t2_star``, ``zz_hz``
@@ -252,6 +357,7 @@ def build_target(spec: DeviceSpec) -> Target:
             target.add_instruction(_CONTROL_FLOW_CLASSES[name], name=name)
     target.device_limits = spec.limits
     target.unknown_operations = unknown
+    target.faulty = faulty_elements(spec.calibration)
     if spec.calibration is not None:
         # Figures the Target's own properties have no field for (Physics v2).
         target.t2_star = tuple(q.t2_star for q in spec.calibration.qubits)

@@ -21,9 +21,16 @@ from qiskit.transpiler import Target
 
 from qiskit_vendor_provider import rules
 from qiskit_vendor_provider.api.models import CONTROL_FLOW_NAMES
-from qiskit_vendor_provider.errors import CircuitValidationError
+from qiskit_vendor_provider.errors import CircuitValidationError, FaultyElementError
 from qiskit_vendor_provider.qiskit_compat import free_parameters
-from qiskit_vendor_provider.target import device_limits, target_memo, unknown_operation_message
+from qiskit_vendor_provider.target import (
+    FAULTY_HINT,
+    FaultyElements,
+    device_faulty_elements,
+    device_limits,
+    target_memo,
+    unknown_operation_message,
+)
 
 TRANSPILE_HINT = (
     "transpile first: generate_preset_pass_manager(backend=backend, optimization_level=1)"
@@ -123,6 +130,7 @@ def _check_block(walk: _Walk, circuit: QuantumCircuit, qubit_map: list[int], dep
                 f"{TRANSPILE_HINT}"
             )
         if not supported(name, qargs):
+            _check_faulty_instruction(walk, name, qargs, position, depth)
             raise CircuitValidationError(
                 f"{_where(walk, position, depth, name, qargs)}: device {device!r} cannot "
                 f"apply {name!r} to qubits {qargs} (not coupled, or out of range); "
@@ -141,6 +149,56 @@ def _check_block(walk: _Walk, circuit: QuantumCircuit, qubit_map: list[int], dep
                     f"{_where(walk, position, depth, name, qargs)}: the angle "
                     f"{_shown_angle(param)} is not a finite number; fix the value bound to "
                     "this gate"
+                )
+
+
+def _check_faulty_instruction(
+    walk: _Walk, name: str, qargs: tuple[int, ...], position: int, depth: int
+) -> None:
+    """Refuse, naming the element, an instruction on a qubit or coupler out of service."""
+    problem = device_faulty_elements(walk.target).problem(name, qargs, walk.device)
+    if problem is not None:
+        raise FaultyElementError(
+            f"{_where(walk, position, depth, name, qargs)}: {problem}; {FAULTY_HINT}"
+        )
+
+
+def check_faulty(
+    circuit: QuantumCircuit, faulty: FaultyElements, *, device: str, index: int = 0
+) -> None:
+    """Raise :class:`FaultyElementError` if ``circuit`` uses a faulty qubit or gate.
+
+    IBM's ``check_faulty``: each instruction but barriers, on the circuit's qubit
+    indices taken as the device's, is checked against what the calibration marks out
+    of service (see :class:`~qiskit_vendor_provider.target.FaultyElements`); for control
+    flow, the instructions of its blocks, on the qubits they stand for.
+
+    Args:
+        circuit: The circuit, laid out on the device (qubit ``i`` is device qubit ``i``).
+        faulty: What the calibration marks out of service.
+        device: Device name, for messages.
+        index: Position of the circuit in the job, for messages.
+    """
+    if not faulty:
+        return
+    label = f"circuit {index} ({circuit.name!r})"
+    stack = [(circuit, list(range(circuit.num_qubits)), 0)]
+    while stack:
+        block, qubit_map, depth = stack.pop()
+        index_of = {bit: qubit_map[i] for i, bit in enumerate(block.qubits)}
+        for position, item in enumerate(block.data):
+            if item.name in _DIRECTIVES:
+                continue
+            qargs = tuple(index_of[q] for q in item.qubits)
+            if item.name in CONTROL_FLOW_OP_NAMES:
+                # What its blocks do is checked, as validate_circuit does: the operation
+                # itself spans every qubit of its blocks, used or not.
+                stack.extend((inner, list(qargs), depth + 1) for inner in item.operation.blocks)
+                continue
+            problem = faulty.problem(item.name, qargs, device)
+            if problem is not None:
+                raise FaultyElementError(
+                    f"{_at(label, position, depth, item.name, qargs)}: {problem}; {FAULTY_HINT}"
                 )
 
 
@@ -183,8 +241,12 @@ def _supported(target: Target) -> Callable[[str, tuple[int, ...]], bool]:
 
 
 def _where(walk: _Walk, position: int, depth: int, name: str, qargs: tuple[int, ...]) -> str:
+    return _at(walk.label, position, depth, name, qargs)
+
+
+def _at(label: str, position: int, depth: int, name: str, qargs: tuple[int, ...]) -> str:
     inside = f" (in a block {depth} deep)" if depth else ""
-    return f"{walk.label}, instruction {position}{inside} ({name} on qubits {qargs})"
+    return f"{label}, instruction {position}{inside} ({name} on qubits {qargs})"
 
 
 def _check_control_flow(walk: _Walk, op: object, qargs: tuple[int, ...], where: str) -> None:

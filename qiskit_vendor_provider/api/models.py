@@ -124,6 +124,10 @@ class QubitCalibration(ResponseModel):
     readout_duration: float | None = Field(default=None, ge=0)
     t2_star: float | None = Field(default=None, gt=0)
     """Ramsey (free-induction) dephasing time; absent: as ``t2``, no slow dephasing."""
+    operational: bool = True
+    """False: the qubit is out of service in this calibration (faulty). Nothing may act
+    on it, and the Target leaves it out. Absent (an older server or device file): in
+    service."""
 
 
 class GateCalibration(ResponseModel):
@@ -136,6 +140,10 @@ class GateCalibration(ResponseModel):
     over_rotation: float = Field(default=0.0, ge=-math.pi, le=math.pi)
     """The coherent part of ``error``: an over-rotation about the gate's own axis, in
     radians (``error`` stays the total average gate infidelity)."""
+    operational: bool = True
+    """False: this gate on these qubits is out of service in this calibration (a faulty
+    coupler, for a two-qubit gate); the Target leaves it out. Absent (an older server
+    or device file): in service."""
 
 
 class CouplingCalibration(ResponseModel):

@@ -17,7 +17,7 @@ from qiskit_vendor_provider.api.models import DeviceSpec
 from qiskit_vendor_provider.emulator.lowering import unrunnable_operations
 from qiskit_vendor_provider.emulator.scheduling import off_clock_durations
 from qiskit_vendor_provider.errors import VendorApiError
-from qiskit_vendor_provider.target import build_target, unknown_operations
+from qiskit_vendor_provider.target import build_target, operation_qargs, unknown_operations
 
 
 class CatalogError(ValueError):
@@ -69,6 +69,38 @@ def check_runnable(spec: DeviceSpec, *, where: str = "") -> None:
     off_clock = off_clock_durations(spec)
     if off_clock:
         raise CatalogError(f"{where} has durations off its clock: {'; '.join(off_clock[:5])}")
+    stray = stray_faulty_gates(spec)
+    if stray:
+        raise CatalogError(
+            f"{where} marks gates faulty that it does not have: {'; '.join(stray[:5])}; mark "
+            "a native operation on qubits it lists (operational: false), or remove the flag"
+        )
+
+
+def stray_faulty_gates(spec: DeviceSpec) -> list[str]:
+    """Gates the calibration marks out of service that are not native on those qubits.
+
+    Such a flag takes nothing out of the Target, so the device file says one thing and
+    the device does another: most likely a typo (``[13, 12]`` for a coupler listed as
+    ``[12, 13]``).
+
+    Returns:
+        One line per such gate, naming it and its qubits.
+    """
+    if spec.calibration is None:
+        return []
+    natives = {op.name: op for op in spec.native_operations}
+    stray = []
+    for gate in spec.calibration.gates:
+        if gate.operational:
+            continue
+        op = natives.get(gate.name)
+        qargs = tuple(gate.qubits)
+        if op is None:
+            stray.append(f"{gate.name} on {list(qargs)}: not a native operation")
+        elif qargs not in operation_qargs(op, spec.num_qubits):
+            stray.append(f"{gate.name} on {list(qargs)}: the device has no {gate.name} there")
+    return stray
 
 
 def builtin_device_dir() -> Path:

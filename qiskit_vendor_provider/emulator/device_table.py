@@ -51,11 +51,73 @@ def device_row(spec: DeviceSpec) -> str:
     )
 
 
+CALIBRATIONS = """
+## Calibrations, faulty qubits and couplers
+
+Every figure of a device's calibration is in its Target (gate errors and durations,
+readout errors, T1, T2, frequency), so Qiskit's layout passes steer circuits to the
+better qubits: a GHZ-5 transpiled for `superconducting_27q` at optimization levels 1 to
+3 never lands on qubit 13, its calibrated-bad qubit (`tests/test_layout_calibration.py`).
+
+A calibration can also mark a qubit, or a gate on a qubit tuple, **out of service**:
+`"operational": false` on an entry of `calibration.qubits` or `calibration.gates` (for a
+two-qubit gate: its coupler). A calibration without the field, from an older server or
+device file, has every element in service. The Target then leaves out every operation on
+a faulty qubit (measure and delay included) and every two-qubit operation on a faulty
+coupler, so the preset pass managers lay circuits out and route them around them. Below,
+the shipped calibration of `superconducting_27q` beside an older, drifted one with qubit
+7 and the couplers (0, 1) and (1, 4) out of service: the same GHZ-5 then moves from
+qubits 0, 1, 4, 7, 10 to 10, 12, 15, 18, 21.
+
+![Error maps of two calibrations of superconducting_27q side by side](_static/error_maps.png)
+
+(Qiskit's `plot_error_map` for each; regenerate with
+`python docs/error_maps.py docs/_static/error_maps.png`, which needs matplotlib, seaborn
+and Graphviz.)
+
+As on IBM backends:
+
+- `backend.faulty_qubits()` lists the faulty qubits; `backend.faulty_gates()` the faulty
+  gates, each with its `gate` name and `qubits`. `backend.properties()` has the same two,
+  with `is_qubit_operational(qubit)`, `is_gate_operational(gate, qubits)` and
+  `qubit_property(qubit, name)` (`T1`, `T2`, `T2star`, `frequency`, `readout_error`,
+  `readout_length`, `operational`, each a `(value, date)` pair).
+- `backend.check_faulty(circuit)` raises `FaultyElementError` (a `CircuitValidationError`,
+  and a `ValueError` as IBM's is) when the circuit uses a faulty element. `backend.run`
+  and the primitives refuse such a circuit before any request, naming the instruction and
+  the element and saying to transpile again; the emulator refuses it too (HTTP 422),
+  whoever sent it.
+- `provider.least_busy(min_num_qubits=n)` counts operational qubits only, and
+  `qiskit-vendor devices` shows `26/27` for a device with one qubit out of service
+  (`qiskit-vendor device NAME` lists what is out).
+- `backend.configuration()` and `backend.defaults()` give what tools written for IBM
+  backends still read (mthree 3.0: qubits, shot and circuit limits; faulty qubits come
+  from `properties()`): the coupling map in `configuration()` is the Target's, faults
+  left out.
+
+```python
+from qiskit_vendor_provider import VendorProvider
+
+backend = VendorProvider().get_backend("superconducting_27q")
+print(backend.faulty_qubits(), backend.faulty_gates())  # [] []: all in service
+properties = backend.properties()
+value, measured = properties.qubit_property(13, "readout_error")
+print(f"qubit 13 reads the wrong bit with probability {value} ({measured:%Y-%m-%d})")
+config = backend.configuration()
+print(config.num_qubits, config.max_shots, config.max_experiments)
+```
+"""
+
+
 def device_table(catalog: DeviceCatalog) -> str:
-    """The whole generated page: a header, then one row per device, with descriptions."""
+    """The whole generated page: the table of devices, then the calibrations section.
+
+    A header, one row per device and the descriptions; then how calibrations (faulty
+    elements included) reach the Target.
+    """
     rows = "".join(device_row(spec) for spec in sorted(catalog, key=lambda s: s.name))
     notes = "".join(f"\n- `{spec.name}`: {spec.description}" for spec in catalog)
-    return HEADER + rows + notes + "\n"
+    return HEADER + rows + notes + "\n" + CALIBRATIONS
 
 
 def main() -> None:

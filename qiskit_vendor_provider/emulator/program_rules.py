@@ -39,7 +39,12 @@ from qiskit_vendor_provider.api.op_columns import OpColumns
 from qiskit_vendor_provider.emulator.problems import ProblemError
 from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.serialization import wire_to_circuit
-from qiskit_vendor_provider.target import target_memo
+from qiskit_vendor_provider.target import (
+    FAULTY_HINT,
+    FaultyElements,
+    device_faulty_elements,
+    target_memo,
+)
 from qiskit_vendor_provider.validation import TRANSPILE_HINT, validate_circuit
 
 MAX_CLBITS = 10_000
@@ -203,6 +208,8 @@ class NativeTable:
                 width, operation.num_clbits, len(operation.params), allowed, radix, keys
             )
         self.names = ", ".join(sorted(target.operation_names))
+        self.faulty = device_faulty_elements(target)
+        """Left out of ``natives``; kept to name them when a program uses one."""
 
 
 def native_table(target: Target) -> NativeTable:
@@ -230,6 +237,14 @@ def columns_problem(
             problem = _directive_problem(name, (nq, nc, na), columns, angle_starts[positions])
             if problem is not None:
                 return f"{where}: {problem}"
+            if name == "delay" and table.faulty.qubits:
+                # As the Target has no delay there: nothing may act on a faulty qubit.
+                qargs = columns.qubits[qubit_starts[positions][:, None] + np.arange(nq)]
+                hits = np.flatnonzero(np.isin(qargs, table.faulty.qubits).any(axis=1))
+                if len(hits):
+                    return _faulty_problem(
+                        name, qargs[hits[:1]], positions[hits[:1]], table.faulty, device
+                    )
             continue
         native = table.natives.get(name)
         if native is None:
@@ -247,7 +262,7 @@ def columns_problem(
         qargs = columns.qubits[qubit_starts[positions][:, None] + np.arange(nq)]
         problem = _qargs_problem(name, qargs, positions, native, device)
         if problem is not None:
-            return problem
+            return _faulty_problem(name, qargs, positions, table.faulty, device) or problem
     declared = set(program.parameters)
     for position in columns.expressions:
         undeclared = set(columns.params[position].terms) - declared
@@ -321,6 +336,31 @@ def _qargs_problem(
         f"cannot apply {name!r} to qubits {on} (not coupled, or out of range); "
         f"{TRANSPILE_HINT}"
     )
+
+
+def _faulty_problem(
+    name: str,
+    qargs: NDArray[np.int64],
+    positions: NDArray[np.int64],
+    faulty: FaultyElements,
+    device: str,
+) -> str | None:
+    """The first operation of one kind (``qargs``: one row each) on a faulty element.
+
+    The emulator does not trust the client's check: a job that touches a qubit or
+    coupler out of service is refused with what is out, whoever sent it.
+    """
+    if not faulty:
+        return None
+    for row, qubits in enumerate(qargs.tolist()):
+        on = tuple(int(q) for q in qubits)
+        problem = faulty.problem(name, on, device)
+        if problem is not None:
+            return (
+                f"instruction {int(positions[row])} ({name} on qubits {on}): {problem}; "
+                f"{FAULTY_HINT}"
+            )
+    return None
 
 
 def check_programs(

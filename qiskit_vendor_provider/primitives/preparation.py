@@ -26,7 +26,11 @@ from qiskit.circuit import Parameter, QuantumCircuit
 from qiskit.passmanager import BasePassManager
 from qiskit.transpiler import TranspilerError, generate_preset_pass_manager
 
-from qiskit_vendor_provider.errors import CircuitValidationError, VendorValidationError
+from qiskit_vendor_provider.errors import (
+    CircuitValidationError,
+    FaultyElementError,
+    VendorValidationError,
+)
 from qiskit_vendor_provider.primitives.options import PrimitiveOptions
 from qiskit_vendor_provider.primitives.packing import Program, make_program
 from qiskit_vendor_provider.serialization import WireFormatError
@@ -119,15 +123,20 @@ class CircuitPreparer:
             )
         except CircuitValidationError as exc:
             if options.skip_transpilation:
-                raise CircuitValidationError(
+                raise type(exc)(
                     f"PUB {index}: {exc} (skip_transpilation=True sends circuits as they are; "
                     "set it to False to let the primitive transpile them)"
                 ) from None
+            refusal = exc
         else:
             return circuit, False
         try:
             isa: QuantumCircuit = self.pass_manager(options).run(circuit)
         except TranspilerError as exc:
+            if isinstance(refusal, FaultyElementError):
+                # A circuit laid out for an earlier calibration: the faulty element is
+                # what the user must hear of, not the transpiler's failure to place it.
+                raise FaultyElementError(f"PUB {index}: {refusal}") from None
             # Qiskit's words for what the device cannot do (control flow on a device
             # without it, say), in this package's error, with the PUB it concerns.
             raise CircuitValidationError(
