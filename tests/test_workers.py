@@ -33,7 +33,7 @@ from qiskit_vendor_provider.emulator.store import SQLiteJobStore
 from qiskit_vendor_provider.job import VendorJob
 from qiskit_vendor_provider.testing.process import emulator_process, free_loopback_port
 from tests.helpers import ROOT, bell
-from tests.waiting import NEVER, eventually
+from tests.waiting import NEVER, count_calls, eventually
 
 FAULTS = {
     "segfault": "segfault",
@@ -227,23 +227,6 @@ def test_a_database_from_before_leases_is_migrated_and_its_running_job_rerun(
 
 
 # ------------------------------------------------------------------ leases across processes
-
-
-class _Calls:
-    count = 0
-
-
-def count_calls(obj: object, name: str) -> _Calls:
-    """Count the calls of ``obj.name`` from now on (a seam to synchronise on)."""
-    calls = _Calls()
-    method = getattr(obj, name)
-
-    def counted(*args: object, **kwargs: object) -> object:
-        calls.count += 1
-        return method(*args, **kwargs)
-
-    setattr(obj, name, counted)
-    return calls
 
 
 def test_a_live_lease_of_another_process_is_left_alone_until_it_expires(tmp_path: Path) -> None:

@@ -27,6 +27,26 @@ def eventually(condition: Callable[[], object], what: str, limit: float = NEVER)
         time.sleep(0.01)
 
 
+class Calls:
+    """How many times a method wrapped by :func:`count_calls` was called."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+def count_calls(obj: object, name: str) -> Calls:
+    """Count the calls of ``obj.name`` from now on: a seam to synchronise on."""
+    calls = Calls()
+    method = getattr(obj, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.count += 1
+        return method(*args, **kwargs)
+
+    setattr(obj, name, counted)
+    return calls
+
+
 class Watches:
     """Counts the long polls an emulator's HTTP app starts (a request the server holds).
 
