@@ -351,6 +351,10 @@ def test_the_tolerances_reject_an_estimate_missing_a_quarter_term(
     wrong = Statevector(circuit).expectation_value(dropped).real
     assert abs(exact - wrong) == pytest.approx(0.25)
     sigma = standard_errors(pub, precision)
+    # By hand, per basis (a = X0 = X1 and Z1 are fair coins on the pair, qubit 2 is |0>):
+    # YZX 0.15**2; {IYY, ZII} 0 (both certain); {IZZ, ZZI} 0.5**2 (Z1 * Z2 is a coin);
+    # {IXI, XIX, XXI} = a * (0.2 - 0.1 * X2): 0.2**2 + 0.1**2. Over 2,500 shots.
+    assert float(sigma) == pytest.approx(math.sqrt((0.0225 + 0.25 + 0.05) / 2500))
     assert within(mine, exact, sigma)
     assert not within(mine, wrong, sigma)
     old_rule = 5 * float(np.abs(HAMILTONIAN.coeffs).sum()) * precision
