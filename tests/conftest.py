@@ -26,7 +26,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--slow",
         action="store_true",
         default=False,
-        help="also run the tests marked slow (e.g. thousands of differential examples)",
+        help="also run the tests marked slow: thousands of differential examples, and the "
+        "wall-clock claims of tests/test_latency.py (how soon a cancel or a timeout acts)",
     )
 
 

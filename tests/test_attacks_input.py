@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -141,10 +140,10 @@ def test_a_catastrophic_name_filter_is_stopped_by_its_matching_budget(api: Mocke
     provider = VendorProvider(url=MOCK_URL, token=MOCK_TOKEN, poll_interval=(0.005, 0.05))
     backend = provider.get_backend(IDEAL)
     backend.run(bell(), shots=1, job_name="a" * 40 + "!").result(timeout=60)
-    started = time.monotonic()
+    # The error exists only where a match ran out of its time budget (the regex
+    # package's timeout): the budget, not exponential time, ended the listing.
     with pytest.raises(VendorValidationError, match=r"took more than 0\.5 s to match"):
         provider.jobs(job_name="^(a|aa)+$", limit=100)
-    assert time.monotonic() - started < 10  # the budget, not exponential time
     assert provider.jobs(job_name="^a+!$", limit=100)  # a plain pattern still lists it
 
 

@@ -1,6 +1,11 @@
 """Long polls: ``GET /v1/jobs/{id}?wait=`` answers the moment a job is final.
 
 The client's waits use it and fall back to polling a server that refuses the parameter.
+
+No test here times a process start: a job ends when the test makes it end (the store
+is written as another process would, or a second emulator on the same file is started
+once the server is seen holding the request), and what is counted is the requests the
+client makes, never how many a cold start happens to need.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ import re
 import threading
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -18,8 +24,10 @@ from qiskit.providers import JobStatus
 from qiskit_vendor_provider import VendorJobError, VendorJobTimeoutError, VendorProvider
 from qiskit_vendor_provider import job as job_module
 from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, EmulatorServer
+from qiskit_vendor_provider.emulator.app import MAX_WAIT_SECONDS
 from qiskit_vendor_provider.job import VendorJob
 from tests.helpers import bell
+from tests.waiting import Watches, eventually
 
 SLOW = {"slow": "sleep=30", "short": "sleep=0.6"}
 
@@ -37,57 +45,125 @@ def server(tmp_path: Path) -> EmulatorServer:
         yield running
 
 
+class IdleServer:
+    """A server that runs nothing: its jobs stay QUEUED until the test ends them.
+
+    ``watches`` counts the requests it holds; :meth:`run_elsewhere` starts a second
+    emulator on the same SQLite file, which runs the queued jobs as another process
+    would.
+    """
+
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self.emulator = Emulator(EmulatorConfig(database=database, workers=0))
+        self.watches = Watches(self.emulator)
+        self.http = EmulatorServer(self.emulator)
+        self.others: list[Emulator] = []
+
+    @property
+    def url(self) -> str:
+        return self.http.url
+
+    def run_elsewhere(self) -> None:
+        other = Emulator(EmulatorConfig(database=self.database, poll_interval=0.02))
+        self.others.append(other)
+        other.start()
+
+
+@pytest.fixture
+def idle(tmp_path: Path) -> IdleServer:
+    made = IdleServer(tmp_path / "shared.sqlite3")
+    with made.http:
+        try:
+            yield made
+        finally:
+            for other in made.others:
+                other.stop()
+
+
 def wait_running(provider: VendorProvider, job_id: str) -> None:
-    deadline = time.monotonic() + 30
-    while provider.client.get_job(job_id).status != "RUNNING":
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    eventually(lambda: provider.client.get_job(job_id).status == "RUNNING", "the job runs")
+
+
+def in_background(call, *args, **kwargs) -> tuple[threading.Thread, list[object]]:  # type: ignore[no-untyped-def]
+    """Start ``call`` on a thread; the list gets its return value (or its exception)."""
+    outcome: list[object] = []
+
+    def target() -> None:
+        try:
+            outcome.append(call(*args, **kwargs))
+        except BaseException as exc:  # handed to the test, which raises it
+            outcome.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def joined(thread: threading.Thread, outcome: list[object]) -> object:
+    """The outcome of a thread from :func:`in_background`, once it has one."""
+    thread.join(MAX_WAIT_SECONDS * 4)
+    assert not thread.is_alive(), "the call never returned"
+    [value] = outcome
+    if isinstance(value, BaseException):
+        raise value
+    return value
+
+
+def warm(provider: VendorProvider) -> None:
+    """Run one job to its end, so that the next one finds a simulator process started."""
+    job = provider.get_backend("ideal_simulator").run(bell(), shots=1)
+    assert sum(job.result().get_counts().values()) == 1
 
 
 def test_a_long_poll_answers_when_the_job_ends_not_when_the_wait_does(
     server: EmulatorServer,
 ) -> None:
     provider = VendorProvider(url=server.url, journal=False)
+    warm(provider)
+    submitted = time.monotonic()
     job = provider.get_backend("ideal_simulator").run(bell(), shots=5, job_name="short")
-    wait_running(provider, job.job_id())
-    started = time.monotonic()
-    info = provider.client.get_job(job.job_id(), wait=20)
-    held = time.monotonic() - started
+    info = provider.client.get_job(job.job_id(), wait=MAX_WAIT_SECONDS)
     assert info.status == "DONE"
-    assert held < 5  # the 0.6 s job, not the 20 s wait
+    # A 0.6 s job on a simulator process already started, against the longest wait there
+    # is: a server that held the request to the end of its wait fails this on any machine.
+    assert time.monotonic() - submitted < MAX_WAIT_SECONDS
 
 
 def test_a_long_poll_answers_a_cancel_at_once_and_a_wait_that_ends(
     server: EmulatorServer,
 ) -> None:
     provider = VendorProvider(url=server.url, journal=False)
+    watches = Watches(server.emulator)
     job = provider.get_backend("ideal_simulator").run(bell(), shots=5, job_name="slow")
     wait_running(provider, job.job_id())
     started = time.monotonic()
+    # The 30 s job is still running when a short wait ends: the answer says so, and it
+    # came no sooner than the wait (a lower bound: no machine is too slow for it).
     assert provider.client.get_job(job.job_id(), wait=0.3).status == "RUNNING"
-    assert 0.3 <= time.monotonic() - started < 2
-    threading.Timer(0.3, job.cancel).start()
-    started = time.monotonic()
-    assert provider.client.get_job(job.job_id(), wait=20).status == "CANCELLED"
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started >= 0.3
+    thread, outcome = in_background(provider.client.get_job, job.job_id(), wait=MAX_WAIT_SECONDS)
+    watches.reach(2, "(the second status long poll)")
+    cancelled = time.monotonic()
+    assert job.cancel() is True
+    assert joined(thread, outcome).status == "CANCELLED"  # type: ignore[attr-defined]
+    assert time.monotonic() - cancelled < MAX_WAIT_SECONDS
 
 
-def test_a_long_poll_sees_a_job_another_process_ends(tmp_path: Path) -> None:
-    database = tmp_path / "shared.sqlite3"
-    # This server runs nothing; a second emulator on the same file runs the job.
-    idle = Emulator(EmulatorConfig(database=database, workers=0))
-    with EmulatorServer(idle) as server:
-        provider = VendorProvider(url=server.url, journal=False)
-        job = provider.get_backend("ideal_simulator").run(bell(), shots=7)
-        other = Emulator(EmulatorConfig(database=database, poll_interval=0.05))
-        threading.Timer(0.3, other.start).start()
-        try:
-            started = time.monotonic()
-            assert provider.client.get_job(job.job_id(), wait=20).status == "DONE"
-            assert time.monotonic() - started < 5
-        finally:
-            time.sleep(0.4)
-            other.stop()
+def test_a_long_poll_sees_a_job_another_process_ends(idle: IdleServer) -> None:
+    provider = VendorProvider(url=idle.url, journal=False)
+    job = provider.get_backend("ideal_simulator").run(bell(), shots=5)
+    thread, outcome = in_background(provider.client.get_job, job.job_id(), wait=MAX_WAIT_SECONDS)
+    idle.watches.reach(1, "(the status long poll)")
+    # The job ends as another process sharing the file ends it: in the store, without a
+    # word to this server.
+    store = idle.emulator.store
+    assert store.claim_next("another-host/1:x", 60.0, ["ideal_simulator"]) is not None
+    ended = time.monotonic()
+    assert store.finish(job.job_id(), "{}")
+    assert joined(thread, outcome).status == "DONE"  # type: ignore[attr-defined]
+    # Measured from the moment the test ended the job, against the wait it asked for.
+    assert time.monotonic() - ended < MAX_WAIT_SECONDS
 
 
 def test_waits_over_the_limit_are_refused(server: EmulatorServer) -> None:
@@ -98,13 +174,18 @@ def test_waits_over_the_limit_are_refused(server: EmulatorServer) -> None:
     assert "wait" in answer.json()["detail"]
 
 
-def test_result_uses_the_long_poll_and_waits_for_a_slow_job(server: EmulatorServer) -> None:
-    provider = VendorProvider(url=server.url, journal=False, poll_interval=(5.0, 5.0))
-    job = provider.get_backend("ideal_simulator").run(bell(), shots=9, job_name="short")
-    started = time.monotonic()
-    # With 5 s between plain polls, only a long poll gets the result this soon.
-    assert sum(job.result(timeout=30).get_counts().values()) == 9
-    assert time.monotonic() - started < 4
+def test_result_uses_the_long_poll_and_waits_for_a_slow_job(idle: IdleServer) -> None:
+    provider = VendorProvider(url=idle.url, journal=False, poll_interval=(5.0, 5.0))
+    job = provider.get_backend("ideal_simulator").run(bell(), shots=9)
+    seen = _requests_seen(provider)
+    thread, outcome = in_background(job.result)
+    # The quick result wait, then the status long poll: the job ends only now.
+    idle.watches.reach(2, "(the status long poll after the quick result wait)")
+    idle.run_elsewhere()
+    assert sum(joined(thread, outcome).get_counts().values()) == 9  # type: ignore[attr-defined]
+    # With 5 s between plain polls, every status request was a long poll instead.
+    statuses = [line for line in seen if line.split("?")[0] == f"GET /v1/jobs/{job.job_id()}"]
+    assert statuses and all(_wait_of(line) is not None for line in statuses)
     assert provider.client.long_poll is True
 
 
@@ -151,13 +232,21 @@ def _requests_seen(provider: VendorProvider) -> list[str]:
     return seen
 
 
+def _wait_of(line: str) -> float | None:
+    """The ``wait`` a recorded request asked the server for (None: a plain request)."""
+    values = parse_qs(urlsplit(line.split(" ", 1)[1]).query).get("wait")
+    return None if values is None else float(values[0])
+
+
 def test_a_short_job_is_fetched_in_one_request_after_its_submission(
     server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # What is tested is the count of requests for a job that ends within the quick wait, not
-    # how fast a simulator process starts: the wait is made long enough for any machine.
-    monkeypatch.setattr(job_module, "QUICK_RESULT_SECONDS", 30.0)
+    # What is counted is the requests for a job that ends within the quick wait: the
+    # simulator process is started first (by a job of its own), and the wait is made as
+    # long as the server allows, so no machine is too slow for the job to end within it.
+    monkeypatch.setattr(job_module, "QUICK_RESULT_SECONDS", MAX_WAIT_SECONDS)
     provider = VendorProvider(url=server.url, journal=False)
+    warm(provider)
     backend = provider.get_backend("ideal_simulator")
     seen = _requests_seen(provider)
     job = backend.run(bell(), shots=11)
@@ -166,33 +255,49 @@ def test_a_short_job_is_fetched_in_one_request_after_its_submission(
         "POST /v1/jobs",
         f"GET /v1/jobs/{job.job_id()}/result",
     ]
-    assert "wait=" in seen[1]
+    assert _wait_of(seen[1]) == MAX_WAIT_SECONDS
     assert job.status() is JobStatus.DONE
 
 
-def test_a_job_longer_than_the_quick_wait_is_waited_for_as_before(
-    server: EmulatorServer,
-) -> None:
-    provider = VendorProvider(url=server.url, journal=False)
-    job = provider.get_backend("ideal_simulator").run(bell(), shots=5, job_name="short")
+def test_the_result_route_holds_the_request_until_the_job_ends(idle: IdleServer) -> None:
+    provider = VendorProvider(url=idle.url, journal=False)
+    job = provider.get_backend("ideal_simulator").run(bell(), shots=3)
+    thread, outcome = in_background(provider.client.get_result, job.job_id(), wait=MAX_WAIT_SECONDS)
+    idle.watches.reach(1, "(the result long poll)")
+    # Held while the job is queued; the job runs only now, on another emulator.
+    idle.run_elsewhere()
+    answer = joined(thread, outcome)
+    assert answer.status == "DONE" and answer.success  # type: ignore[attr-defined]
+
+
+def test_a_job_longer_than_the_quick_wait_is_waited_for_as_before(idle: IdleServer) -> None:
+    provider = VendorProvider(url=idle.url, journal=False)
+    job = provider.get_backend("ideal_simulator").run(bell(), shots=5)
     seen = _requests_seen(provider)
-    started = time.monotonic()
-    assert sum(job.result(timeout=30).get_counts().values()) == 5
-    assert time.monotonic() - started < 5
-    # The 1 s result wait ran out (409), then the status long poll, then the result.
+    thread, outcome = in_background(job.result)
+    # The job cannot end during the quick wait: it runs only once the status long poll
+    # that follows that wait is held.
+    idle.watches.reach(2, "(the status long poll after the quick result wait)")
+    idle.run_elsewhere()
+    assert sum(joined(thread, outcome).get_counts().values()) == 5  # type: ignore[attr-defined]
+    # The quick result wait ran out (409), then the status long poll, then the result.
     paths = [line.split("?")[0] for line in seen]
-    assert paths[0].endswith("/result") and paths[-1].endswith("/result")
-    assert any(path == f"GET /v1/jobs/{job.job_id()}" for path in paths)
+    assert paths[0] == paths[-1] == f"GET /v1/jobs/{job.job_id()}/result"
+    assert _wait_of(seen[0]) == job_module.QUICK_RESULT_SECONDS
+    assert f"GET /v1/jobs/{job.job_id()}" in paths
 
 
-def test_the_quick_wait_counts_against_a_timeout(server: EmulatorServer) -> None:
-    provider = VendorProvider(url=server.url, journal=False)
-    job = provider.get_backend("ideal_simulator").run(bell(), shots=5, job_name="slow")
-    started = time.monotonic()
-    with pytest.raises(VendorJobTimeoutError):
+def test_the_quick_wait_counts_against_a_timeout(idle: IdleServer) -> None:
+    provider = VendorProvider(url=idle.url, journal=False)
+    job = provider.get_backend("ideal_simulator").run(bell(), shots=5)  # stays QUEUED
+    seen = _requests_seen(provider)
+    with pytest.raises(VendorJobTimeoutError, match=r"still QUEUED after 1\.5 s"):
         job.result(timeout=1.5)
-    assert time.monotonic() - started < 1.5 + 0.5
-    job.cancel()
+    # The waits the client asked the server for add up to the timeout, not to the quick
+    # wait plus the timeout: each is what was left of the 1.5 s when it was asked.
+    waits = [_wait_of(line) or 0.0 for line in seen]
+    assert waits[0] == job_module.QUICK_RESULT_SECONDS
+    assert len(waits) >= 2 and sum(waits) <= 1.5
 
 
 def test_a_failed_job_still_raises_its_error_after_the_quick_wait(
@@ -237,10 +342,10 @@ def test_a_server_that_answers_the_result_at_once_is_waited_for_as_before() -> N
         mock.add_callback("GET", re.compile(re.escape(url) + r"/v1/jobs/0+.*"), answer)
         provider = VendorProvider(url=url, token="old-server-token-1", journal=False)
         job = VendorJob(_ResultBackend(), job_id, provider.client)  # type: ignore[arg-type]
-        started = time.monotonic()
         assert job.result(timeout=10).get_counts() == {"1": 1}
-        assert time.monotonic() - started < 5
     assert asked["status"] >= 2
+    # Its status route ignores ?wait= too, answering at once: from then on it is polled.
+    assert provider.client.long_poll is False
 
 
 class _ResultBackend(_PollingOnly):

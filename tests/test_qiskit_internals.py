@@ -30,6 +30,7 @@ import qiskit_vendor_provider
 from qiskit_vendor_provider import VendorProvider
 from qiskit_vendor_provider.primitives import VendorEstimator, VendorSampler
 from qiskit_vendor_provider.qiskit_internals import append_unchecked, start_job
+from tests.waiting import NEVER
 
 PACKAGE = Path(qiskit_vendor_provider.__file__).parent
 INTERNALS = PACKAGE / "qiskit_internals.py"
@@ -57,22 +58,31 @@ def _private_members(cls: type) -> set[str]:
 
 
 def test_primitive_job_submit_runs_the_function_on_a_thread_and_returns_at_once() -> None:
+    caller = threading.current_thread()
+    started = threading.Event()
     release = threading.Event()
-    ran_on: list[str] = []
+    ran_on: list[threading.Thread] = []
 
     def work(value: int) -> int:
-        ran_on.append(threading.current_thread().name)
-        release.wait()
+        ran_on.append(threading.current_thread())
+        started.set()
+        if threading.current_thread() is not caller:
+            # Held until the test has seen the job running. (Run in the caller's thread,
+            # it returns at once, so that a broken _submit fails the checks below
+            # instead of hanging the test.)
+            assert release.wait(NEVER)
         return value * 2
 
     job: PrimitiveJob[int] = PrimitiveJob(work, 21)
-    # If _submit ran the function in this thread, start_job would never return: the
-    # function waits for an event set only below.
     assert start_job(job) is job
-    assert job.status() in (JobStatus.RUNNING, JobStatus.DONE) or not release.is_set()
+    assert started.wait(NEVER), "the function never ran"
+    assert ran_on[0] is not caller  # on a thread of its own
+    # Started and held: running, not done (a _submit that ran the function in this
+    # thread, or not at all, would leave it done or not started).
+    assert job.status() is JobStatus.RUNNING
     release.set()
     assert job.result() == 42
-    assert ran_on and ran_on[0] != threading.current_thread().name
+    assert ran_on == ran_on[:1]  # run once
     assert job.status() is JobStatus.DONE
     with pytest.raises(JobError):  # a job starts once
         start_job(job)

@@ -24,39 +24,14 @@ from qiskit_vendor_provider.api.client import RetryPolicy
 from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, EmulatorServer
 from qiskit_vendor_provider.job import VendorJob
 from qiskit_vendor_provider.testing.process import emulator_process, free_loopback_port
+from tests.waiting import NEVER, count_calls, eventually
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parent.parent
-SLOW_QUBITS = 20
-SLOW_ROUNDS = 20  # a few seconds of state-vector simulation: long enough to be killed in
-
-
-def slow_circuit() -> QuantumCircuit:
-    """CX chains over 20 qubits: Aer simulates the whole state, with one known outcome.
-
-    Each round's pair of rx gates cancels; they are there so that no round is a plain
-    permutation of basis states.
-    """
-    circuit = QuantumCircuit(SLOW_QUBITS, SLOW_QUBITS, name="slow")
-    circuit.x(range(SLOW_QUBITS))
-    for round_ in range(SLOW_ROUNDS):
-        for qubit in range(SLOW_QUBITS - 1):
-            circuit.cx(qubit, qubit + 1)
-        angle = 0.3 * (round_ + 1)
-        circuit.rx(angle, round_ % SLOW_QUBITS)
-        circuit.rx(-angle, round_ % SLOW_QUBITS)
-    circuit.measure(range(SLOW_QUBITS), range(SLOW_QUBITS))
-    return circuit
-
-
-def slow_outcome() -> str:
-    """The one outcome of :func:`slow_circuit`, worked out bit by bit."""
-    bits = [1] * SLOW_QUBITS
-    for _ in range(SLOW_ROUNDS):
-        for qubit in range(SLOW_QUBITS - 1):
-            bits[qubit + 1] ^= bits[qubit]
-    return "".join(str(bit) for bit in reversed(bits))
+# The first server's simulator sleeps this long before a job named "slow": the kill
+# always finds it running, however fast the machine. The second server has no fault.
+HOLD = ("--worker-fault", "slow=sleep=600")
 
 
 def basis(index: int) -> QuantumCircuit:
@@ -81,7 +56,7 @@ def rows_of(database: Path) -> dict[str, tuple[str, float | None]]:
         conn.close()
 
 
-def wait_until_running(database: Path, job_id: str, limit: float = 120.0) -> None:
+def wait_until_running(database: Path, job_id: str, limit: float = NEVER) -> None:
     """Watch the store itself: polling over HTTP could miss a short RUNNING spell."""
     deadline = time.monotonic() + limit
     while True:
@@ -116,16 +91,16 @@ def test_sigkill_with_jobs_queued_and_running_then_restart(
     monkeypatch.setattr(holding.emulator.supervisor, "start", lambda: None)
     with holding:
         backend = provider.get_backend("ideal_simulator")
-        slow = backend.run(slow_circuit(), shots=50, job_name="slow")
+        slow = backend.run(basis(6), shots=50, job_name="slow")
         fast = [backend.run(basis(i), shots=10 + i, job_name=f"fast-{i}") for i in range(1, 4)]
         waiters = [threading.Thread(target=wait, args=(job,)) for job in [slow, *fast]]
         for waiter in waiters:
             waiter.start()
 
-    with emulator_process(port, database, wait_ready=False) as first:
+    with emulator_process(port, database, *HOLD, wait_ready=False) as first:
         wait_until_running(database, slow.job_id())
         os.kill(first.pid, signal.SIGKILL)
-        first.wait(timeout=30)
+        first.wait(timeout=NEVER)
 
     # The kill hit the moment it was meant to: one job running, the others queued.
     at_kill = rows_of(database)
@@ -139,11 +114,11 @@ def test_sigkill_with_jobs_queued_and_running_then_restart(
             waiter.join(timeout=180)
         assert not any(waiter.is_alive() for waiter in waiters)
         second.terminate()
-        _, log = second.communicate(timeout=30)
+        _, log = second.communicate(timeout=NEVER)
 
     failures = {k: v for k, v in results.items() if isinstance(v, BaseException)}
     assert not failures, failures
-    assert results[slow.job_id()] == {slow_outcome(): 50}
+    assert results[slow.job_id()] == {"110": 50}
     for index, job in enumerate(fast, start=1):
         assert results[job.job_id()] == {format(index, "03b"): 10 + index}
     after = rows_of(database)
@@ -169,13 +144,14 @@ def test_a_wait_outlives_an_outage_longer_than_one_requests_retries(
     )
     with paused:
         job = provider.get_backend("ideal_simulator").run(basis(5), shots=7)
+        asked = count_calls(provider.client.session, "send")
         outcome: list[object] = []
         waiter = threading.Thread(target=lambda: outcome.append(_result_or_error(job)))
         waiter.start()
-        time.sleep(0.2)
+        eventually(lambda: asked.count >= 1, "the waiter asks the server")  # it is waiting
     time.sleep(1.5)  # down for 1.5 s: far past two quick attempts, far within the timeout
     with EmulatorServer(Emulator(config), port=paused.port):
-        waiter.join(timeout=60)
+        waiter.join(timeout=NEVER)
     [answer] = outcome
     if isinstance(answer, BaseException):
         raise answer
@@ -184,6 +160,6 @@ def test_a_wait_outlives_an_outage_longer_than_one_requests_retries(
 
 def _result_or_error(job: VendorJob) -> object:
     try:
-        return job.result(timeout=60).get_counts()
+        return job.result(timeout=NEVER).get_counts()
     except Exception as exc:
         return exc

@@ -13,6 +13,7 @@ from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_aer import AerSimulator
 
 from qiskit_vendor_provider import VendorProvider
+from tests.tolerances import standard_errors, within
 
 SHOTS = 4000
 
@@ -200,7 +201,7 @@ def test_backend_estimator_v2_expectation_values(provider: VendorProvider) -> No
     from qiskit.quantum_info import Statevector
 
     exact = [Statevector(circuit).expectation_value(o).real for o in observables]
-    assert np.allclose(evs, exact, atol=5 * precision)
+    assert within(evs, exact, standard_errors((circuit, observables), precision))
 
 
 def test_preset_pass_manager_output_runs_on_every_device(provider: VendorProvider) -> None:

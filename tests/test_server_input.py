@@ -12,7 +12,6 @@ import copy
 import http.client
 import json
 import math
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,7 @@ from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, EmulatorSe
 from qiskit_vendor_provider.emulator.service import MAX_CLBITS
 from qiskit_vendor_provider.emulator.transport import dispatch
 from tests.fuzzing import assert_not_5xx, fuzz_settings, positions
+from tests.waiting import eventually
 
 BODY_LIMIT = 6_000_000  # above the ion device's payload limit (5,000,000), below the default
 Body = dict[str, Any]
@@ -766,10 +766,13 @@ def test_fuzzed_jobs_the_server_accepts_run_to_done(running: Emulator, body: Bod
     if status != 201:
         return
     job_id = json.loads(content)["job_id"]
-    for _ in range(3000):  # at most about 30 s
+
+    def ended() -> bool:
         record = running.store.get(job_id)
         assert record is not None
-        if record.status in ("DONE", "ERROR", "CANCELLED"):
-            break
-        time.sleep(0.01)
+        return record.status in ("DONE", "ERROR", "CANCELLED")
+
+    eventually(ended, f"job {job_id} ends")
+    record = running.store.get(job_id)
+    assert record is not None
     assert (record.status, record.error) == ("DONE", None)

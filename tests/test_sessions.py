@@ -41,6 +41,7 @@ from qiskit_vendor_provider.job import VendorJob
 from qiskit_vendor_provider.primitives import VendorEstimator, VendorSampler
 from qiskit_vendor_provider.serialization import circuit_to_wire
 from tests.helpers import bell
+from tests.waiting import NEVER
 
 URL = "https://sessions.vendor.test"
 DEVICE = "ideal_simulator"
@@ -112,7 +113,7 @@ def finish(emulator: Emulator, job_id: str) -> None:
     assert emulator.store.finish(job_id, "{}")
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = NEVER) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"still not {what} after {timeout} s"

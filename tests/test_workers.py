@@ -33,6 +33,7 @@ from qiskit_vendor_provider.emulator.store import SQLiteJobStore
 from qiskit_vendor_provider.job import VendorJob
 from qiskit_vendor_provider.testing.process import emulator_process, free_loopback_port
 from tests.helpers import ROOT, bell
+from tests.waiting import NEVER, count_calls, eventually
 
 FAULTS = {
     "segfault": "segfault",
@@ -40,7 +41,7 @@ FAULTS = {
     "kill": "kill",
     "exit": "exit",
     "memory": "memory",
-    "slow": "sleep=30",
+    "slow": "sleep=600",  # longer than any wait here: only a cancel or a kill ends it
     "pause": "sleep=2",
 }
 
@@ -63,11 +64,9 @@ def jobs_table(database: Path) -> dict[str, dict[str, object]]:
         conn.close()
 
 
-def wait_for(predicate, limit: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + limit
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
+def wait_for(predicate, limit: float = NEVER) -> None:  # type: ignore[no-untyped-def]
+    """Until ``predicate()`` holds; the limit only turns "never" into a failure."""
+    eventually(predicate, "the condition", limit)
 
 
 @pytest.fixture(scope="module")
@@ -135,15 +134,15 @@ def test_an_aer_failure_inside_a_job_is_an_error_not_a_crash(faulty: Emulator) -
 # ------------------------------------------------------------------ cancel
 
 
-def test_cancelling_a_running_job_stops_its_process_within_a_second(faulty: Emulator) -> None:
+def test_cancelling_a_running_job_stops_its_process(faulty: Emulator) -> None:
+    # How soon is tests/test_latency.py's (slow layer); here: it stops, long before the
+    # 30 s the job would sleep, and the queue goes on.
     backend = provider_for(faulty).get_backend("ideal_simulator")
     job = backend.run(bell(), shots=10, job_name="slow")
     wait_for(lambda: job.status() is JobStatus.RUNNING)
     wait_for(lambda: job.job_id() in faulty.supervisor.running_jobs)
-    started = time.monotonic()
     assert job.cancel() is True
-    wait_for(lambda: job.job_id() not in faulty.supervisor.running_jobs, limit=1.0)
-    assert time.monotonic() - started < 1.0
+    wait_for(lambda: job.job_id() not in faulty.supervisor.running_jobs)
     assert job.status() is JobStatus.CANCELLED
     assert backend.run(bell(), shots=8).result(timeout=60).get_counts()
 
@@ -236,16 +235,26 @@ def test_a_live_lease_of_another_process_is_left_alone_until_it_expires(tmp_path
     job = provider_for(held).get_backend("ideal_simulator").run(bell(), shots=9)
     held.store.close()  # type: ignore[attr-defined]
     store = SQLiteJobStore(database)
-    store.claim_next("another-host/4242:abc", 1.5, ["ideal_simulator"])
+    store.claim_next("another-host/4242:abc", 3600.0, ["ideal_simulator"])
     store.close()
-    emulator = Emulator(
-        EmulatorConfig(database=database, poll_interval=0.02, lease_seconds=0.4)
-    ).start()
+    emulator = Emulator(EmulatorConfig(database=database, poll_interval=0.02, lease_seconds=0.4))
+    checks = count_calls(emulator.store, "expire_leases")
+    emulator.start()
     try:
-        time.sleep(0.8)  # several of this emulator's lease checks, within the other's lease
-        assert jobs_table(database)[job.job_id()]["status"] == "RUNNING"
-        # The other process never renews: once its lease runs out, the job is taken back.
-        wait_for(lambda: jobs_table(database)[job.job_id()]["status"] == "DONE", limit=30)
+        wait_for(lambda: checks.count >= 3)  # several of this emulator's lease checks
+        row = jobs_table(database)[job.job_id()]
+        assert (row["status"], row["lease_owner"], row["attempts"]) == (
+            "RUNNING",
+            "another-host/4242:abc",
+            1,
+        )
+        # The other process never renews: once its lease runs out (its expiry is moved to
+        # the past, as an hour passing would), the job is taken back.
+        conn = sqlite3.connect(database)
+        with conn:
+            conn.execute("UPDATE jobs SET lease_expires = 0 WHERE job_id = ?", (job.job_id(),))
+        conn.close()
+        wait_for(lambda: jobs_table(database)[job.job_id()]["status"] == "DONE")
     finally:
         emulator.stop()
     assert jobs_table(database)[job.job_id()]["attempts"] == 2
@@ -256,7 +265,9 @@ def test_two_processes_on_one_database_simulate_each_job_exactly_once(tmp_path: 
     port = free_loopback_port()
     # One simulator process on the server: while it is held by a slow job, the other
     # device is free for the second process, so both of them run jobs.
-    args = ("--worker-fault", "pause=sleep=2", "--workers", "1", "--lease-seconds", "1")
+    # Leases far longer than any job here: what is checked is that the two processes
+    # share the queue, not how quickly a lease is renewed on a busy machine.
+    args = ("--worker-fault", "pause=sleep=2", "--workers", "1", "--lease-seconds", "30")
     with emulator_process(port, database, *args) as server:
         remote = VendorProvider(
             url=f"http://127.0.0.1:{port}", poll_interval=(0.01, 0.1), journal=False
@@ -269,7 +280,7 @@ def test_two_processes_on_one_database_simulate_each_job_exactly_once(tmp_path: 
         paused = remote.get_backend("ideal_simulator").run(bell(), shots=5, job_name="pause")
         wait_for(lambda: paused.status() is JobStatus.RUNNING)
         local_emulator = Emulator(
-            EmulatorConfig(database=database, poll_interval=0.02, lease_seconds=1)
+            EmulatorConfig(database=database, poll_interval=0.02, lease_seconds=30)
         ).start()
         try:
             local = provider_for(local_emulator)
@@ -307,13 +318,13 @@ def test_status_requests_are_answered_while_a_simulation_runs(tmp_path: Path) ->
         backend = provider.get_backend("ideal_simulator")
         job = backend.run(bell(), shots=10, job_name="slow")
         wait_for(lambda: job.status() is JobStatus.RUNNING)
-        started = time.monotonic()
+        # Answered while the 30 s simulation runs (a server held by it would answer once
+        # it is over, DONE): how soon is tests/test_latency.py's.
         assert backend.status().operational
         assert job.status() is JobStatus.RUNNING
-        assert time.monotonic() - started < 2.0  # not held by the simulation
         with pytest.raises(VendorJobTimeoutError, match=r"still RUNNING after 0\.3 s"):
             job.result(timeout=0.3)
-        assert time.monotonic() - started < 3.0
+        assert job.job_id() in server.emulator.supervisor.running_jobs
         job.cancel()
 
 
@@ -331,8 +342,11 @@ def test_status_requests_are_answered_while_a_large_body_arrives(tmp_path: Path)
                 + b'{"device": "ideal_simulator", "programs": ['
                 + b" " * 1_000_000
             )
-            # Half-way through a large upload, the server answers others at once.
-            answer = requests.get(f"{server.url}/v1/devices/ideal_simulator/status", timeout=2)
+            # Half-way through a large upload (which never ends), the server answers
+            # others: a server waiting for the body would never answer.
+            answer = requests.get(
+                f"{server.url}/v1/devices/ideal_simulator/status", timeout=NEVER / 2
+            )
             assert answer.status_code == 200 and answer.json()["operational"] is True
 
 
@@ -367,8 +381,12 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def interrupt_a_waiting_script(*args: str) -> str:
-    """Run SCRIPT; check its timeout; Ctrl-C it while it waits; return its stderr."""
+def interrupt_a_waiting_script(*args: str, within: float | None = None) -> str:
+    """Run SCRIPT; check its timeout; Ctrl-C it while it waits; return its stderr.
+
+    With ``within``, also check that the timeout and the Ctrl-C took effect within that
+    many seconds (tests/test_latency.py, the slow layer).
+    """
     process = subprocess.Popen(
         [sys.executable, "-c", SCRIPT, *args],
         stdout=subprocess.PIPE,
@@ -379,14 +397,17 @@ def interrupt_a_waiting_script(*args: str) -> str:
     try:
         assert process.stdout is not None
         timeout_line = process.stdout.readline()
+        # The job sleeps 60 s: a timeout at all is a timeout honoured.
         assert "still RUNNING after 0.5 s" in timeout_line, timeout_line
-        assert float(timeout_line.split()[2]) < 1.0  # t + 0.5 s at the most
+        if within is not None:
+            assert float(timeout_line.split()[2]) < 0.5 + within
         assert process.stdout.readline().strip() == "waiting"
-        time.sleep(0.2)
+        time.sleep(0.2)  # into the wait (a Ctrl-C before it would end the script too)
         interrupted = time.monotonic()
         process.send_signal(signal.SIGINT)
-        _, errors = process.communicate(timeout=10)
-        assert time.monotonic() - interrupted < 2.0, errors
+        _, errors = process.communicate(timeout=NEVER)
+        if within is not None:
+            assert time.monotonic() - interrupted < within, errors
     finally:
         if process.poll() is None:
             process.kill()
@@ -416,11 +437,9 @@ def test_a_timeout_is_kept_and_truthful_while_the_server_is_unreachable(
     job = provider.get_backend("ideal_simulator").run(bell(), shots=5, job_name="slow")
     wait_for(lambda: job.status() is JobStatus.RUNNING)
     server.stop()
-    for timeout in (0.01, 1.0):
-        started = time.monotonic()
+    for timeout in (0.01, 1.0):  # how soon: tests/test_latency.py
         with pytest.raises(VendorJobTimeoutError) as raised:
             job.result(timeout=timeout)
-        assert time.monotonic() - started < timeout + 0.5
         assert "the server did not answer" in str(raised.value)
         assert "its last known status is RUNNING" in str(raised.value)
 
@@ -433,10 +452,8 @@ def test_sigterm_stops_the_server_mid_simulation_and_the_job_resumes(tmp_path: P
     with emulator_process(port, database, "--worker-fault", "pause=sleep=30") as server:
         job = provider.get_backend("ideal_simulator").run(bell(), shots=6, job_name="pause")
         wait_for(lambda: job.status() is JobStatus.RUNNING)
-        stopped = time.monotonic()
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=10) == 0
-        assert time.monotonic() - stopped < 2.0
+        server.send_signal(signal.SIGTERM)  # how soon it stops: tests/test_latency.py
+        assert server.wait(timeout=NEVER) == 0
     row = jobs_table(database)[job.job_id()]
     assert (row["status"], row["attempts"]) == ("QUEUED", 1)
     with emulator_process(port, database):  # no fault now: the job runs on its second attempt
@@ -446,7 +463,9 @@ def test_sigterm_stops_the_server_mid_simulation_and_the_job_resumes(tmp_path: P
 
 def test_a_job_longer_than_its_lease_keeps_it_by_renewing(tmp_path: Path) -> None:
     database = tmp_path / "jobs.sqlite3"
-    short = {"worker_faults": FAULTS, "lease_seconds": 0.4, "poll_interval": 0.02}
+    # A 1 s lease and a 2 s job: without renewals the watcher would take the job back;
+    # a renewal is due every 0.25 s, so only a stall of a whole second could lose it.
+    short = {"worker_faults": FAULTS, "lease_seconds": 1.0, "poll_interval": 0.02}
     runner = Emulator(EmulatorConfig(database=database, **short)).start()  # type: ignore[arg-type]
     watcher = Emulator(EmulatorConfig(database=database, **short))  # type: ignore[arg-type]
     try:
@@ -456,7 +475,7 @@ def test_a_job_longer_than_its_lease_keeps_it_by_renewing(tmp_path: Path) -> Non
             .run(bell(), shots=5, job_name="pause")
         )
         wait_for(lambda: jobs_table(database)[job.job_id()]["status"] == "RUNNING")
-        watcher.start()  # checks for expired leases every 0.1 s while the 2 s job runs
+        watcher.start()  # checks for expired leases every 0.25 s while the 2 s job runs
         assert sum(job.result(timeout=60).get_counts().values()) == 5
     finally:
         watcher.stop()
@@ -478,7 +497,7 @@ def test_kill_9_of_the_server_leaves_no_simulator_running(tmp_path: Path) -> Non
         ).stdout.split()
         assert children, "the simulator process is the server's child"
         host.kill()
-        host.wait(timeout=30)
+        host.wait(timeout=NEVER)
 
     def alive(pid: str) -> bool:
         try:
@@ -486,4 +505,4 @@ def test_kill_9_of_the_server_leaves_no_simulator_running(tmp_path: Path) -> Non
         except FileNotFoundError:
             return False
 
-    wait_for(lambda: not any(alive(pid) for pid in children), limit=10)
+    wait_for(lambda: not any(alive(pid) for pid in children))
