@@ -176,6 +176,10 @@ def build_query(
         )
     if device is not None and not isinstance(device, str):
         raise VendorValidationError(f"backend_name={device!r} must be a device name (a string)")
+    if not isinstance(descending, bool):
+        raise VendorValidationError(
+            f"descending={descending!r} must be True (newest first) or False (oldest first)"
+        )
     try:
         return JobQuery(
             device=device,
