@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint typecheck unit docs package bench test-oldest test-prerelease clean
+.PHONY: demo test lint typecheck unit docs package bench test-slow test-oldest test-prerelease clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ package: $(VENV)/.test
 	bash .ci/check-package
 
 test: lint typecheck unit docs package
+
+# The slow layer: how soon a cancel, timeout, Ctrl-C or long poll acts (generous limits),
+# and the thousands-of-examples differential runs. Not part of `make test`.
+test-slow: $(VENV)/.test
+	$(PY) -m pytest --slow -m slow
 
 # Issue 13's table: each workload over loopback HTTP and embedded against its reference,
 # with the goal and PASS/FAIL (a few minutes). `benchmarks/table.py --profile` splits the

@@ -28,6 +28,7 @@ from qiskit_vendor_provider.api.models import (
     Reservation,
     WireProgram,
 )
+from qiskit_vendor_provider.api.versions import ROW_BLOCK_API_VERSION
 from qiskit_vendor_provider.configuration import (
     BackendConfiguration,
     BackendDefaults,
@@ -817,6 +818,13 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         return circuits
 
     def _submission(self, programs: list[WireProgram], settings: dict[str, Any]) -> JobSubmission:
+        spoken = self._client.server_api_version
+        if not isinstance(spoken, tuple) or spoken < ROW_BLOCK_API_VERSION:
+            # A server before API 1.2 refuses a field it does not know; the blocks only
+            # save it work, so they are left out for it.
+            programs = [
+                p.model_copy(update={"row_block": 1}) if p.row_block != 1 else p for p in programs
+            ]
         try:
             return JobSubmission(
                 device=self.name,

@@ -85,6 +85,8 @@ def _clbit_probabilities(circuit: QuantumCircuit) -> np.ndarray:
     bare = circuit.copy_empty_like()
     measured: set[object] = set()
     for instruction in circuit.data:
+        if instruction.operation.name == "barrier":
+            continue  # the anchors of idle frames: no operation
         if instruction.operation.name == "measure":
             measured.update(instruction.qubits)
         elif measured.intersection(instruction.qubits):

@@ -62,6 +62,7 @@ from qiskit_vendor_provider.api.versions import (
     CLIENT_VERSION_HEADER,
     WARNING_HEADER,
     client_notices,
+    parse_api_version,
 )
 from qiskit_vendor_provider.errors import (
     DeviceUnavailableError,
@@ -268,6 +269,9 @@ class ApiClient:
         self.session.headers["Accept"] = "application/json"
         # Which API and package this is, on every request (docs/api-contract.md).
         self.session.headers[API_VERSION_HEADER] = API_VERSION
+        self.server_api_version: tuple[int, int] | None = None
+        """The API version the server's last answer named (None: none yet, or a server
+        before 1.1, which names none)."""
         self.session.headers[CLIENT_VERSION_HEADER] = f"qiskit-vendor-provider/{__version__}"
         if transport is not None:
             self.session.mount(self.base_url + "/", transport)
@@ -507,6 +511,9 @@ class ApiClient:
                 )
                 retry_after = None
             else:
+                spoken = parse_api_version(response.headers.get(API_VERSION_HEADER))
+                if spoken is not None:
+                    self.server_api_version = spoken
                 for notice in client_notices(
                     self.base_url,
                     response.headers.get(API_VERSION_HEADER),

@@ -657,6 +657,11 @@ class WireProgram(RequestModel):
     header: ProgramHeader
     parameters: list[str] = []
     parameter_values: list[list[FiniteFloat]] = []
+    row_block: int = Field(default=1, ge=1)
+    """Rows come in blocks of this many consecutive rows that the client pools into one
+    figure (the twirled randomizations of one binding, say). A server may share per-block
+    work between them: the emulator spreads its draws of slow noise over a block's rows
+    instead of repeating them in each (API 1.2; absent means 1)."""
 
     @property
     def num_operations(self) -> int:
@@ -681,6 +686,11 @@ class WireProgram(RequestModel):
                 )
         if self.parameters and not self.parameter_values:
             raise ValueError(f"parameters {self.parameters} are declared but have no values")
+        if self.parameter_values and len(self.parameter_values) % self.row_block:
+            raise ValueError(
+                f"row_block={self.row_block} does not divide the {len(self.parameter_values)} "
+                "rows of parameter_values; send whole blocks, or row_block=1"
+            )
         return self
 
 

@@ -16,15 +16,19 @@ from __future__ import annotations
 
 import re
 
-API_VERSION = "1.1"
+API_VERSION = "1.2"
 """The newest API version this package speaks (as a client, and as the emulator).
 
 1.0: the first release. 1.1: version headers; a job state a client does not know is
 final once the job has an ``ended_at``; ``GET /v1/jobs?status=`` takes any state name
 (a server refuses one it does not have); a device's ``control_flow`` may name
 operations a client does not know; jobs of a device the server no longer serves stay
-listed (their queued ones fail with "device withdrawn").
+listed (their queued ones fail with "device withdrawn"). 1.2: a program's ``row_block``
+(consecutive rows the client pools, such as the randomizations of one binding).
 """
+
+ROW_BLOCK_API_VERSION = (1, 2)
+"""The first API version whose servers take a program's ``row_block``."""
 
 BASELINE_API_VERSION = "1.0"
 """What a request that names no API version is taken to speak (clients before 1.1)."""

@@ -160,30 +160,38 @@ that much too high afterwards, which ``T2Ramsey`` reads as a longer T2* (1.1% lo
 a cut of 30, 0.3% at 100, on a fit of the exact curve over three T2*)."""
 
 
-def detuning_groups(shots: int) -> int:
-    """How many groups of shots a job with slow dephasing runs as (at most one per shot).
+def detuning_groups(shots: int, block: int = 1) -> int:
+    """How many groups of shots each row of a job with slow dephasing runs as.
 
-    ``DETUNING_GROUPS``, or the largest number of groups down to half of it that divides
-    ``shots`` evenly (1,000 shots: 25 groups of 40), which spares Aer returning every
-    shot's memory for the cut.
+    A row alone takes ``DETUNING_GROUPS``, or the largest number of groups down to half
+    of it that divides ``shots`` evenly (1,000 shots: 25 groups of 40), which spares Aer
+    returning every shot's memory for the cut; never more than one per shot. Rows the
+    client pools in blocks of ``block`` (:attr:`WireProgram.row_block`: the twirled
+    randomizations of one binding) share the groups: each takes ``DETUNING_GROUPS /
+    block`` of them (at least one), so a block still covers the distribution with
+    ``DETUNING_GROUPS`` strata (see :func:`detuning_draws`).
 
     >>> detuning_groups(4096), detuning_groups(1000), detuning_groups(997), detuning_groups(5)
     (32, 25, 32, 5)
+    >>> detuning_groups(4096, block=32), detuning_groups(100, block=8)
+    (1, 4)
     """
-    if shots <= DETUNING_GROUPS:
+    wanted = max(1, -(-DETUNING_GROUPS // max(1, block)))
+    if shots <= wanted:
         return max(1, shots)
-    for groups in range(DETUNING_GROUPS, DETUNING_GROUPS // 2 - 1, -1):
+    for groups in range(wanted, (wanted + 1) // 2 - 1, -1):
         if shots % groups == 0:
             return groups
-    return DETUNING_GROUPS
+    return wanted
 
 
 def detuning_draws(
-    widths: list[float], rows: int, groups: int, rng: np.random.Generator
+    widths: list[float], rows: int, groups: int, rng: np.random.Generator, block: int = 1
 ) -> list[list[float]]:
     """Each qubit's detuning (rad/s) for each row and group, row by row.
 
-    Per qubit and row, the groups take one draw from each of ``groups`` equal-probability
+    Per qubit and block of ``block`` rows (a row alone, by default), the block's
+    ``block * groups`` groups take one draw from each of as many equal-probability
     strata of the Lorentzian of half width ``width`` (stratified sampling: every draw is
     a draw from the distribution, and together they cover it evenly), in a random order
     of their own so that qubits are independent. The Lorentzian is cut at
@@ -193,13 +201,14 @@ def detuning_draws(
     """
     # The truncated Lorentzian's quantile: u in (0, 1) -> tan((u - 1/2) 2 atan(K)).
     span = 2 * math.atan(DETUNING_CUTOFF)
+    size = max(1, block) * groups
     out: list[list[float]] = []
     for width in widths:
         values: list[float] = []
-        for _ in range(rows):
-            strata = (rng.permutation(groups) + rng.random(groups)) / groups
+        for _ in range(-(-rows // max(1, block))):
+            strata = (rng.permutation(size) + rng.random(size)) / size
             values.extend((width * np.tan((strata - 0.5) * span)).tolist())
-        out.append(values)
+        out.append(values[: rows * groups])
     return out
 
 
@@ -418,7 +427,11 @@ def _experiments(
         classical.append(extra)
     detuning = noise.detuning_qubits if isinstance(noise, DeviceNoise) else {}
     slow = [[p for p in c.parameters if p in detuning] for c in prepared]
-    groups = detuning_groups(submission.shots) if any(slow) else 1
+    # One number of groups for the job (Aer runs every experiment with the same shots):
+    # the one its least pooled program with slow dephasing needs.
+    pooled = zip(submission.programs, slow, strict=True)
+    block = min((program.row_block for program, own in pooled if own), default=1)
+    groups = detuning_groups(submission.shots, block) if any(slow) else 1
     rng = np.random.default_rng(seed)
     out = _Experiments([], [], [], groups, classical)
     for program, circuit, timed, own in zip(
@@ -431,7 +444,7 @@ def _experiments(
             bind = {key: [v for v in values for _ in range(groups)] for key, values in bind.items()}
         if own:  # one group too (a one-shot job): its parameters need values
             widths = [noise.detuning_width(detuning[p]) for p in own]  # type: ignore[union-attr]
-            draws = detuning_draws(widths, rows, groups, rng)
+            draws = detuning_draws(widths, rows, groups, rng, block=program.row_block)
             bind.update(zip(own, draws, strict=True))
         # A table whose parameters no instruction uses (a global phase, say) still asks
         # for one experiment per row: Aer binds nothing then, so the circuit is repeated.

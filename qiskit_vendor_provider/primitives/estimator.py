@@ -409,6 +409,7 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
                     tag=(position, len(measurements) - 1),
                     index=position,
                     options=options,
+                    row_block=plan.randomizations if frame is not None else 1,
                 )
             )
 

@@ -22,6 +22,7 @@ size. Whether a program fits a device at all is the rule book's to say
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -59,6 +60,9 @@ class Program:
         size: Exact bytes of the program in a request.
         wire: The program as sent, without its table of values.
         row_bytes: Bytes of each row of ``rows`` in a request.
+
+    The wire program's ``row_block`` says how many consecutive rows the primitive pools
+    (the twirled randomizations of one binding).
     """
 
     circuit: QuantumCircuit
@@ -113,8 +117,12 @@ def make_program(
     rows: NDArray[np.float64] | None = None,
     tag: Hashable = None,
     first_row: int = 0,
+    row_block: int = 1,
 ) -> Program:
     """A program with its exact size in a request.
+
+    ``row_block``: consecutive rows pooled into one figure (the randomizations of one
+    binding), which the server may share work between (:attr:`WireProgram.row_block`).
 
     Raises:
         WireFormatError: the circuit cannot be written as a wire program (an angle that is
@@ -127,6 +135,8 @@ def make_program(
         )
     rows = np.asarray(rows, dtype=float)
     program = circuit_to_wire(circuit, parameters=parameters)
+    if row_block > 1 and len(rows) % row_block == 0:
+        program = program.model_copy(update={"row_block": row_block})
     row_bytes = np.array(wire.row_sizes(rows.tolist()), dtype=np.int64)
     return Program(
         circuit,
@@ -146,11 +156,15 @@ def _with_rows(program: Program, start: int, stop: int) -> Program:
     assert program.row_bytes is not None
     assert program.wire is not None
     row_bytes = program.row_bytes[start:stop]
+    # Whole blocks stay blocks; a cut through one leaves the largest blocks both parts hold.
+    block = math.gcd(program.wire.row_block, start, stop - start)
+    template = program.wire.model_copy(update={"row_block": block})
     return replace(
         program,
         rows=program.rows[start:stop],
         first_row=program.first_row + start,
-        size=wire.program_size(program.wire, table_rows=row_bytes.tolist()),
+        size=wire.program_size(template, table_rows=row_bytes.tolist()),
+        wire=template,
         row_bytes=row_bytes,
     )
 

@@ -168,6 +168,7 @@ class CircuitPreparer:
         tag: Hashable,
         index: int,
         options: PrimitiveOptions,
+        row_block: int = 1,
     ) -> list[Program]:
         """Programs that run ``circuit`` once per row of ``rows``.
 
@@ -178,6 +179,8 @@ class CircuitPreparer:
             tag: Bookkeeping for the caller, kept on every program.
             index: The PUB's position, for messages.
             options: The primitive's options.
+            row_block: Consecutive rows the caller pools (the randomizations of one
+                binding); said on the wire so the server may share work between them.
 
         Raises:
             VendorValidationError: a bound circuit that no longer runs on the device
@@ -192,10 +195,16 @@ class CircuitPreparer:
             # A parameter-free circuit broadcast over a shape runs once per position: one
             # program with a table of empty rows, which the server runs once per row. So
             # every row is on the wire, counted by the rule book and by the device time.
-            return [make_program(circuit, parameters=(), rows=rows[:, :0], tag=tag)]
+            return [
+                make_program(circuit, parameters=(), rows=rows[:, :0], tag=tag, row_block=row_block)
+            ]
         if options.bound_pass_manager is None:
             try:
-                return [make_program(circuit, parameters=parameters, rows=rows, tag=tag)]
+                return [
+                    make_program(
+                        circuit, parameters=parameters, rows=rows, tag=tag, row_block=row_block
+                    )
+                ]
             except WireFormatError as exc:
                 # The error's own advice ("bind the parameters") is what happens next.
                 reason = str(exc).split("; ")[0]

@@ -253,7 +253,12 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
         if twirl is not None:
             self._preparer.check(circuit, position)
         programs = self._preparer.programs(
-            circuit, rows, tag=position, index=position, options=options
+            circuit,
+            rows,
+            tag=position,
+            index=position,
+            options=options,
+            row_block=twirl.count if twirl is not None else 1,
         )
         return measured, programs, twirl
 
