@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from qiskit_vendor_provider.errors import (
     VendorError,
 )
 from tests.helpers import bell
+from tests.waiting import eventually
 
 URL = "http://emulator.test"
 JSON = {"content-type": "application/json"}
@@ -49,13 +49,9 @@ def provider_for(emulator: Emulator) -> VendorProvider:
     )
 
 
-def wait_until(condition: Callable[[], bool], what: str, rounds: int = 6000) -> None:
-    """Poll ``condition`` (every 10 ms, a bounded number of times) until it holds."""
-    for _ in range(rounds):
-        if condition():
-            return
-        time.sleep(0.01)
-    pytest.fail(f"never happened: {what}")
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    """Wait for a state that must come (``tests.waiting.eventually``'s generous deadline)."""
+    eventually(condition, what)
 
 
 def post(app: Any, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:

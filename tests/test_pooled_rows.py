@@ -3,9 +3,9 @@
 A twirled Estimator PUB is one program whose rows are every binding once per
 randomization. Drawing the slow detuning 32 times for each of those rows made a default
 (resilience level 1) Estimator run 32 x 32 Aer experiments per binding and basis; the
-program's ``row_block`` tells the emulator which rows are pooled, so it spreads the 32
-stratified draws over a block's rows instead. What each row sees is still a draw from
-the calibrated distribution, and a block still covers it with 32 strata.
+program's ``row_block`` tells the emulator which rows are pooled, so it spreads the
+stratified draws over a block's rows instead: at least 32 strata per block, and a draw
+per 125 shots. What each row sees is still a draw from the calibrated distribution.
 """
 
 from __future__ import annotations
@@ -83,8 +83,11 @@ def _bell_estimator_pub(backend: Any) -> tuple[QuantumCircuit, SparsePauliOp]:
 
 def test_a_pooled_block_takes_the_groups_of_one_row() -> None:
     assert detuning_groups(4000) == 32
-    assert detuning_groups(4000, block=32) == 1
-    assert detuning_groups(4000, block=8) == 4
+    assert detuning_groups(64, block=32) == 1  # the 32 rows of the block: 32 strata
+    assert detuning_groups(100, block=8) == 4  # 8 rows x 4 groups: 32 strata
+    # At least a draw per 125 shots, as a 4,000-shot row alone has: big rows keep theirs.
+    assert detuning_groups(1000, block=32) == 8
+    assert detuning_groups(4000, block=32) == 32
     assert detuning_groups(3, block=2) == 3  # never more groups than shots
 
 

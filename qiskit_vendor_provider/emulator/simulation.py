@@ -160,6 +160,10 @@ that much too high afterwards, which ``T2Ramsey`` reads as a longer T2* (1.1% lo
 a cut of 30, 0.3% at 100, on a fit of the exact curve over three T2*)."""
 
 
+SHOTS_PER_DRAW = 125
+"""Shots that share one draw of a pooled row: a 4,000-shot program's 32 groups' size."""
+
+
 def detuning_groups(shots: int, block: int = 1) -> int:
     """How many groups of shots each row of a job with slow dephasing runs as.
 
@@ -167,16 +171,21 @@ def detuning_groups(shots: int, block: int = 1) -> int:
     of it that divides ``shots`` evenly (1,000 shots: 25 groups of 40), which spares Aer
     returning every shot's memory for the cut; never more than one per shot. Rows the
     client pools in blocks of ``block`` (:attr:`WireProgram.row_block`: the twirled
-    randomizations of one binding) share the groups: each takes ``DETUNING_GROUPS /
-    block`` of them (at least one), so a block still covers the distribution with
-    ``DETUNING_GROUPS`` strata (see :func:`detuning_draws`).
+    randomizations of one binding) share the draws: each takes one group per
+    ``SHOTS_PER_DRAW`` shots (at most ``DETUNING_GROUPS``), and at least
+    ``DETUNING_GROUPS / block``, so a block is covered by ``DETUNING_GROUPS`` strata or
+    more, and its pooled figure by a draw per 125 shots at least, as a 4,000-shot row
+    alone is (see :func:`detuning_draws`).
 
     >>> detuning_groups(4096), detuning_groups(1000), detuning_groups(997), detuning_groups(5)
     (32, 25, 32, 5)
-    >>> detuning_groups(4096, block=32), detuning_groups(100, block=8)
-    (1, 4)
+    >>> [detuning_groups(s, block=b) for s, b in ((64, 32), (1000, 32), (100, 8))]
+    [1, 8, 4]
     """
-    wanted = max(1, -(-DETUNING_GROUPS // max(1, block)))
+    wanted = DETUNING_GROUPS
+    if block > 1:
+        by_shots = min(DETUNING_GROUPS, -(-shots // SHOTS_PER_DRAW))
+        wanted = max(-(-DETUNING_GROUPS // block), by_shots, 1)
     if shots <= wanted:
         return max(1, shots)
     for groups in range(wanted, (wanted + 1) // 2 - 1, -1):
