@@ -194,3 +194,27 @@ def test_a_server_before_api_1_2_gets_no_row_block(emulator: Emulator) -> None:
     estimator.run([(isa, observable)]).result()
     programs = [p for job in transport.posted for p in job["programs"]]
     assert programs and not any("row_block" in p for p in programs)
+
+
+def test_the_sampler_sends_its_randomizations_as_blocks(emulator: Emulator) -> None:
+    from qiskit_vendor_provider.primitives import VendorSampler
+
+    transport = _Recording(create_app(emulator))
+    backend = _provider(transport).get_backend(SC)
+    circuit = QuantumCircuit(2)
+    circuit.x(0)
+    circuit.cx(0, 1)
+    circuit.measure_all()
+    isa = generate_preset_pass_manager(
+        backend=backend, optimization_level=1, initial_layout=[0, 1], seed_transpiler=1
+    ).run(circuit)
+    sampler = VendorSampler(backend=backend, options={"seed_simulator": 5})
+    sampler.options.twirling.enable_measure = True
+    sampler.options.twirling.num_randomizations = 8
+    sampler.options.twirling.shots_per_randomization = 100
+    counts = sampler.run([isa], shots=800).result()[0].data.meas.get_counts()
+    programs = [p for job in transport.posted for p in job["programs"]]
+    assert programs and all(p.get("row_block") == 8 for p in programs)
+    # The flips are undone per row: |11> dominates, up to readout and gate error.
+    assert sum(counts.values()) == 800
+    assert counts.get("11", 0) > 0.8 * 800
