@@ -218,3 +218,13 @@ def test_the_sampler_sends_its_randomizations_as_blocks(emulator: Emulator) -> N
     # The flips are undone per row: |11> dominates, up to readout and gate error.
     assert sum(counts.values()) == 800
     assert counts.get("11", 0) > 0.8 * 800
+
+
+@pytest.mark.parametrize("block", [0, -3, 2, 10**30])
+def test_a_row_block_without_whole_rows_is_refused_before_any_simulation(block: int) -> None:
+    # A block on a program without a table (or a non-positive one) would otherwise ask
+    # the simulator for block x groups draws.
+    program = circuit_to_wire(QuantumCircuit(1, 1)).model_dump(mode="json", exclude_defaults=True)
+    program["row_block"] = block
+    with pytest.raises(ValidationError, match="row_block"):
+        WireProgram.model_validate(program)

@@ -686,10 +686,12 @@ class WireProgram(RequestModel):
                 )
         if self.parameters and not self.parameter_values:
             raise ValueError(f"parameters {self.parameters} are declared but have no values")
-        if self.parameter_values and len(self.parameter_values) % self.row_block:
+        rows = len(self.parameter_values)
+        if self.row_block > 1 and (rows == 0 or rows % self.row_block):
             raise ValueError(
-                f"row_block={self.row_block} does not divide the {len(self.parameter_values)} "
-                "rows of parameter_values; send whole blocks, or row_block=1"
+                f"row_block={self.row_block} does not divide the {rows} rows of "
+                "parameter_values (a block is whole rows of the table); send whole blocks, "
+                "or row_block=1"
             )
         return self
 

@@ -210,11 +210,12 @@ def detuning_draws(
     """
     # The truncated Lorentzian's quantile: u in (0, 1) -> tan((u - 1/2) 2 atan(K)).
     span = 2 * math.atan(DETUNING_CUTOFF)
-    size = max(1, block) * groups
+    block = max(1, min(block, rows))
+    size = block * groups
     out: list[list[float]] = []
     for width in widths:
         values: list[float] = []
-        for _ in range(-(-rows // max(1, block))):
+        for _ in range(-(-rows // block)):
             strata = (rng.permutation(size) + rng.random(size)) / size
             values.extend((width * np.tan((strata - 0.5) * span)).tolist())
         out.append(values[: rows * groups])
