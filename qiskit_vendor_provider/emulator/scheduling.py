@@ -161,14 +161,31 @@ def with_idle_noise(
     (it holds whatever state the program left it in).
     """
     if qubit_map is not None:
-        return _block_idle_noise(circuit, noise, dt, qubit_map)
+        return _delays_as_relaxation(circuit, noise, dt, qubit_map, used=None)
     used = {circuit.qubits[index] for index in operated_qubits(circuit)}
     if durations is not None and dt is not None:
         indices = {circuit.find_bit(q).index for q in used}
         zz = {pair: hz for pair, hz in noise.zz_couplings().items() if indices.issuperset(pair)}
         if zz or any(noise.detuning_width(q) for q in indices):
             return with_slow_noise(circuit, noise, dt=dt, durations=durations, used=used, zz=zz)
-    started: set[object] = set()
+    return _delays_as_relaxation(circuit, noise, dt, list(range(circuit.num_qubits)), used=used)
+
+
+def _delays_as_relaxation(
+    circuit: QuantumCircuit,
+    noise: DeviceNoise,
+    dt: float | None,
+    qubit_map: list[int],
+    *,
+    used: set[Qubit] | None,
+) -> QuantumCircuit:
+    """``circuit`` without barriers, each delay replaced by its qubit's relaxation.
+
+    ``qubit_map``: the device qubit of each of the circuit's qubits. ``used``: the qubits
+    that relax, each only once an operation has started it; None for a control-flow
+    block, whose every qubit relaxes over every wait (it holds what the program left).
+    """
+    started: set[Qubit] = set()
     out = circuit.copy_empty_like()
     for item in circuit.data:
         operation = item.operation
@@ -176,34 +193,14 @@ def with_idle_noise(
             continue
         if isinstance(operation, Delay):
             (qubit,) = item.qubits
-            if qubit in used and qubit in started:
-                error = noise.idle_error(
-                    circuit.find_bit(qubit).index, delay_seconds(operation, dt)
-                )
+            if used is None or (qubit in used and qubit in started):
+                device_qubit = qubit_map[circuit.find_bit(qubit).index]
+                error = noise.idle_error(device_qubit, delay_seconds(operation, dt))
                 if error is not None:
                     # Unchecked: the item's bits are the circuit's own, checked on the way in.
                     append_unchecked(out, CircuitInstruction(error, item.qubits, ()))
             continue
         started.update(item.qubits)
-        append_unchecked(out, item)
-    return out
-
-
-def _block_idle_noise(
-    circuit: QuantumCircuit, noise: DeviceNoise, dt: float | None, qubit_map: list[int]
-) -> QuantumCircuit:
-    """A padded block with each delay replaced by its device qubit's relaxation."""
-    out = circuit.copy_empty_like()
-    for item in circuit.data:
-        operation = item.operation
-        if operation.name == "barrier":
-            continue
-        if isinstance(operation, Delay):
-            qubit = qubit_map[circuit.find_bit(item.qubits[0]).index]
-            error = noise.idle_error(qubit, delay_seconds(operation, dt))
-            if error is not None:
-                append_unchecked(out, CircuitInstruction(error, item.qubits, ()))
-            continue
         append_unchecked(out, item)
     return out
 
