@@ -25,6 +25,7 @@ demo: $(VENV)/.base
 lint: $(VENV)/.test
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: $(VENV)/.test
 	$(PY) -m mypy
