@@ -11,8 +11,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from qiskit import QuantumCircuit
-
 from qiskit_vendor_provider.emulator.catalog import builtin_device_dir
 
 FAULTY = "superconducting_27q_faulty"
@@ -48,13 +46,3 @@ def write_faulty_device(directory: Path, **changes: Any) -> Path:
     path = directory / f"{spec['name']}.json"
     path.write_text(json.dumps(spec))
     return path
-
-
-def ghz(num_qubits: int) -> QuantumCircuit:
-    """H then a CX chain, every qubit measured."""
-    circuit = QuantumCircuit(num_qubits, name=f"ghz{num_qubits}")
-    circuit.h(0)
-    for qubit in range(num_qubits - 1):
-        circuit.cx(qubit, qubit + 1)
-    circuit.measure_all()
-    return circuit

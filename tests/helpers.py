@@ -23,6 +23,17 @@ def bell(name: str = "bell") -> QuantumCircuit:
     return circuit
 
 
+def ghz(num_qubits: int, *, measured: bool = True) -> QuantumCircuit:
+    """H then a CX chain; every qubit measured (``measure_all``) unless ``measured=False``."""
+    circuit = QuantumCircuit(num_qubits, name=f"ghz{num_qubits}")
+    circuit.h(0)
+    for qubit in range(num_qubits - 1):
+        circuit.cx(qubit, qubit + 1)
+    if measured:
+        circuit.measure_all()
+    return circuit
+
+
 def isolated_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """This process's environment without its vendor settings, with its own files."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QISKIT_VENDOR_")}

@@ -41,9 +41,9 @@ from tests.faulty import (
     FAULTY_COUPLERS,
     FAULTY_QUBIT,
     faulty_spec,
-    ghz,
     write_faulty_device,
 )
+from tests.helpers import ghz
 
 SHIPPED = "superconducting_27q"
 

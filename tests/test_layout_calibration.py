@@ -18,7 +18,8 @@ from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_vendor_provider import VendorBackend, VendorProvider
 from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, InProcessTransport, create_app
 from qiskit_vendor_provider.emulator.catalog import builtin_device_dir
-from tests.faulty import FAULTY, FAULTY_COUPLERS, FAULTY_QUBIT, ghz, write_faulty_device
+from tests.faulty import FAULTY, FAULTY_COUPLERS, FAULTY_QUBIT, write_faulty_device
+from tests.helpers import ghz
 
 BAD_QUBIT = 13
 LEVELS = (1, 2, 3)

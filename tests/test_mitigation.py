@@ -27,6 +27,7 @@ from qiskit_vendor_provider.emulator import Emulator, InProcessTransport, create
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
 from qiskit_vendor_provider.emulator.simulation import PreparedDevice, detuning_binds
 from qiskit_vendor_provider.primitives import VendorEstimator, VendorSampler
+from tests.helpers import ghz as helpers_ghz
 
 DEVICE = "superconducting_27q"
 SEED = 2026
@@ -48,11 +49,8 @@ def device(provider: VendorProvider) -> VendorBackend:
 
 
 def ghz(num_qubits: int) -> QuantumCircuit:
-    circuit = QuantumCircuit(num_qubits)
-    circuit.h(0)
-    for qubit in range(num_qubits - 1):
-        circuit.cx(qubit, qubit + 1)
-    return circuit
+    """The GHZ preparation without measurements (the Estimator measures)."""
+    return helpers_ghz(num_qubits, measured=False)
 
 
 def isa(

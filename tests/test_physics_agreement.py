@@ -32,6 +32,7 @@ from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
 from qiskit_vendor_provider.emulator.noise import markovian
 from qiskit_vendor_provider.emulator.simulation import JobRunner
 from qiskit_vendor_provider.serialization import circuit_to_wire
+from tests.helpers import ghz
 
 NOISY = ["superconducting_27q", "trapped_ion_11q"]
 SHOTS = 4000
@@ -58,15 +59,6 @@ def tv_bound(a: Mapping[str, int], b: Mapping[str, int], shots: int) -> float:
     pooled = {k: (a.get(k, 0) + b.get(k, 0)) / (2 * shots) for k in set(a) | set(b)}
     mean = 0.5 * sum(math.sqrt(2 * p / shots) for p in pooled.values())
     return mean + math.sqrt(math.log(1 / FALSE_ALARM) / shots)
-
-
-def ghz(n: int) -> QuantumCircuit:
-    circuit = QuantumCircuit(n, name=f"ghz{n}")
-    circuit.h(0)
-    for i in range(n - 1):
-        circuit.cx(i, i + 1)
-    circuit.measure_all()
-    return circuit
 
 
 def emulator_counts(
