@@ -17,7 +17,7 @@ from qiskit.transpiler import Target
 
 from qiskit_vendor_provider import rules
 from qiskit_vendor_provider.api import wire
-from qiskit_vendor_provider.api.client import ApiClient, new_idempotency_key
+from qiskit_vendor_provider.api.client import new_idempotency_key
 from qiskit_vendor_provider.api.models import (
     MAX_TAGS,
     Calibration,
@@ -35,6 +35,7 @@ from qiskit_vendor_provider.configuration import (
     backend_configuration,
     backend_defaults,
 )
+from qiskit_vendor_provider.connection import Connection
 from qiskit_vendor_provider.device_time import DeviceTimeEstimate, submission_device_time
 from qiskit_vendor_provider.errors import (
     VendorConnectionError,
@@ -298,26 +299,26 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
 
     Args:
         provider: The provider that made it.
-        client: The API client to reach the server with.
+        connection: The provider's connection: the API client, the journal and polling.
         spec: The device spec.
     """
 
-    def __init__(self, provider: VendorProvider, client: ApiClient, spec: DeviceSpec) -> None:
+    def __init__(self, provider: VendorProvider, connection: Connection, spec: DeviceSpec) -> None:
         super().__init__(
             provider=provider,
             name=spec.name,
             description=spec.description,
             backend_version=spec.version,
         )
-        self._client = client
+        self._connection = connection
+        self._client = connection.client
         self._spec = spec
         # Built whole before anyone can read coupling_map, which BackendV2 caches.
         self._target = build_target(spec)
         self.options.update_options(shots=spec.limits.default_shots)
         self.options.set_validator("shots", (1, spec.limits.max_shots))
         self.options.set_validator("memory", bool)
-        self.poll_interval: tuple[float, float] = provider.poll_interval
-        self._provider = provider
+        self.poll_interval: tuple[float, float] = connection.poll_interval
 
     _session: Any = None
     """The session or batch :meth:`run` submits to by default (see ``Session.bound_backend``)."""
@@ -328,7 +329,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
     def __reduce__(self) -> tuple[Any, ...]:
         # By reference: the provider's URL and credential source, and the device name.
         # Never the token, nor the client (its session holds locks and the token).
-        return (_restore_backend, (self._provider, self.name))
+        return (_restore_backend, (self.provider, self.name))
 
     def __copy__(self) -> VendorBackend:
         """A copy with its own options, sharing everything else."""
@@ -345,7 +346,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         """
         copied = type(self).__new__(type(self))
         memo[id(self)] = copied
-        shared = {"_client", "_provider"}
+        shared = {"_client", "_connection", "_provider"}
         for key, value in self.__dict__.items():
             copied.__dict__[key] = value if key in shared else copy.deepcopy(value, memo)
         return copied
@@ -361,6 +362,17 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
     def get_scheduling_stage_plugin(self) -> str:
         """The ``vendor`` scheduling stage: restores the native form, then schedules."""
         return PLUGIN_NAME
+
+    @property
+    def provider(self) -> VendorProvider:
+        """The provider that made this backend."""
+        provider: VendorProvider = self._provider
+        return provider
+
+    @property
+    def connection(self) -> Connection:
+        """The provider's connection this backend, its jobs and sessions use."""
+        return self._connection
 
     @property
     def target(self) -> Target:
@@ -657,9 +669,9 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
     def _journalled_post(self, payload: bytes, submission: JobSubmission) -> JobInfo:
         """Journal the submission, post it, and journal the job id it got."""
         key = new_idempotency_key()
-        journal = self._provider.journal_store
+        journal = self._connection.journal
         if journal is not None:
-            server, account = self._provider.journal_scope
+            server, account = self._connection.journal_scope
             journal.record_submission(
                 key=key,
                 server=server,
@@ -704,7 +716,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
             self._client,
             info=info,
             metadata=metadata,
-            journal=self._provider.journal_store,
+            journal=self._connection.journal,
             with_progress_bar=option,
         )
 
@@ -753,7 +765,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 with what to use instead (see :mod:`~qiskit_vendor_provider.ibm_arguments`).
         """
         refuse_arguments(unsupported, self.jobs)
-        return self._provider.jobs(
+        return self.provider.jobs(
             limit=limit,
             skip=skip,
             backend_name=self.name,
