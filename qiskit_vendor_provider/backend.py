@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import numbers
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,6 @@ from qiskit_vendor_provider import rules
 from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.client import new_idempotency_key
 from qiskit_vendor_provider.api.models import (
-    MAX_TAGS,
     Calibration,
     DeviceLimits,
     DeviceSpec,
@@ -55,10 +53,13 @@ from qiskit_vendor_provider.properties import (
 )
 from qiskit_vendor_provider.qiskit_compat import free_parameters
 from qiskit_vendor_provider.run_options import (
-    MAX_JOB_NAME_LENGTH,
-    MAX_TAG_LENGTH,
+    ACCEPTED_RUN_OPTIONS,
+    COMPAT_RUN_OPTIONS,
     RUN_OPTION_NAMES,
+    check_label,
+    check_run_options,
     default_run_options,
+    text_problem,
 )
 from qiskit_vendor_provider.serialization import circuit_to_wire
 from qiskit_vendor_provider.target import build_target, device_faulty_elements, forget_memos
@@ -69,160 +70,18 @@ if TYPE_CHECKING:
     from qiskit_vendor_provider.provider import VendorProvider
 
 RUN_OPTIONS = RUN_OPTION_NAMES
-# Accepted for code written for IBM backends (qiskit-experiments passes the first two on
-# every run). The device measures to classified bits only, so only meas_level 2 is valid;
-# rep_delay is checked against the device's range and has no effect in the emulator,
-# whose shots each start from |0...0>; init_qubits=True is what every shot does already.
-# docs/ibm-options.md lists them.
-COMPAT_RUN_OPTIONS = ("meas_level", "meas_return", "rep_delay", "init_qubits")
-# Every keyword run() takes, as "unknown run option" lists them: this package's options,
-# the IBM-style ones above, and the session (taken out of the options before the check).
-ACCEPTED_RUN_OPTIONS = (*RUN_OPTIONS, *COMPAT_RUN_OPTIONS, "session")
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def text_problem(text: str) -> str | None:
-    r"""Why ``text`` cannot be a job name or tag (a control character), or None.
-
-    A line break or NUL in a name would be printed raw by every job listing.
-
-    >>> text_problem("vqe run 3"), text_problem("a\nb")
-    (None, 'character 2 is a line break or control character')
-    """
-    for position, char in enumerate(text, start=1):
-        if ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 or char in "\u2028\u2029":
-            return f"character {position} is a line break or control character"
-    return None
-
-
-def check_label(value: object, what: str, *, max_length: int) -> str:
-    """A job name or tag, checked: a string without control characters, not too long.
-
-    Raises:
-        VendorValidationError: naming the problem and the fix.
-    """
-    if not isinstance(value, str):
-        raise VendorValidationError(f"{what}={value!r} must be a string")
-    problem = text_problem(value)
-    if problem is not None:
-        raise VendorValidationError(
-            f"{what}={value!r}: {problem}; use printable text only (no line breaks, tabs or NUL)"
-        )
-    if len(value) > max_length:
-        raise VendorValidationError(
-            f"{what} is {len(value)} characters long; the most is {max_length}"
-        )
-    return value
-
-
-def check_run_options(
-    options: Mapping[str, Any],
-    limits: DeviceLimits,
-    rep_delay_range: tuple[float, float] | None = None,
-) -> dict[str, Any]:
-    """Validate run options against the device limits; return them with plain types.
-
-    Args:
-        options: The options, the backend's defaults updated with the call's.
-        limits: The device's limits.
-        rep_delay_range: The device's range of ``rep_delay`` in seconds (None: the
-            device has no wait between shots to set, and any ``rep_delay`` is refused).
-
-    Raises:
-        VendorValidationError: an unknown option or a bad value, with the valid choices.
-    """
-    unknown = sorted(set(options) - set(ACCEPTED_RUN_OPTIONS))
-    if unknown:
-        raise VendorValidationError(
-            f"unknown run option(s) {', '.join(unknown)}; valid options: "
-            f"{', '.join(ACCEPTED_RUN_OPTIONS)}"
-        )
-    checked = dict(options)
-    level = checked.pop("meas_level", 2)
-    if not _is_int(level) or int(level) != 2:
-        raise VendorValidationError(
-            f"meas_level={level!r} is not available: the device returns classified bits "
-            "(counts and memory) only; use meas_level=2 or leave it out"
-        )
-    meas_return = checked.pop("meas_return", None)
-    if meas_return is not None and str(getattr(meas_return, "value", meas_return)) not in (
-        "single",
-        "avg",
-    ):
-        raise VendorValidationError(
-            f"meas_return={meas_return!r} must be 'single' or 'avg' (it has no effect on "
-            "classified results)"
-        )
-    _check_ibm_options(checked, rep_delay_range)
-    problem = rules.execution_time_problem(checked.get("max_execution_time"), limits)
-    if problem is not None:
-        raise rules.DeviceLimitError("max_execution_time", problem)
-    shots = checked.get("shots")
-    if not _is_int(shots):
-        raise VendorValidationError(
-            f"shots={shots!r} is a {type(shots).__name__}, not a whole number: give an int "
-            f"from 1 to {limits.max_shots}, e.g. shots=1000"
-        )
-    if not 1 <= int(shots) <= limits.max_shots:  # type: ignore[arg-type]
-        raise VendorValidationError(
-            f"shots={shots!r} is out of range: give a whole number from 1 to "
-            f"{limits.max_shots} (the device's maximum per job)"
-        )
-    checked["shots"] = int(shots)  # type: ignore[arg-type]
-    if not isinstance(checked.get("memory"), bool):
-        raise VendorValidationError(f"memory={checked.get('memory')!r} must be True or False")
-    seed = checked.get("seed_simulator")
-    if seed is not None and (not _is_int(seed) or not 0 <= int(seed) < 2**63):
-        raise VendorValidationError(
-            f"seed_simulator={seed!r} must be None or a whole number from 0 to 2**63 - 1"
-        )
-    checked["seed_simulator"] = None if seed is None else int(seed)
-    name = checked.get("job_name")
-    if name is not None:
-        check_label(name, "job_name", max_length=MAX_JOB_NAME_LENGTH)
-    tags = checked.get("job_tags")
-    if tags is not None and (
-        isinstance(tags, (str, Mapping))
-        or not isinstance(tags, Sequence)
-        or not all(isinstance(tag, str) and tag for tag in tags)
-    ):
-        raise VendorValidationError(
-            f"job_tags={tags!r} must be a list of non-empty strings, e.g. ['calibration']"
-        )
-    if tags is not None and len(tags) > MAX_TAGS:
-        raise VendorValidationError(f"job_tags has {len(tags)} tags; the most is {MAX_TAGS}")
-    for tag in tags or []:
-        check_label(tag, "job_tags item", max_length=MAX_TAG_LENGTH)
-    checked["job_tags"] = list(tags or [])
-    progress = checked.get("with_progress_bar")
-    if progress is not None and not isinstance(progress, bool):
-        raise VendorValidationError(
-            f"with_progress_bar={progress!r} must be True, False or None (only in an "
-            "interactive terminal)"
-        )
-    return checked
-
-
-def _check_ibm_options(
-    checked: dict[str, Any], rep_delay_range: tuple[float, float] | None
-) -> None:
-    """Check ``rep_delay`` (kept: it is charged as device time) and ``init_qubits``."""
-    rep_delay = checked.pop("rep_delay", None)
-    problem = rules.rep_delay_problem(rep_delay, rep_delay_range)
-    if problem is not None:
-        raise VendorValidationError(problem)
-    if rep_delay is not None:
-        checked["rep_delay"] = float(rep_delay)
-    init_qubits = checked.pop("init_qubits", True)
-    if init_qubits is not True:
-        raise VendorValidationError(
-            f"init_qubits={init_qubits!r} is not available: every shot starts with its qubits "
-            "reset to |0>; use init_qubits=True or leave it out"
-        )
-
+# Named here as before; they live with the run-options model (run_options.py).
+__all__ = [
+    "ACCEPTED_RUN_OPTIONS",
+    "COMPAT_RUN_OPTIONS",
+    "RUN_OPTIONS",
+    "VendorBackend",
+    "check_label",
+    "check_run_options",
+    "parameter_tables",
+    "session_id_for",
+    "text_problem",
+]
 
 ParameterTable = tuple[list[Parameter], list[list[float]]]
 
@@ -652,7 +511,10 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
     def _settings(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """The run options, the backend's defaults filled in, checked."""
         return check_run_options(
-            {**self.options.__dict__, **options}, self.limits, self._spec.rep_delay_range
+            {**self.options.__dict__, **options},
+            self.limits,
+            self._spec.rep_delay_range,
+            device=self.name,
         )
 
     def _sealed(
