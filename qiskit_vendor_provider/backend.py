@@ -43,8 +43,8 @@ from qiskit_vendor_provider.errors import (
     is_refusal,
 )
 from qiskit_vendor_provider.ibm_arguments import refuse_arguments
-from qiskit_vendor_provider.job import VendorJob
-from qiskit_vendor_provider.job_listing import ACTIVE, StatusFilter, aware_moment
+from qiskit_vendor_provider.job import VendorJob, check_job_id
+from qiskit_vendor_provider.job_listing import ACTIVE, StatusFilter, aware_moment, given_filters
 from qiskit_vendor_provider.properties import (
     BackendStatus,
     DeviceProperties,
@@ -141,12 +141,6 @@ def parameter_tables(
 
 
 _aware = aware_moment
-
-
-def _job_id(job_id: object) -> str:
-    if not isinstance(job_id, str) or not job_id.strip():
-        raise VendorValidationError(f"a job id is a non-empty string, not {job_id!r}")
-    return job_id.strip()
 
 
 class VendorBackend(BackendV2):  # type: ignore[misc]
@@ -590,7 +584,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         Raises:
             VendorNotFoundError: no such job for this account, or it ran on another device.
         """
-        info = self._client.get_job(_job_id(job_id))
+        info = self._client.get_job(check_job_id(job_id))
         if info.device != self.name:
             raise VendorNotFoundError(
                 f"job {job_id} ran on {info.device!r}, not on {self.name!r}; use "
@@ -627,18 +621,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 with what to use instead (see :mod:`~qiskit_vendor_provider.ibm_arguments`).
         """
         refuse_arguments(unsupported, self.jobs)
-        return self.provider.jobs(
-            limit=limit,
-            skip=skip,
-            backend_name=self.name,
-            status=status,
-            job_name=job_name,
-            start_datetime=start_datetime,
-            end_datetime=end_datetime,
-            job_tags=job_tags,
-            job_tags_operator=job_tags_operator,
-            descending=descending,
-        )
+        return self.provider.jobs(backend_name=self.name, **given_filters(locals()))
 
     def active_jobs(self, limit: int | None = 10) -> list[VendorJob]:
         """This device's jobs that are not finished (queued or running), newest first."""

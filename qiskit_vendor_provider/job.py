@@ -603,6 +603,17 @@ def _restore_detached_job(
     return VendorJob._without_backend(provider, job_id, device, error, metadata=metadata)
 
 
+def check_job_id(job_id: object) -> str:
+    """A job id as given to ``retrieve_job``, stripped; the one check of it.
+
+    Raises:
+        VendorValidationError: not a non-empty string.
+    """
+    if not isinstance(job_id, str) or not job_id.strip():
+        raise VendorValidationError(f"a job id is a non-empty string, not {job_id!r}")
+    return job_id.strip()
+
+
 def device_retired_error(device: str, what: str) -> DeviceRetiredError:
     """The error of asking for the device of ``what`` (a job, a session) once it is retired."""
     return DeviceRetiredError(

@@ -40,8 +40,14 @@ from qiskit_vendor_provider.errors import (
     VendorValidationError,
 )
 from qiskit_vendor_provider.ibm_arguments import refuse_arguments
-from qiskit_vendor_provider.job import VendorJob, device_retired_error
-from qiskit_vendor_provider.job_listing import StatusFilter, build_query, check_window, iter_jobs
+from qiskit_vendor_provider.job import VendorJob, check_job_id, device_retired_error
+from qiskit_vendor_provider.job_listing import (
+    StatusFilter,
+    build_query,
+    check_window,
+    given_filters,
+    iter_jobs,
+)
 from qiskit_vendor_provider.journal import JobJournal, JournalEntry, SQLiteJobJournal
 from qiskit_vendor_provider.recovery import ResumeOutcome, ResumeReport, resume
 from qiskit_vendor_provider.references import ProviderReference, register_live, restore
@@ -511,9 +517,7 @@ class VendorProvider:
         Raises:
             VendorNotFoundError: no such job for this account.
         """
-        if not isinstance(job_id, str) or not job_id.strip():
-            raise VendorValidationError(f"a job id is a non-empty string, not {job_id!r}")
-        info = self._client.get_job(job_id.strip())
+        info = self._client.get_job(check_job_id(job_id))
         return self._job_of(info, self._device_lookup())
 
     def jobs(  # noqa: PLR0917 - positional order of the classic IBM backend.jobs()
@@ -541,17 +545,8 @@ class VendorProvider:
         """
         refuse_arguments(unsupported, self.jobs)
         check_window(limit, skip)
-        query = build_query(
-            device=backend_name,
-            status=status,
-            job_name=job_name,
-            start_datetime=start_datetime,
-            end_datetime=end_datetime,
-            job_tags=job_tags,
-            job_tags_operator=job_tags_operator,
-            descending=descending,
-            session_id=session_id,
-        )
+        filters = given_filters(locals(), leave_out=("limit", "skip", "backend_name"))
+        query = build_query(device=backend_name, **filters)
         lookup = self._device_lookup()
         return [
             self._job_of(info, lookup)
