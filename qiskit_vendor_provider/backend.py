@@ -389,28 +389,49 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         )
         return self._post(circuits, settings, submission, payload)
 
-    def _run_programs(
+    def run_programs(
         self, circuits: Sequence[QuantumCircuit], programs: Sequence[WireProgram], **options: Any
     ) -> VendorJob:
-        """:meth:`run` for circuits the caller has checked and written as programs already.
+        """:meth:`run` for circuits already checked and written as wire programs.
 
-        The primitives' way in: their circuits passed ``validate_circuit`` and the rule
-        book's program rules when they were planned, and each program is the one their
-        size was planned with, so neither is done twice. Options, the job's own rules and
-        its size are checked here as :meth:`run` checks them.
+        The primitives' way in (and that of any tool that plans jobs itself): each
+        circuit passed :func:`~qiskit_vendor_provider.validation.validate_circuit` and
+        the rule book's program rules (:func:`~qiskit_vendor_provider.rules.check_program`)
+        when it was written, with
+        :func:`~qiskit_vendor_provider.serialization.circuit_to_wire`, as ``programs``;
+        neither is done again. Options, the job's own rules and its size are checked
+        here as :meth:`run` checks them.
+
+        Args:
+            circuits: The circuits, for the result's metadata; one per program.
+            programs: What is sent, in order.
+            **options: As in :meth:`run`.
+
+        Returns:
+            The submitted job.
+
+        Raises:
+            VendorValidationError: a bad option, too many programs or too large a job.
         """
         session_id = session_id_for(options.pop("session", self._session), self)
         settings = self._settings(options)
         submission, payload = self._sealed(list(programs), settings, session_id)
         return self._post(list(circuits), settings, submission, payload)
 
-    def _estimate_programs(
+    def estimate_programs(
         self, programs: Sequence[WireProgram], **options: Any
     ) -> DeviceTimeEstimate:
-        """:meth:`estimate` of the programs :meth:`_run_programs` would send.
+        """:meth:`estimate` of the programs :meth:`run_programs` would send; submits nothing.
 
-        The primitives' way in, so that what they estimate is exactly what they submit
-        (every row of every program's table, whether or not it binds a parameter).
+        What the primitives estimate is so exactly what they submit (every row of every
+        program's table, whether or not it binds a parameter).
+
+        Args:
+            programs: As in :meth:`run_programs`.
+            **options: As in :meth:`run`.
+
+        Returns:
+            The predicted device time, per program, and the device's queue now.
         """
         options.pop("session", None)  # a session changes nothing of the device time
         submission, _ = self._sealed(list(programs), self._settings(options), None)
