@@ -42,6 +42,7 @@ __all__ = [
     "check_payload_size",
     "check_program",
     "execution_time_problem",
+    "refuse",
     "rep_delay_problem",
     "shots_problem",
 ]
@@ -88,10 +89,14 @@ def shots_problem(shots: int, limits: DeviceLimits, device: str | None = None) -
     return None
 
 
-def _shots(submission: JobSubmission, limits: DeviceLimits, size: int | None) -> None:
-    problem = shots_problem(submission.shots, limits, submission.device)
+def refuse(rule: str, problem: str | None) -> None:
+    """Raise :class:`DeviceLimitError` for ``rule`` if a ``*_problem`` check found one."""
     if problem is not None:
-        raise DeviceLimitError("max_shots", problem)
+        raise DeviceLimitError(rule, problem)
+
+
+def _shots(submission: JobSubmission, limits: DeviceLimits, size: int | None) -> None:
+    refuse("max_shots", shots_problem(submission.shots, limits, submission.device))
 
 
 def _circuits(submission: JobSubmission, limits: DeviceLimits, size: int | None) -> None:
@@ -153,9 +158,7 @@ def execution_time_problem(seconds: object, limits: DeviceLimits) -> str | None:
 
 
 def _execution_time(submission: JobSubmission, limits: DeviceLimits, size: int | None) -> None:
-    problem = execution_time_problem(submission.max_execution_time, limits)
-    if problem is not None:
-        raise DeviceLimitError("max_execution_time", problem)
+    refuse("max_execution_time", execution_time_problem(submission.max_execution_time, limits))
 
 
 JobRule = Callable[[JobSubmission, DeviceLimits, "int | None"], None]

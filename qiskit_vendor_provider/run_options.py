@@ -298,15 +298,9 @@ def check_run_options(
         name = str(first["loc"][0])
         raise _option_error(name, given[name], first, limits) from None
     checked = model.model_dump()
-    for problem, rule in (
-        (rules.shots_problem(model.shots, limits, device), "max_shots"),
-        (
-            rules.execution_time_problem(given.get("max_execution_time"), limits),
-            "max_execution_time",
-        ),
-    ):
-        if problem is not None:
-            raise rules.DeviceLimitError(rule, problem)
+    rules.refuse("max_shots", rules.shots_problem(model.shots, limits, device))
+    max_time = given.get("max_execution_time")
+    rules.refuse("max_execution_time", rules.execution_time_problem(max_time, limits))
     if model.job_name is not None:
         check_label(model.job_name, "job_name", max_length=MAX_JOB_NAME_LENGTH)
     for tag in model.job_tags or []:

@@ -7,25 +7,14 @@ import time
 from pathlib import Path
 
 from qiskit_vendor_provider.emulator.sessions import SessionRecord
-from qiskit_vendor_provider.emulator.store import JobRecord, SQLiteJobStore
+from qiskit_vendor_provider.emulator.store import SQLiteJobStore
+from tests.helpers import queued_job
 
 ROOT = Path(__file__).resolve().parents[1] / "qiskit_vendor_provider" / "emulator"
 
 
 def _job(store: SQLiteJobStore, job_id: str, account: str, session: str | None = None) -> None:
-    store.create(
-        JobRecord(
-            job_id=job_id,
-            account=account,
-            device="dev",
-            status="QUEUED",
-            shots=1,
-            num_programs=1,
-            submission="{}",
-            created_at=time.time(),
-            session_id=session,
-        )
-    )
+    store.create(queued_job(job_id, account=account, session_id=session))
 
 
 def _claims(store: SQLiteJobStore) -> list[str]:
