@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import numbers
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +16,8 @@ from qiskit.transpiler import Target
 
 from qiskit_vendor_provider import rules
 from qiskit_vendor_provider.api import wire
-from qiskit_vendor_provider.api.client import ApiClient, new_idempotency_key
+from qiskit_vendor_provider.api.client import new_idempotency_key
 from qiskit_vendor_provider.api.models import (
-    MAX_TAGS,
     Calibration,
     DeviceLimits,
     DeviceSpec,
@@ -35,6 +33,7 @@ from qiskit_vendor_provider.configuration import (
     backend_configuration,
     backend_defaults,
 )
+from qiskit_vendor_provider.connection import Connection
 from qiskit_vendor_provider.device_time import DeviceTimeEstimate, submission_device_time
 from qiskit_vendor_provider.errors import (
     VendorConnectionError,
@@ -44,8 +43,8 @@ from qiskit_vendor_provider.errors import (
     is_refusal,
 )
 from qiskit_vendor_provider.ibm_arguments import refuse_arguments
-from qiskit_vendor_provider.job import VendorJob
-from qiskit_vendor_provider.job_listing import ACTIVE, StatusFilter, aware_moment
+from qiskit_vendor_provider.job import VendorJob, check_job_id
+from qiskit_vendor_provider.job_listing import ACTIVE, StatusFilter, aware_moment, given_filters
 from qiskit_vendor_provider.properties import (
     BackendStatus,
     DeviceProperties,
@@ -54,10 +53,13 @@ from qiskit_vendor_provider.properties import (
 )
 from qiskit_vendor_provider.qiskit_compat import free_parameters
 from qiskit_vendor_provider.run_options import (
-    MAX_JOB_NAME_LENGTH,
-    MAX_TAG_LENGTH,
+    ACCEPTED_RUN_OPTIONS,
+    COMPAT_RUN_OPTIONS,
     RUN_OPTION_NAMES,
+    check_label,
+    check_run_options,
     default_run_options,
+    text_problem,
 )
 from qiskit_vendor_provider.serialization import circuit_to_wire
 from qiskit_vendor_provider.target import build_target, device_faulty_elements, forget_memos
@@ -68,160 +70,18 @@ if TYPE_CHECKING:
     from qiskit_vendor_provider.provider import VendorProvider
 
 RUN_OPTIONS = RUN_OPTION_NAMES
-# Accepted for code written for IBM backends (qiskit-experiments passes the first two on
-# every run). The device measures to classified bits only, so only meas_level 2 is valid;
-# rep_delay is checked against the device's range and has no effect in the emulator,
-# whose shots each start from |0...0>; init_qubits=True is what every shot does already.
-# docs/ibm-options.md lists them.
-COMPAT_RUN_OPTIONS = ("meas_level", "meas_return", "rep_delay", "init_qubits")
-# Every keyword run() takes, as "unknown run option" lists them: this package's options,
-# the IBM-style ones above, and the session (taken out of the options before the check).
-ACCEPTED_RUN_OPTIONS = (*RUN_OPTIONS, *COMPAT_RUN_OPTIONS, "session")
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def text_problem(text: str) -> str | None:
-    r"""Why ``text`` cannot be a job name or tag (a control character), or None.
-
-    A line break or NUL in a name would be printed raw by every job listing.
-
-    >>> text_problem("vqe run 3"), text_problem("a\nb")
-    (None, 'character 2 is a line break or control character')
-    """
-    for position, char in enumerate(text, start=1):
-        if ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 or char in "\u2028\u2029":
-            return f"character {position} is a line break or control character"
-    return None
-
-
-def check_label(value: object, what: str, *, max_length: int) -> str:
-    """A job name or tag, checked: a string without control characters, not too long.
-
-    Raises:
-        VendorValidationError: naming the problem and the fix.
-    """
-    if not isinstance(value, str):
-        raise VendorValidationError(f"{what}={value!r} must be a string")
-    problem = text_problem(value)
-    if problem is not None:
-        raise VendorValidationError(
-            f"{what}={value!r}: {problem}; use printable text only (no line breaks, tabs or NUL)"
-        )
-    if len(value) > max_length:
-        raise VendorValidationError(
-            f"{what} is {len(value)} characters long; the most is {max_length}"
-        )
-    return value
-
-
-def check_run_options(
-    options: Mapping[str, Any],
-    limits: DeviceLimits,
-    rep_delay_range: tuple[float, float] | None = None,
-) -> dict[str, Any]:
-    """Validate run options against the device limits; return them with plain types.
-
-    Args:
-        options: The options, the backend's defaults updated with the call's.
-        limits: The device's limits.
-        rep_delay_range: The device's range of ``rep_delay`` in seconds (None: the
-            device has no wait between shots to set, and any ``rep_delay`` is refused).
-
-    Raises:
-        VendorValidationError: an unknown option or a bad value, with the valid choices.
-    """
-    unknown = sorted(set(options) - set(ACCEPTED_RUN_OPTIONS))
-    if unknown:
-        raise VendorValidationError(
-            f"unknown run option(s) {', '.join(unknown)}; valid options: "
-            f"{', '.join(ACCEPTED_RUN_OPTIONS)}"
-        )
-    checked = dict(options)
-    level = checked.pop("meas_level", 2)
-    if not _is_int(level) or int(level) != 2:
-        raise VendorValidationError(
-            f"meas_level={level!r} is not available: the device returns classified bits "
-            "(counts and memory) only; use meas_level=2 or leave it out"
-        )
-    meas_return = checked.pop("meas_return", None)
-    if meas_return is not None and str(getattr(meas_return, "value", meas_return)) not in (
-        "single",
-        "avg",
-    ):
-        raise VendorValidationError(
-            f"meas_return={meas_return!r} must be 'single' or 'avg' (it has no effect on "
-            "classified results)"
-        )
-    _check_ibm_options(checked, rep_delay_range)
-    problem = rules.execution_time_problem(checked.get("max_execution_time"), limits)
-    if problem is not None:
-        raise rules.DeviceLimitError("max_execution_time", problem)
-    shots = checked.get("shots")
-    if not _is_int(shots):
-        raise VendorValidationError(
-            f"shots={shots!r} is a {type(shots).__name__}, not a whole number: give an int "
-            f"from 1 to {limits.max_shots}, e.g. shots=1000"
-        )
-    if not 1 <= int(shots) <= limits.max_shots:  # type: ignore[arg-type]
-        raise VendorValidationError(
-            f"shots={shots!r} is out of range: give a whole number from 1 to "
-            f"{limits.max_shots} (the device's maximum per job)"
-        )
-    checked["shots"] = int(shots)  # type: ignore[arg-type]
-    if not isinstance(checked.get("memory"), bool):
-        raise VendorValidationError(f"memory={checked.get('memory')!r} must be True or False")
-    seed = checked.get("seed_simulator")
-    if seed is not None and (not _is_int(seed) or not 0 <= int(seed) < 2**63):
-        raise VendorValidationError(
-            f"seed_simulator={seed!r} must be None or a whole number from 0 to 2**63 - 1"
-        )
-    checked["seed_simulator"] = None if seed is None else int(seed)
-    name = checked.get("job_name")
-    if name is not None:
-        check_label(name, "job_name", max_length=MAX_JOB_NAME_LENGTH)
-    tags = checked.get("job_tags")
-    if tags is not None and (
-        isinstance(tags, (str, Mapping))
-        or not isinstance(tags, Sequence)
-        or not all(isinstance(tag, str) and tag for tag in tags)
-    ):
-        raise VendorValidationError(
-            f"job_tags={tags!r} must be a list of non-empty strings, e.g. ['calibration']"
-        )
-    if tags is not None and len(tags) > MAX_TAGS:
-        raise VendorValidationError(f"job_tags has {len(tags)} tags; the most is {MAX_TAGS}")
-    for tag in tags or []:
-        check_label(tag, "job_tags item", max_length=MAX_TAG_LENGTH)
-    checked["job_tags"] = list(tags or [])
-    progress = checked.get("with_progress_bar")
-    if progress is not None and not isinstance(progress, bool):
-        raise VendorValidationError(
-            f"with_progress_bar={progress!r} must be True, False or None (only in an "
-            "interactive terminal)"
-        )
-    return checked
-
-
-def _check_ibm_options(
-    checked: dict[str, Any], rep_delay_range: tuple[float, float] | None
-) -> None:
-    """Check ``rep_delay`` (kept: it is charged as device time) and ``init_qubits``."""
-    rep_delay = checked.pop("rep_delay", None)
-    problem = rules.rep_delay_problem(rep_delay, rep_delay_range)
-    if problem is not None:
-        raise VendorValidationError(problem)
-    if rep_delay is not None:
-        checked["rep_delay"] = float(rep_delay)
-    init_qubits = checked.pop("init_qubits", True)
-    if init_qubits is not True:
-        raise VendorValidationError(
-            f"init_qubits={init_qubits!r} is not available: every shot starts with its qubits "
-            "reset to |0>; use init_qubits=True or leave it out"
-        )
-
+# Named here as before; they live with the run-options model (run_options.py).
+__all__ = [
+    "ACCEPTED_RUN_OPTIONS",
+    "COMPAT_RUN_OPTIONS",
+    "RUN_OPTIONS",
+    "VendorBackend",
+    "check_label",
+    "check_run_options",
+    "parameter_tables",
+    "session_id_for",
+    "text_problem",
+]
 
 ParameterTable = tuple[list[Parameter], list[list[float]]]
 
@@ -283,12 +143,6 @@ def parameter_tables(
 _aware = aware_moment
 
 
-def _job_id(job_id: object) -> str:
-    if not isinstance(job_id, str) or not job_id.strip():
-        raise VendorValidationError(f"a job id is a non-empty string, not {job_id!r}")
-    return job_id.strip()
-
-
 class VendorBackend(BackendV2):  # type: ignore[misc]
     """A vendor device. Get it from :meth:`VendorProvider.get_backend`.
 
@@ -298,26 +152,26 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
 
     Args:
         provider: The provider that made it.
-        client: The API client to reach the server with.
+        connection: The provider's connection: the API client, the journal and polling.
         spec: The device spec.
     """
 
-    def __init__(self, provider: VendorProvider, client: ApiClient, spec: DeviceSpec) -> None:
+    def __init__(self, provider: VendorProvider, connection: Connection, spec: DeviceSpec) -> None:
         super().__init__(
             provider=provider,
             name=spec.name,
             description=spec.description,
             backend_version=spec.version,
         )
-        self._client = client
+        self._connection = connection
+        self._client = connection.client
         self._spec = spec
         # Built whole before anyone can read coupling_map, which BackendV2 caches.
         self._target = build_target(spec)
         self.options.update_options(shots=spec.limits.default_shots)
         self.options.set_validator("shots", (1, spec.limits.max_shots))
         self.options.set_validator("memory", bool)
-        self.poll_interval: tuple[float, float] = provider.poll_interval
-        self._provider = provider
+        self.poll_interval: tuple[float, float] = connection.poll_interval
 
     _session: Any = None
     """The session or batch :meth:`run` submits to by default (see ``Session.bound_backend``)."""
@@ -328,7 +182,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
     def __reduce__(self) -> tuple[Any, ...]:
         # By reference: the provider's URL and credential source, and the device name.
         # Never the token, nor the client (its session holds locks and the token).
-        return (_restore_backend, (self._provider, self.name))
+        return (_restore_backend, (self.provider, self.name))
 
     def __copy__(self) -> VendorBackend:
         """A copy with its own options, sharing everything else."""
@@ -345,7 +199,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         """
         copied = type(self).__new__(type(self))
         memo[id(self)] = copied
-        shared = {"_client", "_provider"}
+        shared = {"_client", "_connection", "_provider"}
         for key, value in self.__dict__.items():
             copied.__dict__[key] = value if key in shared else copy.deepcopy(value, memo)
         return copied
@@ -361,6 +215,17 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
     def get_scheduling_stage_plugin(self) -> str:
         """The ``vendor`` scheduling stage: restores the native form, then schedules."""
         return PLUGIN_NAME
+
+    @property
+    def provider(self) -> VendorProvider:
+        """The provider that made this backend."""
+        provider: VendorProvider = self._provider
+        return provider
+
+    @property
+    def connection(self) -> Connection:
+        """The provider's connection this backend, its jobs and sessions use."""
+        return self._connection
 
     @property
     def target(self) -> Target:
@@ -524,28 +389,49 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         )
         return self._post(circuits, settings, submission, payload)
 
-    def _run_programs(
+    def run_programs(
         self, circuits: Sequence[QuantumCircuit], programs: Sequence[WireProgram], **options: Any
     ) -> VendorJob:
-        """:meth:`run` for circuits the caller has checked and written as programs already.
+        """:meth:`run` for circuits already checked and written as wire programs.
 
-        The primitives' way in: their circuits passed ``validate_circuit`` and the rule
-        book's program rules when they were planned, and each program is the one their
-        size was planned with, so neither is done twice. Options, the job's own rules and
-        its size are checked here as :meth:`run` checks them.
+        The primitives' way in (and that of any tool that plans jobs itself): each
+        circuit passed :func:`~qiskit_vendor_provider.validation.validate_circuit` and
+        the rule book's program rules (:func:`~qiskit_vendor_provider.rules.check_program`)
+        when it was written, with
+        :func:`~qiskit_vendor_provider.serialization.circuit_to_wire`, as ``programs``;
+        neither is done again. Options, the job's own rules and its size are checked
+        here as :meth:`run` checks them.
+
+        Args:
+            circuits: The circuits, for the result's metadata; one per program.
+            programs: What is sent, in order.
+            **options: As in :meth:`run`.
+
+        Returns:
+            The submitted job.
+
+        Raises:
+            VendorValidationError: a bad option, too many programs or too large a job.
         """
         session_id = session_id_for(options.pop("session", self._session), self)
         settings = self._settings(options)
         submission, payload = self._sealed(list(programs), settings, session_id)
         return self._post(list(circuits), settings, submission, payload)
 
-    def _estimate_programs(
+    def estimate_programs(
         self, programs: Sequence[WireProgram], **options: Any
     ) -> DeviceTimeEstimate:
-        """:meth:`estimate` of the programs :meth:`_run_programs` would send.
+        """:meth:`estimate` of the programs :meth:`run_programs` would send; submits nothing.
 
-        The primitives' way in, so that what they estimate is exactly what they submit
-        (every row of every program's table, whether or not it binds a parameter).
+        What the primitives estimate is so exactly what they submit (every row of every
+        program's table, whether or not it binds a parameter).
+
+        Args:
+            programs: As in :meth:`run_programs`.
+            **options: As in :meth:`run`.
+
+        Returns:
+            The predicted device time, per program, and the device's queue now.
         """
         options.pop("session", None)  # a session changes nothing of the device time
         submission, _ = self._sealed(list(programs), self._settings(options), None)
@@ -640,7 +526,10 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
     def _settings(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """The run options, the backend's defaults filled in, checked."""
         return check_run_options(
-            {**self.options.__dict__, **options}, self.limits, self._spec.rep_delay_range
+            {**self.options.__dict__, **options},
+            self.limits,
+            self._spec.rep_delay_range,
+            device=self.name,
         )
 
     def _sealed(
@@ -657,9 +546,9 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
     def _journalled_post(self, payload: bytes, submission: JobSubmission) -> JobInfo:
         """Journal the submission, post it, and journal the job id it got."""
         key = new_idempotency_key()
-        journal = self._provider.journal_store
+        journal = self._connection.journal
         if journal is not None:
-            server, account = self._provider.journal_scope
+            server, account = self._connection.journal_scope
             journal.record_submission(
                 key=key,
                 server=server,
@@ -704,7 +593,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
             self._client,
             info=info,
             metadata=metadata,
-            journal=self._provider.journal_store,
+            journal=self._connection.journal,
             with_progress_bar=option,
         )
 
@@ -716,7 +605,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         Raises:
             VendorNotFoundError: no such job for this account, or it ran on another device.
         """
-        info = self._client.get_job(_job_id(job_id))
+        info = self._client.get_job(check_job_id(job_id))
         if info.device != self.name:
             raise VendorNotFoundError(
                 f"job {job_id} ran on {info.device!r}, not on {self.name!r}; use "
@@ -753,18 +642,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 with what to use instead (see :mod:`~qiskit_vendor_provider.ibm_arguments`).
         """
         refuse_arguments(unsupported, self.jobs)
-        return self._provider.jobs(
-            limit=limit,
-            skip=skip,
-            backend_name=self.name,
-            status=status,
-            job_name=job_name,
-            start_datetime=start_datetime,
-            end_datetime=end_datetime,
-            job_tags=job_tags,
-            job_tags_operator=job_tags_operator,
-            descending=descending,
-        )
+        return self.provider.jobs(backend_name=self.name, **given_filters(locals()))
 
     def active_jobs(self, limit: int | None = 10) -> list[VendorJob]:
         """This device's jobs that are not finished (queued or running), newest first."""

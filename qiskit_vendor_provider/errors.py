@@ -5,18 +5,20 @@ Every error a user can meet is a :class:`VendorError`, itself a
 written for other providers. Errors that come from the server carry its HTTP status, the
 problem ``title``/``detail`` and the request id, which is what vendor support asks for.
 
-This module imports only ``qiskit.exceptions``; the wire layer (``api/``) raises these
-errors without depending on anything else in Qiskit.
+This module imports only ``qiskit.exceptions`` and the redaction leaf; the wire layer
+(``api/``) raises these errors without depending on anything else in Qiskit.
 
 Every message and server detail passes through
-:func:`~qiskit_vendor_provider.api.secret.redact` when the error is made, so no error of
-this package can carry a token, whoever wrote its text (a server that echoes the
-``Authorization`` header included).
+:func:`~qiskit_vendor_provider.api.redaction.redact` (a module that imports nothing of
+the package) when the error is made, so no error of this package can carry a token,
+whoever wrote its text (a server that echoes the ``Authorization`` header included).
 """
 
 from __future__ import annotations
 
 from qiskit.exceptions import QiskitError
+
+from qiskit_vendor_provider.api.redaction import redact
 
 
 class VendorError(QiskitError):  # type: ignore[misc]
@@ -37,9 +39,6 @@ class VendorError(QiskitError):  # type: ignore[misc]
         detail: str | None = None,
         request_id: str | None = None,
     ) -> None:
-        # Imported here: api.secret raises these errors, so it imports this module.
-        from qiskit_vendor_provider.api.secret import redact  # noqa: PLC0415
-
         message = redact(message)
         super().__init__(message)
         self.message = message

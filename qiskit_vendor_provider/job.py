@@ -21,6 +21,7 @@ from qiskit_vendor_provider.api.states import (
     normalize_state,
     state_meaning,
 )
+from qiskit_vendor_provider.connection import DEFAULT_POLL_INTERVAL
 from qiskit_vendor_provider.errors import (
     DeviceRetiredError,
     UnknownJobStateError,
@@ -167,7 +168,8 @@ class VendorJob(JobV1):  # type: ignore[misc]
         # getattr: tests and tools stand in for the backend with objects that have less.
         device = getattr(backend, "name", None) or (info.device if info is not None else "")
         self._device: str = device
-        self._provider: VendorProvider | None = getattr(backend, "_provider", None)
+        # Only a job without a backend keeps its provider: to pickle by, and to poll as.
+        self._provider: VendorProvider | None = None
         self._backend_error: VendorError | None = None
 
     @classmethod
@@ -186,13 +188,14 @@ class VendorJob(JobV1):  # type: ignore[misc]
         For a device the server no longer serves (retired), or whose spec this version
         of the package cannot read; ``error`` is what :meth:`backend` raises.
         """
+        connection = provider.connection
         job = cls(
             None,
             job_id,
-            provider.client,
+            connection.client,
             info=info,
             metadata=metadata,
-            journal=provider.journal_store,
+            journal=connection.journal,
         )
         job._device = device
         job._provider = provider
@@ -390,7 +393,7 @@ class VendorJob(JobV1):  # type: ignore[misc]
             return interval
         if self._provider is not None:
             return self._provider.poll_interval
-        return (0.02, 2.0)
+        return DEFAULT_POLL_INTERVAL
 
     def _timeout_message(self, timeout: float | None) -> str:
         """What is known of the job when a wait for it runs out, and what to do."""
@@ -600,6 +603,17 @@ def _restore_detached_job(
     return VendorJob._without_backend(provider, job_id, device, error, metadata=metadata)
 
 
+def check_job_id(job_id: object) -> str:
+    """A job id as given to ``retrieve_job``, stripped; the one check of it.
+
+    Raises:
+        VendorValidationError: not a non-empty string.
+    """
+    if not isinstance(job_id, str) or not job_id.strip():
+        raise VendorValidationError(f"a job id is a non-empty string, not {job_id!r}")
+    return job_id.strip()
+
+
 def device_retired_error(device: str, what: str) -> DeviceRetiredError:
     """The error of asking for the device of ``what`` (a job, a session) once it is retired."""
     return DeviceRetiredError(
@@ -613,10 +627,7 @@ def _restore_job(
     backend: VendorBackend, job_id: str, metadata: list[dict[str, Any] | None] | None
 ) -> VendorJob:
     """Unpickle a job: job ``job_id`` on ``backend``, its state fetched when first asked."""
+    connection = backend.connection
     return VendorJob(
-        backend,
-        job_id,
-        backend._client,
-        metadata=metadata,
-        journal=backend._provider.journal_store,
+        backend, job_id, connection.client, metadata=metadata, journal=connection.journal
     )

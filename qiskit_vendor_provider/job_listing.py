@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterator, Sequence
-from typing import Literal, TypeAlias
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Literal, TypeAlias
 
 from pydantic import ValidationError
 from qiskit.providers import JobStatus
@@ -198,6 +198,18 @@ def build_query(
         raise VendorValidationError(
             f"invalid job filter ({where}): {first['msg']}; see help(backend.jobs)"
         ) from None
+
+
+def given_filters(arguments: Mapping[str, Any], *, leave_out: Sequence[str] = ()) -> dict[str, Any]:
+    """The arguments of a ``jobs()`` method, from its ``locals()``, to pass on by name.
+
+    ``provider.jobs`` and ``backend.jobs`` keep IBM's two positional orders, but each
+    filter is named once, in :func:`build_query`: a method hands on what it was given
+    instead of forwarding its arguments one by one (where a new filter could be missed).
+    ``self``, the refused ``**unsupported`` and the names in ``leave_out`` are left out.
+    """
+    skipped = {"self", "unsupported", *leave_out}
+    return {name: value for name, value in arguments.items() if name not in skipped}
 
 
 def check_window(limit: int | None, skip: int) -> None:

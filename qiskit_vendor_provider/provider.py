@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import numbers
 import os
 import re
 import threading
 import uuid
-import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,18 +32,25 @@ from qiskit_vendor_provider.api.client import ApiClient, RetryPolicy, Timeouts
 from qiskit_vendor_provider.api.models import DeviceSummary, JobInfo
 from qiskit_vendor_provider.api.secret import install_log_redaction, redacting_logger
 from qiskit_vendor_provider.backend import VendorBackend
+from qiskit_vendor_provider.connection import DEFAULT_POLL_INTERVAL, Connection
 from qiskit_vendor_provider.errors import (
     VendorApiError,
-    VendorAuthError,
     VendorError,
     VendorNotFoundError,
     VendorValidationError,
-    is_refusal,
 )
 from qiskit_vendor_provider.ibm_arguments import refuse_arguments
-from qiskit_vendor_provider.job import VendorJob, device_retired_error
-from qiskit_vendor_provider.job_listing import StatusFilter, build_query, check_window, iter_jobs
-from qiskit_vendor_provider.journal import FAILED, JobJournal, JournalEntry, SQLiteJobJournal
+from qiskit_vendor_provider.job import VendorJob, check_job_id, device_retired_error
+from qiskit_vendor_provider.job_listing import (
+    StatusFilter,
+    build_query,
+    check_window,
+    given_filters,
+    iter_jobs,
+)
+from qiskit_vendor_provider.journal import JobJournal, JournalEntry, SQLiteJobJournal
+from qiskit_vendor_provider.recovery import ResumeOutcome, ResumeReport, resume
+from qiskit_vendor_provider.references import ProviderReference, register_live, restore
 
 if TYPE_CHECKING:
     from qiskit_vendor_provider.session import Batch, Session
@@ -65,10 +71,6 @@ __all__ = [
     "default_journal_path",
     "embedded_database",
 ]
-
-# Providers alive in this process, by instance id: unpickling in the process that
-# pickled (or a deep copy) finds its provider again instead of resolving credentials.
-_live: weakref.WeakValueDictionary[str, VendorProvider] = weakref.WeakValueDictionary()
 
 _embedded_lock = threading.Lock()
 _embedded: Any = None
@@ -164,26 +166,6 @@ def _poll_interval(value: object) -> tuple[float, float]:
     return first, longest
 
 
-@dataclass(frozen=True)
-class ProviderReference:
-    """What a pickled provider, backend or job holds instead of credentials.
-
-    Attributes:
-        url: The server's URL.
-        source: Where the credentials came from (``argument``, ``environment``,
-            ``account 'NAME'``, ``nothing``, ``embedded``).
-        account: The saved account the token came from, if any.
-        has_token: Whether a token was used.
-        instance: This provider's id in the process that pickled it.
-    """
-
-    url: str
-    source: str
-    account: str | None
-    has_token: bool
-    instance: str
-
-
 def provider_from_reference(reference: ProviderReference) -> VendorProvider:
     """The provider a pickle refers to: the live one, or one with credentials resolved again.
 
@@ -191,71 +173,13 @@ def provider_from_reference(reference: ProviderReference) -> VendorProvider:
         VendorAuthError: the token is needed but nothing available in this process gives
             one for that URL; the message says how to supply it.
     """
-    live = _live.get(reference.instance)
-    if live is not None:
-        return live
-    if reference.source == "embedded":
-        return VendorProvider(transport=_embedded_transport(), url=EMBEDDED_URL)
-    if reference.account is not None:
-        try:
-            provider = VendorProvider(name=reference.account)
-        except VendorValidationError:
-            provider = None
-        if provider is not None and same_url(provider.client.base_url, reference.url):
-            return provider
-    if not reference.has_token:
-        return VendorProvider(url=reference.url)
-    provider = VendorProvider(url=reference.url)
-    if provider._credentials.token is not None:
-        return provider
-    raise VendorAuthError(
-        f"cannot restore a pickled object of {reference.url}: its token (from "
-        f"{reference.source}) is not pickled, and nothing here gives a token for that URL. "
-        f"Set {URL_ENV}={reference.url} and {TOKEN_ENV}, or save an account for it with "
-        f"VendorProvider.save_account(token=..., url={reference.url!r}), then load it again"
+    return restore(
+        reference,
+        embedded=lambda: VendorProvider(transport=_embedded_transport(), url=EMBEDDED_URL),
+        named=lambda account: VendorProvider(name=account),
+        at_url=lambda url: VendorProvider(url=url),
+        reference_of=lambda provider: provider.reference,
     )
-
-
-@dataclass(frozen=True)
-class ResumeOutcome:
-    """What :meth:`VendorProvider.resume` did with one journal entry.
-
-    Attributes:
-        key: The entry's idempotency key.
-        device: The device.
-        name: The job name, if any.
-        outcome: ``resumed`` (posted again with its key; the server has the job once),
-            ``already there`` (the job was known; its state is refreshed), ``failed``
-            (the server refused the submission or no longer knows the job: final, never
-            posted again) or ``unreachable`` (the server could not be asked; the entry
-            is left for the next ``resume()``).
-        job: The job, for ``resumed`` and ``already there``.
-        reason: Why, for ``failed`` and ``unreachable``: the server's message.
-    """
-
-    key: str
-    device: str
-    name: str | None
-    outcome: str
-    job: VendorJob | None = None
-    reason: str | None = None
-
-
-class ResumeReport(list[VendorJob]):
-    """The unfinished jobs :meth:`VendorProvider.resume` re-attached to, newest first.
-
-    A list of :class:`VendorJob`, as before, with :attr:`outcomes`: one
-    :class:`ResumeOutcome` per unfinished entry, including those that failed and why.
-    """
-
-    def __init__(self, outcomes: list[ResumeOutcome]) -> None:
-        super().__init__(o.job for o in outcomes if o.job is not None)
-        self.outcomes = outcomes
-
-    @property
-    def failed(self) -> list[ResumeOutcome]:
-        """The entries that failed or could not be resumed now."""
-        return [o for o in self.outcomes if o.outcome in ("failed", "unreachable")]
 
 
 class VendorProvider:
@@ -305,7 +229,7 @@ class VendorProvider:
         *,
         timeout: float | tuple[float, float] | Timeouts | None = None,
         retry: RetryPolicy | None = None,
-        poll_interval: tuple[float, float] = (0.02, 2.0),
+        poll_interval: tuple[float, float] = DEFAULT_POLL_INTERVAL,
         transport: BaseAdapter | None = None,
         journal: JobJournal | str | Path | bool | None = None,
         name: str | None = None,
@@ -317,9 +241,7 @@ class VendorProvider:
         if embedded:
             transport = _embedded_transport()
             credentials = type(credentials)(url=EMBEDDED_URL, token=None, source="embedded")
-        self._credentials = credentials
-        self.poll_interval = _poll_interval(poll_interval)
-        self._client = ApiClient(
+        client = ApiClient(
             credentials.url or DEFAULT_URL,
             credentials.token,
             timeouts=_timeouts(timeout),
@@ -327,17 +249,29 @@ class VendorProvider:
             transport=transport,
         )
         self._backends: dict[str, VendorBackend] = {}
-        self._journal = _open_journal(journal)
+        opened = _open_journal(journal)
         # Entries belong to one server and one account; every embedded emulator has the
         # same URL, so its database tells them apart.
-        self._journal_server = self._client.base_url
-        if embedded or same_url(self._client.base_url, EMBEDDED_URL):
-            self._journal_server = f"{EMBEDDED_URL}#{embedded_database().resolve()}"
-        self._journal_account = (
-            self._journal.fingerprint(credentials.token) if self._journal is not None else ""
+        server = client.base_url
+        if embedded or same_url(client.base_url, EMBEDDED_URL):
+            server = f"{EMBEDDED_URL}#{embedded_database().resolve()}"
+        account = opened.fingerprint(credentials.token) if opened is not None else ""
+        instance = uuid.uuid4().hex
+        self._connection = Connection(
+            client=client,
+            journal=opened,
+            journal_scope=(server, account),
+            poll_interval=_poll_interval(poll_interval),
+            reference=ProviderReference(
+                url=client.base_url,
+                source=credentials.source,
+                account=credentials.account,
+                has_token=credentials.token is not None,
+                instance=instance,
+            ),
         )
-        self._instance = uuid.uuid4().hex
-        _live[self._instance] = self
+        self._client = client
+        register_live(instance, self)
 
     def __repr__(self) -> str:
         return f"<VendorProvider {self._client.base_url}>"
@@ -345,13 +279,22 @@ class VendorProvider:
     @property
     def reference(self) -> ProviderReference:
         """What a pickle of this provider (or of its backends and jobs) holds."""
-        credentials = self._credentials
-        return ProviderReference(
-            url=self._client.base_url,
-            source=credentials.source,
-            account=credentials.account,
-            has_token=credentials.token is not None,
-            instance=self._instance,
+        return self._connection.reference
+
+    @property
+    def connection(self) -> Connection:
+        """What this provider hands its backends, jobs and sessions: client, journal, polling."""
+        return self._connection
+
+    @property
+    def poll_interval(self) -> tuple[float, float]:
+        """``(first, longest)`` seconds between job status polls (backends made from now on)."""
+        return self._connection.poll_interval
+
+    @poll_interval.setter
+    def poll_interval(self, value: tuple[float, float]) -> None:
+        self._connection = dataclasses.replace(
+            self._connection, poll_interval=_poll_interval(value)
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -409,7 +352,7 @@ class VendorProvider:
                 raise VendorNotFoundError(
                     f"no backend named {name!r}.{hint} Available: {', '.join(sorted(names))}"
                 )
-            backend = VendorBackend(self, self._client, self._client.get_device(name))
+            backend = VendorBackend(self, self._connection, self._client.get_device(name))
             unknown = getattr(backend.target, "unknown_operations", {})
             if unknown:
                 # Once per device and provider: the backend is kept below.
@@ -566,7 +509,7 @@ class VendorProvider:
     @property
     def journal_store(self) -> JobJournal | None:
         """The job journal this provider writes to (None if disabled)."""
-        return self._journal
+        return self._connection.journal
 
     def retrieve_job(self, job_id: str) -> VendorJob:
         """The job with this id, on whichever device it ran.
@@ -574,9 +517,7 @@ class VendorProvider:
         Raises:
             VendorNotFoundError: no such job for this account.
         """
-        if not isinstance(job_id, str) or not job_id.strip():
-            raise VendorValidationError(f"a job id is a non-empty string, not {job_id!r}")
-        info = self._client.get_job(job_id.strip())
+        info = self._client.get_job(check_job_id(job_id))
         return self._job_of(info, self._device_lookup())
 
     def jobs(  # noqa: PLR0917 - positional order of the classic IBM backend.jobs()
@@ -604,17 +545,8 @@ class VendorProvider:
         """
         refuse_arguments(unsupported, self.jobs)
         check_window(limit, skip)
-        query = build_query(
-            device=backend_name,
-            status=status,
-            job_name=job_name,
-            start_datetime=start_datetime,
-            end_datetime=end_datetime,
-            job_tags=job_tags,
-            job_tags_operator=job_tags_operator,
-            descending=descending,
-            session_id=session_id,
-        )
+        filters = given_filters(locals(), leave_out=("limit", "skip", "backend_name"))
+        query = build_query(device=backend_name, **filters)
         lookup = self._device_lookup()
         return [
             self._job_of(info, lookup)
@@ -659,13 +591,14 @@ class VendorProvider:
     @property
     def journal_scope(self) -> tuple[str, str]:
         """The (server, account fingerprint) this provider's journal entries are kept under."""
-        return self._journal_server, self._journal_account
+        return self._connection.journal_scope
 
     def journal(self) -> list[JournalEntry]:
         """This account's submissions to this server, newest first, with their last state."""
-        if self._journal is None:
+        journal = self._connection.journal
+        if journal is None:
             return []
-        return self._journal.entries(*self.journal_scope)
+        return journal.entries(*self.journal_scope)
 
     def resume(self) -> ResumeReport:
         """Re-attach to every journalled job of this account that is not known to be finished.
@@ -681,47 +614,7 @@ class VendorProvider:
             The unfinished jobs, newest first (their states refreshed), as a list with
             :attr:`ResumeReport.outcomes`: what happened to each entry, and why.
         """
-        if self._journal is None:
-            return ResumeReport([])
-        outcomes = []
-        for entry in self._journal.entries(*self.journal_scope):
-            if entry.finished:
-                continue
-            outcomes.append(self._resume_entry(self._journal, entry))
-        return ResumeReport(outcomes)
-
-    def _resume_entry(self, journal: JobJournal, entry: JournalEntry) -> ResumeOutcome:
-        def outcome(
-            kind: str, info: JobInfo | None = None, reason: str | None = None
-        ) -> ResumeOutcome:
-            job = None if info is None else self._job_of(info, self._device_lookup())
-            return ResumeOutcome(entry.key, entry.device, entry.name, kind, job, reason)
-
-        try:
-            if entry.job_id is None:
-                payload = journal.payload(entry.key)
-                if payload is None:
-                    journal.record_failure(entry.key, "the journal lost the submission's payload")
-                    return outcome("failed", reason="the journal lost the submission's payload")
-                info = self._client.submit_payload(payload, entry.key)
-                journal.record_job(entry.key, info.job_id, info.status)
-                logger.info("resume: submission %s is job %s", entry.key, info.job_id)
-                return outcome("resumed", info)
-            info = self._client.get_job(entry.job_id)
-            journal.record_state(entry.job_id, info.status)
-            return outcome("already there", info)
-        except VendorError as exc:
-            if not is_refusal(exc):
-                logger.warning("resume: %s left for later: %s", entry.key, exc)
-                return outcome("unreachable", reason=str(exc))
-            if entry.job_id is None:
-                # Refused: the same request would be refused again, so it is final.
-                journal.record_failure(entry.key, str(exc))
-            elif isinstance(exc, VendorNotFoundError):
-                journal.record_state(entry.job_id, FAILED)
-            # Any other refusal of a GET (a revoked token) says nothing about the job.
-            logger.warning("resume: %s failed: %s", entry.key, exc)
-            return outcome("failed", reason=str(exc))
+        return resume(self._connection, lambda info: self._job_of(info, self._device_lookup()))
 
 
 # Every logger of the package imported so far (client, job, journal, ...) redacts tokens.

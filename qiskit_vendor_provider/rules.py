@@ -42,7 +42,9 @@ __all__ = [
     "check_payload_size",
     "check_program",
     "execution_time_problem",
+    "refuse",
     "rep_delay_problem",
+    "shots_problem",
 ]
 
 
@@ -61,14 +63,40 @@ class ProgramLimitError(DeviceLimitError, CircuitValidationError):
 # --------------------------------------------------------------------------- job rules
 
 
-def _shots(submission: JobSubmission, limits: DeviceLimits, size: int | None) -> None:
-    if not 1 <= submission.shots <= limits.max_shots:
-        raise DeviceLimitError(
-            "max_shots",
-            f"{submission.shots} shots exceed the maximum of {limits.max_shots} per job on "
-            f"device {submission.device!r}; ask for fewer, or use VendorSampler, which "
-            "splits shots over jobs",
+def shots_problem(shots: int, limits: DeviceLimits, device: str | None = None) -> str | None:
+    """What is wrong with a whole number of shots per job on a device, if anything.
+
+    The one ``max_shots`` check: ``backend.run``'s option check and the job rule (so the
+    emulator) both ask this.
+
+    >>> shots_problem(101, DeviceLimits(max_shots=100), "d")[:55]
+    'shots=101 is out of range: 101 shots exceed the maximum'
+    >>> shots_problem(100, DeviceLimits(max_shots=100)) is None
+    True
+    """
+    if shots < 1:
+        return (
+            f"shots={shots} is out of range: give a whole number from 1 to "
+            f"{limits.max_shots} (the device's maximum per job)"
         )
+    if shots > limits.max_shots:
+        named = "the device" if device is None else f"device {device!r}"
+        return (
+            f"shots={shots} is out of range: {shots} shots exceed the maximum of "
+            f"{limits.max_shots} per job on {named}; ask for 1 to {limits.max_shots}, or "
+            "use VendorSampler, which splits shots over jobs"
+        )
+    return None
+
+
+def refuse(rule: str, problem: str | None) -> None:
+    """Raise :class:`DeviceLimitError` for ``rule`` if a ``*_problem`` check found one."""
+    if problem is not None:
+        raise DeviceLimitError(rule, problem)
+
+
+def _shots(submission: JobSubmission, limits: DeviceLimits, size: int | None) -> None:
+    refuse("max_shots", shots_problem(submission.shots, limits, submission.device))
 
 
 def _circuits(submission: JobSubmission, limits: DeviceLimits, size: int | None) -> None:
@@ -130,9 +158,7 @@ def execution_time_problem(seconds: object, limits: DeviceLimits) -> str | None:
 
 
 def _execution_time(submission: JobSubmission, limits: DeviceLimits, size: int | None) -> None:
-    problem = execution_time_problem(submission.max_execution_time, limits)
-    if problem is not None:
-        raise DeviceLimitError("max_execution_time", problem)
+    refuse("max_execution_time", execution_time_problem(submission.max_execution_time, limits))
 
 
 JobRule = Callable[[JobSubmission, DeviceLimits, "int | None"], None]

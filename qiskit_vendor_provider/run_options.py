@@ -1,10 +1,15 @@
 """The options of ``VendorBackend.run``, declared once: names, types, defaults.
 
 Everything that passes options to ``backend.run`` or checks them (the primitives, the
-backend's ``_default_options`` and ``check_run_options``) reads them from here, so a new
-option is added in one place. The IBM-style options ``run`` tolerates for code written
-for IBM backends (``meas_level``, ``rep_delay``, ...) are not job options and are checked
-in ``backend.py``.
+backend's ``_default_options`` and :func:`check_run_options`) reads them from here, so a
+new option is added in one place. The IBM-style options ``run`` tolerates for code
+written for IBM backends (``meas_level``, ``rep_delay``, ...) are not job options: they
+are checked here too, beside the model.
+
+:func:`check_run_options` validates with :class:`BackendRunOptions` and words each
+failure for the option it is about; the device's limits on an option (``max_shots``,
+``max_execution_time``, the ``rep_delay`` range) are the rule book's
+(:mod:`~qiskit_vendor_provider.rules`), each asked once.
 
 Two models, one inside the other:
 
@@ -16,7 +21,8 @@ Two models, one inside the other:
   :func:`run_arguments` builds the whole keyword set, ``parameter_binds`` included.
 
 The models validate strictly (``True`` is not a shot count) but raise pydantic's
-``ValidationError``; callers turn that into their own error type and messages.
+``ValidationError``; callers turn that into their own error type and messages
+(:func:`check_run_options` does for ``backend.run``).
 
 >>> sorted(JobSettings.model_fields)
 ['job_name', 'job_tags', 'max_execution_time', 'seed_simulator']
@@ -33,11 +39,15 @@ import numbers
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError
 
-from qiskit_vendor_provider.api.models import MAX_TAGS
+from qiskit_vendor_provider import rules
+from qiskit_vendor_provider.api.models import MAX_TAGS, DeviceLimits
+from qiskit_vendor_provider.errors import VendorValidationError
 
 __all__ = [
+    "ACCEPTED_RUN_OPTIONS",
+    "COMPAT_RUN_OPTIONS",
     "DEFAULT_SHOTS",
     "JOB_SETTING_NAMES",
     "MAX_JOB_NAME_LENGTH",
@@ -50,8 +60,11 @@ __all__ = [
     "Seconds",
     "Seed",
     "WholeNumber",
+    "check_label",
+    "check_run_options",
     "default_run_options",
     "run_arguments",
+    "text_problem",
 ]
 
 DEFAULT_SHOTS = 1024
@@ -142,6 +155,17 @@ RUN_OPTION_NAMES: tuple[str, ...] = tuple(BackendRunOptions.model_fields)
 """Every option of ``VendorBackend.run``, in declaration order."""
 
 
+# Accepted for code written for IBM backends (qiskit-experiments passes the first two on
+# every run). The device measures to classified bits only, so only meas_level 2 is valid;
+# rep_delay is checked against the device's range and has no effect in the emulator,
+# whose shots each start from |0...0>; init_qubits=True is what every shot does already.
+# docs/ibm-options.md lists them.
+COMPAT_RUN_OPTIONS = ("meas_level", "meas_return", "rep_delay", "init_qubits")
+# Every keyword run() takes, as "unknown run option" lists them: this package's options,
+# the IBM-style ones above, and the session (taken out of the options before the check).
+ACCEPTED_RUN_OPTIONS = (*RUN_OPTION_NAMES, *COMPAT_RUN_OPTIONS, "session")
+
+
 def default_run_options() -> dict[str, Any]:
     """The defaults of every run option, e.g. for ``BackendV2._default_options``.
 
@@ -194,3 +218,163 @@ def run_arguments(
         parameter_binds=parameter_binds,
     )
     return arguments
+
+
+def text_problem(text: str) -> str | None:
+    r"""Why ``text`` cannot be a job name or tag (a control character), or None.
+
+    A line break or NUL in a name would be printed raw by every job listing.
+
+    >>> text_problem("vqe run 3"), text_problem("a\nb")
+    (None, 'character 2 is a line break or control character')
+    """
+    for position, char in enumerate(text, start=1):
+        if ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 or char in "\u2028\u2029":
+            return f"character {position} is a line break or control character"
+    return None
+
+
+def check_label(value: object, what: str, *, max_length: int) -> str:
+    """A job name or tag, checked: a string without control characters, not too long.
+
+    Raises:
+        VendorValidationError: naming the problem and the fix.
+    """
+    if not isinstance(value, str):
+        raise VendorValidationError(f"{what}={value!r} must be a string")
+    problem = text_problem(value)
+    if problem is not None:
+        raise VendorValidationError(
+            f"{what}={value!r}: {problem}; use printable text only (no line breaks, tabs or NUL)"
+        )
+    if len(value) > max_length:
+        raise VendorValidationError(
+            f"{what} is {len(value)} characters long; the most is {max_length}"
+        )
+    return value
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_run_options(
+    options: Mapping[str, Any],
+    limits: DeviceLimits,
+    rep_delay_range: tuple[float, float] | None = None,
+    *,
+    device: str | None = None,
+) -> dict[str, Any]:
+    """Validate run options against the device limits; return them with plain types.
+
+    The options are validated by :class:`BackendRunOptions`; the device's limits on
+    them by the rule book. The IBM-style options are checked and taken out (``rep_delay``
+    is kept, as seconds: it is charged as device time).
+
+    Args:
+        options: The options, the backend's defaults updated with the call's.
+        limits: The device's limits.
+        rep_delay_range: The device's range of ``rep_delay`` in seconds (None: the
+            device has no wait between shots to set, and any ``rep_delay`` is refused).
+        device: The device's name, for messages.
+
+    Raises:
+        VendorValidationError: an unknown option or a bad value, with the valid choices
+            (:class:`~qiskit_vendor_provider.rules.DeviceLimitError` for a value over a
+            device limit).
+    """
+    unknown = sorted(set(options) - set(ACCEPTED_RUN_OPTIONS))
+    if unknown:
+        raise VendorValidationError(
+            f"unknown run option(s) {', '.join(unknown)}; valid options: "
+            f"{', '.join(ACCEPTED_RUN_OPTIONS)}"
+        )
+    given = dict(options)
+    rep_delay = _check_ibm_options(given, rep_delay_range)
+    try:
+        model = BackendRunOptions.model_validate(given)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        name = str(first["loc"][0])
+        raise _option_error(name, given[name], first, limits) from None
+    checked = model.model_dump()
+    rules.refuse("max_shots", rules.shots_problem(model.shots, limits, device))
+    max_time = given.get("max_execution_time")
+    rules.refuse("max_execution_time", rules.execution_time_problem(max_time, limits))
+    if model.job_name is not None:
+        check_label(model.job_name, "job_name", max_length=MAX_JOB_NAME_LENGTH)
+    for tag in model.job_tags or []:
+        check_label(tag, "job_tags item", max_length=MAX_TAG_LENGTH)
+    checked["job_tags"] = list(model.job_tags or [])
+    if rep_delay is not None:
+        checked["rep_delay"] = rep_delay
+    return checked
+
+
+def _option_error(
+    name: str, value: Any, error: Mapping[str, Any], limits: DeviceLimits
+) -> VendorValidationError:
+    """The error of an option the model refused, worded for that option."""
+    if name == "shots":
+        if _is_int(value):
+            return rules.DeviceLimitError("max_shots", str(rules.shots_problem(int(value), limits)))
+        return VendorValidationError(
+            f"shots={value!r} is a {type(value).__name__}, not a whole number: give an int "
+            f"from 1 to {limits.max_shots}, e.g. shots=1000"
+        )
+    if name == "max_execution_time":
+        problem = rules.execution_time_problem(value, limits)
+        return rules.DeviceLimitError("max_execution_time", str(problem))
+    if name in ("job_name", "job_tags") and error["type"] == "string_too_long":
+        what = "job_name" if name == "job_name" else "job_tags item"
+        limit = MAX_JOB_NAME_LENGTH if name == "job_name" else MAX_TAG_LENGTH
+        return VendorValidationError(
+            f"{what} is {len(error['input'])} characters long; the most is {limit}"
+        )
+    if name == "job_tags" and error["type"] == "too_long" and len(error["loc"]) == 1:
+        return VendorValidationError(f"job_tags has {len(value)} tags; the most is {MAX_TAGS}")
+    messages = {
+        "memory": f"memory={value!r} must be True or False",
+        "seed_simulator": (
+            f"seed_simulator={value!r} must be None or a whole number from 0 to 2**63 - 1"
+        ),
+        "job_name": f"job_name={value!r} must be a string",
+        "job_tags": f"job_tags={value!r} must be a list of non-empty strings, e.g. ['calibration']",
+        "with_progress_bar": (
+            f"with_progress_bar={value!r} must be True, False or None (only in an "
+            "interactive terminal)"
+        ),
+    }
+    return VendorValidationError(messages[name])
+
+
+def _check_ibm_options(
+    checked: dict[str, Any], rep_delay_range: tuple[float, float] | None
+) -> float | None:
+    """Check and take out the IBM-style options; the ``rep_delay`` to keep, in seconds."""
+    level = checked.pop("meas_level", 2)
+    if not _is_int(level) or int(level) != 2:
+        raise VendorValidationError(
+            f"meas_level={level!r} is not available: the device returns classified bits "
+            "(counts and memory) only; use meas_level=2 or leave it out"
+        )
+    meas_return = checked.pop("meas_return", None)
+    if meas_return is not None and str(getattr(meas_return, "value", meas_return)) not in (
+        "single",
+        "avg",
+    ):
+        raise VendorValidationError(
+            f"meas_return={meas_return!r} must be 'single' or 'avg' (it has no effect on "
+            "classified results)"
+        )
+    rep_delay = checked.pop("rep_delay", None)
+    problem = rules.rep_delay_problem(rep_delay, rep_delay_range)
+    if problem is not None:
+        raise VendorValidationError(problem)
+    init_qubits = checked.pop("init_qubits", True)
+    if init_qubits is not True:
+        raise VendorValidationError(
+            f"init_qubits={init_qubits!r} is not available: every shot starts with its qubits "
+            "reset to |0>; use init_qubits=True or leave it out"
+        )
+    return None if rep_delay is None else float(rep_delay)

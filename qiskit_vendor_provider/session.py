@@ -102,8 +102,8 @@ class ExecutionMode:
             max_time=_seconds(max_time, "max_time", MAX_SESSION_SECONDS),
             max_idle=_seconds(max_idle, "max_idle", MAX_IDLE_SECONDS),
         )
-        self._info = backend._client.create_session(request)
-        self._bind(backend._provider, backend.name, backend)
+        self._info = backend.connection.client.create_session(request)
+        self._bind(backend.provider, backend.name, backend)
 
     def _bind(
         self,
@@ -115,7 +115,7 @@ class ExecutionMode:
         self._backend = backend
         self._device = device
         self._provider = provider
-        self._client = provider.client if backend is None else backend._client
+        self._client = (provider if backend is None else backend).connection.client
         self._backend_error = error
 
     @classmethod
@@ -123,7 +123,7 @@ class ExecutionMode:
         """An object for a session that exists on the server (no request is made)."""
         attached = cls.__new__(cls)
         attached._info = info
-        attached._bind(backend._provider, backend.name, backend)
+        attached._bind(backend.provider, backend.name, backend)
         return attached
 
     @classmethod
@@ -257,7 +257,7 @@ class ExecutionMode:
                 f"{backend.name!r}; run the job on {self._device!r}, or open a "
                 f"{type(self).__name__} on {backend.name!r}"
             )
-        if backend._client is not self._client:
+        if backend.connection.client is not self._client:
             raise VendorValidationError(
                 f"{self._mode} {self.session_id} belongs to another provider; use a backend "
                 "of the provider that opened it (provider.session(session_id) reattaches)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,25 @@ from typing import Any
 from qiskit import QuantumCircuit
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def queued_job(
+    job_id: str, *, account: str = "a", device: str = "dev", session_id: str | None = None
+) -> Any:
+    """A one-shot QUEUED ``JobRecord`` of the emulator's store, as submitted now."""
+    from qiskit_vendor_provider.emulator.store import JobRecord
+
+    return JobRecord(
+        job_id=job_id,
+        account=account,
+        device=device,
+        status="QUEUED",
+        shots=1,
+        num_programs=1,
+        submission="{}",
+        created_at=time.time(),
+        session_id=session_id,
+    )
 
 
 def bell(name: str = "bell") -> QuantumCircuit:

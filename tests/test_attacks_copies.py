@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from qiskit_vendor_provider import VendorAuthError, VendorProvider
-from qiskit_vendor_provider import provider as provider_module
+from qiskit_vendor_provider import VendorAuthError, VendorProvider, references
 from tests.conftest import MOCK_URL, MockedApi
 from tests.helpers import bell
 
@@ -22,7 +21,7 @@ TOKEN = "copy-SECRET-1234567890"
 @pytest.fixture
 def fresh_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Unpickling as in another process: no live provider to find, clean credentials."""
-    monkeypatch.setattr(provider_module, "_live", weakref.WeakValueDictionary())
+    monkeypatch.setattr(references, "_live", weakref.WeakValueDictionary())
     monkeypatch.setenv("QISKIT_VENDOR_CONFIG", str(tmp_path / "conf" / "accounts.json"))
     monkeypatch.delenv("QISKIT_VENDOR_URL", raising=False)
     monkeypatch.delenv("QISKIT_VENDOR_TOKEN", raising=False)
@@ -74,7 +73,7 @@ def _pickled_job(api: MockedApi, **kwargs: Any) -> tuple[bytes, str]:
     job = provider.get_backend("ideal_simulator").run(bell(), shots=5)
     data = pickle.dumps(job)
     assert TOKEN.encode() not in data
-    provider_module._live.clear()  # as if loaded in another process
+    references._live.clear()  # as if loaded in another process
     return data, job.job_id()
 
 
@@ -113,7 +112,7 @@ def test_unpickling_with_the_saved_account_it_came_from(
     provider = VendorProvider(name="lab", journal=False)
     data = pickle.dumps(provider.get_backend("ideal_simulator"))
     assert TOKEN.encode() not in data
-    provider_module._live.clear()
+    references._live.clear()
     backend = pickle.loads(data)
     assert backend.name == "ideal_simulator"
     assert backend.provider.reference.account == "lab"

@@ -13,7 +13,7 @@ from qiskit_vendor_provider import VendorProvider
 from qiskit_vendor_provider.device_time import DeviceTimeEstimate
 from qiskit_vendor_provider.errors import CircuitValidationError, VendorValidationError
 from tests.conftest import MockedApi
-from tests.helpers import bell
+from tests.helpers import bell, queued_job
 
 DEVICES = ["ideal_simulator", "superconducting_27q", "trapped_ion_11q"]
 
@@ -234,10 +234,9 @@ def test_swept_delay_is_refused_as_the_server_refuses_it(
 
 def test_usage_is_stored_with_the_job_and_survives_a_reopen(tmp_path: object) -> None:
     import sqlite3
-    import time
     from pathlib import Path
 
-    from qiskit_vendor_provider.emulator.store import JobRecord, SQLiteJobStore
+    from qiskit_vendor_provider.emulator.store import SQLiteJobStore
 
     database = Path(str(tmp_path)) / "jobs.sqlite3"
     # A database made before usage was stored: opening it adds the column.
@@ -254,18 +253,7 @@ def test_usage_is_stored_with_the_job_and_survives_a_reopen(tmp_path: object) ->
     store = SQLiteJobStore(database)
     # One job runs on a device at a time: each is claimed and ended in turn.
     for job_id, error in (("done", None), ("failed", "boom")):
-        store.create(
-            JobRecord(
-                job_id=job_id,
-                account="a",
-                device="ideal_simulator",
-                status="QUEUED",
-                shots=1,
-                num_programs=1,
-                submission="{}",
-                created_at=time.time(),
-            )
-        )
+        store.create(queued_job(job_id, device="ideal_simulator"))
         store.claim_next("owner", 60.0, ["ideal_simulator"])
         assert store.finish(job_id, "{}", error, usage_seconds=1.25)
     store.close()

@@ -375,7 +375,7 @@ def test_a_failed_submission_cancels_the_jobs_already_submitted(
     from qiskit_vendor_provider import VendorApiError
 
     backend = lower_limits(provider.get_backend("ideal_simulator"), max_circuits=1)
-    real_run = VendorBackend._run_programs
+    real_run = VendorBackend.run_programs
     submitted = []
 
     def failing_second_run(self: VendorBackend, *args: Any, **kwargs: Any) -> Any:
@@ -385,7 +385,7 @@ def test_a_failed_submission_cancels_the_jobs_already_submitted(
         submitted.append(job.job_id())
         return job
 
-    monkeypatch.setattr(VendorBackend, "_run_programs", failing_second_run)
+    monkeypatch.setattr(VendorBackend, "run_programs", failing_second_run)
     job = VendorSampler(backend=backend).run([basis_state("1"), basis_state("0")], shots=3)
     with pytest.raises(VendorApiError, match="went away"):
         job.result()

@@ -1,4 +1,4 @@
-"""Tokens that do not leak, and the one redaction step every message passes through.
+"""Tokens that do not leak, and the redaction of every log record of the package.
 
 A :class:`Token` is hidden in ``repr``, ``str``, f-strings and pickles, and only ever
 holds RFC 6750 token characters (visible ASCII without separators): a line break, a
@@ -13,45 +13,27 @@ detail included), so a server that echoes a token back cannot put it in an excep
 from __future__ import annotations
 
 import logging
-import re
 import threading
+from collections.abc import Callable
 from typing import NoReturn
-from urllib.parse import quote
 
+from qiskit_vendor_provider.api.redaction import REDACTED, forget_secret, redact, remember_secret
 from qiskit_vendor_provider.errors import VendorAuthError
+
+# REDACTED and redact live in the redaction leaf and are named here as before.
+__all__ = [
+    "MAX_TOKEN_LENGTH",
+    "REDACTED",
+    "RedactingFilter",
+    "Token",
+    "check_token_text",
+    "install_log_redaction",
+    "redact",
+    "redacting_logger",
+]
 
 MAX_TOKEN_LENGTH = 4096
 """Longest token accepted: more would not fit the header limits of common servers."""
-
-REDACTED = "[REDACTED]"
-
-# Below this length, replacing every occurrence would garble ordinary words; such a
-# token is still removed wherever it follows "Bearer" or "Authorization".
-_MIN_REDACTED_LENGTH = 4
-
-# Token values alive in this process, with how many Token objects hold each: a token is
-# forgotten once nothing holds it, so one that a finished session used (or a test made)
-# cannot go on redacting ordinary words that happen to equal it.
-_known_lock = threading.Lock()
-_known: dict[str, int] = {}
-
-# An Authorization value (with or without its scheme), then a bare "Bearer <value>".
-# A value runs to the next space or quote: wider than any token (RFC 6750 characters have
-# neither), so a header value is always removed whole, never cut at its punctuation.
-# What follows "bearer" in a server's own words ("a valid bearer token is required") is
-# prose, not a secret: those few words are kept. A token this process holds is removed
-# wherever it appears, whatever word precedes it (see redact()).
-# A word counts as prose only if it ends the value (then a space, a quote, sentence
-# punctuation or the end): "bearer token-9f3a" is still a value and removed.
-_PROSE = (
-    r"(?!(?:tokens?|auth|authentication|authorization|scheme|header|credentials?|realm)"
-    r"[.,;:!?)]*(?:[\s\"']|$))"
-)
-_AUTHORIZATION = re.compile(
-    r"(?i)(\bauthorization[\"']?\s*[:=]\s*[\"']?)"
-    r"(?:bearer\s+(?!\[REDACTED\])" + _PROSE + r"|(?!bearer\b)(?!\[REDACTED\]))[^\s\"']+"
-)
-_BEARER = re.compile(r"(?i)\b(bearer)\s+(?!\[REDACTED\])" + _PROSE + r"[^\s\"']+")
 
 # RFC 6750 b64token: letters, digits, - . _ ~ + /, then any number of "=".
 _TOKEN_CHARACTERS = frozenset(
@@ -146,26 +128,15 @@ class Token:
 
     def __init__(self, value: str) -> None:
         self._value = check_token_text(value)
-        with _known_lock:
-            _known[self._value] = _known.get(self._value, 0) + 1
+        remember_secret(self._value)
 
-    def __del__(
-        self,
-        _lock: threading.Lock = _known_lock,
-        _counts: dict[str, int] = _known,
-    ) -> None:
-        # The lock and the table are bound as defaults: a Token that outlives this module's
-        # globals (one in a reference cycle, collected as the interpreter exits, after
-        # module globals were cleared to None) still finds them.
+    def __del__(self, _forget: Callable[[str], None] = forget_secret) -> None:
+        # Bound as a default: a Token that outlives this module's globals (one in a
+        # reference cycle, collected as the interpreter exits, after module globals were
+        # cleared to None) still finds it.
         value = getattr(self, "_value", None)
-        if value is None:
-            return
-        with _lock:
-            left = _counts.get(value, 0) - 1
-            if left > 0:
-                _counts[value] = left
-            else:
-                _counts.pop(value, None)
+        if value is not None:
+            _forget(value)
 
     @classmethod
     def of(cls, value: Token | str | None) -> Token | None:
@@ -207,34 +178,6 @@ class Token:
 
     def __deepcopy__(self, memo: dict[int, object]) -> Token:
         return self
-
-
-def redact(text: str) -> str:
-    """``text`` without any token this process knows, nor any ``Authorization`` value.
-
-    Every log record of the package and every error message the client builds goes
-    through this one function.
-
-    >>> redact("headers: {'Authorization': 'Bearer abc.def'}")
-    "headers: {'Authorization': '[REDACTED]'}"
-    >>> redact("HTTP 401: a valid bearer token is required")
-    'HTTP 401: a valid bearer token is required'
-    """
-    if not text:
-        return text
-    # Header values first, whole; then any known token left elsewhere in the text.
-    text = _AUTHORIZATION.sub(lambda match: match.group(1) + REDACTED, text)
-    text = _BEARER.sub(lambda match: match.group(1) + " " + REDACTED, text)
-    with _known_lock:
-        secrets = sorted(_known, key=len, reverse=True)
-    for secret in secrets:
-        if len(secret) < _MIN_REDACTED_LENGTH:
-            continue
-        # Also as a URL or a repr would show it.
-        for form in {secret, quote(secret, safe=""), secret.replace("\\", "\\\\")}:
-            if form in text:
-                text = text.replace(form, REDACTED)
-    return text
 
 
 class RedactingFilter(logging.Filter):

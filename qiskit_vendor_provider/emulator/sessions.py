@@ -23,7 +23,8 @@ before that is not charged to it.
   interleaved with theirs. Jobs queued before the batch's first one still run first.
 
 :func:`evaluate` is the only code that decides a session's state and whether it holds
-its device; the store's scheduler and the API's answers both call it.
+its device; the claim order (:mod:`~qiskit_vendor_provider.emulator.scheduler`) and the
+API's answers both call it.
 """
 
 from __future__ import annotations

@@ -27,12 +27,11 @@ from typing import Any, Protocol
 from qiskit_vendor_provider._sqlite import SharedConnection, open_error
 from qiskit_vendor_provider.api.models import JobQuery
 from qiskit_vendor_provider.api.states import ACTIVE_SERVER_STATES
+from qiskit_vendor_provider.emulator.scheduler import group_place, next_job, queue_position
 from qiskit_vendor_provider.emulator.sessions import (
     DEFAULT_IDLE_GRACE,
     SessionRecord,
     SessionStats,
-    evaluate,
-    yields_device,
 )
 from qiskit_vendor_provider.name_filter import NameFilter
 
@@ -246,8 +245,6 @@ _SESSION_COLUMNS = (
     "session_id, account, device, mode, max_time, max_idle, created_at, started_at, "
     "closed_at, cancelled_at"
 )
-# Claim order: a batch's jobs take the place of its first job (see emulator.sessions).
-_QUEUE_ORDER = "COALESCE(group_seq, seq), seq"
 
 
 def quarantine_message(attempts: int) -> str:
@@ -362,7 +359,7 @@ class SQLiteJobStore:
                 existing = self._fetch_by_key(conn, record.account, record.idempotency_key)
                 if existing is not None:
                     return existing, False
-            record.group_seq = self._group_seq(conn, record.session_id)
+            record.group_seq = group_place(conn, record.session_id)
             cursor = conn.execute(
                 "INSERT INTO jobs (job_id, account, idempotency_key, device, status, name, "
                 "tags, shots, num_programs, submission, created_at, session_id, group_seq, "
@@ -415,49 +412,18 @@ class SQLiteJobStore:
         *,
         idle_grace: float = DEFAULT_IDLE_GRACE,
     ) -> JobRecord | None:
-        """Lease the oldest queued job of a device among ``devices`` that runs nothing.
+        """Lease the next queued job of a device among ``devices`` that runs nothing.
 
         One job runs on a device at a time, whichever process runs it, as on hardware;
-        the claim counts one attempt. A device an active session holds runs that
-        session's jobs first; with none queued it waits for the session, for
-        ``idle_grace`` seconds, and then lets other accounts' jobs pass (see
-        :func:`~qiskit_vendor_provider.emulator.sessions.yields_device`).
+        the claim counts one attempt. Which job is next is the scheduler's to say
+        (:func:`~qiskit_vendor_provider.emulator.scheduler.next_job`: sessions first,
+        batches grouped); ``idle_grace`` is how long an idle session keeps its device.
         """
         if not devices:
             return None
         with self._transaction() as conn:
             now = time.time()
-            held = self._held_devices(conn, devices, now)
-            row = None
-            for device, (session, stats) in held.items():
-                # An active session's jobs go first.
-                row = conn.execute(
-                    "SELECT job_id, session_id FROM jobs WHERE status = 'QUEUED' "
-                    "AND session_id = ? AND device = ? AND device NOT IN "
-                    "(SELECT device FROM jobs WHERE status = 'RUNNING') ORDER BY seq LIMIT 1",
-                    (session.session_id, device),
-                ).fetchone()
-                if row is None and yields_device(session, stats, now, idle_grace):
-                    # Idle past the grace: the next job of another account may pass.
-                    row = conn.execute(
-                        "SELECT job_id, session_id FROM jobs WHERE status = 'QUEUED' "  # noqa: S608
-                        "AND device = ? AND account != ? AND device NOT IN "
-                        "(SELECT device FROM jobs WHERE status = 'RUNNING') "
-                        f"ORDER BY {_QUEUE_ORDER} LIMIT 1",
-                        (device, session.account),
-                    ).fetchone()
-                if row is not None:
-                    break
-            others = [device for device in devices if device not in held]
-            if row is None and others:
-                marks = ", ".join("?" * len(others))
-                row = conn.execute(
-                    "SELECT job_id, session_id FROM jobs "  # noqa: S608 - placeholders
-                    f"WHERE status = 'QUEUED' AND device IN ({marks}) AND device NOT IN "
-                    "(SELECT device FROM jobs WHERE status = 'RUNNING') "
-                    f"ORDER BY {_QUEUE_ORDER} LIMIT 1",
-                    tuple(others),
-                ).fetchone()
+            row = next_job(conn, devices, now, idle_grace, self._stats)
             if row is None:
                 return None
             conn.execute(
@@ -607,16 +573,8 @@ class SQLiteJobStore:
         """1 for the next job to run on its device; None unless queued."""
         if record.status != "QUEUED":
             return None
-        place = record.seq if record.group_seq is None else record.group_seq
         with self._lock:
-            # In claim order, grouped batches included; an active session's jobs may
-            # still pass it (see emulator.sessions).
-            row = self._conn.execute(
-                "SELECT COUNT(*) FROM jobs WHERE device = ? AND status = 'QUEUED' AND "
-                "(COALESCE(group_seq, seq) < ? OR (COALESCE(group_seq, seq) = ? AND seq < ?))",
-                (record.device, place, place, record.seq),
-            ).fetchone()
-        return int(row[0]) + 1
+            return queue_position(self._conn, record.device, record.seq, record.group_seq)
 
     def pending_count(self, device: str) -> int:
         """Queued and running jobs on a device."""
@@ -684,18 +642,6 @@ class SQLiteJobStore:
     # ------------------------------------------------------------- sessions
 
     @staticmethod
-    def _group_seq(conn: sqlite3.Connection, session_id: str | None) -> int | None:
-        """The queue place of a new job of a batch: its first job's (None otherwise)."""
-        if session_id is None:
-            return None
-        row = conn.execute(
-            "SELECT MIN(jobs.seq) FROM jobs JOIN sessions USING (session_id) "
-            "WHERE jobs.session_id = ? AND sessions.mode = 'batch'",
-            (session_id,),
-        ).fetchone()
-        return None if row is None or row[0] is None else int(row[0])
-
-    @staticmethod
     def _stats(conn: sqlite3.Connection, session_id: str) -> SessionStats:
         row = conn.execute(
             "SELECT COUNT(*), "
@@ -708,26 +654,6 @@ class SQLiteJobStore:
         return SessionStats(
             job_count=int(row[0]), queued=int(row[1]), running=int(row[2]), last_activity=row[3]
         )
-
-    def _held_devices(
-        self, conn: sqlite3.Connection, devices: Collection[str], now: float
-    ) -> dict[str, tuple[SessionRecord, SessionStats]]:
-        """Device → the session that holds it (and its figures), among ``devices``."""
-        marks = ", ".join("?" * len(devices))
-        rows = conn.execute(
-            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE mode = 'session' "  # noqa: S608
-            f"AND device IN ({marks}) AND cancelled_at IS NULL AND started_at IS NOT NULL "
-            "AND started_at + max_time > ? ORDER BY started_at",
-            (*devices, now),
-        ).fetchall()
-        held: dict[str, tuple[SessionRecord, SessionStats]] = {}
-        for record in (SessionRecord(**dict(row)) for row in rows):
-            if record.device in held:
-                continue
-            stats = self._stats(conn, record.session_id)
-            if evaluate(record, stats, now).holds_device:
-                held[record.device] = (record, stats)
-        return held
 
     def create_session(self, record: SessionRecord) -> SessionRecord:
         """Store a new session or batch."""

@@ -34,7 +34,7 @@ from qiskit_vendor_provider.primitives.execution import (
     run_plans,
 )
 from qiskit_vendor_provider.primitives.mitigation import calibration_circuit, mitigate
-from qiskit_vendor_provider.primitives.options import EstimatorOptions
+from qiskit_vendor_provider.primitives.options import DEFAULT_PRECISION, EstimatorOptions
 from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_jobs
 from qiskit_vendor_provider.primitives.pauli_measurement import (
     MeasurementBasis,
@@ -59,7 +59,7 @@ from qiskit_vendor_provider.session import ExecutionMode
 
 __all__ = ["VendorEstimator", "default_precision", "shots_for_precision"]
 
-QISKIT_DEFAULT_PRECISION = 0.015625
+QISKIT_DEFAULT_PRECISION = DEFAULT_PRECISION  # the name this module gave it before
 
 
 def shots_for_precision(precision: float) -> int:
@@ -81,7 +81,7 @@ def default_precision(limits: DeviceLimits) -> float:
     >>> round(precision, 4), shots_for_precision(precision)
     (0.0316, 1000)
     """
-    precision = QISKIT_DEFAULT_PRECISION
+    precision = DEFAULT_PRECISION
     if shots_for_precision(precision) <= limits.max_shots:
         return precision
     precision = 1.0 / math.sqrt(limits.max_shots)

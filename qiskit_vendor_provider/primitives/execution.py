@@ -92,7 +92,7 @@ def _programs(plan: JobPlan) -> list[WireProgram]:
 def _submit(
     backend: VendorBackend, plan: JobPlan, memory: bool, settings: dict[str, Any]
 ) -> VendorJob:
-    return backend._run_programs(
+    return backend.run_programs(
         [program.circuit for program in plan.programs],
         _programs(plan),
         **_arguments(plan, memory, settings),
@@ -112,7 +112,7 @@ def estimate_plans(
     with, so the sum is what the jobs' ``usage()`` adds up to.
     """
     estimates = [
-        backend._estimate_programs(_programs(plan), **_arguments(plan, memory, settings))
+        backend.estimate_programs(_programs(plan), **_arguments(plan, memory, settings))
         for plan in plans
     ]
     return DeviceTimeEstimate(

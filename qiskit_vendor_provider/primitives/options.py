@@ -43,6 +43,7 @@ from qiskit_vendor_provider.run_options import (
 
 __all__ = [
     "DEFAULT_MAX_JOBS",
+    "DEFAULT_PRECISION",
     "EXTRAPOLATORS",
     "TRANSPILE_OPTION_NAMES",
     "DynamicalDecouplingOptions",
@@ -60,6 +61,8 @@ __all__ = [
 ]
 
 DEFAULT_MAX_JOBS = 100
+DEFAULT_PRECISION = 0.015625
+"""Qiskit's default estimator precision (4096 shots), before a device coarsens it."""
 
 # The device fixes the target, basis, coupling and dt; every other keyword of
 # generate_preset_pass_manager is the user's to choose.
@@ -754,7 +757,7 @@ class EstimatorOptions(PrimitiveOptions):
     _owner: ClassVar[str] = "VendorEstimator"
     _aliases: ClassVar[tuple[str, ...]] = ("measure_mitigation",)
 
-    default_precision: Annotated[RealNumber, Field(gt=0)] = 0.015625
+    default_precision: Annotated[RealNumber, Field(gt=0)] = DEFAULT_PRECISION
     default_shots: Annotated[WholeNumber, Field(ge=1)] | None = None
     abelian_grouping: StrictBool = True
     resilience_level: Annotated[WholeNumber, Field(ge=0, le=2)] | None = None
