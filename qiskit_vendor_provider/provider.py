@@ -133,8 +133,11 @@ def _embedded_transport() -> BaseAdapter:
 
 def _device_file_transport(
     devices: Sequence[str | Path], url: str | None, transport: BaseAdapter | None
-) -> BaseAdapter:
+) -> tuple[BaseAdapter, Callable[[], None]]:
     """An in-process transport to an emulator serving exactly these device files.
+
+    Returns:
+        The transport, and what stops the emulator.
 
     Raises:
         VendorValidationError: ``devices`` is not a list of paths, or comes with a URL or
@@ -167,7 +170,7 @@ def _device_file_transport(
         emulator = Emulator(config).start()
     except ValueError as exc:  # the catalog's CatalogError: a device defined twice
         raise VendorValidationError(f"devices=: {exc}") from None
-    return InProcessTransport(create_app(emulator))
+    return InProcessTransport(create_app(emulator)), emulator.stop
 
 
 def _positive(value: object, what: str) -> float:
@@ -358,7 +361,9 @@ class VendorProvider:
         # Loggers of modules imported since (an emulator started by hand) redact too.
         install_log_redaction()
         if devices is not None:
-            transport = _device_file_transport(devices, url, transport)
+            transport, stop = _device_file_transport(devices, url, transport)
+            # The emulator serving the files is this provider's: it stops with it.
+            weakref.finalize(self, stop)
             journal = False if journal is None else journal
         credentials = resolve(url, token, name)
         embedded = transport is None and credentials.url is None

@@ -454,3 +454,28 @@ def test_recalibration_and_pins_over_a_loopback_server(tmp_path: Path, clock: Cl
         clock.advance(10)  # past what is kept: 5 calibrations
         with pytest.raises(CalibrationNotKeptError, match="the newest it keeps"):
             provider.get_backend(DEVICE, calibration_id=old)
+
+
+def test_a_queued_pinned_job_keeps_its_calibration_past_the_retention(
+    tmp_path: Path, clock: Clock
+) -> None:
+    database = tmp_path / "jobs.sqlite3"
+    fast = schedule(clock, keep=2)
+    idle = Emulator(EmulatorConfig(database=database, workers=0, recalibration=fast))
+    provider = provider_of(idle)
+    old = provider.get_backend(DEVICE).calibration_id
+    pinned = provider.get_backend(DEVICE, calibration_id=old)
+    job = pinned.run(measured_on(pinned, [0, 1, 4], ghz(3)), shots=20, seed_simulator=2)
+    clock.advance(5)
+    kept = [c.calibration_id for c in pinned.calibrations()]
+    assert old in kept and len(kept) == 3  # the 2 latest, and the one a job waits for
+    runner = Emulator(
+        EmulatorConfig(database=database, poll_interval=0.02, recalibration=fast)
+    ).start()
+    try:
+        job.result(timeout=120)
+    finally:
+        runner.stop()
+    assert job.calibration_id() == old
+    clock.advance()  # the job ran: nothing holds the old calibration any more
+    assert old not in [c.calibration_id for c in pinned.calibrations()]

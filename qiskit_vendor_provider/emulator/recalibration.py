@@ -239,6 +239,19 @@ class CalibrationBook:
         self._rows: dict[str, list[CalibrationRow]] = {}
         self._seen_epoch: dict[str, int] = {}
         self._targets: OrderedDict[tuple[str, str], Target] = OrderedDict()
+        self._parsed: OrderedDict[str, Calibration] = OrderedDict()
+
+    def _parse(self, row: CalibrationRow) -> Calibration:
+        """A stored calibration, parsed once (every submission reads the current one)."""
+        with self._lock:
+            found = self._parsed.get(row.calibration_id)
+        if found is None:
+            found = Calibration.model_validate_json(row.body)
+            with self._lock:
+                self._parsed[row.calibration_id] = found
+                while len(self._parsed) > 64:
+                    self._parsed.popitem(last=False)
+        return found
 
     # ------------------------------------------------------------- making
 
@@ -306,7 +319,7 @@ class CalibrationBook:
         """The calibration in force now (None for a device without one)."""
         if not self.calibrated(name):
             return None
-        return Calibration.model_validate_json(self._rows_of(name)[-1].body)
+        return self._parse(self._rows_of(name)[-1])
 
     def kept(self, name: str) -> list[CalibrationInfo]:
         """The calibrations kept for a device, oldest first."""
@@ -323,7 +336,7 @@ class CalibrationBook:
             return None
         for row in self._rows_of(name):
             if row.calibration_id == calibration_id:
-                return Calibration.model_validate_json(row.body)
+                return self._parse(row)
         return None
 
     def at(self, name: str, moment: datetime) -> Calibration | None:
@@ -331,7 +344,7 @@ class CalibrationBook:
         if not self.calibrated(name):
             return None
         found = [r for r in self._rows_of(name) if r.timestamp <= moment.timestamp()]
-        return Calibration.model_validate_json(found[-1].body) if found else None
+        return self._parse(found[-1]) if found else None
 
     def spec(self, name: str, calibration: Calibration | None) -> DeviceSpec:
         """Device ``name`` with ``calibration`` in place of its file's."""

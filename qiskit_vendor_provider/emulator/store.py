@@ -753,7 +753,8 @@ class SQLiteJobStore:
     ) -> None:
         """Store what ``extend`` makes of the device's latest calibration, atomically.
 
-        Only the ``keep`` latest are kept. Under the write lock: a process sharing the
+        Only the ``keep`` latest are kept, and those active jobs are pinned to. Under the
+        write lock: a process sharing the
         file sees the rows another stored first, and extends from them (a row already
         there is kept as it is).
         """
@@ -771,10 +772,13 @@ class SQLiteJobStore:
                     (device, new.epoch, new.calibration_id, new.timestamp, new.body),
                 )
             if added:
+                # A calibration a queued or running job is pinned to stays until it ran.
                 conn.execute(
-                    "DELETE FROM calibrations WHERE device = ? AND epoch NOT IN (SELECT epoch "
-                    "FROM calibrations WHERE device = ? ORDER BY epoch DESC LIMIT ?)",
-                    (device, device, keep),
+                    "DELETE FROM calibrations WHERE device = ? AND epoch NOT IN (SELECT epoch "  # noqa: S608 - constants
+                    "FROM calibrations WHERE device = ? ORDER BY epoch DESC LIMIT ?) "
+                    "AND calibration_id NOT IN (SELECT calibration_id FROM jobs WHERE "
+                    f"device = ? AND calibration_pinned = 1 AND status IN ({_ACTIVE}))",
+                    (device, device, keep, device),
                 )
 
     def set_job_calibration(self, job_id: str, calibration_id: str) -> None:
