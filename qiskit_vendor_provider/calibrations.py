@@ -125,7 +125,7 @@ def warn_on_drift(
         f"moved to {server!r}: {runs_on}. Call backend.refresh() to rebuild the Target from "
         "the current calibration (and transpile again)",
         CalibrationDriftWarning,
-        stacklevel=4,
+        stacklevel=5,  # warn_on_drift, _check_drift, _post, run: the caller of run()
     )
 
 
