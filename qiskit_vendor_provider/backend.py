@@ -345,6 +345,8 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
     def __reduce__(self) -> tuple[Any, ...]:
         # By reference: the provider's URL and credential source, and the device name.
         # Never the token, nor the client (its session holds locks and the token).
+        if self._pinned:  # a pinned backend comes back pinned to the same calibration
+            return (_restore_backend, (self._provider, self.name, self.calibration_id))
         return (_restore_backend, (self._provider, self.name))
 
     def __copy__(self) -> VendorBackend:
@@ -406,7 +408,8 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
 
         Args:
             refresh: Fetch the current calibration from the server, and update the
-                Target's errors, durations and qubit properties with it.
+                Target's errors, durations and qubit properties with it (as
+                :meth:`refresh`, which unpins a pinned backend).
             datetime: Instead, return the calibration that was in force at this time
                 (a naive datetime is taken as local time). The Target is not changed.
 
@@ -417,8 +420,8 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         if moment is not None:
             past = self._client.get_calibration(self.name, at=moment)
             return DeviceProperties(self.name, past)
-        if refresh and self._spec.calibration is not None:
-            self._apply_calibration(self._client.get_calibration(self.name))
+        if refresh:
+            self.refresh()
         if self._spec.calibration is None:
             return None
         return DeviceProperties(self.name, self._spec.calibration)
@@ -926,6 +929,8 @@ def session_id_for(session: object, backend: VendorBackend) -> str | None:
     return session_id
 
 
-def _restore_backend(provider: VendorProvider, name: str) -> VendorBackend:
-    """Unpickle a backend: the device ``name`` of the (restored) provider."""
-    return provider.get_backend(name)
+def _restore_backend(
+    provider: VendorProvider, name: str, calibration_id: str | None = None
+) -> VendorBackend:
+    """Unpickle a backend: the device ``name`` of the (restored) provider (pinned again)."""
+    return provider.get_backend(name, calibration_id=calibration_id)

@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import json
 import math
+import pickle
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -479,3 +480,13 @@ def test_a_queued_pinned_job_keeps_its_calibration_past_the_retention(
     assert job.calibration_id() == old
     clock.advance()  # the job ran: nothing holds the old calibration any more
     assert old not in [c.calibration_id for c in pinned.calibrations()]
+
+
+def test_a_pinned_backend_pickles_as_pinned(provider: VendorProvider, clock: Clock) -> None:
+    old = provider.get_backend(DEVICE).calibration_id
+    clock.advance()
+    pinned = provider.get_backend(DEVICE, calibration_id=old)
+    again = pickle.loads(pickle.dumps(pinned))
+    assert again.pinned and again.calibration_id == old
+    current = pickle.loads(pickle.dumps(provider.get_backend(DEVICE)))
+    assert not current.pinned
