@@ -34,7 +34,7 @@ from qiskit_vendor_provider.api.device_file import read_device_file
 from qiskit_vendor_provider.api.models import DeviceSummary, JobInfo
 from qiskit_vendor_provider.api.secret import install_log_redaction, redacting_logger
 from qiskit_vendor_provider.backend import VendorBackend
-from qiskit_vendor_provider.calibrations import pinned_calibration
+from qiskit_vendor_provider.calibrations import check_calibration_id, pinned_calibration
 from qiskit_vendor_provider.errors import (
     VendorApiError,
     VendorAuthError,
@@ -458,6 +458,8 @@ class VendorProvider:
         """
         if not isinstance(name, str):
             raise VendorValidationError(f"a backend name is a string, not {type(name).__name__}")
+        if calibration_id is not None:
+            check_calibration_id(calibration_id)  # refused before any request
         backend = self._backend_named(name)
         if calibration_id is None:
             return backend

@@ -140,7 +140,13 @@ def test_every_calibration_has_an_id_and_each_job_records_its_own(
     assert ideal_job.properties() is None
 
 
-def test_a_bad_calibration_id_is_refused_before_any_request(provider: VendorProvider) -> None:
+def test_a_bad_calibration_id_is_refused_before_any_request(
+    provider: VendorProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_request(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a request was made")
+
+    monkeypatch.setattr(provider.client, "_request", no_request)
     with pytest.raises(VendorValidationError, match="is not a calibration id"):
         provider.get_backend(DEVICE, calibration_id="no spaces/or slashes")
     with pytest.raises(VendorValidationError, match="is not a calibration id"):
