@@ -19,6 +19,7 @@ from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.client import new_idempotency_key
 from qiskit_vendor_provider.api.models import (
     Calibration,
+    CalibrationInfo,
     DeviceLimits,
     DeviceSpec,
     JobInfo,
@@ -27,6 +28,11 @@ from qiskit_vendor_provider.api.models import (
     WireProgram,
 )
 from qiskit_vendor_provider.api.versions import ROW_BLOCK_API_VERSION
+from qiskit_vendor_provider.calibrations import (
+    current_calibration_id,
+    kept_calibrations,
+    warn_on_drift,
+)
 from qiskit_vendor_provider.configuration import (
     BackendConfiguration,
     BackendDefaults,
@@ -154,9 +160,18 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         provider: The provider that made it.
         connection: The provider's connection: the API client, the journal and polling.
         spec: The device spec.
+        pinned: Its jobs run on the spec's calibration, whatever the server's current
+            one (``provider.get_backend(name, calibration_id=...)``).
     """
 
-    def __init__(self, provider: VendorProvider, connection: Connection, spec: DeviceSpec) -> None:
+    def __init__(
+        self,
+        provider: VendorProvider,
+        connection: Connection,
+        spec: DeviceSpec,
+        *,
+        pinned: bool = False,
+    ) -> None:
         super().__init__(
             provider=provider,
             name=spec.name,
@@ -172,6 +187,8 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         self.options.set_validator("shots", (1, spec.limits.max_shots))
         self.options.set_validator("memory", bool)
         self.poll_interval: tuple[float, float] = connection.poll_interval
+        self._pinned = pinned
+        self._drift_warned: set[str] = set()
 
     _session: Any = None
     """The session or batch :meth:`run` submits to by default (see ``Session.bound_backend``)."""
@@ -182,6 +199,8 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
     def __reduce__(self) -> tuple[Any, ...]:
         # By reference: the provider's URL and credential source, and the device name.
         # Never the token, nor the client (its session holds locks and the token).
+        if self._pinned:  # a pinned backend comes back pinned to the same calibration
+            return (_restore_backend, (self.provider, self.name, self.calibration_id))
         return (_restore_backend, (self.provider, self.name))
 
     def __copy__(self) -> VendorBackend:
@@ -254,7 +273,8 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
 
         Args:
             refresh: Fetch the current calibration from the server, and update the
-                Target's errors, durations and qubit properties with it.
+                Target's errors, durations and qubit properties with it (as
+                :meth:`refresh`, which unpins a pinned backend).
             datetime: Instead, return the calibration that was in force at this time
                 (a naive datetime is taken as local time). The Target is not changed.
 
@@ -265,11 +285,44 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         if moment is not None:
             past = self._client.get_calibration(self.name, at=moment)
             return DeviceProperties(self.name, past)
-        if refresh and self._spec.calibration is not None:
-            self._apply_calibration(self._client.get_calibration(self.name))
+        if refresh:
+            self.refresh()
         if self._spec.calibration is None:
             return None
         return DeviceProperties(self.name, self._spec.calibration)
+
+    @property
+    def calibration_id(self) -> str | None:
+        """The id of the calibration the Target was built from.
+
+        None for a device without calibrations, or from a server older than API 1.3.
+        """
+        calibration = self._spec.calibration
+        return None if calibration is None else calibration.calibration_id
+
+    @property
+    def pinned(self) -> bool:
+        """Whether this backend's jobs run on its own calibration (see ``calibration_id``)."""
+        return self._pinned
+
+    def refresh(self) -> None:
+        """Rebuild the Target from the server's current calibration; jobs then run on it.
+
+        A pinned backend is pinned no longer. Transpile again afterwards: a qubit or
+        coupler may have gone out of service.
+        """
+        if self._spec.calibration is not None:
+            self._apply_calibration(self._client.get_calibration(self.name))
+        self._pinned = False
+        self._drift_warned.clear()
+
+    def calibrations(self) -> list[CalibrationInfo]:
+        """The calibrations the server keeps for this device (id and time), oldest first.
+
+        Raises:
+            VendorApiError: the server keeps no calibrations by id (older than API 1.3).
+        """
+        return kept_calibrations(self._client, self.name)
 
     def _apply_calibration(self, calibration: Calibration) -> None:
         self._spec = self._spec.model_copy(update={"calibration": calibration})
@@ -445,10 +498,22 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         payload: bytes,
     ) -> VendorJob:
         info = self._journalled_post(payload, submission)
+        self._check_drift(info)
         return self._job(
             info,
             metadata=[dict(c.metadata) if c.metadata else None for c in circuits],
             with_progress_bar=settings["with_progress_bar"],
+        )
+
+    def _check_drift(self, info: JobInfo) -> None:
+        """Warn once if the server has moved to a calibration the Target is not from."""
+        if self.calibration_id is None:
+            return
+        server = (
+            current_calibration_id(self._client, self.name) if self._pinned else info.calibration_id
+        )
+        warn_on_drift(
+            self.name, self.calibration_id, server, self._drift_warned, pinned=self._pinned
         )
 
     def estimate(
@@ -714,6 +779,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 tags=settings["job_tags"],
                 rep_delay=settings.get("rep_delay"),
                 max_execution_time=settings.get("max_execution_time"),
+                calibration_id=self.calibration_id if self._pinned else None,
             )
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
@@ -741,6 +807,8 @@ def session_id_for(session: object, backend: VendorBackend) -> str | None:
     return session_id
 
 
-def _restore_backend(provider: VendorProvider, name: str) -> VendorBackend:
-    """Unpickle a backend: the device ``name`` of the (restored) provider."""
-    return provider.get_backend(name)
+def _restore_backend(
+    provider: VendorProvider, name: str, calibration_id: str | None = None
+) -> VendorBackend:
+    """Unpickle a backend: the device ``name`` of the (restored) provider (pinned again)."""
+    return provider.get_backend(name, calibration_id=calibration_id)

@@ -318,10 +318,43 @@ def _faulty_line(backend: Any) -> str | None:
 
 @main.command()
 @click.argument("name")
+@click.argument("snapshot_of", required=False, metavar="[NAME]")
 @click.option("--json", "as_json", is_flag=True, help="The full device spec as JSON.")
+@click.option(
+    "--calibration-id",
+    default=None,
+    help="With snapshot: take this calibration (default: the current one).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With snapshot: the device file to write.",
+)
 @click.pass_obj
-def device(obj: _Context, name: str, as_json: bool) -> None:
-    """Show one device: its spec, limits and a calibration summary."""
+def device(  # noqa: PLR0917 - one parameter per click argument and option
+    obj: _Context,
+    name: str,
+    snapshot_of: str | None,
+    as_json: bool,
+    calibration_id: str | None,
+    output: Path | None,
+) -> None:
+    """Show one device: its spec, limits and a calibration summary.
+
+    `device snapshot NAME [--calibration-id ID] -o FILE` writes a device file instead:
+    the device's spec, limits and one calibration, which `VendorProvider(devices=[FILE])`,
+    the emulator's `--device-file` and the pytest plugin serve as a fake device.
+    """
+    if name == "snapshot" and snapshot_of is not None:
+        _snapshot(obj, snapshot_of, calibration_id, output)
+        return
+    if snapshot_of is not None or calibration_id is not None or output is not None:
+        raise click.UsageError(
+            "--calibration-id and -o go with `device snapshot NAME`; to show a device: "
+            "`device NAME`"
+        )
     with _reported():
         backend = obj.provider().get_backend(name)
         if as_json:
@@ -361,7 +394,10 @@ def device(obj: _Context, name: str, as_json: bool) -> None:
         cal = properties.calibration
         readout = sorted(q.readout_error for q in cal.qubits)
         worst = max(range(len(cal.qubits)), key=lambda q: cal.qubits[q].readout_error)
-        click.echo(f"calibration: {properties.last_update_date.isoformat()}")
+        click.echo(
+            f"calibration: {properties.last_update_date.isoformat()}"
+            + (f" ({backend.calibration_id})" if backend.calibration_id else "")
+        )
         click.echo(
             f"  readout error: median {readout[len(readout) // 2]:.3g}, worst {readout[-1]:.3g} "
             f"(qubit {worst})"
@@ -375,6 +411,19 @@ def device(obj: _Context, name: str, as_json: bool) -> None:
                 )
         for line in _slow_noise_lines(cal):
             click.echo(line)
+
+
+def _snapshot(obj: _Context, name: str, calibration_id: str | None, output: Path | None) -> None:
+    """Write device ``name`` at a calibration (default: current) as a device file."""
+    if output is None:
+        raise click.UsageError("device snapshot needs -o FILE, the device file to write")
+    from qiskit_vendor_provider.api.device_file import write_device_file  # noqa: PLC0415
+
+    with _reported():
+        backend = obj.provider().get_backend(name, calibration_id=calibration_id)
+        written = write_device_file(backend.spec, output)
+        which = backend.calibration_id or "no calibration"
+        click.echo(f"wrote {name} ({which}) to {written}")
 
 
 def _slow_noise_lines(cal: Any) -> list[str]:

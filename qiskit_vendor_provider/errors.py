@@ -224,3 +224,26 @@ def is_refusal(error: VendorError) -> bool:
     if status is None:
         return isinstance(error, (VendorValidationError, VendorAuthError))
     return 400 <= status < 500 and status not in (408, 425, 426, 429)
+
+
+class CalibrationNotKeptError(VendorNotFoundError):
+    """The server does not keep the calibration asked for (it was dropped, or never was).
+
+    The message names the calibrations it keeps (``backend.calibrations()`` lists them).
+    """
+
+
+class CalibrationDriftWarning(UserWarning):
+    """A backend built from one calibration submits while the server has moved to another.
+
+    Shown once per backend and server calibration. The job still runs on the calibration
+    the backend asked for (pinned) or on the server's current one (not pinned); call
+    ``backend.refresh()`` to rebuild the Target from the current calibration.
+    """
+
+
+class DeviceFileError(VendorValidationError):
+    """A device file (a snapshot, or a fake device) is missing, unreadable or malformed.
+
+    The message names the file and the first fields at fault.
+    """

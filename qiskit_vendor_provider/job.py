@@ -21,6 +21,7 @@ from qiskit_vendor_provider.api.states import (
     normalize_state,
     state_meaning,
 )
+from qiskit_vendor_provider.calibrations import job_properties
 from qiskit_vendor_provider.connection import DEFAULT_POLL_INTERVAL
 from qiskit_vendor_provider.errors import (
     DeviceRetiredError,
@@ -33,6 +34,7 @@ from qiskit_vendor_provider.errors import (
     VendorValidationError,
 )
 from qiskit_vendor_provider.progress import WaitProgress, show_progress
+from qiskit_vendor_provider.properties import DeviceProperties
 from qiskit_vendor_provider.serialization import to_qiskit_result
 from qiskit_vendor_provider.wait_timeout import check_wait_timeout
 
@@ -285,6 +287,29 @@ class VendorJob(JobV1):  # type: ignore[misc]
     def session_id(self) -> str | None:
         """The id of the session or batch the job runs in (None: neither)."""
         return self._known().session_id
+
+    def calibration_id(self) -> str | None:
+        """The id of the calibration the job runs on (fetched unless the job is final).
+
+        Pinned: that one. Otherwise the one in force when the job started (before it
+        starts: the one in force when it was submitted). None for a device without
+        calibrations, or from a server older than API 1.3.
+        """
+        self.status()
+        return self._known().calibration_id
+
+    def properties(self) -> DeviceProperties | None:
+        """The calibration the job ran on: in force when it started, or the one pinned.
+
+        Returns:
+            None for a device without calibrations, or a job not started yet on a server
+            that names no calibrations (older than API 1.3).
+
+        Raises:
+            CalibrationNotKeptError: the server no longer keeps the job's calibration.
+        """
+        self.status()
+        return job_properties(self._client, self._device, self._known())
 
     def tags(self) -> list[str]:
         """The job's tags."""

@@ -20,6 +20,7 @@ from qiskit_vendor_provider.api.client import ApiClient
 from qiskit_vendor_provider.api.models import MAX_PAGE_SIZE, JobInfo, JobQuery
 from qiskit_vendor_provider.api.secret import redacting_logger
 from qiskit_vendor_provider.api.states import STATES, is_known_state
+from qiskit_vendor_provider.calibrations import check_calibration_id
 from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.job import job_status, server_states
 from qiskit_vendor_provider.name_filter import name_pattern_problem
@@ -131,6 +132,7 @@ def build_query(
     job_tags_operator: Literal["OR", "AND"] | str = "OR",
     descending: bool = True,
     session_id: str | None = None,
+    calibration_id: str | None = None,
 ) -> JobQuery | None:
     """Check listing filters and build the server query; None if nothing can match.
 
@@ -191,6 +193,7 @@ def build_query(
             created_before=end,
             order="desc" if descending else "asc",
             session_id=session_id,
+            calibration_id=None if calibration_id is None else check_calibration_id(calibration_id),
         )
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]

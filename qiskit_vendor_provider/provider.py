@@ -9,6 +9,7 @@ import os
 import re
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -29,9 +30,11 @@ from qiskit_vendor_provider.accounts import (
     saved_accounts,
 )
 from qiskit_vendor_provider.api.client import ApiClient, RetryPolicy, Timeouts
+from qiskit_vendor_provider.api.device_file import read_device_file
 from qiskit_vendor_provider.api.models import DeviceSummary, JobInfo
 from qiskit_vendor_provider.api.secret import install_log_redaction, redacting_logger
 from qiskit_vendor_provider.backend import VendorBackend
+from qiskit_vendor_provider.calibrations import check_calibration_id, pinned_calibration
 from qiskit_vendor_provider.connection import DEFAULT_POLL_INTERVAL, Connection
 from qiskit_vendor_provider.errors import (
     VendorApiError,
@@ -131,6 +134,48 @@ def _embedded_transport() -> BaseAdapter:
         return _embedded  # type: ignore[no-any-return]
 
 
+def _device_file_transport(
+    devices: Sequence[str | Path], url: str | None, transport: BaseAdapter | None
+) -> tuple[BaseAdapter, Callable[[], None]]:
+    """An in-process transport to an emulator serving exactly these device files.
+
+    Returns:
+        The transport, and what stops the emulator.
+
+    Raises:
+        VendorValidationError: ``devices`` is not a list of paths, or comes with a URL or
+            a transport.
+        DeviceFileError: a file is missing or malformed (naming the file and field).
+    """
+    if url is not None or transport is not None:
+        raise VendorValidationError(
+            "devices= serves the device files on an emulator in this process; give it "
+            "without url= or transport="
+        )
+    if isinstance(devices, (str, Path)) or not all(isinstance(d, (str, Path)) for d in devices):
+        raise VendorValidationError(
+            f"devices={devices!r} must be a list of device file paths, e.g. "
+            "devices=['superconducting_27q.json']"
+        )
+    if not devices:
+        raise VendorValidationError("devices= is empty; give at least one device file")
+    for path in devices:
+        read_device_file(path)  # a malformed file is named before anything starts
+    from qiskit_vendor_provider.emulator import (  # noqa: PLC0415
+        Emulator,
+        EmulatorConfig,
+        InProcessTransport,
+        create_app,
+    )
+
+    config = EmulatorConfig(device_files=tuple(Path(d) for d in devices))
+    try:
+        emulator = Emulator(config).start()
+    except ValueError as exc:  # the catalog's CatalogError: a device defined twice
+        raise VendorValidationError(f"devices=: {exc}") from None
+    return InProcessTransport(create_app(emulator)), emulator.stop
+
+
 def _positive(value: object, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1e6:
         raise VendorValidationError(f"{what}={value!r} must be a positive number of seconds")
@@ -214,6 +259,9 @@ class VendorProvider:
             :class:`~qiskit_vendor_provider.journal.JobJournal`, None for the default
             file in your data directory (``QISKIT_VENDOR_JOURNAL`` overrides), or False
             for no journal.
+        devices: Device files (``qiskit-vendor device snapshot`` writes them) to serve
+            as fake devices on an emulator of their own in this process, instead of any
+            server; jobs are kept in memory and not journalled unless ``journal`` says.
 
     Example:
         >>> from qiskit_vendor_provider import VendorProvider
@@ -233,9 +281,15 @@ class VendorProvider:
         transport: BaseAdapter | None = None,
         journal: JobJournal | str | Path | bool | None = None,
         name: str | None = None,
+        devices: Sequence[str | Path] | None = None,
     ) -> None:
         # Loggers of modules imported since (an emulator started by hand) redact too.
         install_log_redaction()
+        if devices is not None:
+            transport, stop = _device_file_transport(devices, url, transport)
+            # The emulator serving the files is this provider's: it stops with it.
+            weakref.finalize(self, stop)
+            journal = False if journal is None else journal
         credentials = resolve(url, token, name)
         embedded = transport is None and credentials.url is None
         if embedded:
@@ -332,15 +386,30 @@ class VendorProvider:
     def _summaries(self) -> list[DeviceSummary]:
         return self._client.list_devices()
 
-    def get_backend(self, name: str) -> VendorBackend:
+    def get_backend(self, name: str, *, calibration_id: str | None = None) -> VendorBackend:
         """The backend of device ``name``.
+
+        Args:
+            name: The device.
+            calibration_id: Build the Target from this calibration of the device, and run
+                its jobs on it (pinned) whatever the server's current one; None: the
+                current one (the backend is then shared by every call).
 
         Raises:
             VendorNotFoundError: no such device; the message lists the ones there are.
+            CalibrationNotKeptError: the server does not keep ``calibration_id``; the
+                message names those it keeps.
         """
         if not isinstance(name, str):
             raise VendorValidationError(f"a backend name is a string, not {type(name).__name__}")
-        return self._backend_named(name)
+        if calibration_id is not None:
+            check_calibration_id(calibration_id)  # refused before any request
+        backend = self._backend_named(name)
+        if calibration_id is None:
+            return backend
+        calibration = pinned_calibration(self._client, name, calibration_id)
+        spec = backend.spec.model_copy(update={"calibration": calibration})
+        return VendorBackend(self, self._connection, spec, pinned=True)
 
     def _backend_named(self, name: str, names: Sequence[str] | None = None) -> VendorBackend:
         """:meth:`get_backend`, given the device names when they are known already."""
@@ -534,14 +603,16 @@ class VendorProvider:
         descending: bool = True,
         *,
         session_id: str | None = None,
+        calibration_id: str | None = None,
         **unsupported: Any,
     ) -> list[VendorJob]:
         """The account's jobs on every device (or ``backend_name``), newest first.
 
         Filtering is done by the server and pages are followed past its page size; see
         :meth:`VendorBackend.jobs` for the filters. ``session_id`` keeps only the jobs of
-        that session or batch. IBM's ``db_filter``, ``experiment_id``... are refused by
-        name, with what to use instead.
+        that session or batch; ``calibration_id`` only those that ran (or run) on that
+        calibration (a server of API 1.3 and later). IBM's ``db_filter``,
+        ``experiment_id``... are refused by name, with what to use instead.
         """
         refuse_arguments(unsupported, self.jobs)
         check_window(limit, skip)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,13 @@ from qiskit_vendor_provider.emulator import (
     InProcessTransport,
     create_app,
 )
+from qiskit_vendor_provider.emulator.recalibration import PERIOD_ENV
 from qiskit_vendor_provider.emulator.transport import dispatch
+
+# Emulators made without a schedule recalibrate daily, by the wall clock: a run that
+# crossed midnight UTC would see the shipped devices drift half-way. Here they keep the
+# device files' calibration for ~30 years; tests of recalibration give a clock of their own.
+os.environ.setdefault(PERIOD_ENV, str(10**9))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

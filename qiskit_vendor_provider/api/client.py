@@ -33,6 +33,7 @@ from qiskit_vendor_provider._version import __version__
 from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.hosts import check_server_url, is_loopback_host
 from qiskit_vendor_provider.api.models import (
+    PROBLEM_CALIBRATION_NOT_KEPT,
     PROBLEM_DEVICE_UNAVAILABLE,
     PROBLEM_JOB_LIMIT,
     PROBLEM_SESSION_CLOSED,
@@ -41,6 +42,7 @@ from qiskit_vendor_provider.api.models import (
     PROBLEM_STORAGE_FULL,
     AccountInfo,
     Calibration,
+    CalibrationList,
     DeviceSpec,
     DeviceStatus,
     DeviceSummary,
@@ -65,6 +67,7 @@ from qiskit_vendor_provider.api.versions import (
     parse_api_version,
 )
 from qiskit_vendor_provider.errors import (
+    CalibrationNotKeptError,
     DeviceUnavailableError,
     JobLimitError,
     ServerStorageFullError,
@@ -300,11 +303,24 @@ class ApiClient:
         """``GET /v1/devices/{name}``."""
         return self._model(DeviceSpec, self._request("GET", f"/devices/{_segment(name)}"))
 
-    def get_calibration(self, name: str, at: datetime | None = None) -> Calibration:
-        """``GET /v1/devices/{name}/calibration``: the snapshot in force at ``at`` (default now)."""
-        params = None if at is None else {"at": at.isoformat()}
-        body = self._request("GET", f"/devices/{_segment(name)}/calibration", params=params)
+    def get_calibration(
+        self, name: str, at: datetime | None = None, calibration_id: str | None = None
+    ) -> Calibration:
+        """``GET /v1/devices/{name}/calibration``: in force at ``at``, or by id, or now.
+
+        ``calibration_id`` needs API 1.3 (an older server ignores it: see
+        ``qiskit_vendor_provider.calibrations``).
+        """
+        params = {} if at is None else {"at": at.isoformat()}
+        if calibration_id is not None:
+            params["calibration_id"] = calibration_id
+        body = self._request("GET", f"/devices/{_segment(name)}/calibration", params=params or None)
         return self._model(Calibration, body)
+
+    def list_calibrations(self, name: str) -> CalibrationList:
+        """``GET /v1/devices/{name}/calibrations``: the calibrations kept (API 1.3)."""
+        body = self._request("GET", f"/devices/{_segment(name)}/calibrations")
+        return self._model(CalibrationList, body)
 
     def get_reservations(
         self, name: str, start: datetime | None = None, end: datetime | None = None
@@ -627,6 +643,7 @@ def _decode_json(response: requests.Response, method: str, path: str) -> Any:
 
 # Problem types that name their own error class; the server's detail says the rest.
 _PROBLEM_ERRORS: dict[str, type[VendorError]] = {
+    PROBLEM_CALIBRATION_NOT_KEPT: CalibrationNotKeptError,
     PROBLEM_DEVICE_UNAVAILABLE: DeviceUnavailableError,
     PROBLEM_JOB_LIMIT: JobLimitError,
     PROBLEM_SESSION_CLOSED: SessionClosedError,

@@ -35,6 +35,8 @@ FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 _SESSION_ID_PATTERN = r"^[0-9a-f]{32}$"
+CALIBRATION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
+"""What a calibration id looks like (API 1.3)."""
 MAX_TAGS = 32
 MAX_PAGE_SIZE = 100
 
@@ -68,6 +70,8 @@ PROBLEM_STORAGE_FULL = "urn:vendor:problem:storage-full"
 """Problem type of a request the server could not store: its disk is full (HTTP 507)."""
 PROBLEM_UPGRADE_REQUIRED = "urn:vendor:problem:upgrade-required"
 """Problem type of a request from a client older than the server's minimum (HTTP 426)."""
+PROBLEM_CALIBRATION_NOT_KEPT = "urn:vendor:problem:calibration-not-kept"
+"""Problem type of a calibration id the server does not keep (HTTP 404, API 1.3)."""
 
 
 class Problem(ResponseModel):
@@ -164,6 +168,21 @@ class Calibration(ResponseModel):
     gates: list[GateCalibration] = []
     couplings: list[CouplingCalibration] = []
     """Always-on interactions of qubit pairs (absent: none)."""
+    calibration_id: str | None = Field(default=None, pattern=CALIBRATION_ID_PATTERN)
+    """The calibration's identity (API 1.3); absent from older servers and device files."""
+
+
+class CalibrationInfo(ResponseModel):
+    """One calibration a server keeps: its id and when it took effect (API 1.3)."""
+
+    calibration_id: str
+    timestamp: datetime
+
+
+class CalibrationList(ResponseModel):
+    """``GET /v1/devices/{name}/calibrations``: the calibrations kept, oldest first."""
+
+    calibrations: list[CalibrationInfo]
 
 
 ControlFlowName = Literal["if_else", "switch_case", "for_loop", "while_loop"]
@@ -716,6 +735,9 @@ class JobSubmission(RequestModel):
     max_execution_time: FiniteFloat | None = Field(default=None, gt=0)
     """Seconds the job may run before it is stopped and ends in ERROR, at most the
     device's ``limits.max_execution_time``; None: the device's limit."""
+    calibration_id: str | None = Field(default=None, pattern=CALIBRATION_ID_PATTERN)
+    """Run on this calibration of the device (pinned, API 1.3); None: the one in force
+    when the job starts."""
 
 
 # --------------------------------------------------------------------------- jobs
@@ -747,6 +769,10 @@ class JobInfo(ResponseModel):
     job stopped at its run-time limit (ERROR) is charged the seconds it ran."""
     session_id: str | None = None
     """The session or batch the job runs in, if any."""
+    calibration_id: str | None = None
+    """The calibration the job runs on (API 1.3): pinned, or the one in force when it
+    started (before that, the one in force when it was submitted). None from older
+    servers."""
 
 
 class BindingResult(ResponseModel):
@@ -805,6 +831,8 @@ class JobQuery(RequestModel):
     order: Literal["asc", "desc"] = "desc"
     session_id: str | None = Field(default=None, pattern=_SESSION_ID_PATTERN)
     """Only the jobs of this session or batch."""
+    calibration_id: str | None = Field(default=None, pattern=CALIBRATION_ID_PATTERN)
+    """Only the jobs that ran (or run) on this calibration (API 1.3)."""
 
 
 class JobPage(ResponseModel):

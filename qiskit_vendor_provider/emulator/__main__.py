@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import signal
 import sys
@@ -12,10 +13,15 @@ from types import FrameType
 
 from qiskit_vendor_provider.emulator.catalog import CatalogError, builtin_device_dir
 from qiskit_vendor_provider.emulator.faults import FaultConfig
+from qiskit_vendor_provider.emulator.recalibration import (
+    PERIOD_ENV,
+    SEED_ENV,
+    schedule_from_env,
+)
 from qiskit_vendor_provider.emulator.server import EmulatorServer
 from qiskit_vendor_provider.emulator.service import Emulator, EmulatorConfig
 from qiskit_vendor_provider.emulator.sessions import DEFAULT_IDLE_GRACE, DEFAULT_MAX_SESSIONS
-from qiskit_vendor_provider.errors import DatabaseFileError
+from qiskit_vendor_provider.errors import DatabaseFileError, DeviceFileError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,12 +39,38 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--devices",
+        "--devices-dir",
+        dest="devices",
         type=Path,
         action="append",
         default=[],
         metavar="DIR",
         help="a directory of extra device files, served beside the built-in devices "
         "(repeatable); a device may not be defined twice",
+    )
+    parser.add_argument(
+        "--device-file",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a device file of any name, e.g. a snapshot from `qiskit-vendor device "
+        "snapshot` (repeatable), served beside the other devices",
+    )
+    parser.add_argument(
+        "--recalibrate-every",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="recalibrate the noisy devices this often (default: daily, or "
+        f"{PERIOD_ENV}); each calibration drifts from the one before",
+    )
+    parser.add_argument(
+        "--calibration-seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"seed of the calibration drift and defects (default 0, or {SEED_ENV})",
     )
     parser.add_argument(
         "--no-builtin-devices",
@@ -132,6 +164,16 @@ def device_directories(extra: list[Path], *, builtin: bool = True) -> tuple[Path
     return (builtin_device_dir(), *extra) if builtin else tuple(extra)
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
 def _faults(text: str) -> FaultConfig:
     try:
         return FaultConfig.parse(text)
@@ -148,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         emulator = Emulator(config)
-    except CatalogError as exc:
+    except (CatalogError, DeviceFileError) as exc:
         hint = ""
         if "defined twice" in str(exc):
             hint = "; rename your device, or serve only your own with --no-builtin-devices"
@@ -172,8 +214,16 @@ def main(argv: list[str] | None = None) -> None:
 
 def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> EmulatorConfig:
     """The emulator's set-up from its parsed command line (usage errors through ``parser``)."""
-    if args.no_builtin_devices and not args.devices:
-        parser.error("--no-builtin-devices needs at least one --devices directory")
+    if args.no_builtin_devices and not (args.devices or args.device_file):
+        parser.error("--no-builtin-devices needs at least one --devices or --device-file")
+    try:
+        schedule = schedule_from_env()
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.recalibrate_every is not None:
+        schedule = dataclasses.replace(schedule, period=args.recalibrate_every)
+    if args.calibration_seed is not None:
+        schedule = dataclasses.replace(schedule, seed=args.calibration_seed)
     tokens = {}
     for index, item in enumerate(args.token):
         token, _, account = item.partition("=")
@@ -182,6 +232,8 @@ def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Em
     return EmulatorConfig(
         database=args.database,
         device_dirs=device_directories(args.devices, builtin=not args.no_builtin_devices),
+        device_files=tuple(args.device_file),
+        recalibration=schedule,
         tokens=tokens,
         offline={name: message or "offline" for name, message in offline.items()},
         faults=args.faults,

@@ -31,9 +31,11 @@ from qiskit_vendor_provider import rules
 from qiskit_vendor_provider._version import __version__
 from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.models import (
+    CALIBRATION_ID_PATTERN,
     PROBLEM_UPGRADE_REQUIRED,
     AccountInfo,
     Calibration,
+    CalibrationList,
     DeviceSpec,
     DeviceStatus,
     DeviceSummary,
@@ -615,8 +617,19 @@ def create_app(emulator: Emulator) -> FastAPI:
             AwareDatetime | None,
             Query(description="the calibration in force at this time (ISO 8601, with offset)"),
         ] = None,
+        calibration_id: Annotated[
+            str | None,
+            Query(
+                pattern=CALIBRATION_ID_PATTERN,
+                description="this calibration, by id (404 naming those kept if not kept)",
+            ),
+        ] = None,
     ) -> Calibration:
-        return emulator.calibration(name, at)
+        return emulator.calibration(name, at, calibration_id)
+
+    @app.get("/v1/devices/{name}/calibrations", tags=["devices"])
+    def list_calibrations(name: str, _: Account) -> CalibrationList:
+        return CalibrationList(calibrations=emulator.calibration_list(name))
 
     @app.get("/v1/devices/{name}/reservations", tags=["devices"])
     def get_reservations(

@@ -13,10 +13,11 @@ from pathlib import Path
 from pydantic import ValidationError
 from qiskit.transpiler import Target
 
+from qiskit_vendor_provider.api.device_file import read_device_file
 from qiskit_vendor_provider.api.models import DeviceSpec
 from qiskit_vendor_provider.emulator.lowering import unrunnable_operations
 from qiskit_vendor_provider.emulator.scheduling import off_clock_durations
-from qiskit_vendor_provider.errors import VendorApiError
+from qiskit_vendor_provider.errors import DeviceFileError, VendorApiError
 from qiskit_vendor_provider.target import build_target, operation_qargs, unknown_operations
 
 
@@ -39,6 +40,20 @@ def load_spec(path: Path) -> DeviceSpec:
     if spec.name != path.stem:
         raise CatalogError(f"device file {path} must be named {spec.name}.json")
     check_runnable(spec, where=f"device file {path}")
+    return spec
+
+
+def load_spec_file(path: Path) -> DeviceSpec:
+    """Read one device file of any name (a snapshot), checked as :func:`load_spec` does.
+
+    Raises:
+        DeviceFileError: naming the file and the fields at fault.
+    """
+    spec = read_device_file(path)
+    try:
+        check_runnable(spec, where=f"device file {path}")
+    except CatalogError as exc:
+        raise DeviceFileError(str(exc)) from None
     return spec
 
 
@@ -125,10 +140,17 @@ class DeviceCatalog:
         self._targets: dict[str, Target] = {}
 
     @classmethod
-    def from_directories(cls, *directories: Path) -> DeviceCatalog:
-        """Every ``*.json`` file of the given directories (default: the shipped devices)."""
-        dirs = directories or (builtin_device_dir(),)
-        return cls(load_spec(path) for d in dirs for path in sorted(Path(d).glob("*.json")))
+    def from_directories(
+        cls, *directories: Path, extra: Iterable[DeviceSpec] = ()
+    ) -> DeviceCatalog:
+        """Every ``*.json`` file of the given directories, and the ``extra`` devices.
+
+        With neither directories nor extra devices: the shipped devices.
+        """
+        more = list(extra)
+        dirs = directories or (() if more else (builtin_device_dir(),))
+        found = [load_spec(path) for d in dirs for path in sorted(Path(d).glob("*.json"))]
+        return cls([*found, *more])
 
     def __contains__(self, name: object) -> bool:
         return name in self._specs

@@ -7,6 +7,10 @@ from pathlib import Path
 
 from qiskit_vendor_provider.api.models import Reservation
 from qiskit_vendor_provider.emulator.faults import FaultConfig
+from qiskit_vendor_provider.emulator.recalibration import (
+    RecalibrationSchedule,
+    schedule_from_env,
+)
 from qiskit_vendor_provider.emulator.sessions import DEFAULT_IDLE_GRACE, DEFAULT_MAX_SESSIONS
 
 
@@ -16,7 +20,12 @@ class EmulatorConfig:
 
     Attributes:
         database: SQLite file of the job store (``":memory:"`` keeps nothing).
-        device_dirs: Directories of device files (default: the shipped devices).
+        device_dirs: Directories of device files (default: the shipped devices, unless
+            ``device_files`` are given).
+        device_files: Device files of any name (snapshots), served beside ``device_dirs``.
+        recalibration: When and how noisy devices are recalibrated (daily by default;
+            ``QISKIT_VENDOR_RECALIBRATION_SECONDS`` and ``QISKIT_VENDOR_CALIBRATION_SEED``
+            change the default).
         tokens: Token → account name. Empty: no authentication, one shared account.
         offline: Device name → status message, for devices that do not accept jobs.
         max_body_bytes: Largest request body accepted.
@@ -51,6 +60,8 @@ class EmulatorConfig:
 
     database: Path | str = ":memory:"
     device_dirs: tuple[Path, ...] = ()
+    device_files: tuple[Path, ...] = ()
+    recalibration: RecalibrationSchedule = field(default_factory=schedule_from_env)
     tokens: dict[str, str] = field(default_factory=dict)
     offline: dict[str, str] = field(default_factory=dict)
     max_body_bytes: int = 64 * 1024 * 1024

@@ -108,16 +108,140 @@ print(config.num_qubits, config.max_shots, config.max_experiments)
 ```
 """
 
+RECALIBRATION = """
+## Calibration ids, recalibration and history
+
+Every calibration has an id and a timestamp (API 1.3). `backend.calibration_id` names
+the one the backend's Target was built from; `backend.calibrations()` lists those the
+server keeps (id and time, oldest first). The server records with each job the
+calibration it runs on: the one pinned (below), or else the one in force when the job
+started (until then: the one in force when it was submitted). `job.calibration_id()`
+gives it, and `job.properties()` returns that calibration, as IBM's `job.properties()`
+returns the properties in force when the job ran. `provider.jobs(calibration_id=...)`
+lists only the jobs of one calibration (the server filters: `GET
+/v1/jobs?calibration_id=`).
+
+**The emulator recalibrates** its noisy devices on a schedule, a day by default. The
+first time a database serves a device, it stores the device file's calibration; once
+the clock passes into the next period, it stores a new one, drifted from the one before
+by a generator seeded with the device, the schedule's seed and the period's number:
+T1 and T2 take log-normal steps of about 8%, readout and gate errors of about 12%, each
+pulled 30% of the way back towards the device file's figure, so weeks of drift stay
+near it. Now and then a qubit or a coupler drops out (a TLS defect: `"operational":
+false`, so the Target leaves it out and circuits are routed around it, see above) and
+comes back a few periods later (a 0.4% chance per element and period, and an even
+chance of repair in each period after). A job runs with the noise of the calibration
+recorded with it.
+
+History is what was served: `backend.properties(datetime=...)` returns the calibration
+stored for that time (the device file's figures are in force from their timestamp
+until the first recalibration), and the same one every time it is asked. The server
+keeps the 60 latest calibrations of each device.
+
+The calibrations live in the emulator's SQLite database, which is their only source of
+truth: a new one is made inside a write transaction from the latest one stored, and
+rows are only ever added, so two emulator processes sharing a database serve the same
+calibrations whichever makes one first; and calibration *k* is a pure function of
+calibration *k − 1*, the device file and the seed, so two databases with the same seed
+and device files agree too.
+
+The schedule is set with `EmulatorConfig(recalibration=RecalibrationSchedule(...))`
+(`period` seconds, `seed`, `clock`, the defect and repair rates, `drift`, `keep`), with
+`--recalibrate-every SECONDS` and `--calibration-seed N` on the emulator's command line,
+or with `QISKIT_VENDOR_RECALIBRATION_SECONDS` and `QISKIT_VENDOR_CALIBRATION_SEED` for
+every emulator made without one (the embedded one included). Tests use a short period
+and a clock of their own, and move it instead of waiting
+(`tests/test_calibrations.py`).
+
+```python
+from qiskit_vendor_provider import VendorProvider
+
+backend = VendorProvider().get_backend("superconducting_27q")
+print(backend.calibration_id)  # e.g. superconducting_27q-20428-3f2a9c1b
+print([c.calibration_id for c in backend.calibrations()][-3:])
+```
+
+## Pinning a calibration
+
+`provider.get_backend(name, calibration_id=ID)` builds the Target from calibration `ID`
+and runs every job of that backend on it (the submission carries the id, and the server
+simulates with that calibration's noise), whatever the server's current one. A
+calibration the server no longer keeps raises `CalibrationNotKeptError` (a
+`VendorNotFoundError`) naming the newest ones it keeps; a malformed id is refused before
+any request.
+
+When the server has moved to another calibration than the one a backend was built
+from, the backend's next submission warns once with a `CalibrationDriftWarning` naming
+both: a pinned backend's jobs still run on its own calibration, an unpinned backend's
+on the server's current one, with figures its Target lacks. `backend.refresh()` rebuilds
+the Target from the current calibration (and unpins the backend); transpile again
+afterwards, since a qubit or coupler may have dropped out.
+
+A server before API 1.3 names no calibrations: `backend.calibration_id` and
+`job.calibration_id()` are None, `job.properties()` falls back to the calibration in
+force when the job started, and pinning or listing calibrations raises a
+`VendorApiError` saying the server cannot.
+
+```python
+import warnings
+
+from qiskit_vendor_provider import VendorProvider
+from qiskit_vendor_provider.errors import CalibrationDriftWarning
+
+provider = VendorProvider()
+current = provider.get_backend("superconducting_27q")
+pinned = provider.get_backend("superconducting_27q", calibration_id=current.calibration_id)
+print(pinned.pinned, pinned.calibration_id == current.calibration_id)
+warnings.simplefilter("default", CalibrationDriftWarning)  # shown once per calibration
+```
+
+## Snapshots: a device as a file
+
+`qiskit-vendor device snapshot NAME [--calibration-id ID] -o FILE` writes a device file:
+the device's spec, limits and one calibration (the current one, or `ID`), with its id.
+Such a file is a fake device:
+
+- `VendorProvider(devices=[FILE, ...])` serves exactly those files on an emulator of
+  its own in this process (jobs kept in memory, no journal unless `journal=` says);
+- the emulator takes `--device-file FILE` (repeatable, any file name) beside
+  `--devices-dir DIR` (`--devices`), whose files must be named `NAME.json`; add
+  `--no-builtin-devices` to serve a snapshot of a shipped device under its own name;
+- the pytest plugin serves the files of the `vendor_device_files` fixture (override it
+  in your `conftest.py`) instead of the shipped devices.
+
+Served offline, a snapshot is the same device: the same Target (every operation, error,
+duration and qubit property) and the same noise, so counts agree with the server's
+within shot noise (`tests/test_snapshots.py` checks both, round trip from a loopback
+server). A file with a missing or wrong field is refused with a `DeviceFileError` (a
+`VendorValidationError`) naming the file and the field, e.g. `calibration.qubits.3.t1:
+Input should be a valid number`.
+
+```python
+import tempfile
+from pathlib import Path
+
+from qiskit_vendor_provider import VendorProvider
+from qiskit_vendor_provider.api.device_file import write_device_file
+
+live = VendorProvider().get_backend("trapped_ion_11q")
+with tempfile.TemporaryDirectory() as directory:
+    file = write_device_file(live.spec, Path(directory) / "ion-today.json")
+    fake = VendorProvider(devices=[file]).get_backend("trapped_ion_11q")
+    print(fake.calibration_id == live.calibration_id)  # True
+```
+"""
+
 
 def device_table(catalog: DeviceCatalog) -> str:
     """The whole generated page: the table of devices, then the calibrations section.
 
     A header, one row per device and the descriptions; then how calibrations (faulty
-    elements included) reach the Target.
+    elements included) reach the Target; then calibration ids, recalibration, pins and
+    snapshots.
     """
     rows = "".join(device_row(spec) for spec in sorted(catalog, key=lambda s: s.name))
     notes = "".join(f"\n- `{spec.name}`: {spec.description}" for spec in catalog)
-    return HEADER + rows + notes + "\n" + CALIBRATIONS
+    return HEADER + rows + notes + "\n" + CALIBRATIONS + RECALIBRATION
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from qiskit_vendor_provider import rules
 from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.models import (
+    PROBLEM_CALIBRATION_NOT_KEPT,
     PROBLEM_DEVICE_UNAVAILABLE,
     PROBLEM_JOB_LIMIT,
     PROBLEM_SESSION_CLOSED,
@@ -26,6 +27,7 @@ from qiskit_vendor_provider.api.models import (
     PROBLEM_SESSION_LIMIT,
     AccountInfo,
     Calibration,
+    CalibrationInfo,
     DeviceSpec,
     DeviceStatus,
     DeviceSummary,
@@ -39,8 +41,7 @@ from qiskit_vendor_provider.api.models import (
 )
 from qiskit_vendor_provider.api.states import ACTIVE_SERVER_STATES, FINAL_SERVER_STATES
 from qiskit_vendor_provider.emulator.auth import DEFAULT_ACCOUNT, account_of
-from qiskit_vendor_provider.emulator.calibration_history import calibration_history
-from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
+from qiskit_vendor_provider.emulator.catalog import DeviceCatalog, load_spec_file
 from qiskit_vendor_provider.emulator.config import EmulatorConfig
 from qiskit_vendor_provider.emulator.problems import ProblemError, not_found
 from qiskit_vendor_provider.emulator.program_rules import (
@@ -48,6 +49,7 @@ from qiskit_vendor_provider.emulator.program_rules import (
     check_programs,
     program_shape_problem,
 )
+from qiskit_vendor_provider.emulator.recalibration import CalibrationBook
 from qiskit_vendor_provider.emulator.sessions import (
     DEFAULT_MAX_IDLE,
     DEFAULT_MAX_TIME,
@@ -97,8 +99,12 @@ class Emulator:
 
     def __init__(self, config: EmulatorConfig | None = None, *, store: JobStore | None = None):
         self.config = config or EmulatorConfig()
-        self.catalog = DeviceCatalog.from_directories(*self.config.device_dirs)
+        self.catalog = DeviceCatalog.from_directories(
+            *self.config.device_dirs,
+            extra=[load_spec_file(path) for path in self.config.device_files],
+        )
         self.store: JobStore = store or SQLiteJobStore(self.config.database)
+        self.calibrations = CalibrationBook(self.store, self.catalog, self.config.recalibration)
         settings = SupervisorSettings(
             poll_interval=self.config.poll_interval,
             max_memory_mb=self.config.max_memory_mb,
@@ -111,6 +117,7 @@ class Emulator:
             settings = dataclasses.replace(settings, workers=self.config.workers)
         self.supervisor = Supervisor(self.store, self.catalog, settings)
         self.supervisor.on_job_end = self._job_ended
+        self.supervisor.job_spec = self.job_spec
         self._watchers: dict[str, list[Callable[[], None]]] = {}
         self._watchers_lock = threading.Lock()
         self._started = False
@@ -179,8 +186,8 @@ class Emulator:
         return summaries
 
     def device(self, name: str) -> DeviceSpec:
-        """A device's full spec, with its operational state as configured."""
-        spec = self._spec(name)
+        """A device's full spec, with its current calibration and its operational state."""
+        spec = self.calibrations.spec(name, self.calibrations.current(self._spec(name).name))
         operational, message = self._operational(spec)
         return spec.model_copy(update={"operational": operational, "status_message": message})
 
@@ -195,22 +202,66 @@ class Emulator:
             status_message=message,
         )
 
-    def calibration(self, name: str, at: datetime | None = None) -> Calibration:
-        """The calibration of a device in force at ``at`` (default: now)."""
+    def calibration(
+        self, name: str, at: datetime | None = None, calibration_id: str | None = None
+    ) -> Calibration:
+        """A device's calibration: by id, in force at ``at``, or the current one."""
         spec = self._spec(name)
-        snapshots = calibration_history(spec)
-        if not snapshots:
+        if not self.calibrations.calibrated(name):
             raise not_found(f"device {name!r} has no calibration (it is an ideal simulator)")
-        moment = at
-        if moment is None:
-            return snapshots[-1]
-        in_force = [c for c in snapshots if c.timestamp <= moment]
-        if not in_force:
+        if calibration_id is not None:
+            return self._kept_calibration(spec, calibration_id)
+        if at is None:
+            current = self.calibrations.current(name)
+            assert current is not None
+            return current
+        found = self.calibrations.at(name, at)
+        if found is None:
+            earliest = self.calibrations.kept(name)[0].timestamp
             raise not_found(
-                f"device {name!r} has no calibration before {moment.isoformat()}; the earliest "
-                f"is from {snapshots[0].timestamp.isoformat()}"
+                f"device {name!r} has no calibration before {at.isoformat()}; the earliest "
+                f"kept is from {earliest.isoformat()}"
             )
-        return in_force[-1]
+        return found
+
+    def calibration_list(self, name: str) -> list[CalibrationInfo]:
+        """The calibrations kept for a device, oldest first (none for an ideal simulator)."""
+        return self.calibrations.kept(self._spec(name).name)
+
+    def _kept_calibration(self, spec: DeviceSpec, calibration_id: str) -> Calibration:
+        found = self.calibrations.by_id(spec.name, calibration_id)
+        if found is not None:
+            return found
+        kept = self.calibrations.kept(spec.name)
+        listed = ", ".join(info.calibration_id for info in kept[-10:])
+        raise ProblemError(
+            404,
+            "Calibration Not Kept",
+            f"device {spec.name!r} has no calibration {calibration_id!r} (it keeps its "
+            f"{len(kept)} latest); the newest it keeps: {listed}. Pin one of these, or use "
+            "the current one (get_backend(name) without calibration_id, or "
+            "backend.refresh())",
+            type=PROBLEM_CALIBRATION_NOT_KEPT,
+        )
+
+    def job_spec(self, record: JobRecord) -> DeviceSpec:
+        """The device as a job runs on it: its pinned calibration, or the one in force now.
+
+        An unpinned job's calibration is recorded here, as it starts.
+        """
+        name = record.device
+        if not self.calibrations.calibrated(name):
+            return self.catalog.spec(name)
+        calibration = None
+        if record.calibration_pinned and record.calibration_id is not None:
+            calibration = self.calibrations.by_id(name, record.calibration_id)
+        if calibration is None:
+            calibration = self.calibrations.current(name)
+            assert calibration is not None
+            if calibration.calibration_id is not None:
+                self.store.set_job_calibration(record.job_id, calibration.calibration_id)
+                record.calibration_id = calibration.calibration_id
+        return self.calibrations.spec(name, calibration)
 
     def largest_payload(self) -> int:
         """The most bytes a job body may have: the largest device payload limit.
@@ -245,7 +296,27 @@ class Emulator:
         problem = rules.rep_delay_problem(submission.rep_delay, spec.rep_delay_range)
         if problem is not None:
             raise ProblemError(422, "Invalid Job", problem)
-        check_programs(submission, spec, self.catalog.target(spec.name), size=size)
+        spec = self._submission_spec(spec, submission.calibration_id)
+        check_programs(submission, spec, self.calibrations.target(spec), size=size)
+
+    def _submission_spec(self, spec: DeviceSpec, calibration_id: str | None) -> DeviceSpec:
+        """The device as a job is checked against: at its pinned calibration, or now."""
+        if not self.calibrations.calibrated(spec.name):
+            if calibration_id is not None:
+                raise self._uncalibrated_pin(spec.name)
+            return spec
+        if calibration_id is None:
+            return self.calibrations.spec(spec.name, self.calibrations.current(spec.name))
+        return self.calibrations.spec(spec.name, self._kept_calibration(spec, calibration_id))
+
+    @staticmethod
+    def _uncalibrated_pin(name: str) -> ProblemError:
+        return ProblemError(
+            422,
+            "Invalid Job",
+            f"calibration_id: device {name!r} has no calibrations (it is an ideal "
+            "simulator); leave calibration_id out",
+        )
 
     def submit(
         self,
@@ -324,11 +395,20 @@ class Emulator:
             idempotency_key=idempotency_key,
             session_id=submission.session_id,
             max_execution_time=submission.max_execution_time,
+            calibration_id=self._submitted_calibration(submission),
+            calibration_pinned=int(submission.calibration_id is not None),
         )
         stored, created = self.store.create(record)
         if created:
             self.supervisor.notify()
         return self._info(stored), created
+
+    def _submitted_calibration(self, submission: JobSubmission) -> str | None:
+        """The pinned calibration, or the one in force now (until the job starts)."""
+        if submission.calibration_id is not None:
+            return submission.calibration_id
+        current = self.calibrations.current(submission.device)
+        return None if current is None else current.calibration_id
 
     def _record(self, account: str, job_id: str) -> JobRecord:
         record = self.store.get(job_id, account)
@@ -353,6 +433,7 @@ class Emulator:
             # A DONE job's price; a job stopped at its run-time limit is charged what ran.
             usage_seconds=record.usage_seconds if record.status in ("DONE", "ERROR") else None,
             session_id=record.session_id,
+            calibration_id=record.calibration_id,
         )
 
     def job(self, account: str, job_id: str) -> JobInfo:

@@ -19,7 +19,7 @@ import json
 import sqlite3
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -67,6 +67,21 @@ class JobRecord:
     """Queue place of a batch's job: the ``seq`` of the batch's first job (None: its own)."""
     max_execution_time: float | None = None
     """Seconds the job asked to run at most (None: its device's limit)."""
+    calibration_id: str | None = None
+    """The calibration the job runs on: pinned, or in force at its start (at its
+    submission until then)."""
+    calibration_pinned: int = 0
+    """1: the submission pinned ``calibration_id``; 0: it is set again when the job starts."""
+
+
+@dataclass(frozen=True)
+class CalibrationRow:
+    """One calibration a device was served: its epoch, id, start time and JSON body."""
+
+    epoch: int
+    calibration_id: str
+    timestamp: float
+    body: str
 
 
 class JobStore(Protocol):
@@ -162,6 +177,26 @@ class JobStore(Protocol):
         """Store a new session or batch."""
         ...
 
+    def calibrations(self, device: str) -> list[CalibrationRow]:
+        """The calibrations a device was served, oldest first."""
+        ...
+
+    def extend_calibrations(
+        self,
+        device: str,
+        extend: Callable[[CalibrationRow | None], list[CalibrationRow]],
+        keep: int,
+    ) -> None:
+        """Store what ``extend`` makes of the device's latest calibration, atomically.
+
+        Only the ``keep`` latest are kept.
+        """
+        ...
+
+    def set_job_calibration(self, job_id: str, calibration_id: str) -> None:
+        """Record the calibration an unpinned job starts on."""
+        ...
+
     def get_session(
         self, session_id: str, account: str | None = None
     ) -> tuple[SessionRecord, SessionStats] | None:
@@ -221,6 +256,14 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE INDEX IF NOT EXISTS sessions_device ON sessions (device, started_at);
 CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account, created_at);
+CREATE TABLE IF NOT EXISTS calibrations (
+    device TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    calibration_id TEXT NOT NULL,
+    timestamp REAL NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (device, epoch)
+);
 """
 
 # Columns added after the first release: a database made by an older version gains them
@@ -233,13 +276,15 @@ _ADDED_COLUMNS = {
     "session_id": "TEXT",
     "group_seq": "INTEGER",
     "max_execution_time": "REAL",
+    "calibration_id": "TEXT",
+    "calibration_pinned": "INTEGER NOT NULL DEFAULT 0",
 }
 
 _COLUMNS = (
     "seq, job_id, account, idempotency_key, device, status, name, tags, shots, "
     "num_programs, submission, result, error, created_at, started_at, ended_at, "
     "attempts, lease_owner, lease_expires, usage_seconds, session_id, group_seq, "
-    "max_execution_time"
+    "max_execution_time, calibration_id, calibration_pinned"
 )
 _SESSION_COLUMNS = (
     "session_id, account, device, mode, max_time, max_idle, created_at, started_at, "
@@ -291,6 +336,9 @@ def _where(account: str, query: JobQuery) -> tuple[str, list[Any]]:
     if query.session_id is not None:
         clauses.append("session_id = ?")
         args.append(query.session_id)
+    if query.calibration_id is not None:
+        clauses.append("calibration_id = ?")
+        args.append(query.calibration_id)
     return " AND ".join(clauses), args
 
 
@@ -334,6 +382,7 @@ class SQLiteJobStore:
                     conn.execute(f"ALTER TABLE jobs ADD COLUMN {column} {declaration}")
             conn.execute("CREATE INDEX IF NOT EXISTS jobs_device ON jobs (device, status, seq)")
             conn.execute("CREATE INDEX IF NOT EXISTS jobs_session ON jobs (session_id, status)")
+            conn.execute("CREATE INDEX IF NOT EXISTS jobs_calibration ON jobs (calibration_id)")
 
     def close(self) -> None:
         """Close the database connection."""
@@ -363,7 +412,8 @@ class SQLiteJobStore:
             cursor = conn.execute(
                 "INSERT INTO jobs (job_id, account, idempotency_key, device, status, name, "
                 "tags, shots, num_programs, submission, created_at, session_id, group_seq, "
-                "max_execution_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "max_execution_time, calibration_id, calibration_pinned) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.job_id,
                     record.account,
@@ -379,6 +429,8 @@ class SQLiteJobStore:
                     record.session_id,
                     record.group_seq,
                     record.max_execution_time,
+                    record.calibration_id,
+                    record.calibration_pinned,
                 ),
             )
             record.seq = int(cursor.lastrowid or 0)
@@ -638,6 +690,62 @@ class SQLiteJobStore:
         if name_filter is not None:
             name_filter.check()
         return [self._record(row) for row in rows]
+
+    # ------------------------------------------------------------- calibrations
+
+    def calibrations(self, device: str) -> list[CalibrationRow]:
+        """The calibrations a device was served, oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT epoch, calibration_id, timestamp, body FROM calibrations "
+                "WHERE device = ? ORDER BY epoch",
+                (device,),
+            ).fetchall()
+        return [CalibrationRow(*row) for row in rows]
+
+    def extend_calibrations(
+        self,
+        device: str,
+        extend: Callable[[CalibrationRow | None], list[CalibrationRow]],
+        keep: int,
+    ) -> None:
+        """Store what ``extend`` makes of the device's latest calibration, atomically.
+
+        Only the ``keep`` latest are kept, and those active jobs are pinned to. Under the
+        write lock: a process sharing the
+        file sees the rows another stored first, and extends from them (a row already
+        there is kept as it is).
+        """
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT epoch, calibration_id, timestamp, body FROM calibrations "
+                "WHERE device = ? ORDER BY epoch DESC LIMIT 1",
+                (device,),
+            ).fetchone()
+            added = extend(None if row is None else CalibrationRow(*row))
+            for new in added:
+                conn.execute(
+                    "INSERT OR IGNORE INTO calibrations (device, epoch, calibration_id, "
+                    "timestamp, body) VALUES (?, ?, ?, ?, ?)",
+                    (device, new.epoch, new.calibration_id, new.timestamp, new.body),
+                )
+            if added:
+                # A calibration a queued or running job is pinned to stays until it ran.
+                conn.execute(
+                    "DELETE FROM calibrations WHERE device = ? AND epoch NOT IN (SELECT epoch "  # noqa: S608 - constants
+                    "FROM calibrations WHERE device = ? ORDER BY epoch DESC LIMIT ?) "
+                    "AND calibration_id NOT IN (SELECT calibration_id FROM jobs WHERE "
+                    f"device = ? AND calibration_pinned = 1 AND status IN ({_ACTIVE}))",
+                    (device, device, keep, device),
+                )
+
+    def set_job_calibration(self, job_id: str, calibration_id: str) -> None:
+        """Record the calibration an unpinned job starts on."""
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE jobs SET calibration_id = ? WHERE job_id = ? AND calibration_pinned = 0",
+                (calibration_id, job_id),
+            )
 
     # ------------------------------------------------------------- sessions
 

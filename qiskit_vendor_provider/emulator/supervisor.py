@@ -36,6 +36,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from qiskit_vendor_provider.api import wire
+from qiskit_vendor_provider.api.models import DeviceSpec
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
 from qiskit_vendor_provider.emulator.sessions import DEFAULT_IDLE_GRACE
 from qiskit_vendor_provider.emulator.store import JobRecord, JobStore
@@ -159,6 +160,8 @@ class Supervisor:
         """Called with each job handed to a simulator process (tests count runs with it)."""
         self.on_job_end: Callable[[str], None] | None = None
         """Called with the id of each job this supervisor ended (done, failed, crashed)."""
+        self.job_spec: Callable[[JobRecord], DeviceSpec] | None = None
+        """The device as a job runs on it (its calibration's); None: the catalog's spec."""
 
     # ------------------------------------------------------------- control
 
@@ -283,7 +286,10 @@ class Supervisor:
         return WorkerProcess(self._events, self.settings.max_memory_mb)
 
     def _start(self, record: JobRecord) -> None:
-        spec_key = self._spec_keys[record.device]
+        spec = self._catalog.spec(record.device) if self.job_spec is None else self.job_spec(record)
+        # One key per device file and calibration: a process keeps each noise model built.
+        calibration_id = spec.calibration.calibration_id if spec.calibration else None
+        spec_key = f"{self._spec_keys[record.device]}@{calibration_id or ''}"
         worker = self._worker_for(spec_key)
         header: dict[str, Any] = {
             "kind": "job",
@@ -293,7 +299,7 @@ class Supervisor:
             "fault": self.settings.faults.get(record.name or ""),
         }
         if spec_key not in worker.known_specs:
-            header["spec"] = self._catalog.spec(record.device).model_dump_json()
+            header["spec"] = spec.model_dump_json()
             worker.known_specs.add(spec_key)
         device_limit = self._catalog.spec(record.device).limits.max_execution_time
         limit = min(record.max_execution_time or device_limit, device_limit)

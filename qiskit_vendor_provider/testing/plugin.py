@@ -2,10 +2,14 @@
 
 Available in any test suite once the package is installed:
 
+``vendor_device_files``
+    Device files (snapshots from ``qiskit-vendor device snapshot``) to serve as the fake
+    devices, instead of the shipped ones; none by default. Override it in your
+    ``conftest.py`` to test against yesterday's device, offline.
 ``vendor_emulator_config``
     The :class:`~qiskit_vendor_provider.emulator.EmulatorConfig` the fixtures below use
-    (in-memory jobs, the shipped devices). Override it in your ``conftest.py`` to mark
-    devices offline, add devices, set a job limit or inject faults.
+    (in-memory jobs, the shipped devices or ``vendor_device_files``). Override it in your
+    ``conftest.py`` to mark devices offline, add devices, set a job limit or inject faults.
 ``vendor_emulator``
     An emulator started for the test and stopped after it.
 ``vendor_provider``
@@ -46,11 +50,27 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
-def vendor_emulator_config(tmp_path: Path) -> EmulatorConfig:
-    """The emulator configuration of the other fixtures (override to change it)."""
+def vendor_device_files() -> list[Path]:
+    """Device files to serve instead of the shipped devices (override to give some)."""
+    return []
+
+
+@pytest.fixture
+def vendor_emulator_config(tmp_path: Path, vendor_device_files: list[Path]) -> EmulatorConfig:
+    """The emulator configuration of the other fixtures (override to change it).
+
+    A malformed device file of ``vendor_device_files`` fails the test with a
+    ``DeviceFileError`` naming the file and the field.
+    """
+    from qiskit_vendor_provider.api.device_file import read_device_file  # noqa: PLC0415
     from qiskit_vendor_provider.emulator import EmulatorConfig  # noqa: PLC0415
 
-    return EmulatorConfig(database=tmp_path / "vendor-emulator.sqlite3", poll_interval=0.05)
+    files = tuple(Path(path) for path in vendor_device_files)
+    for path in files:
+        read_device_file(path)
+    return EmulatorConfig(
+        database=tmp_path / "vendor-emulator.sqlite3", poll_interval=0.05, device_files=files
+    )
 
 
 @pytest.fixture
