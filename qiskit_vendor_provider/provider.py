@@ -23,6 +23,7 @@ from qiskit_vendor_provider.accounts import (
     DEFAULT_URL,
     TOKEN_ENV,
     URL_ENV,
+    Credentials,
     delete_account,
     resolve,
     same_url,
@@ -135,7 +136,11 @@ def _embedded_transport() -> BaseAdapter:
 
 
 def _device_file_transport(
-    devices: Sequence[str | Path], url: str | None, transport: BaseAdapter | None
+    devices: Sequence[str | Path],
+    url: str | None,
+    transport: BaseAdapter | None,
+    token: str | None = None,
+    name: str | None = None,
 ) -> tuple[BaseAdapter, Callable[[], None]]:
     """An in-process transport to an emulator serving exactly these device files.
 
@@ -143,14 +148,24 @@ def _device_file_transport(
         The transport, and what stops the emulator.
 
     Raises:
-        VendorValidationError: ``devices`` is not a list of paths, or comes with a URL or
-            a transport.
+        VendorValidationError: ``devices`` is not a list of paths, or comes with a URL,
+            a transport, a token or an account name.
         DeviceFileError: a file is missing or malformed (naming the file and field).
     """
-    if url is not None or transport is not None:
+    given = [
+        what
+        for what, value in (
+            ("url", url),
+            ("transport", transport),
+            ("token", token),
+            ("name", name),
+        )
+        if value is not None
+    ]
+    if given:
         raise VendorValidationError(
-            "devices= serves the device files on an emulator in this process; give it "
-            "without url= or transport="
+            "devices= serves the device files on an emulator in this process, which needs "
+            f"no server or credentials; give it without {'= or '.join(given)}="
         )
     if isinstance(devices, (str, Path)) or not all(isinstance(d, (str, Path)) for d in devices):
         raise VendorValidationError(
@@ -224,6 +239,7 @@ def provider_from_reference(reference: ProviderReference) -> VendorProvider:
         named=lambda account: VendorProvider(name=account),
         at_url=lambda url: VendorProvider(url=url),
         reference_of=lambda provider: provider.reference,
+        from_files=lambda files: VendorProvider(devices=list(files)),
     )
 
 
@@ -285,12 +301,17 @@ class VendorProvider:
     ) -> None:
         # Loggers of modules imported since (an emulator started by hand) redact too.
         install_log_redaction()
+        files: tuple[str, ...] = ()
         if devices is not None:
-            transport, stop = _device_file_transport(devices, url, transport)
+            transport, stop = _device_file_transport(devices, url, transport, token, name)
             # The emulator serving the files is this provider's: it stops with it.
             weakref.finalize(self, stop)
             journal = False if journal is None else journal
-        credentials = resolve(url, token, name)
+            files = tuple(str(Path(d).resolve()) for d in devices)
+            # Nothing of the user's accounts or environment applies to a server of files.
+            credentials = Credentials(url=EMBEDDED_URL, token=None, source="device files")
+        else:
+            credentials = resolve(url, token, name)
         embedded = transport is None and credentials.url is None
         if embedded:
             transport = _embedded_transport()
@@ -307,7 +328,9 @@ class VendorProvider:
         # Entries belong to one server and one account; every embedded emulator has the
         # same URL, so its database tells them apart.
         server = client.base_url
-        if embedded or same_url(client.base_url, EMBEDDED_URL):
+        if files:
+            server = f"{EMBEDDED_URL}#files:{','.join(files)}"
+        elif embedded or same_url(client.base_url, EMBEDDED_URL):
             server = f"{EMBEDDED_URL}#{embedded_database().resolve()}"
         account = opened.fingerprint(credentials.token) if opened is not None else ""
         instance = uuid.uuid4().hex
@@ -322,6 +345,7 @@ class VendorProvider:
                 account=credentials.account,
                 has_token=credentials.token is not None,
                 instance=instance,
+                device_files=files,
             ),
         )
         self._client = client

@@ -30,6 +30,8 @@ class ProviderReference:
         account: The saved account the token came from, if any.
         has_token: Whether a token was used.
         instance: This provider's id in the process that pickled it.
+        device_files: The device files of a ``VendorProvider(devices=...)``, as absolute
+            paths: such a provider is restored by serving the same files again.
     """
 
     url: str
@@ -37,6 +39,7 @@ class ProviderReference:
     account: str | None
     has_token: bool
     instance: str
+    device_files: tuple[str, ...] = ()
 
 
 P = TypeVar("P")
@@ -58,6 +61,7 @@ def restore(
     named: Callable[[str], P],
     at_url: Callable[[str], P],
     reference_of: Callable[[P], ProviderReference],
+    from_files: Callable[[tuple[str, ...]], P],
 ) -> P:
     """The provider a pickle refers to: the live one, or one with credentials resolved again.
 
@@ -68,6 +72,7 @@ def restore(
         at_url: Makes a provider for a URL, credentials resolved as for ``VendorProvider(url=)``.
         reference_of: The reference of a provider these made (its URL, whether it has
             a token).
+        from_files: Makes a provider serving these device files.
 
     Raises:
         VendorAuthError: the token is needed but nothing available in this process gives
@@ -76,6 +81,8 @@ def restore(
     live: P | None = _live.get(reference.instance)
     if live is not None:
         return live
+    if reference.device_files:
+        return from_files(reference.device_files)
     if reference.source == "embedded":
         return embedded()
     if reference.account is not None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, EmulatorSe
 from qiskit_vendor_provider.emulator.__main__ import main as serve_emulator
 from qiskit_vendor_provider.emulator.recalibration import RecalibrationSchedule
 from qiskit_vendor_provider.errors import DeviceFileError, VendorValidationError
+from qiskit_vendor_provider.provider import provider_from_reference
 from tests.helpers import ghz
 
 DEVICE = "superconducting_27q"
@@ -241,3 +244,31 @@ def test_a_device_file_may_have_any_name(tmp_path: Path) -> None:
     file.write_text(json.dumps(data))
     provider = VendorProvider(devices=[file])
     assert provider.get_backend("trapped_ion_11q").num_qubits == 11
+
+
+def test_a_device_file_provider_pickles_as_its_files_and_ignores_the_environment(
+    server: EmulatorServer,
+    cli: CliRunner,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    file = tmp_path / "device.json"
+    snapshot(cli, server.url, file)
+    # A user's configured server and token must not leak into a provider of files...
+    monkeypatch.setenv("QISKIT_VENDOR_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("QISKIT_VENDOR_TOKEN", "not-for-the-files")
+    offline = VendorProvider(devices=[file], poll_interval=(0.005, 0.05))
+    assert offline.reference.source == "device files"
+    assert not offline.reference.has_token
+    assert offline.reference.device_files == (str(file.resolve()),)
+    backend = offline.get_backend(DEVICE)
+    # ...nor a pickle of it come back as another server: in a process where it is not
+    # alive, it serves the same files again (the live one answers in this process).
+    stale = dataclasses.replace(offline.reference, instance="gone")
+    restored = provider_from_reference(stale)
+    assert restored is not offline
+    assert restored.reference.device_files == offline.reference.device_files
+    assert target_figures(restored.get_backend(DEVICE).target) == target_figures(backend.target)
+    assert pickle.loads(pickle.dumps(backend)).provider is offline
+    with pytest.raises(VendorValidationError, match="without token="):
+        VendorProvider(devices=[file], token="abc")
