@@ -20,7 +20,7 @@ from qiskit import QuantumCircuit
 from qiskit.transpiler import generate_preset_pass_manager
 
 from qiskit_vendor_provider import VendorProvider
-from qiskit_vendor_provider.api.models import Calibration, JobInfo
+from qiskit_vendor_provider.api.models import Calibration, DeviceSpec, JobInfo
 from qiskit_vendor_provider.calibrations import job_properties, pinned_calibration
 from qiskit_vendor_provider.emulator import (
     Emulator,
@@ -29,11 +29,17 @@ from qiskit_vendor_provider.emulator import (
     InProcessTransport,
     create_app,
 )
-from qiskit_vendor_provider.emulator.catalog import DeviceCatalog, stray_faulty_gates
+from qiskit_vendor_provider.emulator.catalog import (
+    DeviceCatalog,
+    builtin_device_dir,
+    load_spec,
+    stray_faulty_gates,
+)
 from qiskit_vendor_provider.emulator.recalibration import (
     CalibrationBook,
     RecalibrationSchedule,
 )
+from qiskit_vendor_provider.emulator.simulation import PREPARED_DEVICES_KEPT, JobRunner
 from qiskit_vendor_provider.emulator.store import SQLiteJobStore
 from qiskit_vendor_provider.errors import (
     CalibrationDriftWarning,
@@ -496,3 +502,24 @@ def test_a_pinned_backend_pickles_as_pinned(provider: VendorProvider, clock: Clo
     assert again.pinned and again.calibration_id == old
     current = pickle.loads(pickle.dumps(provider.get_backend(DEVICE)))
     assert not current.pinned
+
+
+def test_a_simulator_process_keeps_a_few_calibrations_ready_not_every_one() -> None:
+    # A worker lives for weeks and sees a calibration a day: it reuses what it prepared
+    # for the calibrations in use, and lets the oldest go.
+    spec = load_spec(builtin_device_dir() / "superconducting_27q.json")
+    calibration = spec.calibration
+    assert calibration is not None
+    runner = JobRunner()
+
+    def on(day: int) -> DeviceSpec:
+        moved = calibration.model_copy(update={"calibration_id": f"cal-{day:04d}"})
+        return spec.model_copy(update={"calibration": moved})
+
+    first = runner.target(on(0))
+    assert runner.target(on(0)) is first
+    for day in range(1, PREPARED_DEVICES_KEPT + 1):
+        runner.target(on(day))
+    assert len(runner._devices) == PREPARED_DEVICES_KEPT
+    assert runner.target(on(PREPARED_DEVICES_KEPT)) is runner.target(on(PREPARED_DEVICES_KEPT))
+    assert runner.target(on(0)) is not first  # the least recently used was let go

@@ -6,6 +6,7 @@ import math
 import random
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,9 @@ from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.qiskit_internals import append_unchecked
 from qiskit_vendor_provider.serialization import parameter_columns, wire_to_circuit
 from qiskit_vendor_provider.target import build_target
+
+PREPARED_DEVICES_KEPT = 8
+"""Devices (a device under each calibration it ran with) a simulator process keeps ready."""
 
 PARALLEL_QUBITS = 14
 """Circuits narrower than this run on one thread (Aer's statevector threshold)..."""
@@ -656,14 +660,19 @@ class JobRunner:
 
     def __init__(self, *, max_memory_mb: int = 4096) -> None:
         self._simulator = make_simulator(max_memory_mb=max_memory_mb)
-        self._devices: dict[str, PreparedDevice] = {}
+        self._devices: OrderedDict[str, PreparedDevice] = OrderedDict()
 
     def _device(self, spec: DeviceSpec) -> PreparedDevice:
         # Keyed by the whole spec: one process may serve emulators with other devices
-        # under the same name.
+        # under the same name, and a device has a new calibration every day. The least
+        # recently used are let go, so a worker that lives for weeks keeps a few.
         key = spec.model_dump_json()
-        if key not in self._devices:
+        if key in self._devices:
+            self._devices.move_to_end(key)
+        else:
             self._devices[key] = PreparedDevice.from_spec(spec)
+            while len(self._devices) > PREPARED_DEVICES_KEPT:
+                self._devices.popitem(last=False)
         return self._devices[key]
 
     def target(self, spec: DeviceSpec) -> Target:
