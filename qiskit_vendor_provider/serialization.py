@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +39,8 @@ from qiskit.transpiler import Target
 
 from qiskit_vendor_provider.api import models
 from qiskit_vendor_provider.api.op_columns import OpColumns
-from qiskit_vendor_provider.errors import VendorValidationError
+from qiskit_vendor_provider.api.shots import PackedCounts, PackedMemory, decode_packed
+from qiskit_vendor_provider.errors import VendorJobError, VendorValidationError
 from qiskit_vendor_provider.qiskit_compat import free_parameters
 from qiskit_vendor_provider.qiskit_internals import append_unchecked
 
@@ -915,12 +916,48 @@ def _experiment(
         "data": {},
     }
     if data is not None:
-        experiment["data"]["counts"] = dict(data.counts)
-        if data.memory is not None:
-            experiment["data"]["memory"] = list(data.memory)
+        experiment["data"] = _row_data(program, data)
     if program.seed_simulator is not None:
         experiment["seed_simulator"] = program.seed_simulator
     return experiment
+
+
+def _row_data(program: models.ProgramResult, data: models.BindingResult) -> dict[str, Any]:
+    """A row's ``counts`` and ``memory``, from either result format.
+
+    Packed memory (format 2) stays packed: ``memory`` reads as Qiskit's hex strings and
+    ``counts`` is counted from it when first read, so a million shots cost their bytes,
+    not a million strings, until someone asks for them.
+
+    Raises:
+        VendorJobError: the row has neither counts nor memory, or its packed memory
+            does not hold ``shots`` shots.
+    """
+    if data.packed_memory is not None:
+        num_bits = program.num_clbits
+        if num_bits is None:
+            num_bits = program.header.memory_slots
+        try:
+            packed = decode_packed(data.packed_memory, shots=program.shots, num_bits=num_bits)
+        except ValueError as exc:
+            raise VendorJobError(
+                f"the server sent a result that cannot be read: {exc}; retrieve the job again, "
+                "and report it to the vendor if it persists"
+            ) from None
+        memory = PackedMemory(packed, num_bits)
+        counts: Mapping[str, int] = (
+            PackedCounts(memory) if data.counts is None else dict(data.counts)
+        )
+        return {"counts": counts, "memory": memory}
+    if data.counts is None:
+        raise VendorJobError(
+            "the server sent a result row with neither counts nor memory; upgrade "
+            "qiskit-vendor-provider (pip install -U qiskit-vendor-provider)"
+        )
+    row: dict[str, Any] = {"counts": dict(data.counts)}
+    if data.memory is not None:
+        row["memory"] = list(data.memory)
+    return row
 
 
 def to_qiskit_result(

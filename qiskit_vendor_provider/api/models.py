@@ -750,10 +750,17 @@ class JobInfo(ResponseModel):
 
 
 class BindingResult(ResponseModel):
-    """Counts (hex keys, bit *i* is clbit *i*) and optional per-shot memory (hex)."""
+    """One row's counts (hex keys, bit *i* is clbit *i*) and optional per-shot memory.
 
-    counts: dict[str, int]
+    Result format 1 (``JobResult.result_format``) has ``counts`` and hex ``memory``;
+    format 2 has ``packed_memory`` when memory was asked for (and then no ``counts``:
+    the client counts the shots), else ``counts``. See :mod:`~.api.shots`.
+    """
+
+    counts: dict[str, int] | None = None
     memory: list[str] | None = None
+    packed_memory: str | None = None
+    """Base64 of every shot's ``ceil(num_clbits / 8)`` big-endian bytes, one after another."""
 
 
 class ProgramResult(ResponseModel):
@@ -765,6 +772,8 @@ class ProgramResult(ResponseModel):
     status: str = ""
     data: list[BindingResult] = []
     seed_simulator: int | None = None
+    num_clbits: int | None = None
+    """Clbits per shot of ``packed_memory`` (format 2)."""
 
 
 class JobResult(ResponseModel):
@@ -778,6 +787,8 @@ class JobResult(ResponseModel):
     time_taken: float = 0.0
     ended_at: datetime | None = None
     """When the job ended, as ``GET /v1/jobs/{id}`` reports it; older servers leave it out."""
+    result_format: int = 1
+    """How rows carry memory: 1, hex strings (older servers); 2, packed bits (API 1.3)."""
 
 
 class JobQuery(RequestModel):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-API_VERSION = "1.2"
+API_VERSION = "1.3"
 """The newest API version this package speaks (as a client, and as the emulator).
 
 1.0: the first release. 1.1: version headers; a job state a client does not know is
@@ -24,11 +24,15 @@ final once the job has an ``ended_at``; ``GET /v1/jobs?status=`` takes any state
 (a server refuses one it does not have); a device's ``control_flow`` may name
 operations a client does not know; jobs of a device the server no longer serves stay
 listed (their queued ones fail with "device withdrawn"). 1.2: a program's ``row_block``
-(consecutive rows the client pools, such as the randomizations of one binding).
+(consecutive rows the client pools, such as the randomizations of one binding). 1.3:
+results carry per-shot memory packed (``result_format`` 2), to clients that name 1.3.
 """
 
 ROW_BLOCK_API_VERSION = (1, 2)
 """The first API version whose servers take a program's ``row_block``."""
+
+PACKED_RESULTS_API_VERSION = (1, 3)
+"""The first API version whose clients read packed per-shot memory (result format 2)."""
 
 BASELINE_API_VERSION = "1.0"
 """What a request that names no API version is taken to speak (clients before 1.1)."""

@@ -25,6 +25,7 @@ from qiskit_vendor_provider.api.models import (
     ResultHeader,
     WireProgram,
 )
+from qiskit_vendor_provider.api.shots import encode_packed, pack_hex
 from qiskit_vendor_provider.emulator.lowering import lower_circuit
 from qiskit_vendor_provider.emulator.noise import DeviceNoise
 from qiskit_vendor_provider.emulator.scheduling import (
@@ -107,19 +108,25 @@ def _bindings(program: WireProgram, circuit: QuantumCircuit) -> dict[Any, list[f
     }
 
 
-def _binding_result(raw: dict[str, Any], submission: JobSubmission) -> BindingResult:
+def _binding_result(
+    raw: dict[str, Any], submission: JobSubmission, num_clbits: int
+) -> BindingResult:
     # Aer leaves out counts and memory of a circuit without measurements; every shot of
     # such a circuit still happened and read all-zero clbits.
-    counts = {key: int(value) for key, value in raw.get("counts", {}).items()}
-    if not counts:
-        counts = {"0x0": submission.shots}
-    memory = None
     if submission.memory:
-        memory = list(raw.get("memory") or ["0x0"] * submission.shots)
-    return BindingResult(counts=counts, memory=memory)
+        return _packed_result(raw.get("memory") or ["0x0"] * submission.shots, num_clbits)
+    counts = {key: int(value) for key, value in raw.get("counts", {}).items()}
+    return BindingResult(counts=counts or {"0x0": submission.shots})
 
 
-def _grouped_result(raws: list[dict[str, Any]], submission: JobSubmission) -> BindingResult:
+def _packed_result(memory: list[str], num_clbits: int) -> BindingResult:
+    """A row with memory, in result format 2: packed shots, counts left to the client."""
+    return BindingResult(packed_memory=encode_packed(pack_hex(memory, num_clbits)))
+
+
+def _grouped_result(
+    raws: list[dict[str, Any]], submission: JobSubmission, num_clbits: int
+) -> BindingResult:
     """One binding's result from its groups of shots (see :func:`detuning_groups`).
 
     Each group ran ``ceil(shots / groups)`` shots; group ``g`` gives its first
@@ -140,11 +147,9 @@ def _grouped_result(raws: list[dict[str, Any]], submission: JobSubmission) -> Bi
         for key in list(shots)[:take]:
             counts[key] = counts.get(key, 0) + 1
             memory.append(key)
-    if not counts:
-        counts = {"0x0": submission.shots}
-    if not submission.memory:
-        return BindingResult(counts=counts, memory=None)
-    return BindingResult(counts=counts, memory=memory or ["0x0"] * submission.shots)
+    if submission.memory:
+        return _packed_result(memory or ["0x0"] * submission.shots, num_clbits)
+    return BindingResult(counts=counts or {"0x0": submission.shots})
 
 
 DETUNING_GROUPS = 32
@@ -580,9 +585,9 @@ def simulate(
                     )
                 )
             if groups == 1:
-                data.append(_binding_result(raws[0], submission))
+                data.append(_binding_result(raws[0], submission, program.num_clbits))
             else:
-                data.append(_grouped_result(raws, submission))
+                data.append(_grouped_result(raws, submission, program.num_clbits))
         programs.append(
             ProgramResult(
                 header=ResultHeader.model_validate(program.header.model_dump()),
@@ -591,6 +596,7 @@ def simulate(
                 status=status,
                 data=data,
                 seed_simulator=seed,
+                num_clbits=program.num_clbits,
             )
         )
     return programs, time.perf_counter() - started
