@@ -26,8 +26,8 @@ def result_for_client(body: str, client_api: tuple[int, int]) -> str:
     >>> result_for_client('{"result_format": 2}', (1, 3))
     '{"result_format": 2}'
     """
-    packed = f'"result_format":{PACKED_RESULT_FORMAT}'
-    if client_api >= PACKED_RESULTS_API_VERSION or packed not in body:
+    marker = f'"result_format":{PACKED_RESULT_FORMAT}'
+    if client_api >= PACKED_RESULTS_API_VERSION or marker not in body:
         return body
     result = JobResult.model_validate_json(body)
     for program in result.results:

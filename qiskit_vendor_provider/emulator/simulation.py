@@ -37,7 +37,7 @@ from qiskit_vendor_provider.emulator.scheduling import (
 )
 from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.qiskit_internals import append_unchecked
-from qiskit_vendor_provider.serialization import parameter_columns, wire_to_circuit
+from qiskit_vendor_provider.serialization.decoding import parameter_columns, wire_to_circuit
 from qiskit_vendor_provider.target import build_target
 
 PARALLEL_QUBITS = 14

@@ -23,8 +23,9 @@ import numpy as np
 from qiskit.circuit import QuantumCircuit
 from qiskit.primitives import BitArray
 
-from qiskit_vendor_provider.api.shots import PackedMemory, pack_hex
+from qiskit_vendor_provider.api.shots import PackedMemory, pack_hex, shot_bytes
 from qiskit_vendor_provider.errors import VendorJobError
+from qiskit_vendor_provider.serialization.common import register_clbits
 
 __all__ = [
     "MAX_FAST_CLBITS",
@@ -66,13 +67,8 @@ def register_layout(circuit: QuantumCircuit) -> list[RegisterSlice]:
     [('c', 9, 2, 1), ('e', 0, 0, 0)]
     """
     return [
-        RegisterSlice(
-            register.name,
-            register.size,
-            -(-register.size // 8),
-            circuit.find_bit(register[0]).index if register.size else 0,
-        )
-        for register in circuit.cregs
+        RegisterSlice(name, len(clbits), shot_bytes(len(clbits)), clbits[0] if clbits else 0)
+        for name, clbits in register_clbits(circuit)
     ]
 
 
