@@ -7,8 +7,8 @@ row's shots travel one after another as one base64 string. Before format 2 a sho
 the integer as a hex string (``"0x5"``), which Qiskit's ``Result`` still takes.
 
 This module is the one place where a shot's integer meets its bytes or its hex text:
-:func:`pack_hex` and :func:`shot_values` read, :func:`hex_memory` and :func:`pack_values`
-write. It uses numpy only (no Qiskit), so the server and the client share it.
+:func:`shot_ints`, :func:`pack_hex` and :func:`shot_values` read, :func:`hex_memory` and
+:func:`pack_values` write. It uses numpy only (no Qiskit), so the server and the client share it.
 
 >>> packed = pack_hex(["0x5", "0x100"], 9)
 >>> packed.tolist(), encode_packed(packed)
@@ -42,6 +42,7 @@ __all__ = [
     "pack_hex",
     "pack_values",
     "shot_bytes",
+    "shot_ints",
     "shot_values",
 ]
 
@@ -103,7 +104,19 @@ def pack_hex(memory: Iterable[str], num_bits: int) -> Packed:
         except OverflowError:
             raise _too_wide(num_bits) from None
         return pack_values(values, num_bits)
-    return pack_values([int(shot, 16) for shot in memory], num_bits)
+    return pack_values(shot_ints(memory), num_bits)
+
+
+def shot_ints(memory: Iterable[str]) -> list[int]:
+    """Each shot's integer, from hex strings or a :class:`PackedMemory` (read unpacked).
+
+    >>> shot_ints(["0x5", "0x0"]), shot_ints(PackedMemory(pack_hex(["0x5"], 3), 3))
+    ([5, 0], [5])
+    """
+    if isinstance(memory, PackedMemory):
+        values: list[int] = shot_values(memory.packed).tolist()
+        return values
+    return [int(shot, 16) for shot in memory]
 
 
 def shot_values(packed: Packed) -> np.ndarray[Any, Any]:

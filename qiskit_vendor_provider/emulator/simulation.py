@@ -25,7 +25,7 @@ from qiskit_vendor_provider.api.models import (
     ResultHeader,
     WireProgram,
 )
-from qiskit_vendor_provider.api.shots import encode_packed, pack_hex
+from qiskit_vendor_provider.api.shots import encode_packed, pack_hex, shot_ints
 from qiskit_vendor_provider.emulator.lowering import lower_circuit
 from qiskit_vendor_provider.emulator.noise import DeviceNoise
 from qiskit_vendor_provider.emulator.scheduling import (
@@ -384,7 +384,7 @@ def sample_untouched(
             raw["memory"] = ["0x0"] * shots
     stored = raw.get("memory")
     if stored is not None:
-        values = np.array([int(key, 16) for key in stored], dtype=object)
+        values = np.array(shot_ints(stored), dtype=object)
         for mask, p in flips:
             hits = rng.random(len(values)) < p
             values[hits] = values[hits] | mask
@@ -394,7 +394,8 @@ def sample_untouched(
             counts[key] = counts.get(key, 0) + 1
         return {**raw, "memory": keys, "counts": counts}
     # Counts only: split each outcome's count binomially, clbit by clbit.
-    table = {int(key, 16): int(value) for key, value in raw.get("counts", {}).items()}
+    outcomes = raw.get("counts", {})
+    table = dict(zip(shot_ints(outcomes), map(int, outcomes.values()), strict=True))
     for mask, p in flips:
         split: dict[int, int] = {}
         for value, count in table.items():

@@ -23,7 +23,7 @@ import numpy as np
 from qiskit.circuit import QuantumCircuit
 from qiskit.primitives import BitArray
 
-from qiskit_vendor_provider.api.shots import PackedMemory, pack_hex, shot_bytes
+from qiskit_vendor_provider.api.shots import PackedMemory, pack_hex, shot_bytes, shot_ints
 from qiskit_vendor_provider.errors import VendorJobError
 from qiskit_vendor_provider.serialization.common import register_clbits
 
@@ -102,7 +102,7 @@ def _packed_shots(
         pass
     # A shot with clbits set above every register (loose clbits): only registers are read.
     try:
-        values = [int(sample, 16) for sample in chain.from_iterable(memory)]
+        values = shot_ints(chain.from_iterable(memory))
     except ValueError:
         raise VendorJobError("the server sent a sample that is not a hex integer") from None
     num_bits = max([num_bits, *(value.bit_length() for value in values)])

@@ -17,7 +17,7 @@ from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.result import QuasiDistribution
 from qiskit.result.models import ExperimentResult
 
-from qiskit_vendor_provider.api.shots import PackedMemory
+from qiskit_vendor_provider.api.shots import PackedMemory, shot_ints
 from qiskit_vendor_provider.backend import VendorBackend
 from qiskit_vendor_provider.device_time import DeviceTimeEstimate
 from qiskit_vendor_provider.errors import VendorJobError, VendorValidationError
@@ -371,7 +371,7 @@ def _quasi_dists(
     shape = pub.parameter_values.shape
     dists = np.empty(len(memory), dtype=object)
     for index, row in enumerate(memory):
-        counts = Counter(int(sample, 16) for sample in row or [])
+        counts = Counter(shot_ints(row or []))
         dists[index] = QuasiDistribution(
             quasi_probabilities(counts, inverses), shots=sum(counts.values())
         )
