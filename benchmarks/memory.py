@@ -24,11 +24,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from primitives import emulator_process, layered_circuit
+from primitives import emulator_process, workloads
 from qiskit import QuantumCircuit
 
 from qiskit_vendor_provider import VendorProvider
@@ -46,13 +44,8 @@ def _status_kib(field: str) -> int:
 
 
 def distinct_bytes() -> None:
-    rng = np.random.default_rng(1)
-    five = layered_circuit(5, 2)
-    circuits = []
-    for index in range(200):
-        circuit = five.assign_parameters(rng.uniform(0, 2 * np.pi, five.num_parameters))
-        circuit.name = f"distinct-{index}"
-        circuits.append(circuit)
+    # The very workload benchmarks/primitives.py times.
+    circuits = next(w for w in workloads() if w.name.startswith("distinct")).pubs
     provider = VendorProvider()
     backend = provider.get_backend(DEVICE)
     job = VendorSampler(backend=backend).run(circuits, shots=1000)

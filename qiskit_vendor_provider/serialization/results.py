@@ -13,10 +13,10 @@ from typing import Any
 from qiskit.result import Result
 
 from qiskit_vendor_provider.api import models
-from qiskit_vendor_provider.api.shots import PackedCounts, PackedMemory, decode_packed
+from qiskit_vendor_provider.api.shots import PackedCounts, PackedMemory, counts_of, decode_packed
 from qiskit_vendor_provider.errors import VendorJobError
 
-__all__ = ["to_qiskit_result"]
+__all__ = ["EAGER_COUNTS_SHOTS", "to_qiskit_result"]
 
 
 def _experiment(
@@ -38,12 +38,22 @@ def _experiment(
     return experiment
 
 
+EAGER_COUNTS_SHOTS = 100_000
+"""Most shots per row whose counts are counted at once, into a ``dict``.
+
+Above it a row's counts are a :class:`~qiskit_vendor_provider.api.shots.PackedCounts`,
+a read-only mapping counted when first read: a million 20-bit shots have some 600,000
+outcomes, a ``dict`` of about 80 MB, where the packed shots are 3 MB. ``get_counts()``
+gives a ``dict`` either way; Qiskit functions that insist on a ``dict`` (such as
+``marginal_distribution``) take ``result.get_counts()``, or ``dict(...)`` of the mapping."""
+
+
 def _row_data(program: models.ProgramResult, data: models.BindingResult) -> dict[str, Any]:
     """A row's ``counts`` and ``memory``, from either result format.
 
-    Packed memory (format 2) stays packed: ``memory`` reads as Qiskit's hex strings and
-    ``counts`` is counted from it when first read, so a million shots cost their bytes,
-    not a million strings, until someone asks for them.
+    Packed memory (format 2) stays packed: ``memory`` reads as Qiskit's hex strings, so
+    a million shots cost their bytes, not a million strings, until someone asks for
+    them; ``counts`` is counted from it (see :data:`EAGER_COUNTS_SHOTS`).
 
     Raises:
         VendorJobError: the row has neither counts nor memory, or its packed memory
@@ -61,9 +71,13 @@ def _row_data(program: models.ProgramResult, data: models.BindingResult) -> dict
                 "and report it to the vendor if it persists"
             ) from None
         memory = PackedMemory(packed, num_bits)
-        counts: Mapping[str, int] = (
-            PackedCounts(memory) if data.counts is None else dict(data.counts)
-        )
+        counts: Mapping[str, int]
+        if data.counts is not None:
+            counts = dict(data.counts)
+        elif program.shots <= EAGER_COUNTS_SHOTS:
+            counts = counts_of(packed)
+        else:
+            counts = PackedCounts(memory)
         return {"counts": counts, "memory": memory}
     if data.counts is None:
         raise VendorJobError(
