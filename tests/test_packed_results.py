@@ -201,9 +201,9 @@ def test_the_sampler_decodes_packed_memory_like_backend_sampler_v2(
 def test_counts_of_a_very_large_row_are_counted_when_first_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from qiskit_vendor_provider.serialization import results
+    from qiskit_vendor_provider.api import shots
 
-    monkeypatch.setattr(results, "EAGER_COUNTS_SHOTS", 2)
+    monkeypatch.setattr(shots, "EAGER_COUNTS_SHOTS", 2)
     packed = pack_hex(["0x3", "0x0", "0x3"], 2)
     answer = JobResult.model_validate(
         {

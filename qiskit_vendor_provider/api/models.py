@@ -14,6 +14,7 @@ it serves the contract both sides are tested against. Nothing here imports Qiski
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -416,8 +417,11 @@ class BindingResult(ResponseModel):
     the client counts the shots), else ``counts``. See :mod:`~.api.shots`.
     """
 
-    counts: dict[str, int] | None = None
-    memory: list[str] | None = None
+    counts: Mapping[str, int] | None = None
+    """Hex key → count. Read by the client from packed memory: see :mod:`.shots`."""
+    memory: Sequence[str] | None = None
+    """Hex strings, one per shot. Read by the client from packed memory: a
+    :class:`~.shots.PackedMemory`, which reads as that list without making it."""
     packed_memory: str | None = None
     """Base64 of every shot's ``ceil(num_clbits / 8)`` big-endian bytes, one after another."""
 

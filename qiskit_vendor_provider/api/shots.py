@@ -26,11 +26,17 @@ import binascii
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
+from qiskit_vendor_provider.errors import VendorJobError
+
+if TYPE_CHECKING:
+    from qiskit_vendor_provider.api.models import BindingResult, JobResult, ProgramResult
+
 __all__ = [
+    "EAGER_COUNTS_SHOTS",
     "HEX_RESULT_FORMAT",
     "PACKED_RESULT_FORMAT",
     "PackedCounts",
@@ -44,6 +50,8 @@ __all__ = [
     "shot_bytes",
     "shot_ints",
     "shot_values",
+    "unpack_result",
+    "unpack_row",
 ]
 
 HEX_RESULT_FORMAT = 1
@@ -52,6 +60,14 @@ HEX_RESULT_FORMAT = 1
 PACKED_RESULT_FORMAT = 2
 """Result format 2: memory as ``packed_memory`` (base64 of the packed shots), and
 ``counts`` only when no memory was asked for (the client counts the shots itself)."""
+
+EAGER_COUNTS_SHOTS = 100_000
+"""Most shots per row whose counts the client counts at once, into a ``dict``.
+
+Above it a row's counts are a :class:`PackedCounts`, a read-only mapping counted when
+first read: a million 20-bit shots have some 600,000 outcomes, a ``dict`` of about 80 MB,
+where the packed shots are 3 MB. ``Result.get_counts()`` gives a ``dict`` either way;
+Qiskit functions that insist on a ``dict`` (``marginal_distribution``) take that."""
 
 _WORD = 8
 """Bytes of the widest shot held as one numpy integer (64 clbits)."""
@@ -256,3 +272,46 @@ class PackedCounts(Mapping[str, int]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return PackedCounts, (self.memory,)
+
+
+def unpack_row(program: ProgramResult, row: BindingResult) -> None:
+    """Give a packed row (format 2) its ``memory`` and ``counts``, in place.
+
+    ``memory`` becomes a :class:`PackedMemory` over the row's bytes (no string is made
+    until one is read); ``counts``, when the server left them out, are counted from it
+    (a ``dict`` up to :data:`EAGER_COUNTS_SHOTS` shots, else a :class:`PackedCounts`).
+    A row with hex memory, or without memory, is left as it is.
+
+    Raises:
+        VendorJobError: the packed memory is not ``shots`` shots of the program's clbits.
+    """
+    if row.packed_memory is None or row.memory is not None:
+        return
+    num_bits = program.num_clbits
+    if num_bits is None:
+        num_bits = program.header.memory_slots
+    try:
+        packed = decode_packed(row.packed_memory, shots=program.shots, num_bits=num_bits)
+    except ValueError as exc:
+        raise VendorJobError(
+            f"the server sent a result that cannot be read: {exc}; retrieve the job again, "
+            "and report it to the vendor if it persists"
+        ) from None
+    memory = PackedMemory(packed, num_bits)
+    row.memory = memory
+    if row.counts is None:
+        row.counts = (
+            counts_of(packed) if program.shots <= EAGER_COUNTS_SHOTS else (PackedCounts(memory))
+        )
+
+
+def unpack_result(result: JobResult) -> JobResult:
+    """``result`` with every packed row unpacked (:func:`unpack_row`): what the client reads.
+
+    Raises:
+        VendorJobError: a packed row is not ``shots`` shots of its program's clbits.
+    """
+    for program in result.results:
+        for row in program.data:
+            unpack_row(program, row)
+    return result

@@ -1,4 +1,4 @@
-"""A stored result in the format an older client reads (result format 1, hex memory).
+"""A result as stored (format 2), and as an older client reads it (format 1, hex memory).
 
 Results are stored as the worker made them, in result format 2 (packed memory, counts
 left to the client). A client that names an API version before 1.3 cannot read that,
@@ -17,7 +17,21 @@ from qiskit_vendor_provider.api.shots import (
 )
 from qiskit_vendor_provider.api.versions import PACKED_RESULTS_API_VERSION
 
-__all__ = ["result_for_client"]
+__all__ = ["result_for_client", "stored_result"]
+
+
+def stored_result(result: JobResult) -> bytes:
+    """The JSON the store keeps of a worker's result: format 2, counts left to the client.
+
+    A row with packed memory drops its counts (the client counts the shots itself: they
+    were 15% of a packed answer); empty fields are left out.
+    """
+    for program in result.results:
+        for row in program.data:
+            if row.packed_memory is not None:
+                row.counts = None
+    result.result_format = PACKED_RESULT_FORMAT
+    return result.model_dump_json(exclude_none=True).encode()
 
 
 def result_for_client(body: str, client_api: tuple[int, int]) -> str:

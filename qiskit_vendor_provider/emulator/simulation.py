@@ -113,15 +113,23 @@ def _binding_result(
 ) -> BindingResult:
     # Aer leaves out counts and memory of a circuit without measurements; every shot of
     # such a circuit still happened and read all-zero clbits.
-    if submission.memory:
-        return _packed_result(raw.get("memory") or ["0x0"] * submission.shots, num_clbits)
     counts = {key: int(value) for key, value in raw.get("counts", {}).items()}
-    return BindingResult(counts=counts or {"0x0": submission.shots})
+    return _row(
+        counts or {"0x0": submission.shots},
+        raw.get("memory") or ["0x0"] * submission.shots if submission.memory else None,
+        num_clbits,
+    )
 
 
-def _packed_result(memory: list[str], num_clbits: int) -> BindingResult:
-    """A row with memory, in result format 2: packed shots, counts left to the client."""
-    return BindingResult(packed_memory=encode_packed(pack_hex(memory, num_clbits)))
+def _row(counts: dict[str, int], memory: list[str] | None, num_clbits: int) -> BindingResult:
+    """A row: its counts, and its memory packed (result format 2) when asked for.
+
+    The counts stay beside packed memory here, for whoever runs the simulation; the
+    worker leaves them out of what it stores (:func:`.result_format.stored_result`).
+    """
+    if memory is None:
+        return BindingResult(counts=counts)
+    return BindingResult(counts=counts, packed_memory=encode_packed(pack_hex(memory, num_clbits)))
 
 
 def _grouped_result(
@@ -147,9 +155,8 @@ def _grouped_result(
         for key in list(shots)[:take]:
             counts[key] = counts.get(key, 0) + 1
             memory.append(key)
-    if submission.memory:
-        return _packed_result(memory or ["0x0"] * submission.shots, num_clbits)
-    return BindingResult(counts=counts or {"0x0": submission.shots})
+    memory_asked = memory or ["0x0"] * submission.shots if submission.memory else None
+    return _row(counts or {"0x0": submission.shots}, memory_asked, num_clbits)
 
 
 DETUNING_GROUPS = 32

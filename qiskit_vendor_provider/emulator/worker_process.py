@@ -29,8 +29,8 @@ from qiskit import QuantumCircuit
 
 from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.models import DeviceSpec, JobResult, JobSubmission
-from qiskit_vendor_provider.api.shots import PACKED_RESULT_FORMAT
 from qiskit_vendor_provider.device_time import submission_device_time
+from qiskit_vendor_provider.emulator.result_format import stored_result
 from qiskit_vendor_provider.emulator.simulation import JobRunner
 from qiskit_vendor_provider.emulator.worker_protocol import read_message, write_message
 
@@ -148,7 +148,6 @@ def _run(
         success=error is None,
         results=programs,
         time_taken=elapsed,
-        result_format=PACKED_RESULT_FORMAT,
     )
     reply = {
         "kind": "result",
@@ -157,7 +156,7 @@ def _run(
         "error": error,
         "usage_seconds": usage_seconds,
     }
-    return reply, result.model_dump_json(exclude_none=True).encode()
+    return reply, stored_result(result)
 
 
 def _usage(

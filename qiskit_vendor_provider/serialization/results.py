@@ -6,17 +6,17 @@ from an older server it is the hex strings it sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from qiskit.result import Result
 
 from qiskit_vendor_provider.api import models
-from qiskit_vendor_provider.api.shots import PackedCounts, PackedMemory, counts_of, decode_packed
+from qiskit_vendor_provider.api.shots import PackedCounts, PackedMemory, unpack_row
 from qiskit_vendor_provider.errors import VendorJobError
 
-__all__ = ["EAGER_COUNTS_SHOTS", "to_qiskit_result"]
+__all__ = ["to_qiskit_result"]
 
 
 def _experiment(
@@ -38,55 +38,28 @@ def _experiment(
     return experiment
 
 
-EAGER_COUNTS_SHOTS = 100_000
-"""Most shots per row whose counts are counted at once, into a ``dict``.
-
-Above it a row's counts are a :class:`~qiskit_vendor_provider.api.shots.PackedCounts`,
-a read-only mapping counted when first read: a million 20-bit shots have some 600,000
-outcomes, a ``dict`` of about 80 MB, where the packed shots are 3 MB. ``get_counts()``
-gives a ``dict`` either way; Qiskit functions that insist on a ``dict`` (such as
-``marginal_distribution``) take ``result.get_counts()``, or ``dict(...)`` of the mapping."""
-
-
 def _row_data(program: models.ProgramResult, data: models.BindingResult) -> dict[str, Any]:
     """A row's ``counts`` and ``memory``, from either result format.
 
-    Packed memory (format 2) stays packed: ``memory`` reads as Qiskit's hex strings, so
-    a million shots cost their bytes, not a million strings, until someone asks for
-    them; ``counts`` is counted from it (see :data:`EAGER_COUNTS_SHOTS`).
+    Packed memory (format 2) stays packed (:func:`~.api.shots.unpack_row`): ``memory``
+    reads as Qiskit's hex strings, so a million shots cost their bytes, not a million
+    strings, until someone asks for them.
 
     Raises:
         VendorJobError: the row has neither counts nor memory, or its packed memory
             does not hold ``shots`` shots.
     """
-    if data.packed_memory is not None:
-        num_bits = program.num_clbits
-        if num_bits is None:
-            num_bits = program.header.memory_slots
-        try:
-            packed = decode_packed(data.packed_memory, shots=program.shots, num_bits=num_bits)
-        except ValueError as exc:
-            raise VendorJobError(
-                f"the server sent a result that cannot be read: {exc}; retrieve the job again, "
-                "and report it to the vendor if it persists"
-            ) from None
-        memory = PackedMemory(packed, num_bits)
-        counts: Mapping[str, int]
-        if data.counts is not None:
-            counts = dict(data.counts)
-        elif program.shots <= EAGER_COUNTS_SHOTS:
-            counts = counts_of(packed)
-        else:
-            counts = PackedCounts(memory)
-        return {"counts": counts, "memory": memory}
+    unpack_row(program, data)
     if data.counts is None:
         raise VendorJobError(
             "the server sent a result row with neither counts nor memory; upgrade "
             "qiskit-vendor-provider (pip install -U qiskit-vendor-provider)"
         )
-    row: dict[str, Any] = {"counts": dict(data.counts)}
+    counts = data.counts if isinstance(data.counts, PackedCounts) else dict(data.counts)
+    row: dict[str, Any] = {"counts": counts}
     if data.memory is not None:
-        row["memory"] = list(data.memory)
+        memory = data.memory
+        row["memory"] = memory if isinstance(memory, PackedMemory) else list(memory)
     return row
 
 
