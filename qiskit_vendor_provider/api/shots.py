@@ -280,7 +280,7 @@ def unpack_row(program: ProgramResult, row: BindingResult) -> None:
     ``memory`` becomes a :class:`PackedMemory` over the row's bytes (no string is made
     until one is read); ``counts``, when the server left them out, are counted from it
     (a ``dict`` up to :data:`EAGER_COUNTS_SHOTS` shots, else a :class:`PackedCounts`).
-    A row with hex memory, or without memory, is left as it is.
+    The base64 text is let go. A row with hex memory, or without memory, is left as it is.
 
     Raises:
         VendorJobError: the packed memory is not ``shots`` shots of the program's clbits.
@@ -299,6 +299,7 @@ def unpack_row(program: ProgramResult, row: BindingResult) -> None:
         ) from None
     memory = PackedMemory(packed, num_bits)
     row.memory = memory
+    row.packed_memory = None  # its text is a third larger than the bytes it held
     if row.counts is None:
         row.counts = (
             counts_of(packed) if program.shots <= EAGER_COUNTS_SHOTS else (PackedCounts(memory))
