@@ -53,6 +53,13 @@ OLD_FORMAT_ANSWER = {
 }
 
 
+def _packed_answer(packed_memory: str) -> JobResult:
+    """The old answer's program in format 2: its three 2-clbit shots as ``packed_memory``."""
+    program = {**OLD_FORMAT_ANSWER["results"][0], "num_clbits": 2}
+    program["data"] = [{"packed_memory": packed_memory}]
+    return JobResult.model_validate({**OLD_FORMAT_ANSWER, "result_format": 2, "results": [program]})
+
+
 @pytest.mark.parametrize("num_bits", [1, 5, 8, 9, 20, 63, 64, 65, 70])
 def test_packing_round_trips_and_matches_bitarray_layout(num_bits: int) -> None:
     rng = np.random.default_rng(num_bits)
@@ -89,20 +96,7 @@ def test_the_client_reads_an_old_servers_hex_result() -> None:
 
 
 def test_a_packed_result_reads_as_counts_and_hex_memory() -> None:
-    packed = pack_hex(["0x3", "0x0", "0x3"], 2)
-    answer = JobResult.model_validate(
-        {
-            **OLD_FORMAT_ANSWER,
-            "result_format": 2,
-            "results": [
-                {
-                    **OLD_FORMAT_ANSWER["results"][0],
-                    "num_clbits": 2,
-                    "data": [{"packed_memory": encode_packed(packed)}],
-                }
-            ],
-        }
-    )
+    answer = _packed_answer(encode_packed(pack_hex(["0x3", "0x0", "0x3"], 2)))
     result = to_qiskit_result(answer, backend_name="ideal_simulator", backend_version="1")
     data = result.data(0)
     assert isinstance(data["memory"], PackedMemory)
@@ -115,19 +109,7 @@ def test_a_packed_result_reads_as_counts_and_hex_memory() -> None:
 
 
 def test_a_packed_result_of_the_wrong_size_is_a_typed_error() -> None:
-    answer = JobResult.model_validate(
-        {
-            **OLD_FORMAT_ANSWER,
-            "result_format": 2,
-            "results": [
-                {
-                    **OLD_FORMAT_ANSWER["results"][0],
-                    "num_clbits": 2,
-                    "data": [{"packed_memory": "AAA="}],  # 2 bytes for 3 shots
-                }
-            ],
-        }
-    )
+    answer = _packed_answer("AAA=")  # 2 bytes for 3 shots
     with pytest.raises(VendorJobError, match="packed memory has 2 bytes; 3 shots"):
         to_qiskit_result(answer, backend_name="x", backend_version="1")
 
@@ -204,20 +186,7 @@ def test_counts_of_a_very_large_row_are_counted_when_first_read(
     from qiskit_vendor_provider.api import shots
 
     monkeypatch.setattr(shots, "EAGER_COUNTS_SHOTS", 2)
-    packed = pack_hex(["0x3", "0x0", "0x3"], 2)
-    answer = JobResult.model_validate(
-        {
-            **OLD_FORMAT_ANSWER,
-            "result_format": 2,
-            "results": [
-                {
-                    **OLD_FORMAT_ANSWER["results"][0],
-                    "num_clbits": 2,
-                    "data": [{"packed_memory": encode_packed(packed)}],
-                }
-            ],
-        }
-    )
+    answer = _packed_answer(encode_packed(pack_hex(["0x3", "0x0", "0x3"], 2)))
     result = to_qiskit_result(answer, backend_name="ideal_simulator", backend_version="1")
     counts = result.data(0)["counts"]
     assert isinstance(counts, PackedCounts)
