@@ -47,7 +47,7 @@ from qiskit.transpiler import Target
 from qiskit_vendor_provider.api.models import DeviceSpec, JobSubmission
 from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.qiskit_internals import append_unchecked
-from qiskit_vendor_provider.serialization import wire_to_circuit
+from qiskit_vendor_provider.serialization.decoding import wire_to_circuit
 from qiskit_vendor_provider.target import target_memo
 
 __all__ = [

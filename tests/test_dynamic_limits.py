@@ -134,7 +134,7 @@ def test_server_refuses_what_a_client_did_not_check(emulator: Emulator) -> None:
 
     stray = circuit_to_wire(nested_ifs(1)).model_dump()
     stray["num_qubits"] = 2
-    stray["instructions"][1]["blocks"][0][0][1] = [1]  # x on qubit 1: not listed by the if_else
+    stray["instructions"][1]["blocks"][0][0]["qubits"] = [1]  # x on 1: not listed by the if_else
     with pytest.raises(ProblemError, match="does not list"):
         emulator.check_submission(
             models.JobSubmission(

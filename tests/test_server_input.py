@@ -21,10 +21,17 @@ import pytest
 import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from qiskit import QuantumCircuit
+from qiskit.circuit import Parameter
+from qiskit.circuit.library import RGate
 
+from qiskit_vendor_provider.api.models import JobSubmission
 from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, EmulatorServer, create_app
+from qiskit_vendor_provider.emulator.catalog import builtin_device_dir, load_spec
 from qiskit_vendor_provider.emulator.service import MAX_CLBITS
+from qiskit_vendor_provider.emulator.simulation import JobRunner
 from qiskit_vendor_provider.emulator.transport import dispatch
+from qiskit_vendor_provider.serialization import circuit_to_wire
 from tests.fuzzing import assert_not_5xx, fuzz_settings, positions
 from tests.waiting import eventually
 
@@ -776,3 +783,19 @@ def test_fuzzed_jobs_the_server_accepts_run_to_done(running: Emulator, body: Bod
     record = running.store.get(job_id)
     assert record is not None
     assert (record.status, record.error) == ("DONE", None)
+
+
+def test_an_angle_with_a_zero_term_runs_to_done() -> None:
+    # The fuzz above once found it: r(0.3, 0*a - 1) read back as a constant expression,
+    # whose hash Qiskit cannot take when negative, and the job failed in the worker.
+    spec = load_spec(builtin_device_dir() / "trapped_ion_11q.json")
+    a = Parameter("a")
+    circuit = QuantumCircuit(1, 1)
+    circuit.append(RGate(math.pi, 0.0 * a - 1.0), [0])
+    circuit.measure(0, 0)
+    program = circuit_to_wire(circuit).model_copy(update={"parameter_values": [[0.5]]})
+    submission = JobSubmission(device=spec.name, programs=[program], shots=100, seed_simulator=1)
+    results, _ = JobRunner().run(submission, spec)
+    counts = results[0].data[0].counts
+    assert counts is not None and sum(counts.values()) == 100
+    assert counts.get("0x1", 0) > 80  # r(pi, phi) flips the qubit whatever phi

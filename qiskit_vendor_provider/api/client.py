@@ -58,6 +58,7 @@ from qiskit_vendor_provider.api.models import (
     SessionRequest,
 )
 from qiskit_vendor_provider.api.secret import Token, redact, redacting_logger
+from qiskit_vendor_provider.api.shots import unpack_result
 from qiskit_vendor_provider.api.versions import (
     API_VERSION,
     API_VERSION_HEADER,
@@ -395,7 +396,7 @@ class ApiClient:
             deadline=deadline,
             read_extra=wait or 0.0,
         )
-        return self._model(JobResult, body)
+        return unpack_result(self._model(JobResult, body))
 
     def cancel_job(self, job_id: str) -> JobInfo:
         """``POST /v1/jobs/{id}/cancel`` (idempotent: cancelling twice is harmless)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-API_VERSION = "1.3"
+API_VERSION = "1.4"
 """The newest API version this package speaks (as a client, and as the emulator).
 
 1.0: the first release. 1.1: version headers; a job state a client does not know is
@@ -27,7 +27,8 @@ listed (their queued ones fail with "device withdrawn"). 1.2: a program's ``row_
 (consecutive rows the client pools, such as the randomizations of one binding). 1.3:
 calibration ids (``Calibration.calibration_id``, ``JobInfo.calibration_id``, a job's
 ``calibration_id`` pin, ``GET /v1/jobs?calibration_id=``, ``GET
-/v1/devices/{name}/calibrations`` and ``.../calibration?calibration_id=``).
+/v1/devices/{name}/calibrations`` and ``.../calibration?calibration_id=``). 1.4:
+results carry per-shot memory packed (``result_format`` 2), to clients that name 1.4.
 """
 
 ROW_BLOCK_API_VERSION = (1, 2)
@@ -35,6 +36,9 @@ ROW_BLOCK_API_VERSION = (1, 2)
 
 CALIBRATION_API_VERSION = (1, 3)
 """The first API version whose servers keep calibrations by id (and take a pin)."""
+
+PACKED_RESULTS_API_VERSION = (1, 4)
+"""The first API version whose clients read packed per-shot memory (result format 2)."""
 
 BASELINE_API_VERSION = "1.0"
 """What a request that names no API version is taken to speak (clients before 1.1)."""

@@ -5,11 +5,11 @@ these functions, so the size the primitives plan with, the size the client check
 bytes the journal keeps and the bytes the server counts are the same bytes.
 
 A job is JSON (see ``docs/_static/openapi.json``): the envelope (device, shots, seed,
-name, tags, ...) and its programs. A program's plain operations travel in a compact
-form, ``[name, qubits, clbits, params]`` (see :class:`~.models.Op`), control flow as
-objects. The encoder writes a job as the envelope followed by its programs, each
-encoded on its own, so a job's size is the sum of its parts and a packer can add
-programs to a job without writing it again:
+name, tags, ...) and its programs. A program's operations travel as columns
+(:mod:`.op_columns`) or, with control flow, as objects (:mod:`.op_objects`). The
+encoder writes a job as the envelope followed by its programs, each encoded on its own,
+so a job's size is the sum of its parts and a packer can add programs to a job without
+writing it again:
 
 >>> from qiskit_vendor_provider.api.models import JobSubmission, Op, ProgramHeader, WireProgram
 >>> program = WireProgram(num_qubits=1, num_clbits=1, header=ProgramHeader(name="p"),

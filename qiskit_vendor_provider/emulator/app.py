@@ -62,6 +62,7 @@ from qiskit_vendor_provider.api.versions import (
 )
 from qiskit_vendor_provider.emulator.faults import FaultInjector, FaultMiddleware
 from qiskit_vendor_provider.emulator.problems import storage_problem
+from qiskit_vendor_provider.emulator.result_format import result_for_client
 from qiskit_vendor_provider.emulator.service import Emulator, ProblemError
 
 logger = logging.getLogger(__name__)
@@ -709,6 +710,7 @@ def create_app(emulator: Emulator) -> FastAPI:
     async def get_result(
         job_id: str,
         user: Account,
+        request: Request,
         wait: ResultWait = None,
     ) -> Response:
         checked = _checked_job_id(job_id)
@@ -719,6 +721,8 @@ def create_app(emulator: Emulator) -> FastAPI:
                 await _long_poll(emulator, user, checked, wait)
         # Results are stored as validated JSON: sent as they are, not parsed again.
         body = await run_in_threadpool(emulator.result_json, user, checked)
+        client = parse_api_version(request.headers.get(API_VERSION_HEADER)) or BASELINE
+        body = await run_in_threadpool(result_for_client, body, client)
         return Response(body, media_type="application/json")
 
     @app.post("/v1/jobs/{job_id}/cancel", tags=["jobs"])

@@ -38,7 +38,7 @@ from qiskit_vendor_provider.api.models import (
 from qiskit_vendor_provider.api.op_columns import OpColumns
 from qiskit_vendor_provider.emulator.problems import ProblemError
 from qiskit_vendor_provider.errors import VendorValidationError
-from qiskit_vendor_provider.serialization import wire_to_circuit
+from qiskit_vendor_provider.serialization.decoding import wire_to_circuit
 from qiskit_vendor_provider.target import (
     FAULTY_HINT,
     FaultyElements,

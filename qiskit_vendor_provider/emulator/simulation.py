@@ -26,6 +26,7 @@ from qiskit_vendor_provider.api.models import (
     ResultHeader,
     WireProgram,
 )
+from qiskit_vendor_provider.api.shots import encode_packed, pack_hex, shot_ints
 from qiskit_vendor_provider.emulator.lowering import lower_circuit
 from qiskit_vendor_provider.emulator.noise import DeviceNoise
 from qiskit_vendor_provider.emulator.scheduling import (
@@ -37,7 +38,7 @@ from qiskit_vendor_provider.emulator.scheduling import (
 )
 from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.qiskit_internals import append_unchecked
-from qiskit_vendor_provider.serialization import parameter_columns, wire_to_circuit
+from qiskit_vendor_provider.serialization.decoding import parameter_columns, wire_to_circuit
 from qiskit_vendor_provider.target import build_target
 
 PREPARED_DEVICES_KEPT = 8
@@ -111,19 +112,33 @@ def _bindings(program: WireProgram, circuit: QuantumCircuit) -> dict[Any, list[f
     }
 
 
-def _binding_result(raw: dict[str, Any], submission: JobSubmission) -> BindingResult:
+def _binding_result(
+    raw: dict[str, Any], submission: JobSubmission, num_clbits: int
+) -> BindingResult:
     # Aer leaves out counts and memory of a circuit without measurements; every shot of
     # such a circuit still happened and read all-zero clbits.
     counts = {key: int(value) for key, value in raw.get("counts", {}).items()}
-    if not counts:
-        counts = {"0x0": submission.shots}
-    memory = None
-    if submission.memory:
-        memory = list(raw.get("memory") or ["0x0"] * submission.shots)
-    return BindingResult(counts=counts, memory=memory)
+    return _row(
+        counts or {"0x0": submission.shots},
+        raw.get("memory") or ["0x0"] * submission.shots if submission.memory else None,
+        num_clbits,
+    )
 
 
-def _grouped_result(raws: list[dict[str, Any]], submission: JobSubmission) -> BindingResult:
+def _row(counts: dict[str, int], memory: list[str] | None, num_clbits: int) -> BindingResult:
+    """A row: its counts, and its memory packed (result format 2) when asked for.
+
+    The counts stay beside packed memory here, for whoever runs the simulation; the
+    worker leaves them out of what it stores (:func:`.result_format.stored_result`).
+    """
+    if memory is None:
+        return BindingResult(counts=counts)
+    return BindingResult(counts=counts, packed_memory=encode_packed(pack_hex(memory, num_clbits)))
+
+
+def _grouped_result(
+    raws: list[dict[str, Any]], submission: JobSubmission, num_clbits: int
+) -> BindingResult:
     """One binding's result from its groups of shots (see :func:`detuning_groups`).
 
     Each group ran ``ceil(shots / groups)`` shots; group ``g`` gives its first
@@ -144,11 +159,8 @@ def _grouped_result(raws: list[dict[str, Any]], submission: JobSubmission) -> Bi
         for key in list(shots)[:take]:
             counts[key] = counts.get(key, 0) + 1
             memory.append(key)
-    if not counts:
-        counts = {"0x0": submission.shots}
-    if not submission.memory:
-        return BindingResult(counts=counts, memory=None)
-    return BindingResult(counts=counts, memory=memory or ["0x0"] * submission.shots)
+    memory_asked = memory or ["0x0"] * submission.shots if submission.memory else None
+    return _row(counts or {"0x0": submission.shots}, memory_asked, num_clbits)
 
 
 DETUNING_GROUPS = 32
@@ -383,7 +395,7 @@ def sample_untouched(
             raw["memory"] = ["0x0"] * shots
     stored = raw.get("memory")
     if stored is not None:
-        values = np.array([int(key, 16) for key in stored], dtype=object)
+        values = np.array(shot_ints(stored), dtype=object)
         for mask, p in flips:
             hits = rng.random(len(values)) < p
             values[hits] = values[hits] | mask
@@ -393,7 +405,8 @@ def sample_untouched(
             counts[key] = counts.get(key, 0) + 1
         return {**raw, "memory": keys, "counts": counts}
     # Counts only: split each outcome's count binomially, clbit by clbit.
-    table = {int(key, 16): int(value) for key, value in raw.get("counts", {}).items()}
+    outcomes = raw.get("counts", {})
+    table = dict(zip(shot_ints(outcomes), map(int, outcomes.values()), strict=True))
     for mask, p in flips:
         split: dict[int, int] = {}
         for value, count in table.items():
@@ -584,9 +597,9 @@ def simulate(
                     )
                 )
             if groups == 1:
-                data.append(_binding_result(raws[0], submission))
+                data.append(_binding_result(raws[0], submission, program.num_clbits))
             else:
-                data.append(_grouped_result(raws, submission))
+                data.append(_grouped_result(raws, submission, program.num_clbits))
         programs.append(
             ProgramResult(
                 header=ResultHeader.model_validate(program.header.model_dump()),
@@ -595,6 +608,7 @@ def simulate(
                 status=status,
                 data=data,
                 seed_simulator=seed,
+                num_clbits=program.num_clbits,
             )
         )
     return programs, time.perf_counter() - started

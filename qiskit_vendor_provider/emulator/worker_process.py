@@ -30,6 +30,7 @@ from qiskit import QuantumCircuit
 from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.models import DeviceSpec, JobResult, JobSubmission
 from qiskit_vendor_provider.device_time import submission_device_time
+from qiskit_vendor_provider.emulator.result_format import stored_result
 from qiskit_vendor_provider.emulator.simulation import JobRunner
 from qiskit_vendor_provider.emulator.worker_protocol import read_message, write_message
 
@@ -155,7 +156,7 @@ def _run(
         "error": error,
         "usage_seconds": usage_seconds,
     }
-    return reply, (result.model_dump_json().encode())
+    return reply, stored_result(result)
 
 
 def _usage(

@@ -1,11 +1,11 @@
-"""Per-shot hex memory → packed ``BitArray`` per classical register, vectorised.
+"""Per-shot memory → packed ``BitArray`` per classical register, vectorised.
 
-``BackendSamplerV2`` decodes memory shot by shot in Python (an ``int.to_bytes`` per
-shot, then a pad-and-pack per binding and register), which costs about 0.1 s for a
-1,000-binding sweep of 100 shots: a sixth of the whole sweep on the emulator. This does
-the same arithmetic on whole arrays. It gives exactly the arrays ``BackendSamplerV2``
-gives (the tests compare them bit for bit), for circuits of up to 64 clbits; wider
-circuits are left to ``BackendSamplerV2``'s own decoder.
+Memory arrives packed (result format 2: :class:`~.api.shots.PackedMemory`, already
+``BitArray``'s bytes) or, from an older server, as hex strings, which
+:func:`~.api.shots.pack_hex` packs on whole arrays (``BackendSamplerV2`` decodes shot
+by shot in Python, about 0.1 s for a 1,000-binding sweep of 100 shots). Either way each
+register is then a slice of the packed bits. It gives exactly the arrays
+``BackendSamplerV2`` gives (the tests compare them bit for bit), at any width.
 
 The rule both follow: register ``r`` holds clbits ``start .. start + num_bits - 1`` of the
 shot's integer (clbit 0 the least significant bit), packed big-endian into
@@ -16,13 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import chain
 from typing import Any
 
 import numpy as np
 from qiskit.circuit import QuantumCircuit
+from qiskit.primitives import BitArray
 
+from qiskit_vendor_provider.api.shots import PackedMemory, pack_hex, shot_bytes, shot_ints
 from qiskit_vendor_provider.errors import VendorJobError
+from qiskit_vendor_provider.serialization.common import register_clbits
 
 __all__ = [
     "MAX_FAST_CLBITS",
@@ -64,13 +67,8 @@ def register_layout(circuit: QuantumCircuit) -> list[RegisterSlice]:
     [('c', 9, 2, 1), ('e', 0, 0, 0)]
     """
     return [
-        RegisterSlice(
-            register.name,
-            register.size,
-            -(-register.size // 8),
-            circuit.find_bit(register[0]).index if register.size else 0,
-        )
-        for register in circuit.cregs
+        RegisterSlice(name, len(clbits), shot_bytes(len(clbits)), clbits[0] if clbits else 0)
+        for name, clbits in register_clbits(circuit)
     ]
 
 
@@ -84,15 +82,49 @@ def _check_size(memory: Sequence[Sequence[str]], shape: tuple[int, ...], shots: 
     return size
 
 
+def _layout_width(layout: Sequence[RegisterSlice]) -> int:
+    return max((item.start + item.num_bits for item in layout), default=0)
+
+
+def _packed_shots(
+    memory: Sequence[Sequence[str]], num_clbits: int | None, layout: Sequence[RegisterSlice]
+) -> tuple[np.ndarray[Any, np.dtype[np.uint8]], int]:
+    """Every shot of every row, packed, one row per shot; and the bits each holds."""
+    if memory and all(isinstance(row, PackedMemory) for row in memory):
+        rows = [row.packed for row in memory if isinstance(row, PackedMemory)]
+        widths = {row.num_bits for row in memory if isinstance(row, PackedMemory)}
+        if len(widths) == 1:
+            return np.concatenate(rows), widths.pop()
+    num_bits = max(num_clbits or 0, _layout_width(layout))
+    try:
+        return pack_hex(chain.from_iterable(memory), num_bits), num_bits
+    except ValueError:
+        pass
+    # A shot with clbits set above every register (loose clbits): only registers are read.
+    try:
+        values = shot_ints(chain.from_iterable(memory))
+    except ValueError:
+        raise VendorJobError("the server sent a sample that is not a hex integer") from None
+    num_bits = max([num_bits, *(value.bit_length() for value in values)])
+    return pack_hex(map(hex, values), num_bits), num_bits
+
+
 def unpack_registers(
     memory: Sequence[Sequence[str]],
     shape: tuple[int, ...],
     shots: int,
     layout: Sequence[RegisterSlice],
+    num_clbits: int | None = None,
 ) -> PackedArrays:
     """Each register's packed bits, shaped ``shape + (shots, num_bytes)``, for any width.
 
-    :func:`packed_registers` when it applies, else shot by shot with Python integers.
+    Args:
+        memory: Per binding (C order over ``shape``), every shot's memory: a
+            :class:`~.api.shots.PackedMemory` or hex strings.
+        shape: The PUB's shape.
+        shots: Shots per binding.
+        layout: The circuit's registers (:func:`register_layout`).
+        num_clbits: The circuit's clbits (default: as far as its registers reach).
 
     Raises:
         VendorJobError: the memory does not hold ``shots`` samples per binding.
@@ -102,20 +134,27 @@ def unpack_registers(
     >>> arrays["c"].shape, arrays["c"][0, :, -1].tolist()
     ((1, 2, 9), [3, 1])
     """
-    fast = packed_registers(memory, shape, shots, layout)
-    if fast is not None:
-        return fast
     _check_size(memory, shape, shots)
-    samples = [int(sample, 16) for sample in chain.from_iterable(memory)]
+    packed, num_bits = _packed_shots(memory, num_clbits, layout)
+    return _registers(packed, num_bits, shape, shots, layout)
+
+
+def _registers(
+    packed: np.ndarray[Any, np.dtype[np.uint8]],
+    num_bits: int,
+    shape: tuple[int, ...],
+    shots: int,
+    layout: Sequence[RegisterSlice],
+) -> PackedArrays:
+    """Each register's bits of the packed shots: the whole array, or a slice of its bits."""
+    every = BitArray(packed.reshape((*shape, shots, packed.shape[-1])), num_bits)
     arrays = {}
     for item in layout:
-        mask = (1 << item.num_bits) - 1
-        data = b"".join(
-            ((sample >> item.start) & mask).to_bytes(item.num_bytes, "big") for sample in samples
-        )
-        arrays[item.name] = (
-            np.frombuffer(data, dtype=np.uint8).copy().reshape((*shape, shots, item.num_bytes))
-        )
+        if item.start == 0 and item.num_bits == num_bits:
+            arrays[item.name] = every.array
+        else:
+            bits = every.slice_bits(range(item.start, item.start + item.num_bits))
+            arrays[item.name] = bits.array
     return arrays
 
 
@@ -125,13 +164,7 @@ def packed_registers(
     shots: int,
     layout: Sequence[RegisterSlice],
 ) -> PackedArrays | None:
-    """Each register's packed bits, shaped ``shape + (shots, num_bytes)``, vectorised.
-
-    Args:
-        memory: Per binding (C order over ``shape``), the hex memory of every shot.
-        shape: The PUB's shape.
-        shots: Shots per binding.
-        layout: The circuit's registers (:func:`register_layout`).
+    """:func:`unpack_registers` for shots of up to :data:`MAX_FAST_CLBITS` clbits.
 
     Returns:
         Register name → uint8 array; or None when a register reaches above clbit 63, or a
@@ -140,20 +173,10 @@ def packed_registers(
     Raises:
         VendorJobError: the memory does not hold ``shots`` samples per binding.
     """
-    if any(item.start + item.num_bits > MAX_FAST_CLBITS for item in layout):
+    if _layout_width(layout) > MAX_FAST_CLBITS:
         return None
-    size = _check_size(memory, shape, shots)
-    flat = chain.from_iterable(memory)
-    try:
-        samples = np.fromiter(map(int, flat, repeat(16)), dtype=np.uint64, count=size * shots)
-    except OverflowError:
+    _check_size(memory, shape, shots)
+    packed, num_bits = _packed_shots(memory, None, layout)
+    if num_bits > MAX_FAST_CLBITS:
         return None
-    arrays = {}
-    for item in layout:
-        mask = np.uint64((1 << item.num_bits) - 1)
-        values = (samples >> np.uint64(item.start)) & mask
-        # Big-endian bytes of each value; the register's bytes are the last num_bytes.
-        as_bytes = values.astype(">u8").view(np.uint8).reshape(-1, 8)
-        packed = as_bytes[:, 8 - item.num_bytes :]
-        arrays[item.name] = np.ascontiguousarray(packed).reshape((*shape, shots, item.num_bytes))
-    return arrays
+    return _registers(packed, num_bits, shape, shots, layout)

@@ -19,6 +19,7 @@ from qiskit.transpiler import PassManager
 from qiskit.transpiler.passes import Optimize1qGatesDecomposition
 
 from qiskit_vendor_provider.api.models import DeviceLimits
+from qiskit_vendor_provider.api.shots import shot_ints
 from qiskit_vendor_provider.backend import VendorBackend
 from qiskit_vendor_provider.device_time import DeviceTimeEstimate
 from qiskit_vendor_provider.errors import VendorValidationError
@@ -715,8 +716,9 @@ def _measured_counts(experiments: list[ExperimentResult], offset: int) -> dict[i
     """
     merged: dict[int, int] = defaultdict(int)
     for experiment in experiments:
-        for key, count in experiment.data.counts.items():
-            merged[int(key, 16) >> offset] += int(count)
+        counts = experiment.data.counts
+        for value, count in zip(shot_ints(counts), counts.values(), strict=True):
+            merged[value >> offset] += int(count)
     return dict(merged)
 
 

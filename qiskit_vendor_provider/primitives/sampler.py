@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -17,6 +17,7 @@ from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.result import QuasiDistribution
 from qiskit.result.models import ExperimentResult
 
+from qiskit_vendor_provider.api.shots import PackedMemory, shot_ints
 from qiskit_vendor_provider.backend import VendorBackend
 from qiskit_vendor_provider.device_time import DeviceTimeEstimate
 from qiskit_vendor_provider.errors import VendorJobError, VendorValidationError
@@ -71,8 +72,10 @@ class _Work:
     twirls: list[SamplerTwirl | None]
 
 
-def _memory(experiment: ExperimentResult) -> list[str]:
+def _memory(experiment: ExperimentResult) -> Sequence[str]:
     memory = getattr(experiment.data, "memory", None)
+    if isinstance(memory, PackedMemory):  # kept packed, decoded as it is
+        return memory
     # Like BackendSamplerV2: a circuit without measurements read zeros on every shot.
     return list(memory) if memory else ["0x0"] * int(experiment.shots)
 
@@ -302,7 +305,7 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
 
     def _execute(self, work: _Work) -> PrimitiveResult[SamplerPubResult]:
         """Run every job of the run (all submitted before any is waited for) and decode."""
-        memory: list[list[list[str] | None]] = [
+        memory: list[list[Sequence[str] | None]] = [
             [None] * (pub.parameter_values.size * (1 if twirl is None else twirl.count))
             for pub, twirl in zip(work.pubs, work.twirls, strict=True)
         ]
@@ -358,7 +361,7 @@ def _coerce(
 
 
 def _quasi_dists(
-    pub: SamplerPub, memory: list[list[str] | None], inverses: list[NDArray[np.float64]]
+    pub: SamplerPub, memory: Sequence[Sequence[str] | None], inverses: list[NDArray[np.float64]]
 ) -> NDArray[Any]:
     """Per binding (in the PUB's shape), the readout-corrected quasi-distribution.
 
@@ -368,14 +371,14 @@ def _quasi_dists(
     shape = pub.parameter_values.shape
     dists = np.empty(len(memory), dtype=object)
     for index, row in enumerate(memory):
-        counts = Counter(int(sample, 16) for sample in row or [])
+        counts = Counter(shot_ints(row or []))
         dists[index] = QuasiDistribution(
             quasi_probabilities(counts, inverses), shots=sum(counts.values())
         )
     return dists.reshape(shape)
 
 
-def _pub_result(pub: SamplerPub, memory: list[list[str] | None]) -> SamplerPubResult:
+def _pub_result(pub: SamplerPub, memory: Sequence[Sequence[str] | None]) -> SamplerPubResult:
     """The PUB's samples, one ``BitArray`` per classical register, as BackendSamplerV2 has them."""
     rows = [row for row in memory if row is not None]
     if len(rows) != len(memory):
@@ -384,7 +387,7 @@ def _pub_result(pub: SamplerPub, memory: list[list[str] | None]) -> SamplerPubRe
         )
     shape = pub.parameter_values.shape
     layout = register_layout(pub.circuit)
-    arrays = unpack_registers(rows, shape, pub.shots, layout)
+    arrays = unpack_registers(rows, shape, pub.shots, layout, pub.circuit.num_clbits)
     return SamplerPubResult(
         DataBin(
             **{item.name: BitArray(arrays[item.name], item.num_bits) for item in layout},

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 from qiskit.circuit import Clbit, ControlFlowOp, QuantumCircuit
 
+from qiskit_vendor_provider.api.shots import shot_ints
 from qiskit_vendor_provider.errors import VendorValidationError
 from qiskit_vendor_provider.primitives.suppression import Suppression
 from qiskit_vendor_provider.primitives.twirling import Frame, balanced_masks, twirl
@@ -211,7 +212,7 @@ def untwirl(memory: Sequence[Sequence[str] | None], twirl: SamplerTwirl) -> list
                 continue
             flip = twirl.flips[variant]
             if flip:
-                samples.extend(hex(int(sample, 16) ^ flip) for sample in row[:take])
+                samples.extend(hex(value ^ flip) for value in shot_ints(row[:take]))
             else:
                 samples.extend(row[:take])
         bindings.append(samples)
