@@ -87,8 +87,8 @@ def client_notices(server: str, api_version: str | None, warning: str | None) ->
 
     >>> client_notices("https://q.example", "1.1", None)
     []
-    >>> client_notices("https://q.example", "1.4", None)[0][:59]
-    'the server https://q.example speaks API 1.4, newer than the'
+    >>> client_notices("https://q.example", "1.9", None)[0][:59]
+    'the server https://q.example speaks API 1.9, newer than the'
     """
     notices = []
     version = parse_api_version(api_version)
