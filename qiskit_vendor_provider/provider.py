@@ -104,17 +104,26 @@ def _embedded_transport() -> BaseAdapter:
     """The in-process transport to this process's emulator, started on first use."""
     global _embedded  # noqa: PLW0603 - one embedded emulator per process
     # Imported here: the emulator (and Aer's noise code) loads only when it is used.
-    from qiskit_vendor_provider.emulator import (  # noqa: PLC0415
-        Emulator,
-        EmulatorConfig,
-        InProcessTransport,
-        create_app,
-    )
+    from qiskit_vendor_provider.emulator.workers import start_spare  # noqa: PLC0415
 
     with _embedded_lock:
         if _embedded is None:
+            # First, before the emulator's own imports: a simulator process takes longer
+            # to start (Python, Qiskit, Aer) than the rest of a first job, so it starts
+            # while this process sets up the emulator, and the supervisor adopts it.
+            spare = start_spare()
+            from qiskit_vendor_provider.emulator import (  # noqa: PLC0415
+                Emulator,
+                EmulatorConfig,
+                InProcessTransport,
+                create_app,
+            )
+
             database = embedded_database()
-            emulator = Emulator(EmulatorConfig(database=database)).start()
+            emulator = Emulator(EmulatorConfig(database=database))
+            if spare is not None:
+                emulator.supervisor.adopt(spare)
+            emulator.start()
             _embedded = InProcessTransport(create_app(emulator))
             # The emulator's modules are loaded now: their loggers get the filter too.
             install_log_redaction()

@@ -39,7 +39,12 @@ from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
 from qiskit_vendor_provider.emulator.sessions import DEFAULT_IDLE_GRACE
 from qiskit_vendor_provider.emulator.store import JobRecord, JobStore
-from qiskit_vendor_provider.emulator.workers import WorkerEvent, WorkerProcess, exit_description
+from qiskit_vendor_provider.emulator.workers import (
+    DEFAULT_MAX_MEMORY_MB,
+    WorkerEvent,
+    WorkerProcess,
+    exit_description,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +68,7 @@ class SupervisorSettings:
 
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     poll_interval: float = 0.5
-    max_memory_mb: int = 4096
+    max_memory_mb: int = DEFAULT_MAX_MEMORY_MB
     lease_seconds: float = 10.0
     max_attempts: int = 2
     faults: dict[str, str] = field(default_factory=dict)
@@ -174,6 +179,28 @@ class Supervisor:
             )
             self._thread.start()
             atexit.register(self.stop)
+
+    def adopt(self, worker: WorkerProcess) -> bool:
+        """Take a simulator process started before this supervisor as an idle one.
+
+        Call before :meth:`start`. A process started for another memory limit, or one
+        that has already ended, is not taken (and is closed): the first job then starts
+        a process as usual. Returns whether it was taken.
+        """
+        with self._lock:
+            running = self._thread is not None and self._thread.is_alive()
+            fits = worker.max_memory_mb == self.settings.max_memory_mb
+            if running or not fits or not worker.running():
+                worker.close()
+                return False
+            worker.redirect(self._events)
+            self._idle.append(worker)
+            return True
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """Process ids of this supervisor's simulator processes, idle or running a job."""
+        return [w.pid for w in self._idle] + [r.worker.pid for r in self._running.values()]
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop: running jobs are interrupted and given back, processes end."""
