@@ -10,10 +10,13 @@ client makes, never how many a cold start happens to need.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -24,6 +27,7 @@ from qiskit.providers import JobStatus
 from qiskit_vendor_provider import VendorJobError, VendorJobTimeoutError, VendorProvider
 from qiskit_vendor_provider import job as job_module
 from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, EmulatorServer
+from qiskit_vendor_provider.emulator import app as app_module
 from qiskit_vendor_provider.emulator.app import MAX_WAIT_SECONDS
 from qiskit_vendor_provider.job import VendorJob
 from tests.helpers import bell
@@ -353,3 +357,38 @@ class _ResultBackend(_PollingOnly):
 
     name = "ideal_simulator"
     backend_version = "1"
+
+
+class _EndsWhileRead:
+    """An emulator whose job ends while its state is being read for a long poll.
+
+    The first read answers RUNNING and, before it returns, the job ends and its watchers
+    are called: as when the simulator finishes between the poll's read and its wait.
+    Later reads answer DONE.
+    """
+
+    def __init__(self) -> None:
+        self.watchers: list[Callable[[], None]] = []
+        self.reads = 0
+
+    def watch(self, job_id: str, callback: Callable[[], None]) -> Callable[[], None]:
+        self.watchers.append(callback)
+        return lambda: self.watchers.remove(callback)
+
+    def job(self, account: str, job_id: str) -> SimpleNamespace:
+        self.reads += 1
+        if self.reads == 1:
+            for wake in list(self.watchers):
+                wake()
+            return SimpleNamespace(status="RUNNING")
+        return SimpleNamespace(status="DONE")
+
+
+def test_a_job_ending_as_the_long_poll_starts_wakes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No store check would rescue a missed wake-up: the poll would sleep its whole wait
+    # (a day), and the test would hang, when the job is watched only after it is read.
+    monkeypatch.setattr(app_module, "_STORE_CHECK_SECONDS", 86400.0)
+    emulator = _EndsWhileRead()
+    info = asyncio.run(app_module._long_poll(emulator, "acct", "j" * 32, 86400.0))  # type: ignore[arg-type]
+    assert info.status == "DONE"
+    assert emulator.watchers == []  # and it stopped watching

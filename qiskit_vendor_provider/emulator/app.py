@@ -483,7 +483,11 @@ _STORE_CHECK_SECONDS = 0.25
 
 
 async def _long_poll(emulator: Emulator, account: str, job_id: str, wait: float) -> JobInfo:
-    """The job once it is final, or as it is when ``wait`` seconds have passed."""
+    """The job once it is final, or as it is when ``wait`` seconds have passed.
+
+    The job is watched before its state is read: a job that ends between the two wakes
+    the poll at once. (Read first, it would sleep until the next store check.)
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     ended = asyncio.Event()
@@ -494,14 +498,13 @@ async def _long_poll(emulator: Emulator, account: str, job_id: str, wait: float)
     unwatch = emulator.watch(job_id, wake)
     try:
         while True:
-            remaining = deadline - loop.time()
-            if remaining > 0:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(ended.wait(), min(remaining, _STORE_CHECK_SECONDS))
             ended.clear()
             info = await run_in_threadpool(emulator.job, account, job_id)
-            if is_final(info.status) or loop.time() >= deadline:
+            remaining = deadline - loop.time()
+            if is_final(info.status) or remaining <= 0:
                 return info
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(ended.wait(), min(remaining, _STORE_CHECK_SECONDS))
     finally:
         unwatch()
 
@@ -687,9 +690,8 @@ def create_app(emulator: Emulator) -> FastAPI:
         wait: StatusWait = None,
     ) -> JobInfo:
         checked = _checked_job_id(job_id)
-        info = await run_in_threadpool(emulator.job, user, checked)
-        if not wait or is_final(info.status):
-            return info
+        if not wait:
+            return await run_in_threadpool(emulator.job, user, checked)
         return await _long_poll(emulator, user, checked, wait)
 
     @app.get("/v1/jobs/{job_id}/result", tags=["jobs"], response_model=JobResult)
@@ -701,9 +703,7 @@ def create_app(emulator: Emulator) -> FastAPI:
         checked = _checked_job_id(job_id)
         if wait:
             # The status and the result in one request: a short job's whole wait.
-            info = await run_in_threadpool(emulator.job, user, checked)
-            if not is_final(info.status):
-                await _long_poll(emulator, user, checked, wait)
+            await _long_poll(emulator, user, checked, wait)
         # Results are stored as validated JSON: sent as they are, not parsed again.
         body = await run_in_threadpool(emulator.result_json, user, checked)
         return Response(body, media_type="application/json")
