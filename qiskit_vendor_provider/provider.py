@@ -112,15 +112,20 @@ def _embedded_transport() -> BaseAdapter:
             # to start (Python, Qiskit, Aer) than the rest of a first job, so it starts
             # while this process sets up the emulator, and the supervisor adopts it.
             spare = start_spare()
-            from qiskit_vendor_provider.emulator import (  # noqa: PLC0415
-                Emulator,
-                EmulatorConfig,
-                InProcessTransport,
-                create_app,
-            )
+            try:
+                from qiskit_vendor_provider.emulator import (  # noqa: PLC0415
+                    Emulator,
+                    EmulatorConfig,
+                    InProcessTransport,
+                    create_app,
+                )
 
-            database = embedded_database()
-            emulator = Emulator(EmulatorConfig(database=database))
+                database = embedded_database()
+                emulator = Emulator(EmulatorConfig(database=database))
+            except BaseException:
+                if spare is not None:  # nobody will adopt it: not left running meanwhile
+                    spare.close()
+                raise
             if spare is not None:
                 emulator.supervisor.adopt(spare)
             emulator.start()

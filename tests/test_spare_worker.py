@@ -20,8 +20,15 @@ from pathlib import Path
 
 import pytest
 
-from qiskit_vendor_provider import VendorProvider
-from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, InProcessTransport, create_app
+from qiskit_vendor_provider import DatabaseFileError, VendorProvider
+from qiskit_vendor_provider import provider as provider_module
+from qiskit_vendor_provider.emulator import (
+    Emulator,
+    EmulatorConfig,
+    InProcessTransport,
+    create_app,
+    workers,
+)
 from qiskit_vendor_provider.emulator.workers import WorkerProcess, start_spare
 from tests.helpers import ROOT, bell
 from tests.waiting import NEVER, eventually
@@ -121,7 +128,7 @@ def test_no_spare_from_a_thread_other_than_the_main_one() -> None:
 HOST = textwrap.dedent(
     """
     import json, sys, time
-    from qiskit_vendor_provider import VendorProvider
+    from qiskit_vendor_provider import DatabaseFileError, VendorProvider
     from qiskit_vendor_provider import provider as module
 
     VendorProvider()
@@ -163,3 +170,24 @@ def test_the_embedded_spare_ends_with_its_host(tmp_path: Path, how: str) -> None
             host.kill()
             host.wait()
     eventually(lambda: gone(spare), f"the spare {spare} ended after its host's {how}")
+
+
+def test_an_embedded_emulator_that_fails_to_start_closes_its_spare(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[WorkerProcess] = []
+
+    def recorded_spare() -> WorkerProcess | None:
+        spare = start_spare()
+        if spare is not None:
+            started.append(spare)
+        return spare
+
+    monkeypatch.setattr(workers, "start_spare", recorded_spare)
+    monkeypatch.setattr(provider_module, "_embedded", None)
+    # A directory where the database file should be: the emulator cannot open its store.
+    monkeypatch.setenv("QISKIT_VENDOR_EMULATOR_DB", str(tmp_path))
+    with pytest.raises(DatabaseFileError):
+        VendorProvider()
+    [spare] = started
+    assert spare.wait(NEVER) is not None  # closed: it ended rather than idle until exit
