@@ -104,14 +104,15 @@ def _embedded_transport() -> BaseAdapter:
     """The in-process transport to this process's emulator, started on first use."""
     global _embedded  # noqa: PLW0603 - one embedded emulator per process
     # Imported here: the emulator (and Aer's noise code) loads only when it is used.
-    from qiskit_vendor_provider.emulator.workers import start_spare  # noqa: PLC0415
+    from qiskit_vendor_provider.emulator import workers  # noqa: PLC0415
 
     with _embedded_lock:
         if _embedded is None:
-            # First, before the emulator's own imports: a simulator process takes longer
-            # to start (Python, Qiskit, Aer) than the rest of a first job, so it starts
-            # while this process sets up the emulator, and the supervisor adopts it.
-            spare = start_spare()
+            # A simulator process takes longer to start (Python, Qiskit, Aer) than the
+            # rest of a first job, so one starts now and the supervisor adopts it. With a
+            # processor idle, it starts first and imports while this process sets up the
+            # emulator; on a busy machine, after that set-up, so as not to slow it.
+            spare = workers.start_spare() if workers.a_processor_is_idle() else None
             try:
                 from qiskit_vendor_provider.emulator import (  # noqa: PLC0415
                     Emulator,
@@ -126,6 +127,8 @@ def _embedded_transport() -> BaseAdapter:
                 if spare is not None:  # nobody will adopt it: not left running meanwhile
                     spare.close()
                 raise
+            if spare is None:
+                spare = workers.start_spare()
             if spare is not None:
                 emulator.supervisor.adopt(spare)
             emulator.start()

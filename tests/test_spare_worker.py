@@ -184,6 +184,7 @@ def test_an_embedded_emulator_that_fails_to_start_closes_its_spare(
         return spare
 
     monkeypatch.setattr(workers, "start_spare", recorded_spare)
+    monkeypatch.setattr(workers, "a_processor_is_idle", lambda: True)  # started first
     monkeypatch.setattr(provider_module, "_embedded", None)
     # A directory where the database file should be: the emulator cannot open its store.
     monkeypatch.setenv("QISKIT_VENDOR_EMULATOR_DB", str(tmp_path))
@@ -191,3 +192,30 @@ def test_an_embedded_emulator_that_fails_to_start_closes_its_spare(
         VendorProvider()
     [spare] = started
     assert spare.wait(NEVER) is not None  # closed: it ended rather than idle until exit
+
+
+@pytest.mark.parametrize("idle", [True, False], ids=["processor idle", "machine busy"])
+def test_the_embedded_emulator_adopts_its_spare_whenever_it_starts_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, idle: bool
+) -> None:
+    # Idle: the spare starts before the emulator's set-up; busy: after it. Adopted either way.
+    started: list[WorkerProcess] = []
+
+    def recorded_spare() -> WorkerProcess | None:
+        spare = start_spare()
+        if spare is not None:
+            started.append(spare)
+        return spare
+
+    monkeypatch.setattr(workers, "start_spare", recorded_spare)
+    monkeypatch.setattr(workers, "a_processor_is_idle", lambda: idle)
+    monkeypatch.setattr(provider_module, "_embedded", None)
+    monkeypatch.setenv("QISKIT_VENDOR_EMULATOR_DB", str(tmp_path / "embedded.sqlite3"))
+    monkeypatch.setenv("QISKIT_VENDOR_JOURNAL", str(tmp_path / "journal.sqlite3"))
+    VendorProvider()
+    emulator = provider_module._embedded.app.state.emulator
+    try:
+        [spare] = started
+        assert emulator.supervisor.worker_pids == [spare.pid]
+    finally:
+        emulator.stop()
