@@ -127,12 +127,14 @@ def _embedded_transport() -> BaseAdapter:
                 if spare is not None:  # nobody will adopt it: not left running meanwhile
                     spare.close()
                 raise
-            if spare is None:
-                spare = workers.start_spare()
             if spare is not None:
                 emulator.supervisor.adopt(spare)
             emulator.start()
             _embedded = InProcessTransport(create_app(emulator))
+            if spare is None:  # a busy machine: started once the set-up is done
+                late = workers.start_spare()
+                if late is not None:
+                    emulator.supervisor.adopt(late)
             # The emulator's modules are loaded now: their loggers get the filter too.
             install_log_redaction()
             logger.info(

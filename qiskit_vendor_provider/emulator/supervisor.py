@@ -181,20 +181,23 @@ class Supervisor:
             atexit.register(self.stop)
 
     def adopt(self, worker: WorkerProcess) -> bool:
-        """Take a simulator process started before this supervisor as an idle one.
+        """Take a simulator process started apart from this supervisor as an idle one.
 
-        Call before :meth:`start`. A process started for another memory limit, or one
-        that has already ended, is not taken (and is closed): the first job then starts
-        a process as usual. Returns whether it was taken.
+        A process started for another memory limit, or one that has already ended, is
+        not taken (and is closed): the first job then starts a process as usual. Once
+        the supervisor runs, the process joins its idle ones on the supervisor's thread,
+        ahead of any job queued after this call. Returns whether it was taken (or, once
+        running, handed over).
         """
         with self._lock:
-            running = self._thread is not None and self._thread.is_alive()
-            fits = worker.max_memory_mb == self.settings.max_memory_mb
-            if running or not fits or not worker.running():
+            if worker.max_memory_mb != self.settings.max_memory_mb or not worker.running():
                 worker.close()
                 return False
             worker.redirect(self._events)
-            self._idle.append(worker)
+            if self._thread is not None and self._thread.is_alive():
+                self._events.put(("adopt", worker))
+            else:
+                self._idle.append(worker)
             return True
 
     @property
@@ -330,7 +333,13 @@ class Supervisor:
         worker.send(header, record.submission.encode())
 
     def _handle(self, event: Any) -> None:
-        if isinstance(event, tuple) and event[0] == "cancel":
+        if isinstance(event, tuple) and event[0] == "adopt":
+            # An adopted process that ended meanwhile has posted its end already, which
+            # found it nowhere (reaped there): it is not made idle.
+            worker = event[1]
+            if worker.running():
+                self._idle.append(worker)
+        elif isinstance(event, tuple) and event[0] == "cancel":
             running = self._running.pop(event[1], None)
             if running is not None:
                 running.worker.kill()
