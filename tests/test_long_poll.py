@@ -14,7 +14,6 @@ import asyncio
 import re
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
@@ -359,36 +358,38 @@ class _ResultBackend(_PollingOnly):
     backend_version = "1"
 
 
-class _EndsWhileRead:
-    """An emulator whose job ends while its state is being read for a long poll.
-
-    The first read answers RUNNING and, before it returns, the job ends and its watchers
-    are called: as when the simulator finishes between the poll's read and its wait.
-    Later reads answer DONE.
-    """
-
-    def __init__(self) -> None:
-        self.watchers: list[Callable[[], None]] = []
-        self.reads = 0
-
-    def watch(self, job_id: str, callback: Callable[[], None]) -> Callable[[], None]:
-        self.watchers.append(callback)
-        return lambda: self.watchers.remove(callback)
-
-    def job(self, account: str, job_id: str) -> SimpleNamespace:
-        self.reads += 1
-        if self.reads == 1:
-            for wake in list(self.watchers):
-                wake()
-            return SimpleNamespace(status="RUNNING")
-        return SimpleNamespace(status="DONE")
-
-
-def test_a_job_ending_as_the_long_poll_starts_wakes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_job_ending_between_the_polls_read_and_its_watch_wakes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # No store check would rescue a missed wake-up: the poll would sleep its whole wait
-    # (a day), and the test would hang, when the job is watched only after it is read.
+    # (a day), and the test would hang, if the end were lost between the read and the watch.
     monkeypatch.setattr(app_module, "_STORE_CHECK_SECONDS", 86400.0)
-    emulator = _EndsWhileRead()
-    info = asyncio.run(app_module._long_poll(emulator, "acct", "j" * 32, 86400.0))  # type: ignore[arg-type]
+    emulator = Emulator(EmulatorConfig(workers=0))
+    job_id = "j" * 32
+    reads: list[str] = []
+
+    def job(account: str, wanted: str) -> SimpleNamespace:
+        if not reads:
+            # The job ends while its state is read: the read still says RUNNING.
+            emulator._job_ended(wanted)
+            reads.append("RUNNING")
+        else:
+            reads.append("DONE")
+        return SimpleNamespace(status=reads[-1])
+
+    monkeypatch.setattr(emulator, "job", job)
+    info = asyncio.run(app_module._long_poll(emulator, "acct", job_id, 86400.0))
     assert info.status == "DONE"
-    assert emulator.watchers == []  # and it stopped watching
+    assert reads == ["RUNNING", "DONE"]
+    assert emulator._watchers == {}  # and it stopped watching
+
+
+def test_watching_a_job_that_just_ended_calls_back_at_once() -> None:
+    emulator = Emulator(EmulatorConfig(workers=0))
+    emulator._job_ended("e" * 32)
+    called: list[str] = []
+    unwatch = emulator.watch("e" * 32, lambda: called.append("ended"))
+    unwatch()
+    assert called == ["ended"]
+    emulator.watch("f" * 32, lambda: called.append("other"))()
+    assert called == ["ended"]  # a job that has not ended is not called back

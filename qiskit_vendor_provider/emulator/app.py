@@ -485,11 +485,16 @@ _STORE_CHECK_SECONDS = 0.25
 async def _long_poll(emulator: Emulator, account: str, job_id: str, wait: float) -> JobInfo:
     """The job once it is final, or as it is when ``wait`` seconds have passed.
 
-    The job is watched before its state is read: a job that ends between the two wakes
-    the poll at once. (Read first, it would sleep until the next store check.)
+    Its state is read first (a request for a job that is not the account's is refused
+    before anything waits); a job that is not final is then watched, and one that ended
+    between that read and the watch wakes the poll at once (the emulator remembers
+    recent ends), not at the next store check.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
+    info = await run_in_threadpool(emulator.job, account, job_id)
+    if is_final(info.status) or wait <= 0:
+        return info
     ended = asyncio.Event()
 
     def wake() -> None:  # called from the supervisor's thread
@@ -498,13 +503,14 @@ async def _long_poll(emulator: Emulator, account: str, job_id: str, wait: float)
     unwatch = emulator.watch(job_id, wake)
     try:
         while True:
+            remaining = deadline - loop.time()
+            if remaining > 0:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(ended.wait(), min(remaining, _STORE_CHECK_SECONDS))
             ended.clear()
             info = await run_in_threadpool(emulator.job, account, job_id)
-            remaining = deadline - loop.time()
-            if is_final(info.status) or remaining <= 0:
+            if is_final(info.status) or loop.time() >= deadline:
                 return info
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(ended.wait(), min(remaining, _STORE_CHECK_SECONDS))
     finally:
         unwatch()
 
