@@ -28,10 +28,10 @@ class _EventLoopThread:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name="vendor-emulator-asgi", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="vendor-emulator-asgi", daemon=True)
         self._thread.start()
 
-    def _run(self) -> None:
+    def _serve(self) -> None:
         # run_until_complete on a task that never ends, not run_forever: the app's thread
         # pool (anyio's, behind FastAPI's run_in_threadpool) keeps its threads for the
         # loop's root task, the one run_until_complete runs. Under run_forever each
