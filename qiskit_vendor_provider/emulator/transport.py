@@ -28,7 +28,9 @@ class _EventLoopThread:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._serve, name="vendor-emulator-asgi", daemon=True)
+        self._thread = threading.Thread(
+            target=self._serve, name="vendor-emulator-asgi", daemon=True
+        )
         self._thread.start()
 
     def _serve(self) -> None:
