@@ -52,11 +52,15 @@ test: lint typecheck unit docs package
 test-slow: $(VENV)/.test
 	$(PY) -m pytest --slow -m slow
 
-# Issue 13's table: each workload over loopback HTTP and embedded against its reference,
-# with the goal and PASS/FAIL (a few minutes). `benchmarks/table.py --profile` splits the
-# distinct-circuit workload's time; benchmarks/primitives.py adds Qiskit's generic wrappers.
+# Issues 13 and 22's table, in one run: each workload over loopback HTTP and embedded
+# against its reference (sweep, distinct circuits, estimator, tiny job) and a fresh
+# script's first job, with the goal and PASS/FAIL (a few minutes). BENCH_ARGS passes
+# options, e.g. BENCH_ARGS="--baseline ../main" for another checkout's first-job figures.
+# `benchmarks/table.py --profile` splits the distinct-circuit workload's time;
+# benchmarks/primitives.py adds Qiskit's generic wrappers.
+BENCH_ARGS ?=
 bench: $(VENV)/.base
-	$(PY) benchmarks/table.py
+	$(PY) benchmarks/table.py $(BENCH_ARGS)
 
 # The suite on the oldest qiskit and qiskit-aer that pyproject.toml allows (slow: a
 # separate environment).

@@ -4,8 +4,9 @@ Built with warnings as errors by `make docs` (part of `make test`).
 """
 
 # Imported here, before autodoc: autodoc's own import of FastAPI's pydantic models fails
-# in this Sphinx version, while a plain import works.
-import qiskit_vendor_provider.emulator  # noqa: F401
+# in this Sphinx version, while a plain import works. (The app module itself: the
+# emulator package imports its names only on first use.)
+import qiskit_vendor_provider.emulator.app  # noqa: F401
 from qiskit_vendor_provider import __version__
 
 project = "qiskit-vendor-provider"

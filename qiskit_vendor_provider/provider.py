@@ -110,18 +110,37 @@ def _embedded_transport() -> BaseAdapter:
     """The in-process transport to this process's emulator, started on first use."""
     global _embedded  # noqa: PLW0603 - one embedded emulator per process
     # Imported here: the emulator (and Aer's noise code) loads only when it is used.
-    from qiskit_vendor_provider.emulator import (  # noqa: PLC0415
-        Emulator,
-        EmulatorConfig,
-        InProcessTransport,
-        create_app,
-    )
+    from qiskit_vendor_provider.emulator import workers  # noqa: PLC0415
 
     with _embedded_lock:
         if _embedded is None:
-            database = embedded_database()
-            emulator = Emulator(EmulatorConfig(database=database)).start()
+            # A simulator process takes longer to start (Python, Qiskit, Aer) than the
+            # rest of a first job, so one starts now and the supervisor adopts it. With a
+            # processor idle, it starts first and imports while this process sets up the
+            # emulator; on a busy machine, after that set-up, so as not to slow it.
+            spare = workers.start_spare() if workers.a_processor_is_idle() else None
+            try:
+                from qiskit_vendor_provider.emulator import (  # noqa: PLC0415
+                    Emulator,
+                    EmulatorConfig,
+                    InProcessTransport,
+                    create_app,
+                )
+
+                database = embedded_database()
+                emulator = Emulator(EmulatorConfig(database=database))
+            except BaseException:
+                if spare is not None:  # nobody will adopt it: not left running meanwhile
+                    spare.close()
+                raise
+            if spare is not None:
+                emulator.supervisor.adopt(spare)
+            emulator.start()
             _embedded = InProcessTransport(create_app(emulator))
+            if spare is None:  # a busy machine: started once the set-up is done
+                late = workers.start_spare()
+                if late is not None:
+                    emulator.supervisor.adopt(late)
             # The emulator's modules are loaded now: their loggers get the filter too.
             install_log_redaction()
             logger.info(

@@ -26,11 +26,25 @@ def test_the_table_has_every_row_in_both_modes(tmp_path: Path) -> None:
     figures = run_table(tmp_path)
     rows = {(row["mode"], row["workload"]): row for row in figures["rows"]}
     workloads = ("sweep", "distinct", "estimator", "tiny")
-    assert set(rows) == {(m, w) for m in ("loopback", "embedded") for w in workloads}
+    # Plus a fresh script's first job, embedded only (no reference: a goal in ms).
+    assert set(rows) == {(m, w) for m in ("loopback", "embedded") for w in workloads} | {
+        ("embedded", "first_job")
+    }
+    first_job = rows.pop(("embedded", "first_job"))
+    assert first_job["ours"] > 0
+    assert first_job["goal"] == {"kind": "ms", "limit": 300.0}
     for row in rows.values():
         assert row["ours"] > 0 and row["reference"] > 0
         assert isinstance(row["pass"], bool)
-    assert rows["loopback", "tiny"]["goal"] == {"kind": "ms", "limit": 5.0}
+    # Issue 22's goals.
+    assert rows["loopback", "tiny"]["goal"] == {"kind": "ratio", "limit": 6.0}
+    assert rows["embedded", "sweep"]["goal"] == {"kind": "ratio", "limit": 1.0}
+    assert rows["loopback", "sweep"]["goal"] == {"kind": "ratio", "limit": 1.2}
+    assert rows["embedded", "estimator"]["goal"] == {"kind": "ratio", "limit": 0.45}
+    assert rows["loopback", "distinct"]["goal"] == {"kind": "ratio", "limit": 1.2}
+    # The fresh scripts' import and VendorProvider() times, for the note's before/after.
+    samples = figures["samples"]["first_job"]["this checkout"]
+    assert set(samples) == {"import", "provider", "first_job"}
 
 
 def test_the_profile_measures_every_seam(tmp_path: Path) -> None:

@@ -10,10 +10,12 @@ client makes, never how many a cold start happens to need.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -24,6 +26,7 @@ from qiskit.providers import JobStatus
 from qiskit_vendor_provider import VendorJobError, VendorJobTimeoutError, VendorProvider
 from qiskit_vendor_provider import job as job_module
 from qiskit_vendor_provider.emulator import Emulator, EmulatorConfig, EmulatorServer
+from qiskit_vendor_provider.emulator import app as app_module
 from qiskit_vendor_provider.emulator.app import MAX_WAIT_SECONDS
 from qiskit_vendor_provider.job import VendorJob
 from tests.helpers import bell
@@ -353,3 +356,40 @@ class _ResultBackend(_PollingOnly):
 
     name = "ideal_simulator"
     backend_version = "1"
+
+
+def test_a_job_ending_between_the_polls_read_and_its_watch_wakes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No store check would rescue a missed wake-up: the poll would sleep its whole wait
+    # (a day), and the test would hang, if the end were lost between the read and the watch.
+    monkeypatch.setattr(app_module, "_STORE_CHECK_SECONDS", 86400.0)
+    emulator = Emulator(EmulatorConfig(workers=0))
+    job_id = "j" * 32
+    reads: list[str] = []
+
+    def job(account: str, wanted: str) -> SimpleNamespace:
+        if not reads:
+            # The job ends while its state is read: the read still says RUNNING.
+            emulator._job_ended(wanted)
+            reads.append("RUNNING")
+        else:
+            reads.append("DONE")
+        return SimpleNamespace(status=reads[-1])
+
+    monkeypatch.setattr(emulator, "job", job)
+    info = asyncio.run(app_module._long_poll(emulator, "acct", job_id, 86400.0))
+    assert info.status == "DONE"
+    assert reads == ["RUNNING", "DONE"]
+    assert emulator._watchers == {}  # and it stopped watching
+
+
+def test_watching_a_job_that_just_ended_calls_back_at_once() -> None:
+    emulator = Emulator(EmulatorConfig(workers=0))
+    emulator._job_ended("e" * 32)
+    called: list[str] = []
+    unwatch = emulator.watch("e" * 32, lambda: called.append("ended"))
+    unwatch()
+    assert called == ["ended"]
+    emulator.watch("f" * 32, lambda: called.append("other"))()
+    assert called == ["ended"]  # a job that has not ended is not called back

@@ -8,6 +8,7 @@ live beside it: the program rules in :mod:`.program_rules`, authentication in
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import logging
 import random
@@ -81,6 +82,9 @@ logger = logging.getLogger(__name__)
 SERVER_STATES = tuple(sorted({*ACTIVE_SERVER_STATES, *FINAL_SERVER_STATES}))
 """The job states this server reports (and filters by)."""
 
+_RECENTLY_ENDED = 1024
+"""Ends remembered for :meth:`Emulator.watch` (a read and a watch are microseconds apart)."""
+
 MAX_OFFSET = 2**62
 """Largest ``offset`` of a job listing (SQLite integers are 64-bit)."""
 
@@ -119,6 +123,7 @@ class Emulator:
         self.supervisor.on_job_end = self._job_ended
         self.supervisor.job_spec = self.job_spec
         self._watchers: dict[str, list[Callable[[], None]]] = {}
+        self._recently_ended: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._watchers_lock = threading.Lock()
         self._started = False
         # Counting active jobs and storing a new one must not interleave, or two
@@ -443,14 +448,19 @@ class Emulator:
     def watch(self, job_id: str, callback: Callable[[], None]) -> Callable[[], None]:
         """Call ``callback`` (from any thread) when this emulator ends the job.
 
-        What makes long polls answer at once. A job ended by another process sharing the
-        database is not seen here: a long poll also looks at the store now and then.
+        What makes long polls answer at once. A job this emulator ended a moment before
+        (between a long poll's read of its state and this call) is called back at once.
+        A job ended by another process sharing the database is not seen here: a long
+        poll also looks at the store now and then.
 
         Returns:
             A function that stops watching.
         """
         with self._watchers_lock:
             self._watchers.setdefault(job_id, []).append(callback)
+            ended = job_id in self._recently_ended
+        if ended:
+            callback()
 
         def unwatch() -> None:
             with self._watchers_lock:
@@ -464,6 +474,9 @@ class Emulator:
 
     def _job_ended(self, job_id: str) -> None:
         with self._watchers_lock:
+            self._recently_ended[job_id] = None
+            if len(self._recently_ended) > _RECENTLY_ENDED:
+                self._recently_ended.popitem(last=False)
             callbacks = list(self._watchers.get(job_id, []))
         for callback in callbacks:
             callback()

@@ -37,6 +37,14 @@ from qiskit_vendor_provider.name_filter import NameFilter
 
 _ACTIVE = ", ".join(f"'{state}'" for state in ACTIVE_SERVER_STATES)  # constants only
 
+ACTIVE_COUNT_SQL = f"SELECT COUNT(*) FROM jobs WHERE +account = ? AND status IN ({_ACTIVE})"  # noqa: S608
+"""An account's queued and running jobs, counted on every submission.
+
+``+account`` keeps SQLite off the ``(account, created_at)`` index, which would walk every
+job the account ever ran (2 ms a submission at 3,500 jobs in an embedded database),
+and onto ``(status, seq)``, which finds the few active ones.
+"""
+
 
 @dataclass
 class JobRecord:
@@ -662,10 +670,7 @@ class SQLiteJobStore:
     def active_count(self, account: str) -> int:
         """Queued and running jobs of an account."""
         with self._lock:
-            row = self._conn.execute(
-                f"SELECT COUNT(*) FROM jobs WHERE account = ? AND status IN ({_ACTIVE})",  # noqa: S608
-                (account,),
-            ).fetchone()
+            row = self._conn.execute(ACTIVE_COUNT_SQL, (account,)).fetchone()
         return int(row[0])
 
     def list_jobs(self, account: str, query: JobQuery) -> list[JobRecord]:

@@ -40,7 +40,12 @@ from qiskit_vendor_provider.api.models import DeviceSpec
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
 from qiskit_vendor_provider.emulator.sessions import DEFAULT_IDLE_GRACE
 from qiskit_vendor_provider.emulator.store import JobRecord, JobStore
-from qiskit_vendor_provider.emulator.workers import WorkerEvent, WorkerProcess, exit_description
+from qiskit_vendor_provider.emulator.workers import (
+    DEFAULT_MAX_MEMORY_MB,
+    WorkerEvent,
+    WorkerProcess,
+    exit_description,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +69,7 @@ class SupervisorSettings:
 
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     poll_interval: float = 0.5
-    max_memory_mb: int = 4096
+    max_memory_mb: int = DEFAULT_MAX_MEMORY_MB
     lease_seconds: float = 10.0
     max_attempts: int = 2
     faults: dict[str, str] = field(default_factory=dict)
@@ -177,6 +182,31 @@ class Supervisor:
             )
             self._thread.start()
             atexit.register(self.stop)
+
+    def adopt(self, worker: WorkerProcess) -> bool:
+        """Take a simulator process started apart from this supervisor as an idle one.
+
+        A process started for another memory limit, or one that has already ended, is
+        not taken (and is closed): the first job then starts a process as usual. Once
+        the supervisor runs, the process joins its idle ones on the supervisor's thread,
+        ahead of any job queued after this call. Returns whether it was taken (or, once
+        running, handed over).
+        """
+        with self._lock:
+            if worker.max_memory_mb != self.settings.max_memory_mb or not worker.running():
+                worker.close()
+                return False
+            worker.redirect(self._events)
+            if self._thread is not None and self._thread.is_alive():
+                self._events.put(("adopt", worker))
+            else:
+                self._idle.append(worker)
+            return True
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """Process ids of this supervisor's simulator processes, idle or running a job."""
+        return [w.pid for w in self._idle] + [r.worker.pid for r in self._running.values()]
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop: running jobs are interrupted and given back, processes end."""
@@ -309,7 +339,13 @@ class Supervisor:
         worker.send(header, record.submission.encode())
 
     def _handle(self, event: Any) -> None:
-        if isinstance(event, tuple) and event[0] == "cancel":
+        if isinstance(event, tuple) and event[0] == "adopt":
+            # An adopted process that ended meanwhile has posted its end already, which
+            # found it nowhere (reaped there): it is not made idle.
+            worker = event[1]
+            if worker.running():
+                self._idle.append(worker)
+        elif isinstance(event, tuple) and event[0] == "cancel":
             running = self._running.pop(event[1], None)
             if running is not None:
                 running.worker.kill()

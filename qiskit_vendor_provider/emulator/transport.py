@@ -29,9 +29,21 @@ class _EventLoopThread:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
-            target=self.loop.run_forever, name="vendor-emulator-asgi", daemon=True
+            target=self._serve, name="vendor-emulator-asgi", daemon=True
         )
         self._thread.start()
+
+    def _serve(self) -> None:
+        # run_until_complete on a task that never ends, not run_forever: the app's thread
+        # pool (anyio's, behind FastAPI's run_in_threadpool) keeps its threads for the
+        # loop's root task, the one run_until_complete runs. Under run_forever each
+        # request's task was its own root, so every request started threads of its own
+        # and stopped them when it ended: several thread starts per job.
+        self.loop.run_until_complete(_idle_forever())
+
+
+async def _idle_forever() -> None:
+    await asyncio.get_running_loop().create_future()
 
 
 _LOOP: _EventLoopThread | None = None

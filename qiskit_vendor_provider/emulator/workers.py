@@ -8,6 +8,13 @@ on every platform and in notebooks, and a dead one is just a closed pipe and an 
 
 Two daemon threads per process move bytes: one writes jobs to its stdin, one reads its
 answers and posts them, and finally its death, to the supervisor's event queue.
+
+A process can also be started before there is a supervisor (:func:`start_spare`): starting
+Python and importing Qiskit and Aer takes longer than anything else in a script's first
+job, so the embedded emulator starts one while it sets itself up, and its supervisor
+adopts it (:meth:`WorkerProcess.redirect`). A spare is an ordinary simulator process: it
+ends with its host (stdin EOF, or Linux's parent-death signal), and one that died is
+just not used.
 """
 
 from __future__ import annotations
@@ -29,6 +36,9 @@ from qiskit_vendor_provider.emulator.worker_protocol import read_message, write_
 logger = logging.getLogger(__name__)
 
 _STDERR_LINES = 40
+
+DEFAULT_MAX_MEMORY_MB = 4096
+"""Memory one simulation may use unless the emulator's configuration says otherwise."""
 
 
 @dataclass
@@ -75,6 +85,7 @@ class WorkerProcess:
     _process: subprocess.Popen[bytes] = field(init=False)
     _outbox: queue.Queue[tuple[dict[str, Any], bytes] | None] = field(init=False)
     _stderr: collections.deque[str] = field(init=False)
+    _post_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         env = dict(os.environ)
@@ -112,6 +123,28 @@ class WorkerProcess:
         """The process id."""
         return self._process.pid
 
+    def running(self) -> bool:
+        """Whether the process has not ended yet (an ended one is reaped here)."""
+        return self._process.poll() is None
+
+    def redirect(self, events: queue.Queue[Any]) -> None:
+        """Post from now on to ``events``, moving there what was posted and not yet read.
+
+        How a supervisor adopts a process started before it (:func:`start_spare`): its
+        ready message, or its end, may already be waiting in the old queue.
+        """
+        with self._post_lock:
+            while True:
+                try:
+                    events.put(self.events.get_nowait())
+                except queue.Empty:
+                    break
+            self.events = events
+
+    def _post(self, event: WorkerEvent) -> None:
+        with self._post_lock:
+            self.events.put(event)
+
     def send(self, header: dict[str, Any], body: bytes = b"") -> None:
         """Queue a message for the process (written by its writer thread)."""
         self._outbox.put((header, body))
@@ -143,10 +176,10 @@ class WorkerProcess:
         try:
             while (message := read_message(stdout)) is not None:
                 header, body = message
-                self.events.put(WorkerEvent(self, header, body))
+                self._post(WorkerEvent(self, header, body))
         except (OSError, ValueError):
             pass
-        self.events.put(WorkerEvent(self))
+        self._post(WorkerEvent(self))
 
     def _write(self) -> None:
         stdin: IO[bytes] = self._process.stdin  # type: ignore[assignment]
@@ -164,3 +197,35 @@ class WorkerProcess:
             text = line.decode(errors="replace")
             self._stderr.append(text)
             logger.debug("simulator process %d: %s", self.pid, text.rstrip())
+
+
+def a_processor_is_idle() -> bool:
+    """Whether this machine has a processor to spare now (1-minute load below CPUs - 1).
+
+    A spare started while its host sets itself up runs beside it: on a machine with a
+    processor idle that costs the host nothing, on a busy one it takes the host's share
+    (measured on a loaded 2-CPU machine: ``VendorProvider()`` 0.25 s alone, 0.5 s beside
+    a spare). Unknown (no load average, as on Windows) counts as busy.
+    """
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return False
+    return load <= (os.cpu_count() or 1) - 1
+
+
+def start_spare(max_memory_mb: int = DEFAULT_MAX_MEMORY_MB) -> WorkerProcess | None:
+    """Start a simulator process now, for a supervisor to adopt later (or None).
+
+    Only from the main thread: Linux's parent-death signal, which ends the process as
+    soon as its host dies, fires when the *thread* that started it ends, and a spare
+    started from a short-lived thread would die with that thread. Elsewhere the
+    supervisor starts its processes on its own thread, as it always has.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        return WorkerProcess(queue.Queue(), max_memory_mb)
+    except OSError:  # no process to spare (limits, no memory): the first job starts one
+        logger.debug("could not start a spare simulator process", exc_info=True)
+        return None
