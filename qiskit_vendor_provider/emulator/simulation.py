@@ -520,6 +520,14 @@ def simulate(
     # 0.18 gave wrong expectation values (TREX over-corrected a GHZ-5 <ZZZZ> by 0.18,
     # 6.7 sigma; tests/test_mitigation.py).
     noisy = noise is not None and (not isinstance(noise, DeviceNoise) or noise.calibrated)
+    if noisy and any(binds) and len(aer_circuits) > 1 and simulator.options.method == "automatic":
+        # One method for the whole job. Aer 0.18's "automatic" picks one per experiment,
+        # and where a job mixes them, a density-matrix experiment with a parameter table
+        # that follows a statevector one is run with wrong values (a twirled TREX
+        # calibration sent after a twirled Ising circuit read the opposite bits in every
+        # row: tests/test_simulation_method.py). Statevector is what every such job
+        # used when each row ran as 32 groups of a few shots.
+        run_options["method"] = "statevector"
     _refuse_if_too_long(
         estimated_seconds(
             aer_circuits,
