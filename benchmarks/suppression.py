@@ -215,8 +215,12 @@ def resilience_levels(
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "IBM's defaults (factors 1, 3, 5; active-accum)": {},
-    "noise factors 1, 2, 3": {"resilience": {"zne": {"noise_factors": (1, 2, 3)}}},
     'twirling.strategy="active"': {"twirling": {"strategy": "active"}},
+    "dynamical_decoupling XY4": {"dynamical_decoupling": {"enable": True, "sequence_type": "XY4"}},
+    'strategy="active" and XY4': {
+        "twirling": {"strategy": "active"},
+        "dynamical_decoupling": {"enable": True, "sequence_type": "XY4"},
+    },
 }
 """Level-2 variants that explain the correlator's residual error (``--variants``)."""
 
