@@ -78,6 +78,12 @@ def has_control_flow(circuit: QuantumCircuit) -> bool:
     return any(item.name in CONTROL_FLOW_OP_NAMES for item in circuit.data)
 
 
+def _method(experiment: Any) -> str | None:
+    """The simulation method Aer used for one experiment (None if it does not say)."""
+    metadata = getattr(experiment, "metadata", None)
+    return metadata.get("method") if isinstance(metadata, dict) else None
+
+
 def active_qubits(circuits: list[QuantumCircuit]) -> set[int]:
     """The qubits any of the circuits operates on (their noise is all a job needs).
 
@@ -520,14 +526,6 @@ def simulate(
     # 0.18 gave wrong expectation values (TREX over-corrected a GHZ-5 <ZZZZ> by 0.18,
     # 6.7 sigma; tests/test_mitigation.py).
     noisy = noise is not None and (not isinstance(noise, DeviceNoise) or noise.calibrated)
-    if noisy and any(binds) and len(aer_circuits) > 1 and simulator.options.method == "automatic":
-        # One method for the whole job. Aer 0.18's "automatic" picks one per experiment,
-        # and where a job mixes them, a density-matrix experiment with a parameter table
-        # that follows a statevector one is run with wrong values (a twirled TREX
-        # calibration sent after a twirled Ising circuit read the opposite bits in every
-        # row: tests/test_simulation_method.py). Statevector is what every such job
-        # used when each row ran as 32 groups of a few shots.
-        run_options["method"] = "statevector"
     _refuse_if_too_long(
         estimated_seconds(
             aer_circuits,
@@ -562,6 +560,15 @@ def simulate(
         # default of one experiment at a time and 1.88 s on one thread).
         run_options["max_parallel_experiments"] = 0
     aer_result = simulator.run(aer_circuits, **run_options).result()
+    if any(binds) and len({_method(r) for r in aer_result.results}) > 1:
+        # Aer 0.18's "automatic" method picks one per experiment, and where a job mixes
+        # them, a density-matrix experiment with a parameter table that follows a
+        # statevector one is run with wrong values (a twirled TREX calibration sent
+        # after a twirled Ising circuit read the opposite bits in every row:
+        # tests/test_simulation_method.py). Such a job runs again on one method; a job
+        # Aer ran on one method keeps its result.
+        run_options["method"] = "statevector"
+        aer_result = simulator.run(aer_circuits, **run_options).result()
     _check_whole(aer_result, expected=sum(rows_per_program) * groups)
     experiments = iter(aer_result.results)
     programs = []
