@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +42,7 @@ from qiskit.quantum_info import SparsePauliOp, Statevector
 
 from qiskit_vendor_provider import VendorProvider
 from qiskit_vendor_provider.api import wire
-from qiskit_vendor_provider.api.models import JobSubmission
+from qiskit_vendor_provider.api.models import DeviceSpec, JobSubmission
 from qiskit_vendor_provider.backend import VendorBackend
 from qiskit_vendor_provider.emulator import (
     Emulator,
@@ -63,14 +64,24 @@ PLOT = Path(__file__).resolve().parent.parent / "docs" / "_static" / "zne.png"
 
 
 @contextmanager
-def device(name: str = DEVICE) -> Iterator[VendorBackend]:
-    """A device of an emulator started in this process (no network, no server)."""
-    emulator = Emulator(EmulatorConfig(database=":memory:", poll_interval=0.02)).start()
-    try:
-        provider = VendorProvider(transport=InProcessTransport(create_app(emulator)))
-        yield provider.get_backend(name)
-    finally:
-        emulator.stop()
+def device(name: str = DEVICE, spec: DeviceSpec | None = None) -> Iterator[VendorBackend]:
+    """A device of an emulator started in this process (no network, no server).
+
+    With ``spec``, the emulator serves that device (named ``spec.name``) alone.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        dirs: tuple[Path, ...] = ()
+        if spec is not None:
+            name = spec.name
+            dirs = (Path(folder),)
+            (Path(folder) / f"{name}.json").write_text(spec.model_dump_json(), encoding="utf-8")
+        config = EmulatorConfig(database=":memory:", poll_interval=0.02, device_dirs=dirs)
+        emulator = Emulator(config).start()
+        try:
+            provider = VendorProvider(transport=InProcessTransport(create_app(emulator)))
+            yield provider.get_backend(name)
+        finally:
+            emulator.stop()
 
 
 @dataclass(frozen=True)
@@ -127,6 +138,19 @@ def exact_values(
     return {name: float(state.expectation_value(op).real) for name, op in observables.items()}
 
 
+def simulator_seed(seed: int) -> int:
+    """A simulator seed far from every other seed's.
+
+    Aer's samples for consecutive seeds nearly coincide (its streams are shifted by
+    one), so seeds 1 to 5 passed as they are would be five copies of one sample, and
+    their spread no standard error.
+
+    >>> abs(simulator_seed(1) - simulator_seed(2)) > 10**6
+    True
+    """
+    return int(np.random.SeedSequence([seed, 2026]).generate_state(1, np.uint32)[0])
+
+
 def estimator_run(
     backend: VendorBackend,
     circuit: QuantumCircuit,
@@ -138,7 +162,8 @@ def estimator_run(
 ) -> Any:
     """One Estimator PUB on ``circuit`` (ISA) with these options; the PUB result."""
     estimator = VendorEstimator(
-        backend=backend, options={"seed_simulator": seed, "seed_estimator": seed, **options}
+        backend=backend,
+        options={"seed_simulator": simulator_seed(seed), "seed_estimator": seed, **options},
     )
     moved = [op.apply_layout(circuit.layout) for op in observables]
     return estimator.run([(circuit, moved)], precision=precision).result()[0]
@@ -204,55 +229,143 @@ def resilience_levels(
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "IBM's defaults (factors 1, 3, 5; active-accum)": {},
-    "noise factors 1, 2, 3": {"resilience": {"zne": {"noise_factors": (1, 2, 3)}}},
     'twirling.strategy="active"': {"twirling": {"strategy": "active"}},
+    "dynamical_decoupling XY4": {"dynamical_decoupling": {"enable": True, "sequence_type": "XY4"}},
+    'strategy="active" and XY4': {
+        "twirling": {"strategy": "active"},
+        "dynamical_decoupling": {"enable": True, "sequence_type": "XY4"},
+    },
 }
 """Level-2 variants that explain the correlator's residual error (``--variants``)."""
 
 EXTRAPOLATORS = ("exponential", "linear", "polynomial_degree_2")
 
 
-def zne_variants(
-    backend: VendorBackend, *, seeds: Sequence[int] = SEEDS, precision: float = 0.01
-) -> dict[str, tuple[list[list[float]], dict[str, dict[str, list[float]]]]]:
-    """Per variant: the mean values at the noise factors, and each extrapolator's errors.
+ZneFigures = tuple[list[list[float]], dict[str, dict[str, list[float]]]]
+"""Mean values at the noise factors, and per extrapolator and observable the errors."""
+
+
+def level2_errors(
+    backend: VendorBackend, options: dict[str, Any], *, seeds: Sequence[int], precision: float
+) -> ZneFigures:
+    """Level 2 with ``options`` on the Ising circuit: every extrapolator's error per seed.
 
     Every extrapolator of ``EXTRAPOLATORS`` is evaluated in the same run (they are read
     from ``evs_extrapolated`` at zero noise), so one run per seed serves all of them.
 
     Returns:
-        ``{variant: (evs_noise_factors mean over seeds, {extrapolator: {observable:
-        [|error| per seed]}})}``.
+        ``(evs_noise_factors mean over seeds, {extrapolator: {observable: [|error| per
+        seed]}})``.
     """
     logical = ising()
     observables = ising_observables()
     exact = exact_values(logical, observables)
     isa = transpile(logical, backend=backend, initial_layout=CHAIN, seed_transpiler=1)
+    options = {"resilience_level": 2, **options}
+    options["resilience"] = {
+        "zne": {**options.get("resilience", {}).get("zne", {}), "extrapolator": EXTRAPOLATORS}
+    }
+    errors: dict[str, dict[str, list[float]]] = {
+        name: {o: [] for o in observables} for name in EXTRAPOLATORS
+    }
+    factors = []
+    for seed in seeds:
+        pub = estimator_run(
+            backend,
+            isa,
+            list(observables.values()),
+            seed=seed,
+            precision=precision,
+            options=options,
+        )
+        factors.append(pub.data.evs_noise_factors)
+        for row, name in enumerate(EXTRAPOLATORS):
+            for position, (o, truth) in enumerate(exact.items()):
+                value = float(pub.data.evs_extrapolated[position, row, 0])
+                errors[name][o].append(abs(value - truth))
+    return np.mean(factors, axis=0).tolist(), errors
+
+
+def zne_variants(
+    backend: VendorBackend, *, seeds: Sequence[int] = SEEDS, precision: float = 0.01
+) -> dict[str, ZneFigures]:
+    """Per variant of ``VARIANTS``: :func:`level2_errors`."""
+    return {
+        label: level2_errors(backend, extra, seeds=seeds, precision=precision)
+        for label, extra in VARIANTS.items()
+    }
+
+
+def _gates(spec: DeviceSpec, qubits: int, **update: Any) -> DeviceSpec:
+    """``spec`` with ``update`` on every calibrated gate of ``qubits`` qubits."""
+    calibration = spec.calibration
+    assert calibration is not None
+    gates = [
+        g.model_copy(update=update) if len(g.qubits) == qubits and g.name != "reset" else g
+        for g in calibration.gates
+    ]
+    return spec.model_copy(update={"calibration": calibration.model_copy(update={"gates": gates})})
+
+
+def _qubits(spec: DeviceSpec, change: Callable[[Any], dict[str, Any]]) -> DeviceSpec:
+    """``spec`` with ``change(qubit)`` applied to every qubit's calibration."""
+    calibration = spec.calibration
+    assert calibration is not None
+    qubits = [q.model_copy(update=change(q)) for q in calibration.qubits]
+    return spec.model_copy(
+        update={"calibration": calibration.model_copy(update={"qubits": qubits})}
+    )
+
+
+def _without_relaxation(qubit: Any) -> dict[str, Any]:
+    """T1 and T2 of 1,000 s, with the slow detuning's width kept (T2* follows)."""
+    if qubit.t1 is None or qubit.t2 is None:
+        return {}
+    long = 1e3
+    width = 0.0
+    if qubit.t2_star is not None:
+        width = max(0.0, 1 / qubit.t2_star - 1 / min(qubit.t2, 2 * qubit.t1))
+    return {"t1": long, "t2": long, "t2_star": 1 / (width + 1 / long) if width else None}
+
+
+def _without_zz(spec: DeviceSpec) -> DeviceSpec:
+    calibration = spec.calibration
+    assert calibration is not None
+    return spec.model_copy(update={"calibration": calibration.model_copy(update={"couplings": []})})
+
+
+COMPONENTS: dict[str, Callable[[DeviceSpec], DeviceSpec]] = {
+    "the device as it is": lambda spec: spec,
+    "1-qubit gate errors": lambda spec: _gates(spec, 1, error=0.0),
+    "ECR errors (depolarizing and over-rotation)": lambda spec: _gates(
+        spec, 2, error=0.0, over_rotation=0.0
+    ),
+    "ECR over-rotation (total error kept)": lambda spec: _gates(spec, 2, over_rotation=0.0),
+    "idle relaxation (T1, T2 of 1,000 s)": lambda spec: _qubits(spec, _without_relaxation),
+    "slow dephasing (T2*)": lambda spec: _qubits(spec, lambda q: {"t2_star": None}),
+    "always-on ZZ": _without_zz,
+    "readout errors": lambda spec: _qubits(spec, lambda q: {"readout_error": 0.0}),
+}
+"""Noise components, each switched off in a copy of the device (``--components``)."""
+
+
+def zne_components(
+    *,
+    seeds: Sequence[int] = SEEDS,
+    precision: float = 0.01,
+    options: dict[str, Any] | None = None,
+) -> dict[str, ZneFigures]:
+    """Level 2 on copies of the device, each with one noise component off.
+
+    Which noise gate folding does not amplify (and so biases the zero-noise value) shows
+    as the component whose absence removes the bias.
+    """
+    with device() as backend:
+        spec = backend.spec
     found = {}
-    for label, extra in VARIANTS.items():
-        options: dict[str, Any] = {"resilience_level": 2, **extra}
-        options["resilience"] = {
-            "zne": {**options.get("resilience", {}).get("zne", {}), "extrapolator": EXTRAPOLATORS}
-        }
-        errors: dict[str, dict[str, list[float]]] = {
-            name: {o: [] for o in observables} for name in EXTRAPOLATORS
-        }
-        factors = []
-        for seed in seeds:
-            pub = estimator_run(
-                backend,
-                isa,
-                list(observables.values()),
-                seed=seed,
-                precision=precision,
-                options=options,
-            )
-            factors.append(pub.data.evs_noise_factors)
-            for row, name in enumerate(EXTRAPOLATORS):
-                for position, (o, truth) in enumerate(exact.items()):
-                    value = float(pub.data.evs_extrapolated[position, row, 0])
-                    errors[name][o].append(abs(value - truth))
-        found[label] = (np.mean(factors, axis=0).tolist(), errors)
+    for label, change in COMPONENTS.items():
+        with device(spec=change(spec)) as backend:
+            found[label] = level2_errors(backend, options or {}, seeds=seeds, precision=precision)
     return found
 
 
@@ -306,7 +419,8 @@ def ghz_fidelities(
             values = found.setdefault((measure, label), [])
             for seed in seeds:
                 sampler = VendorSampler(
-                    backend=backend, options={"seed_simulator": seed, "dynamical_decoupling": dd}
+                    backend=backend,
+                    options={"seed_simulator": simulator_seed(seed), "dynamical_decoupling": dd},
                 )
                 counts = sampler.run([circuit], shots=shots).result()[0].data.c.get_counts()
                 good = counts.get("0" * size, 0) + (0 if undo else counts.get("1" * size, 0))
@@ -486,9 +600,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--variants", action="store_true", help="only the level-2 variants (why ZZ misses)"
     )
+    parser.add_argument(
+        "--components",
+        action="store_true",
+        help="only level 2 on copies of the device with one noise component off",
+    )
     args = parser.parse_args(argv)
     seeds = range(1, 3) if args.quick else SEEDS
     precision = 0.05 if args.quick else 0.01
+    if args.components:
+        print(f"Seeds {list(seeds)}; figures are mean ± standard error over the seeds.\n")
+        print_variants(zne_components(seeds=seeds, precision=precision), "switched off")
+        return
     with device() as backend:
         print(f"Seeds {list(seeds)}; figures are mean ± standard error over the seeds.\n")
         if args.variants:
@@ -549,16 +672,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"| {label} | {row['bytes']:,.0f} | {row['seconds'] * 1e3:.1f} |")
 
 
-def print_variants(
-    found: dict[str, tuple[list[list[float]], dict[str, dict[str, list[float]]]]],
-) -> None:
+def print_variants(found: dict[str, ZneFigures], what: str = "level 2 variant") -> None:
     """The variants' table: values at the noise factors and each extrapolator's error."""
     names = list(ising_observables())
-    print(
-        "| level 2 variant | observable | at the noise factors | "
-        + " | ".join(EXTRAPOLATORS)
-        + " |"
-    )
+    print(f"| {what} | observable | at the noise factors | " + " | ".join(EXTRAPOLATORS) + " |")
     print("|---|---|---|" + "---|" * len(EXTRAPOLATORS))
     for label, (factors, errors) in found.items():
         for position, name in enumerate(names):

@@ -73,6 +73,15 @@ def test_folding_multiplies_the_two_qubit_gates_and_keeps_the_unitary() -> None:
     assert pairs(back)[-3:] == [(1, 2)] * 3  # the last gate folded
 
 
+def test_a_factor_just_above_an_odd_integer_folds_one_gate_as_ibm_does() -> None:
+    # IBM's GateFoldingPass folds max(1, round(fraction * gates)) gates once more: a
+    # factor of 1.05 on 4 gates is not the circuit itself (round alone gave 0 folds).
+    circuit = transpile(chain(), basis_gates=["u", "cx"], optimization_level=0)
+    rng = np.random.default_rng(0)
+    assert fold(circuit, 1.05, "gate_folding", rng).count_ops()["cx"] == 6
+    assert fold(circuit, 3.05, "gate_folding_front", rng).count_ops()["cx"] == 14
+
+
 def test_extrapolators_fall_back_in_order() -> None:
     x = np.array([1.0, 3.0, 5.0])
     y = 0.8 - 0.1 * x

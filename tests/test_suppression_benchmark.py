@@ -17,7 +17,10 @@ import pytest
 from qiskit.converters import circuit_to_dag
 
 from benchmarks import suppression
+from qiskit_vendor_provider.api.models import Calibration
 from qiskit_vendor_provider.backend import VendorBackend
+from qiskit_vendor_provider.emulator.catalog import DeviceCatalog
+from qiskit_vendor_provider.emulator.noise import DeviceNoise
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +101,36 @@ def test_randomizations_as_rows_are_fewer_bytes_than_copies(backend: VendorBacke
     figures = suppression.rows_against_copies(backend, randomizations=32, repeat=1)
     assert figures["circuit"]["operations"] >= 100
     assert figures["rows"]["bytes"] < figures["copies"]["bytes"]
+
+
+def test_each_component_copy_switches_off_only_its_own_noise() -> None:
+    spec = DeviceCatalog.from_directories().spec(suppression.DEVICE)
+    calibration = spec.calibration
+    assert calibration is not None
+
+    def copy(label: str) -> Calibration:
+        changed = suppression.COMPONENTS[label](spec).calibration
+        assert changed is not None
+        return changed
+
+    one = copy("1-qubit gate errors")
+    assert all(not g.error for g in one.gates if len(g.qubits) == 1 and g.name != "reset")
+    assert [g for g in one.gates if len(g.qubits) == 2] == [
+        g for g in calibration.gates if len(g.qubits) == 2
+    ]
+    rotation = copy("ECR over-rotation (total error kept)")
+    for before, after in zip(calibration.gates, rotation.gates, strict=True):
+        assert after.error == before.error
+        assert after.over_rotation == (0.0 if len(before.qubits) == 2 else before.over_rotation)
+    assert copy("always-on ZZ").couplings == []
+    assert all(q.readout_error == 0 for q in copy("readout errors").qubits)
+    assert all(q.t2_star is None for q in copy("slow dephasing (T2*)").qubits)
+    # Relaxation off keeps each qubit's slow detuning (its Lorentzian's width).
+    relaxed = suppression.COMPONENTS["idle relaxation (T1, T2 of 1,000 s)"](spec)
+    before, after = DeviceNoise(spec), DeviceNoise(relaxed)
+    for qubit in range(spec.num_qubits):
+        assert math.isclose(
+            after.detuning_width(qubit), before.detuning_width(qubit), rel_tol=1e-9, abs_tol=1e-9
+        )
+    assert all(q.t1 == 1e3 for q in relaxed.calibration.qubits)  # type: ignore[union-attr]
+    assert suppression.COMPONENTS["the device as it is"](spec) == spec

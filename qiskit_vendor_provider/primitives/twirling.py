@@ -41,6 +41,7 @@ import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -56,6 +57,7 @@ from qiskit.circuit import (
 )
 from qiskit.circuit.library import RGate, RZGate, SXGate, UGate
 from qiskit.converters import circuit_to_dag
+from qiskit.dagcircuit import DAGCircuit, DAGOpNode
 from qiskit.quantum_info import Clifford, Operator, Pauli
 
 from qiskit_vendor_provider.errors import VendorValidationError
@@ -246,12 +248,12 @@ def twirl(  # noqa: PLR0915 - one walk over the layers; split, it would share al
     def add(qubit: int, paulis: NDArray[np.int64]) -> None:
         pending[qubit] = pending[qubit] ^ paulis if qubit in pending else paulis.copy()
 
-    layers = list(dag.layers())
+    layers = _layers(dag, gates)
     if strategy == "active-circuit":
         circuit_active = {
             index[q]
             for layer in layers
-            for node in layer["graph"].op_nodes()
+            for node in layer
             if len(node.qargs) == 2 and gates
             for q in node.qargs
         }
@@ -264,18 +266,8 @@ def twirl(  # noqa: PLR0915 - one walk over the layers; split, it would share al
         for q in node.qargs
     }
     accumulated: set[int] = set()
-    for layer in layers:
-        nodes = list(layer["graph"].op_nodes())
-        twirled_nodes = []
-        if gates:
-            for node in nodes:
-                if (
-                    len(node.qargs) == 2
-                    and not node.cargs
-                    and isinstance(node.op, Gate)
-                    and pauli_table(node.op) is not None
-                ):
-                    twirled_nodes.append(node)
+    for nodes in layers:
+        twirled_nodes = [node for node in nodes if gates and _twirlable(node)]
         active = {index[q] for node in twirled_nodes for q in node.qargs}
         accumulated |= active
         if not twirled_nodes:
@@ -352,6 +344,52 @@ def twirl(  # noqa: PLR0915 - one walk over the layers; split, it would share al
         name=name,
         flips=flips,
     )
+
+
+def _twirlable(node: DAGOpNode) -> bool:
+    """Whether a node is a 2-qubit gate the twirl frames (bound, with a Pauli table)."""
+    return (
+        len(node.qargs) == 2
+        and not node.cargs
+        and isinstance(node.op, Gate)
+        and pauli_table(node.op) is not None
+    )
+
+
+def _layers(dag: DAGCircuit, gates: bool) -> list[list[DAGOpNode]]:
+    """The circuit as layers of twirled 2-qubit gates and, between them, everything else.
+
+    A twirled gate's layer is one past the last layer of either of its qubits, counted
+    over twirled gates only (as IBM's boxing layers 2-qubit gates): the 1-qubit gates
+    the transpiler staggers between them do not split gates that run side by side into
+    layers of their own, which the idle qubits' frames and barriers of ``active-accum``
+    would then run one after another. Every other operation goes between the layers,
+    after the last layer of its qubits, and brings its qubits level (a barrier or a
+    gate that is not twirled keeps its place with respect to every qubit it spans).
+
+    Returns:
+        Alternately the operations between layers (in topological order) and a layer
+        of twirled gates, starting and ending with the former (either may be empty).
+    """
+    level: dict[Any, int] = {}
+    between: list[list[DAGOpNode]] = [[]]
+    twirled: list[list[DAGOpNode]] = []
+    for node in dag.topological_op_nodes():
+        depth = max((level.get(q, 0) for q in node.qargs), default=0)
+        if gates and _twirlable(node):
+            depth += 1
+            while len(twirled) < depth:
+                twirled.append([])
+                between.append([])
+            twirled[depth - 1].append(node)
+        else:
+            between[depth].append(node)
+        for q in node.qargs:
+            level[q] = depth
+    out: list[list[DAGOpNode]] = [between[0]]
+    for layer, after in zip(twirled, between[1:], strict=True):
+        out.extend([layer, after])
+    return out
 
 
 @dataclass

@@ -64,7 +64,11 @@ def fold(
         return circuit
     folds = (factor - 1.0) / 2.0
     every = math.floor(folds + 1e-9)
-    extra = round((folds - every) * len(positions))
+    fraction = folds - every
+    extra = round(fraction * len(positions))
+    if fraction > 1e-9:
+        # As IBM's GateFoldingPass: a factor above an odd integer folds one gate at least.
+        extra = max(1, extra)
     if amplifier == "gate_folding_front":
         chosen = set(positions[:extra])
     elif amplifier == "gate_folding_back":
