@@ -141,9 +141,10 @@ def exact_values(
 def simulator_seed(seed: int) -> int:
     """A simulator seed far from every other seed's.
 
-    Aer's samples for consecutive seeds nearly coincide (its streams are shifted by
-    one), so seeds 1 to 5 passed as they are would be five copies of one sample, and
-    their spread no standard error.
+    Jobs of many alike experiments with consecutive seeds gave nearly the same sample
+    (the emulator now spreads the seeds of such jobs itself: ``aer_seed``), so seeds 1 to
+    5 passed as they were gave five copies of nearly one sample, and their spread no
+    standard error.
 
     >>> abs(simulator_seed(1) - simulator_seed(2)) > 10**6
     True
