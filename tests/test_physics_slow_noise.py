@@ -10,14 +10,13 @@ compared with shot-derived bounds (five standard deviations).
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from qiskit import QuantumCircuit, transpile
+from qiskit import QuantumCircuit
 
 from qiskit_vendor_provider.api.models import DeviceSpec, JobSubmission
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog, builtin_device_dir
@@ -28,7 +27,6 @@ from qiskit_vendor_provider.emulator.simulation import (
     detuning_draws,
 )
 from qiskit_vendor_provider.serialization import circuit_to_wire
-from qiskit_vendor_provider.target import build_target as build_target_of
 
 SHOTS = 4000
 SC, ION = "superconducting_27q", "trapped_ion_11q"
@@ -349,28 +347,3 @@ def test_qubits_no_gate_touches_are_sampled_classically_as_aer_would(
     # Qubit 13's bit reads 1 at its readout error.
     p13 = sum(v for k, v in fast.items() if k >> 4 & 1) / SHOTS
     assert close(p13, spec.calibration.qubits[13].readout_error)
-
-
-def test_jobs_of_consecutive_seeds_are_independent_samples(
-    catalog: DeviceCatalog, runner: JobRunner
-) -> None:
-    # A row with slow dephasing runs as up to 32 groups of shots in one Aer run. Seeded
-    # as they come, the jobs of seeds 10, 11, ... moved from each other by a third of
-    # their shot noise (a Bell pair waiting 20 us: P(00) 1183, 1184, 1191, 1185, 1186 of
-    # 4,000), so a loop over seeds gave nearly one sample many times.
-    spec = catalog.spec("superconducting_27q")
-    assert spec.dt is not None
-    circuit = QuantumCircuit(2, 2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    circuit.delay(round(20e-6 / spec.dt), 0)
-    circuit.h(0)
-    circuit.measure([0, 1], [0, 1])
-    isa = transpile(circuit, build_target_of(spec), initial_layout=[0, 1], seed_transpiler=1)
-    zeros = [run(runner, spec, [isa], seed=seed)[0].get(0, 0) for seed in range(10, 20)]
-    steps = [abs(b - a) for a, b in itertools.pairwise(zeros)]
-    p = sum(zeros) / len(zeros) / SHOTS
-    # Independent jobs differ by sqrt(2 p (1 - p) shots) times sqrt(2 / pi) on average
-    # (more with the slow detunings' draws).
-    independent = math.sqrt(2 * p * (1 - p) * SHOTS) * math.sqrt(2 / math.pi)
-    assert sum(steps) / len(steps) > 0.6 * independent, (zeros, independent)

@@ -501,21 +501,6 @@ def _check_whole(aer_result: Any, expected: int) -> None:
         )
 
 
-def aer_seed(seed: int) -> int:
-    """The seed Aer runs a job with shots in groups (slow dephasing) with.
-
-    Aer derives the streams of a run's experiments from its seed, and for runs of many
-    alike experiments (a row's up to 32 groups of shots) nearby seeds gave samples far
-    from independent: a Bell pair waiting 20 us read P(00) 1183, 1184, 1191, 1185 of
-    4,000 for seeds 10 to 13, a third of the shot noise apart. Spread by
-    ``SeedSequence``, a user's loop over consecutive seeds gets independent samples.
-
-    >>> aer_seed(10) == aer_seed(10), abs(aer_seed(10) - aer_seed(11)) > 10**5
-    (True, True)
-    """
-    return int(np.random.SeedSequence([seed, 0xAE5]).generate_state(1, np.uint32)[0] >> 1)
-
-
 def simulate(
     simulator: AerSimulator,
     submission: JobSubmission,
@@ -549,9 +534,7 @@ def simulate(
         "shots": -(-submission.shots // groups),
         # Memory when a group's shots must be cut to the job's number.
         "memory": submission.memory or submission.shots % groups != 0,
-        # Spread only when the shots are grouped, which is ours: a job Aer would run as
-        # it is keeps Aer's seeding (the ideal device samples as Aer does at a seed).
-        "seed_simulator": aer_seed(seed) if groups > 1 else seed,
+        "seed_simulator": seed,
     }
     if any(binds):
         run_options["parameter_binds"] = binds
