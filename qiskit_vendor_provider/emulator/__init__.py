@@ -11,8 +11,9 @@ add about half a second to every simulator process's start.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from qiskit_vendor_provider._lazy import lazy_names
 
 if TYPE_CHECKING:
     from qiskit_vendor_provider.emulator.app import create_app
@@ -31,13 +32,4 @@ _WHERE = {
 __all__ = ["Emulator", "EmulatorConfig", "EmulatorServer", "InProcessTransport", "create_app"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy_names(__name__, globals(), _WHERE)
