@@ -188,9 +188,8 @@ def test_the_embedded_spare_ends_with_its_host(tmp_path: Path, how: str) -> None
     eventually(lambda: gone(spare), f"the spare {spare} ended after its host's {how}")
 
 
-def test_an_embedded_emulator_that_fails_to_start_closes_its_spare(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def record_spares(monkeypatch: pytest.MonkeyPatch, *, idle: bool) -> list[WorkerProcess]:
+    """The spares the embedded emulator starts from now on, with the processor idle or not."""
     started: list[WorkerProcess] = []
 
     def recorded_spare() -> WorkerProcess | None:
@@ -200,7 +199,14 @@ def test_an_embedded_emulator_that_fails_to_start_closes_its_spare(
         return spare
 
     monkeypatch.setattr(workers, "start_spare", recorded_spare)
-    monkeypatch.setattr(workers, "a_processor_is_idle", lambda: True)  # started first
+    monkeypatch.setattr(workers, "a_processor_is_idle", lambda: idle)
+    return started
+
+
+def test_an_embedded_emulator_that_fails_to_start_closes_its_spare(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = record_spares(monkeypatch, idle=True)  # started first
     monkeypatch.setattr(provider_module, "_embedded", None)
     # A directory where the database file should be: the emulator cannot open its store.
     monkeypatch.setenv("QISKIT_VENDOR_EMULATOR_DB", str(tmp_path))
@@ -215,16 +221,7 @@ def test_the_embedded_emulator_adopts_its_spare_whenever_it_starts_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, idle: bool
 ) -> None:
     # Idle: the spare starts before the emulator's set-up; busy: after it. Adopted either way.
-    started: list[WorkerProcess] = []
-
-    def recorded_spare() -> WorkerProcess | None:
-        spare = start_spare()
-        if spare is not None:
-            started.append(spare)
-        return spare
-
-    monkeypatch.setattr(workers, "start_spare", recorded_spare)
-    monkeypatch.setattr(workers, "a_processor_is_idle", lambda: idle)
+    started = record_spares(monkeypatch, idle=idle)
     monkeypatch.setattr(provider_module, "_embedded", None)
     monkeypatch.setenv("QISKIT_VENDOR_EMULATOR_DB", str(tmp_path / "embedded.sqlite3"))
     monkeypatch.setenv("QISKIT_VENDOR_JOURNAL", str(tmp_path / "journal.sqlite3"))
