@@ -140,8 +140,25 @@ def test_sampler_shots_needing_more_than_max_jobs_fail_before_any_http_call(
     backend = lower_limits(provider.get_backend("ideal_simulator"), max_shots=10)
     sampler = VendorSampler(backend=backend, options={"max_jobs": 3})
     before = len(api.calls())
-    with pytest.raises(VendorValidationError, match="needs 4 jobs"):
+    with pytest.raises(VendorValidationError, match="needs 4 jobs") as info:
         sampler.run([basis_state("1")], shots=31)
+    assert "ask for fewer shots or PUBs, or raise max_jobs with set_options()" in str(info.value)
+    assert len(api.calls()) == before
+
+
+def test_estimator_pubs_packed_into_more_than_max_jobs_fail_naming_the_fix(
+    provider: VendorProvider, api: MockedApi
+) -> None:
+    backend = lower_limits(provider.get_backend("ideal_simulator"), max_circuits=1)
+    circuit = QuantumCircuit(1)
+    circuit.h(0)
+    estimator = VendorEstimator(backend=backend, options={"max_jobs": 2})
+    before = len(api.calls())
+    with pytest.raises(VendorValidationError, match="needs 3 jobs") as info:
+        estimator.run([(circuit, "Z")] * 3, precision=0.1)
+    message = str(info.value)
+    assert "and 1 circuits per job), over max_jobs=2" in message
+    assert "ask for a coarser precision or fewer PUBs, or raise max_jobs" in message
     assert len(api.calls()) == before
 
 

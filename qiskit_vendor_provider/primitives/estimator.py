@@ -36,7 +36,7 @@ from qiskit_vendor_provider.primitives.execution import (
 )
 from qiskit_vendor_provider.primitives.mitigation import calibration_circuit, mitigate
 from qiskit_vendor_provider.primitives.options import DEFAULT_PRECISION, EstimatorOptions
-from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_jobs
+from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_run
 from qiskit_vendor_provider.primitives.pauli_measurement import (
     MeasurementBasis,
     basis_change_circuit,
@@ -294,33 +294,24 @@ class VendorEstimator(VendorPrimitiveMixin[EstimatorOptions], BackendEstimatorV2
             sweep, programs = self._prepare_pub(pub, position, options, plan)
             sweeps.append(sweep)
             programs_by_shots[shots].extend(programs)
-        plans = [
-            plan
-            for shots, programs in programs_by_shots.items()
-            for plan in plan_jobs(
-                programs,
-                shots,
-                device=self.backend.name,
-                limits=limits,
-                settings=settings,
-                memory=False,
-                session_id=self._session_id,
-            )
-        ]
-        if len(plans) > options.max_jobs:
-            raise VendorValidationError(
-                f"this run needs {len(plans)} jobs on {self.backend.name!r} (at most "
-                f"{limits.max_shots} shots and {limits.max_circuits} circuits per job), over "
-                f"max_jobs={options.max_jobs}"
-                + (
+        plans = plan_run(
+            programs_by_shots,
+            device=self.backend.name,
+            limits=limits,
+            settings=settings,
+            memory=False,
+            session_id=self._session_id,
+            max_jobs=options.max_jobs,
+            remedy=(
+                (
                     " (measure_mitigation adds twirled and calibration circuits)"
                     if options.trex()
                     else ""
                 )
                 + (" (ZNE runs every circuit once per noise factor)" if options.zne() else "")
-                + "; ask for a coarser precision or fewer PUBs, or raise max_jobs with "
-                "set_options()"
-            )
+                + "; ask for a coarser precision or fewer PUBs"
+            ),
+        )
         return _Work(pubs, sweeps, plans, settings, options)
 
     def _prepare_pub(  # noqa: PLR0915 - the PUB's bookkeeping, kept in one place

@@ -23,7 +23,7 @@ size. Whether a program fits a device at all is the rule book's to say
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -43,6 +43,7 @@ __all__ = [
     "chunk_seed",
     "make_program",
     "plan_jobs",
+    "plan_run",
     "split_shots",
 ]
 
@@ -311,3 +312,56 @@ def plan_jobs(
         for index, chunk_shots in enumerate(chunks)
         for batch in batches
     ]
+
+
+def plan_run(
+    programs_by_shots: Mapping[int, Sequence[Program]],
+    *,
+    device: str,
+    limits: DeviceLimits,
+    settings: dict[str, Any],
+    memory: bool,
+    session_id: str | None,
+    max_jobs: int,
+    remedy: str,
+) -> list[JobPlan]:
+    """Every job of one primitive run (programs grouped by their shots), within ``max_jobs``.
+
+    Args:
+        programs_by_shots: The run's programs, keyed by the shots each runs.
+        device: Device name (part of each request).
+        limits: The device's limits.
+        settings: ``seed_simulator``, ``job_name``, ``job_tags`` of the jobs.
+        memory: Whether per-shot memory is asked for.
+        session_id: The session or batch the jobs run in.
+        max_jobs: The primitive's ``max_jobs`` option.
+        remedy: What the user can ask for instead, said after why the run is too large
+            (``max_jobs`` can always be raised, which the message adds).
+
+    Returns:
+        The jobs, shot group by shot group.
+
+    Raises:
+        VendorValidationError: the run needs more than ``max_jobs`` jobs, or a program fits
+            no job.
+    """
+    plans = [
+        plan
+        for shots, programs in programs_by_shots.items()
+        for plan in plan_jobs(
+            programs,
+            shots,
+            device=device,
+            limits=limits,
+            settings=settings,
+            memory=memory,
+            session_id=session_id,
+        )
+    ]
+    if len(plans) > max_jobs:
+        raise VendorValidationError(
+            f"this run needs {len(plans)} jobs on {device!r} (at most {limits.max_shots} "
+            f"shots and {limits.max_circuits} circuits per job), over max_jobs={max_jobs}"
+            f"{remedy}, or raise max_jobs with set_options()"
+        )
+    return plans

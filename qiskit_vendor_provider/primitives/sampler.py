@@ -39,7 +39,7 @@ from qiskit_vendor_provider.primitives.mitigation import (
     quasi_probabilities,
 )
 from qiskit_vendor_provider.primitives.options import SamplerOptions
-from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_jobs
+from qiskit_vendor_provider.primitives.packing import JobPlan, Program, plan_run
 from qiskit_vendor_provider.primitives.preparation import CircuitPreparer, parameter_rows
 from qiskit_vendor_provider.primitives.sampler_twirling import (
     SamplerTwirl,
@@ -208,26 +208,16 @@ class VendorSampler(VendorPrimitiveMixin[SamplerOptions], BackendSamplerV2):  # 
             inverses.append(
                 self._readout_inverses(circuit, position) if options.measure_mitigation else None
             )
-        plans = [
-            plan
-            for shots, programs in programs_by_shots.items()
-            for plan in plan_jobs(
-                programs,
-                shots,
-                device=self.backend.name,
-                limits=self.backend.limits,
-                settings=settings,
-                memory=True,
-                session_id=self._session_id,
-            )
-        ]
-        if len(plans) > options.max_jobs:
-            raise VendorValidationError(
-                f"this run needs {len(plans)} jobs on {self.backend.name!r} (at most "
-                f"{self.backend.limits.max_shots} shots and {self.backend.limits.max_circuits} "
-                f"circuits per job), over max_jobs={options.max_jobs}; ask for fewer shots or "
-                "PUBs, or raise max_jobs with set_options()"
-            )
+        plans = plan_run(
+            programs_by_shots,
+            device=self.backend.name,
+            limits=self.backend.limits,
+            settings=settings,
+            memory=True,
+            session_id=self._session_id,
+            max_jobs=options.max_jobs,
+            remedy="; ask for fewer shots or PUBs",
+        )
         return _Work(pubs, plans, settings, inverses, options, suppressions, twirls)
 
     def _programs(
