@@ -10,13 +10,14 @@ compared with shot-derived bounds (five standard deviations).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from qiskit import QuantumCircuit
+from qiskit import QuantumCircuit, transpile
 
 from qiskit_vendor_provider.api.models import DeviceSpec, JobSubmission
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog, builtin_device_dir
@@ -27,6 +28,7 @@ from qiskit_vendor_provider.emulator.simulation import (
     detuning_draws,
 )
 from qiskit_vendor_provider.serialization import circuit_to_wire
+from qiskit_vendor_provider.target import build_target
 
 SHOTS = 4000
 SC, ION = "superconducting_27q", "trapped_ion_11q"
@@ -347,3 +349,50 @@ def test_qubits_no_gate_touches_are_sampled_classically_as_aer_would(
     # Qubit 13's bit reads 1 at its readout error.
     p13 = sum(v for k, v in fast.items() if k >> 4 & 1) / SHOTS
     assert close(p13, spec.calibration.qubits[13].readout_error)
+
+
+def waiting_bell_pair(spec: DeviceSpec) -> QuantumCircuit:
+    """A Bell pair, 20 us of waiting on qubit 0, an H on it: ISA for qubits 0 and 1."""
+    assert spec.dt is not None
+    circuit = QuantumCircuit(2, 2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.delay(round(20e-6 / spec.dt), 0)
+    circuit.h(0)
+    circuit.measure([0, 1], [0, 1])
+    return transpile(circuit, build_target(spec), initial_layout=[0, 1], seed_transpiler=1)
+
+
+def test_jobs_of_consecutive_seeds_are_independent_samples(
+    catalog: DeviceCatalog, runner: JobRunner
+) -> None:
+    # A row with slow dephasing runs as up to 32 groups of shots in one Aer run, and
+    # Aer seeds a run's experiments seed, seed + 1, ...: with the job's seed passed as
+    # it is, the jobs of seeds 10, 11, ... shared 31 of 32 streams and moved from each
+    # other by a third of their shot noise (P(00) 1183, 1184, 1191, 1185 of 4,000).
+    spec = catalog.spec(SC)
+    isa = waiting_bell_pair(spec)
+    zeros = [run(runner, spec, [isa], seed=seed)[0].get(0, 0) for seed in range(10, 20)]
+    steps = [abs(b - a) for a, b in itertools.pairwise(zeros)]
+    p = sum(zeros) / len(zeros) / SHOTS
+    # Two independent binomial samples differ by sqrt(2 p (1 - p) shots) sqrt(2 / pi)
+    # on average (more with the detunings' draws); the mean of 9 such steps has a
+    # relative spread of about a quarter, so 0.6 of it is 1.6 of those below.
+    independent = math.sqrt(2 * p * (1 - p) * SHOTS) * math.sqrt(2 / math.pi)
+    assert sum(steps) / len(steps) > 0.6 * independent, (zeros, independent)
+
+
+def test_the_same_seed_gives_the_same_counts_grouped_or_not(
+    catalog: DeviceCatalog, runner: JobRunner
+) -> None:
+    # Spreading a grouped job's seed must keep seeded results reproducible: the same
+    # job and seed, run twice (and from a fresh runner), samples the same counts and
+    # memory, with slow dephasing (grouped shots) and without (the Markovian device).
+    spec = catalog.spec(SC)
+    isa = waiting_bell_pair(spec)
+    for device in (spec, markovian(spec)):
+        first = run(runner, device, [isa, isa], seed=12345, memory=True)
+        again = run(JobRunner(), device, [isa, isa], seed=12345, memory=True)
+        other = run(runner, device, [isa, isa], seed=12346, memory=True)
+        assert first == again
+        assert first != other
