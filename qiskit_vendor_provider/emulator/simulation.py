@@ -27,6 +27,14 @@ from qiskit_vendor_provider.api.models import (
     WireProgram,
 )
 from qiskit_vendor_provider.api.shots import encode_packed, pack_hex, shot_ints
+from qiskit_vendor_provider.emulator.final_sampling import (
+    PROBABILITIES,
+    clbit_values,
+    probability_circuit,
+    sample_group,
+    terminal_measurements,
+    with_readout_errors,
+)
 from qiskit_vendor_provider.emulator.lowering import lower_circuit
 from qiskit_vendor_provider.emulator.noise import DeviceNoise
 from qiskit_vendor_provider.emulator.scheduling import (
@@ -563,10 +571,13 @@ def _run_on_aer(
     run_options: dict[str, Any],
     *,
     grouped: bool,
-) -> Any:
-    """Aer's result for the job's circuits, run as fast as gives the same counts.
+    noise: DeviceNoise | None,
+    seed: int,
+) -> tuple[Any, list[dict[str, Any]]]:
+    """Aer's result for the job's circuits, and each experiment's data as Aer gives it.
 
-    ``grouped``: the job's rows run as groups of shots on a noisy device.
+    ``grouped``: the job's rows run as groups of shots on a noisy device, whose
+    ``noise`` gives the readout errors when the shots are drawn here.
     """
     bind_at_run_time = grouped and runs_as_density_matrix(
         circuits,
@@ -574,6 +585,16 @@ def _run_on_aer(
         max_memory_mb=int(simulator.options.max_memory_mb or 4096),
     )
     if bind_at_run_time:
+        measured = [terminal_measurements(circuit) for circuit in circuits]
+        if noise is not None and all(m is not None for m in measured):
+            return _sampled_here(
+                simulator,
+                circuits,
+                [m or [] for m in measured],
+                run_options,
+                noise=noise,
+                seed=seed,
+            )
         # Aer binds each row while running its circuit, instead of building, noising and
         # optimising one circuit per row and group: a third less time for the groups of
         # the slow draw. Only for jobs Aer runs wholly as density matrices, where the
@@ -596,7 +617,60 @@ def _run_on_aer(
         # other job keeps its result (an ideal device's stabilizer and statevector
         # experiments, say).
         aer_result = simulator.run(circuits, **run_options, method="statevector").result()
-    return aer_result
+    return aer_result, [experiment.data.to_dict() for experiment in aer_result.results]
+
+
+def _sampled_here(
+    simulator: AerSimulator,
+    circuits: list[QuantumCircuit],
+    measured: list[list[tuple[int, int]]],
+    run_options: dict[str, Any],
+    *,
+    noise: DeviceNoise,
+    seed: int,
+) -> tuple[Any, list[dict[str, Any]]]:
+    """Groups whose measurements all come last: probabilities from Aer, shots from numpy.
+
+    Aer evolves each group's density matrix (binding the rows at run time) and saves
+    the measured qubits' probabilities; each group's shots are then drawn from them
+    with the qubits' readout errors applied (see :mod:`.final_sampling`), a quarter
+    less time in Aer than Aer's own sampling of every group.
+    """
+    probing: dict[int, QuantumCircuit] = {}
+    for circuit, pairs in zip(circuits, measured, strict=True):
+        if id(circuit) not in probing:  # a circuit repeated per row is rewritten once
+            probing[id(circuit)] = probability_circuit(circuit, pairs)
+    options = {
+        **run_options,
+        "shots": 1,
+        "memory": False,
+        "method": "density_matrix",
+        "runtime_parameter_bind_enable": True,
+    }
+    aer_result = simulator.run([probing[id(c)] for c in circuits], **options).result()
+    binds = run_options.get("parameter_binds") or [{}] * len(circuits)
+    expected = sum(len(b[next(iter(b))]) if b else 1 for b in binds)
+    _check_whole(aer_result, expected)
+    rng = np.random.default_rng([seed, 2])
+    experiments = iter(aer_result.results)
+    out: list[dict[str, Any]] = []
+    for pairs, bind in zip(measured, binds, strict=True):
+        values = clbit_values(pairs)
+        errors = [noise.readout_error(qubit) for qubit, _ in pairs]
+        saved = [
+            next(experiments).data.to_dict().get(PROBABILITIES)
+            for _ in range(len(bind[next(iter(bind))]) if bind else 1)
+        ]
+        if not pairs or any(p is None for p in saved):  # nothing measured, or Aer failed
+            out.extend({} for _ in saved)
+            continue
+        for probabilities in with_readout_errors(np.array(saved, dtype=float), errors):
+            out.append(
+                sample_group(
+                    probabilities, values, run_options["shots"], rng, memory=run_options["memory"]
+                )
+            )
+    return aer_result, out
 
 
 def simulate(
@@ -670,9 +744,16 @@ def simulate(
         # max_memory_mb (1,400 six-qubit experiments: 0.96 s, against 1.29 s with Aer's
         # default of one experiment at a time and 1.88 s on one thread).
         run_options["max_parallel_experiments"] = 0
-    aer_result = _run_on_aer(simulator, aer_circuits, run_options, grouped=groups > 1 and noisy)
+    aer_result, datas = _run_on_aer(
+        simulator,
+        aer_circuits,
+        run_options,
+        grouped=groups > 1 and noisy,
+        noise=noise if isinstance(noise, DeviceNoise) else None,
+        seed=seed,
+    )
     _check_whole(aer_result, expected=sum(rows_per_program) * groups)
-    experiments = iter(aer_result.results)
+    experiments = iter(zip(aer_result.results, datas, strict=True))
     programs = []
     rng = np.random.default_rng([seed, 1])
     for program, rows, extra in zip(
@@ -684,12 +765,12 @@ def simulate(
         for _ in range(rows):
             raws = []
             for _ in range(groups):
-                experiment = next(experiments)
+                experiment, raw = next(experiments)
                 success = success and bool(experiment.success)
                 status = status or str(getattr(experiment, "status", ""))
                 raws.append(
                     sample_untouched(
-                        experiment.data.to_dict(),
+                        raw,
                         extra,
                         rng,
                         shots=run_options["shots"],
