@@ -142,8 +142,10 @@ def simulator_seed(seed: int) -> int:
     """A simulator seed far from every other seed's.
 
     Jobs of many alike experiments (rows split into groups of shots) with consecutive
-    seeds give nearly the same sample, so seeds 1 to 5 passed as they are gave five
-    copies of nearly one sample, and their spread no standard error.
+    seeds gave nearly the same sample before the emulator spread such jobs' seeds itself
+    (``aer_seed``), so seeds 1 to 5 passed as they were gave five copies of nearly one
+    sample, and their spread no standard error. Kept: harmless now, and independent of
+    how the emulator seeds Aer.
 
     >>> abs(simulator_seed(1) - simulator_seed(2)) > 10**6
     True

@@ -250,9 +250,11 @@ def twirled(circuits: Sequence[QuantumCircuit], backend: Any, num_twirls: int, s
     return list(out)
 
 
-def flip_probabilities(backend: Any, circuits: Sequence[QuantumCircuit], shots: int) -> list[float]:
+def flip_probabilities(
+    backend: Any, circuits: Sequence[QuantumCircuit], shots: int, *, seed: int = 9
+) -> list[float]:
     """The probability of an outcome other than all zeros, per circuit."""
-    result = backend.run(list(circuits), shots=shots, seed_simulator=9).result()
+    result = backend.run(list(circuits), shots=shots, seed_simulator=seed).result()
     out = []
     for i in range(len(circuits)):
         counts = result.get_counts(i)
@@ -267,21 +269,23 @@ def amplify(
     repetitions: Sequence[int] | None = None,
     shots: int = 2000,
     num_twirls: int = 10,
+    seed: int = 9,
 ) -> Amplification:
     """Run the amplification sequence plain and twirled.
 
     ``repetitions`` default to 1, 2, 4, ..., 32 (4, 8, ..., 32 for ``rxx(π/2)``, whose
-    ideal product is the identity every 4).
+    ideal product is the identity every 4). ``seed`` is the runs' ``seed_simulator``
+    (the twirls' are fixed), so that runs of several seeds can be pooled.
     """
     if repetitions is None:
         repetitions = (
             (1, 2, 4, 8, 16, 32) if "ecr" in backend.operation_names else (4, 8, 12, 16, 24, 32)
         )
     circuits = amplification_circuits(backend, pair, repetitions)
-    plain = flip_probabilities(backend, circuits, shots)
+    plain = flip_probabilities(backend, circuits, shots, seed=seed)
     twirls = twirled(circuits, backend, num_twirls, seed=4)
     per = max(1, shots // num_twirls)
-    flat = flip_probabilities(backend, [c for group in twirls for c in group], per)
+    flat = flip_probabilities(backend, [c for group in twirls for c in group], per, seed=seed)
     twirled_p = [
         float(np.mean(flat[i * num_twirls : (i + 1) * num_twirls])) for i in range(len(twirls))
     ]

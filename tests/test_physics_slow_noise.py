@@ -10,23 +10,28 @@ compared with shot-derived bounds (five standard deviations).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from qiskit import QuantumCircuit
+from qiskit import QuantumCircuit, transpile
+from qiskit.circuit import Parameter
 
-from qiskit_vendor_provider.api.models import DeviceSpec, JobSubmission
+from qiskit_vendor_provider.api.models import DeviceSpec, JobSubmission, ProgramResult, WireProgram
+from qiskit_vendor_provider.emulator import simulation
 from qiskit_vendor_provider.emulator.catalog import DeviceCatalog, builtin_device_dir
 from qiskit_vendor_provider.emulator.noise import DeviceNoise, markovian
 from qiskit_vendor_provider.emulator.simulation import (
     JobRunner,
     PreparedDevice,
     detuning_draws,
+    detuning_groups,
 )
 from qiskit_vendor_provider.serialization import circuit_to_wire
+from qiskit_vendor_provider.target import build_target
 
 SHOTS = 4000
 SC, ION = "superconducting_27q", "trapped_ion_11q"
@@ -347,3 +352,164 @@ def test_qubits_no_gate_touches_are_sampled_classically_as_aer_would(
     # Qubit 13's bit reads 1 at its readout error.
     p13 = sum(v for k, v in fast.items() if k >> 4 & 1) / SHOTS
     assert close(p13, spec.calibration.qubits[13].readout_error)
+
+
+def waiting_bell_pair(spec: DeviceSpec, *, twice: bool = False) -> QuantumCircuit:
+    """A Bell pair, 20 us of waiting on qubit 0, an H on it: ISA for qubits 0 and 1.
+
+    With ``twice``, qubit 1 is measured again into a third clbit, so that Aer samples
+    the shots (the emulator draws them itself only from one measurement per qubit).
+    """
+    assert spec.dt is not None
+    circuit = QuantumCircuit(2, 3 if twice else 2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.delay(round(20e-6 / spec.dt), 0)
+    circuit.h(0)
+    circuit.measure([0, 1], [0, 1])
+    if twice:
+        circuit.measure(1, 2)
+    return transpile(circuit, build_target(spec), initial_layout=[0, 1], seed_transpiler=1)
+
+
+@pytest.mark.parametrize("twice", [False, True], ids=["drawn-here", "aer-samples"])
+def test_jobs_of_consecutive_seeds_are_independent_samples(
+    catalog: DeviceCatalog, runner: JobRunner, twice: bool
+) -> None:
+    # A row with slow dephasing runs as up to 32 groups of shots in one Aer run, and
+    # Aer seeds a run's experiments seed, seed + 1, ...: with the job's seed passed as
+    # it is, the jobs of seeds 10, 11, ... shared 31 of 32 streams and moved from each
+    # other by a third of their shot noise (P(00) 1183, 1184, 1191, 1185 of 4,000).
+    # Both ways a grouped job is sampled: by Aer (fails on the old seeding), and drawn
+    # from the saved probabilities with numpy.
+    spec = catalog.spec(SC)
+    isa = waiting_bell_pair(spec, twice=twice)
+    counts = [run(runner, spec, [isa], seed=seed)[0] for seed in range(10, 20)]
+    zeros = [sum(v for k, v in c.items() if k & 0b11 == 0) for c in counts]
+    steps = [abs(b - a) for a, b in itertools.pairwise(zeros)]
+    p = sum(zeros) / len(zeros) / SHOTS
+    # Two independent binomial samples differ by sqrt(2 p (1 - p) shots) sqrt(2 / pi)
+    # on average (more with the detunings' draws); the mean of 9 such steps has a
+    # relative spread of about a quarter, so 0.6 of it is 1.6 of those below.
+    independent = math.sqrt(2 * p * (1 - p) * SHOTS) * math.sqrt(2 / math.pi)
+    assert sum(steps) / len(steps) > 0.6 * independent, (zeros, independent)
+
+
+def test_the_same_seed_gives_the_same_counts_grouped_or_not(
+    catalog: DeviceCatalog, runner: JobRunner
+) -> None:
+    # Spreading a grouped job's seed, and drawing its shots from saved probabilities,
+    # must keep seeded results reproducible: the same job and seed, run twice (and from
+    # a fresh runner), samples the same counts, with slow dephasing (shots drawn here,
+    # or by Aer) and without it (the Markovian device, as Aer samples it).
+    spec = catalog.spec(SC)
+    for device, twice in ((spec, False), (spec, True), (markovian(spec), False)):
+        isa = waiting_bell_pair(spec, twice=twice)
+        first = run(runner, device, [isa, isa], seed=12345, memory=True)
+        again = run(JobRunner(), device, [isa, isa], seed=12345, memory=True)
+        other = run(runner, device, [isa, isa], seed=12346, memory=True)
+        assert first == again, (device.name, twice)
+        assert first != other, (device.name, twice)
+
+
+def sweep_and_pair(spec: DeviceSpec, *, twice: bool = False) -> list[WireProgram]:
+    """The waiting Bell pair, a 3-row angle sweep with a wait, and a wait then one qubit
+    flipped (its bit apart from the other's): three grouped programs.
+
+    With ``twice``, the sweep measures qubit 0 a second time, into a third clbit (so its
+    measurements are not one per qubit).
+    """
+    theta = Parameter("theta")
+    sweep = QuantumCircuit(2, 3 if twice else 2)
+    sweep.rx(theta, 0)
+    sweep.cx(0, 1)
+    sweep.delay(round(5e-6 / (spec.dt or 1)), 1)
+    sweep.measure([0, 1], [0, 1])
+    if twice:
+        sweep.measure(0, 2)
+    isa = transpile(sweep, build_target(spec), initial_layout=[4, 7], seed_transpiler=1)
+    flip = QuantumCircuit(3, 3)
+    flip.delay(round(2e-6 / (spec.dt or 1)), 0)
+    flip.x(2)
+    flip.measure([0, 2], [1, 2])
+    one = transpile(flip, build_target(spec), initial_layout=[10, 12, 15], seed_transpiler=1)
+    return [
+        circuit_to_wire(waiting_bell_pair(spec)),
+        circuit_to_wire(isa, parameter_values=[[0.3], [1.2], [2.5]]),
+        circuit_to_wire(one),
+    ]
+
+
+def run_both_ways(
+    runner: JobRunner, spec: DeviceSpec, submission: JobSubmission, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[ProgramResult], list[ProgramResult]]:
+    """The job as the emulator runs it, and as it ran before (Aer binding row by row)."""
+    prepared = [runner._device(spec).prepare(c) for c in runner.circuits(submission, spec)]
+    per_group = -(-submission.shots // detuning_groups(submission.shots))
+    assert simulation.runs_as_density_matrix(prepared, per_group)
+    fast, _ = runner.run(submission, spec)
+    with monkeypatch.context() as patch:
+        patch.setattr(simulation, "runs_as_density_matrix", lambda *a, **k: False)
+        slow, _ = runner.run(submission, spec)
+    return fast, slow
+
+
+@pytest.mark.parametrize(("shots", "memory"), [(1000, False), (997, True)])
+def test_binding_rows_at_run_time_gives_the_same_counts_to_the_shot(
+    catalog: DeviceCatalog,
+    runner: JobRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    shots: int,
+    memory: bool,
+) -> None:
+    # A grouped job Aer runs wholly as density matrices, but whose measurements are not
+    # one per qubit at the end (so Aer samples them), lets Aer bind the rows while it
+    # runs (a third faster). That must not change a single count.
+    spec = catalog.spec(SC)
+    programs = sweep_and_pair(spec, twice=True)
+    submission = JobSubmission(
+        device=spec.name, programs=programs, shots=shots, seed_simulator=7, memory=memory
+    )
+    fast, slow = run_both_ways(runner, spec, submission, monkeypatch)
+    assert [r.data for r in fast] == [r.data for r in slow]
+    assert len(fast[1].data) == 3 and all(sum(d.counts.values()) == shots for d in fast[1].data)
+
+
+@pytest.mark.parametrize(("shots", "memory"), [(20_000, False), (9_997, True)])
+def test_shots_drawn_from_the_saved_probabilities_agree_with_aer_sampling(
+    catalog: DeviceCatalog,
+    runner: JobRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    shots: int,
+    memory: bool,
+) -> None:
+    # With all measurements last, the groups' shots are drawn in numpy from the density
+    # matrix's probabilities, readout errors applied. Both ways use the job's detuning
+    # draws (the same seed), so they differ by the shots' sampling alone: each outcome
+    # of each row within five binomial standard deviations of the two samples.
+    spec = catalog.spec(SC)
+    submission = JobSubmission(
+        device=spec.name,
+        programs=sweep_and_pair(spec),
+        shots=shots,
+        seed_simulator=7,
+        memory=memory,
+    )
+    fast, slow = run_both_ways(runner, spec, submission, monkeypatch)
+    for ours, aers in zip(fast, slow, strict=True):
+        for mine, theirs in zip(ours.data, aers.data, strict=True):
+            assert sum(mine.counts.values()) == shots
+            for key in set(mine.counts) | set(theirs.counts):
+                a, b = mine.counts.get(key, 0) / shots, theirs.counts.get(key, 0) / shots
+                assert close(a, b, shots), (key, a, b)
+            if memory:
+                assert mine.packed_memory is not None
+    # The readout errors are in: the sweep's first row (rx(0.3), a CX: 00 or 11) reads 01
+    # and 10 at about the readout errors' sum of qubits 4 and 7.
+    qubits = spec.calibration.qubits  # type: ignore[union-attr]
+    readout = qubits[4].readout_error + qubits[7].readout_error
+    first = fast[1].data[0].counts
+    odd = (first.get("0x1", 0) + first.get("0x2", 0)) / shots
+    assert odd > 0.5 * readout, (odd, readout)
+    # Each qubit's bit lands in its clbit: the flipped qubit reads 1 in clbit 2.
+    assert fast[2].data[0].counts.get("0x4", 0) > 0.9 * shots

@@ -29,12 +29,30 @@ def backend() -> Iterator[VendorBackend]:
         yield device
 
 
-PRECISION = 0.03  # 1,112 shots per circuit and noise factor
+PRECISION = 0.03  # level 2: 1,112 shots per circuit and noise factor
+PLAIN_PRECISION = 0.005  # levels 0 and 1: 40,000 shots, a second or two each
 
 
 @pytest.fixture(scope="module")
 def levels(backend: VendorBackend) -> suppression.Levels:
-    return suppression.resilience_levels(backend, seeds=[1], precision=PRECISION)
+    return suppression.resilience_levels(backend, seeds=[1], precision=PRECISION, levels=(2,))
+
+
+@pytest.fixture(scope="module")
+def plain_levels(backend: VendorBackend) -> suppression.Levels:
+    return suppression.resilience_levels(
+        backend, seeds=[1], precision=PLAIN_PRECISION, levels=(0, 1)
+    )
+
+
+@pytest.fixture(scope="module")
+def readout_free() -> suppression.Levels:
+    """Level 0 on a copy of the device whose readout is perfect (all else the same)."""
+    spec = DeviceCatalog.from_directories().spec(suppression.DEVICE)
+    with suppression.device(spec=suppression.COMPONENTS["readout errors"](spec)) as copy:
+        return suppression.resilience_levels(
+            copy, seeds=[1], precision=PLAIN_PRECISION, levels=(0,)
+        )
 
 
 def test_the_ising_circuit_has_four_layers_of_two_qubit_gates_on_the_chain(
@@ -54,16 +72,29 @@ def test_the_ising_circuit_has_four_layers_of_two_qubit_gates_on_the_chain(
 
 def test_mitigation_removes_the_bias_to_within_its_standard_error(
     levels: suppression.Levels,
+    plain_levels: suppression.Levels,
+    readout_free: suppression.Levels,
 ) -> None:
+    # Each claim is asserted where the shots give it power at any seed, not at a lucky
+    # one (the bounds were 3 standard errors of 1,112 shots, where the correlator's raw
+    # bias, 0.059, is 2.8 of them: level 0 passed at one seed in three).
     for name, truth in levels.exact.items():
-        (raw,), (raw_std,) = levels.evs[0][name], levels.stds[0][name]
-        for level in (1, 2):
-            (value,), (std,) = levels.evs[level][name], levels.stds[level][name]
-            # TREX, then TREX and ZNE: within 3 returned standard errors of the truth.
-            assert abs(value - truth) < 3 * std, (name, level, value, std, truth)
-        # The correlator's raw value is off by more than 3 of its standard errors.
-        if name.startswith("<Z2"):
-            assert truth - raw > 3 * raw_std, (name, raw, raw_std, truth)
+        # Level 0 is biased: 0.054 and 0.059 (docs/mitigation.md), 15 standard errors of
+        # 40,000 shots (0.0036): asserted at 5.
+        (raw,), (raw_std,) = plain_levels.evs[0][name], plain_levels.stds[0][name]
+        assert truth - raw > 5 * raw_std, (name, raw, raw_std, truth)
+        # Level 1 (TREX) removes the readout's part of it, not the gates': it agrees
+        # with level 0 on the same device read out perfectly, within 4 standard errors
+        # of the difference (its residual bias, the gates', is 0.031 for <Z̄>: 9
+        # standard errors, so "within its error of the truth" held only at few shots).
+        (trex,), (trex_std,) = plain_levels.evs[1][name], plain_levels.stds[1][name]
+        (clean,), (clean_std,) = readout_free.evs[0][name], readout_free.stds[0][name]
+        assert abs(trex - clean) < 4 * math.hypot(trex_std, clean_std), (name, trex, clean)
+        # Level 2 (TREX and ZNE) is unbiased: within 3 returned standard errors (0.03 to
+        # 0.045 here) of the truth; its residual errors, 0.006 and 0.014 over five seeds
+        # of 10,000 shots, are under half of one.
+        (value,), (std,) = levels.evs[2][name], levels.stds[2][name]
+        assert abs(value - truth) < 3 * std, (name, value, std, truth)
     data = levels.sample.data
     assert data.evs_noise_factors.shape == (2, 3)
     assert data.evs_extrapolated.shape == (2, 2, 26)

@@ -276,6 +276,11 @@ class DeviceNoise:
         """Whether the device has a calibration (else it is ideal)."""
         return self._spec.calibration is not None
 
+    def readout_error(self, qubit: int) -> float:
+        """The qubit's readout error: the chance its measurement reads the other bit."""
+        calibration = self._spec.calibration
+        return 0.0 if calibration is None else calibration.qubits[qubit].readout_error
+
     def detuning_width(self, qubit: int) -> float:
         """Half width (rad/s) of the Lorentzian the qubit's slow detuning is drawn from.
 
