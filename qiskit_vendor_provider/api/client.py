@@ -56,6 +56,7 @@ from qiskit_vendor_provider.api.models import (
     SessionInfo,
     SessionList,
     SessionRequest,
+    SubmittedJob,
 )
 from qiskit_vendor_provider.api.secret import Token, redact, redacting_logger
 from qiskit_vendor_provider.api.shots import unpack_result
@@ -63,6 +64,7 @@ from qiskit_vendor_provider.api.versions import (
     API_VERSION,
     API_VERSION_HEADER,
     CLIENT_VERSION_HEADER,
+    EARLY_RESULT_API_VERSION,
     WARNING_HEADER,
     client_notices,
     parse_api_version,
@@ -336,20 +338,46 @@ class ApiClient:
         body = self._request("GET", f"/devices/{_segment(name)}/status")
         return self._model(DeviceStatus, body)
 
-    def submit_payload(self, payload: bytes | str, idempotency_key: str) -> JobInfo:
+    def submit_payload(
+        self, payload: bytes | str, idempotency_key: str, *, wait: float | None = None
+    ) -> SubmittedJob:
         """``POST /v1/jobs`` of an encoded submission (see :func:`.wire.encode_submission`).
 
         A caller that may post again after a crash stores the payload and the key first,
         and posts them unchanged: the server answers a known key with the job it made.
+
+        Args:
+            payload: The encoded submission.
+            idempotency_key: The submission's key.
+            wait: Let the server hold the answer up to this many seconds while a job that
+                starts at once runs (``?wait=``, API 1.5): a job that ends DONE within it
+                comes with its result (``SubmittedJob.result``), which saves a request.
+                Sent only to a server that names API 1.5 or newer; an older one answers
+                with the job alone, as it always did.
         """
+        params = None
+        read_extra = 0.0
+        if wait is not None and self.speaks(EARLY_RESULT_API_VERSION):
+            params = {"wait": f"{wait:.3f}"}
+            read_extra = wait
         body = self._request(
             "POST",
             "/jobs",
             data=payload.encode("utf-8") if isinstance(payload, str) else payload,
             headers={"Idempotency-Key": idempotency_key, "Content-Type": "application/json"},
+            params=params,
             retryable=True,
+            read_extra=read_extra,
         )
-        return self._model(JobInfo, body)
+        submitted = self._model(SubmittedJob, body)
+        if submitted.result is not None:
+            unpack_result(submitted.result)
+        return submitted
+
+    def speaks(self, version: tuple[int, int]) -> bool:
+        """Whether the server's last answer named API ``version`` or newer."""
+        spoken = self.server_api_version
+        return spoken is not None and spoken >= version
 
     def list_jobs(self, query: JobQuery) -> JobPage:
         """``GET /v1/jobs``: one page of the account's jobs matching ``query``."""

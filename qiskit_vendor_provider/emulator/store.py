@@ -481,6 +481,16 @@ class SQLiteJobStore:
         """
         if not devices:
             return None
+        marks = ", ".join("?" * len(devices))
+        with self._lock:
+            # Most claims find nothing (the supervisor asks after every job it starts or
+            # ends): a read on the status index says so without taking the write lock.
+            queued = self._conn.execute(
+                f"SELECT 1 FROM jobs WHERE status = 'QUEUED' AND device IN ({marks}) LIMIT 1",  # noqa: S608
+                tuple(devices),
+            ).fetchone()
+        if queued is None:
+            return None
         with self._transaction() as conn:
             now = time.time()
             row = next_job(conn, devices, now, idle_grace, self._stats)
