@@ -523,10 +523,13 @@ class VendorJob(JobV1):  # type: ignore[misc]
         timeout = check_wait_timeout(timeout)
         if self._result is not None:
             return self._result
-        if self._answer is not None:
-            answer, self._answer = self._answer, None
-            return self._finished_result(answer, JobStatus.DONE)
         option = self._with_progress_bar if with_progress_bar is None else with_progress_bar
+        if self._answer is not None:
+            # The job ended DONE while its submission was held: its result came with it.
+            answer, self._answer = self._answer, None
+            with WaitProgress(self.job_id(), show_progress(option)) as progress:
+                progress.update(JobStatus.DONE, None)
+            return self._finished_result(answer, JobStatus.DONE)
         started = time.monotonic()
         quick = None if show_progress(option) else self._quick_result(timeout)
         if quick is not None:

@@ -494,14 +494,43 @@ class ApiClient:
         all_headers = dict(headers or {})
         if self._token is not None:
             all_headers["Authorization"] = f"Bearer {self._token.reveal()}"
-        request = requests.Request(method, url, data=data, headers=all_headers, params=params)
         try:
+            if self.is_local and not self.session.trust_env:
+                return self._prepare_local(method, url, all_headers, data, params)
+            request = requests.Request(method, url, data=data, headers=all_headers, params=params)
             return self.session.prepare_request(request)
         except _BUILD_ERRORS as exc:
             error = _local_error(method, path, exc)
         # Raised outside the handler, so the original (which may quote a header) is not
         # even kept as the error's __context__.
         raise error
+
+    def _prepare_local(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        data: bytes | None,
+        params: Mapping[str, Any] | None,
+    ) -> requests.PreparedRequest:
+        """What ``session.prepare_request`` makes of a request to this machine, made directly.
+
+        The session's own headers and cookies go with it, as they would; what this skips
+        is the environment (a proxy, ``.netrc``), which applies to no request here
+        (``trust_env`` is off), and the session's general merging of settings this client
+        never sets (auth, params): about 0.1 ms of a small request's time.
+        """
+        prepared = requests.PreparedRequest()
+        prepared.prepare(
+            method=method,
+            url=url,
+            headers={**self.session.headers, **headers},
+            data=data,
+            params=params,
+            cookies=self.session.cookies,
+            hooks=self.session.hooks,
+        )
+        return prepared
 
     def _request(
         self,

@@ -503,7 +503,8 @@ class Emulator:
         job queued behind another would hold the client for nothing, and a script that
         submits many jobs before it waits for any must not submit them one by one.
         """
-        if self.supervisor.settings.workers < 1 or info.status not in ACTIVE_SERVER_STATES:
+        runs_jobs = self._started and self.supervisor.settings.workers > 0
+        if not runs_jobs or info.status not in ACTIVE_SERVER_STATES:
             return False
         return info.status == "RUNNING" or self.store.pending_count(info.device) <= 1
 
