@@ -15,6 +15,7 @@ import logging
 import re
 import sqlite3
 import sys
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ from qiskit_vendor_provider.api.versions import (
     BASELINE,
     BASELINE_API_VERSION,
     EARLY_RESULT_API_VERSION,
+    PACKED_RESULTS_API_VERSION,
     SERVER_VERSION_HEADER,
     WARNING_HEADER,
     format_api_version,
@@ -536,6 +538,7 @@ async def _held(
     status_of: Callable[[Seen], str],
     *,
     seen: Seen | None = None,
+    read_where_ended: bool = False,
 ) -> Seen:
     """What ``read()`` gives once the job is final, or when ``wait`` seconds have passed.
 
@@ -544,6 +547,11 @@ async def _held(
     before anything waits). A job that is not final is then watched, and one that ended
     between that reading and the watch wakes the wait at once (the emulator remembers
     recent ends), not at the next store check.
+
+    With ``read_where_ended`` (for a ``read`` that is quick whatever the job holds), the
+    thread that ends the job (the supervisor's, a cancel's) reads it there and hands the
+    reading over with the wake-up: the end of a short job then costs the event loop no
+    trip to its thread pool.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
@@ -552,19 +560,39 @@ async def _held(
     if is_final(status_of(seen)) or wait <= 0:
         return seen
     ended = asyncio.Event()
+    readings: list[Seen] = []
+    failures: list[Exception] = []
+    loop_thread = threading.get_ident()
 
-    def wake() -> None:  # called from the supervisor's thread
-        loop.call_soon_threadsafe(ended.set)
+    def hand_over(reading: Seen | None, failure: Exception | None) -> None:
+        if failure is not None:
+            failures.append(failure)
+        elif reading is not None:
+            readings.append(reading)
+        ended.set()
+
+    def wake() -> None:  # called by whatever ended the job, on its own thread
+        reading, failure = None, None
+        if read_where_ended and threading.get_ident() != loop_thread:
+            try:
+                reading = read()
+            except Exception as exc:  # raised where the request is answered
+                failure = exc
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            loop.call_soon_threadsafe(hand_over, reading, failure)
 
     unwatch = emulator.watch(job_id, wake)
     try:
         while True:
             remaining = deadline - loop.time()
-            if remaining > 0:
+            if remaining > 0 and not ended.is_set():
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(ended.wait(), min(remaining, _STORE_CHECK_SECONDS))
             ended.clear()
-            seen = await run_in_threadpool(read)
+            if failures:
+                raise failures[-1]
+            seen = readings[-1] if readings else await run_in_threadpool(read)
+            readings.clear()
             if is_final(status_of(seen)) or loop.time() >= deadline:
                 return seen
     finally:
@@ -574,7 +602,7 @@ async def _held(
 async def _long_poll(emulator: Emulator, account: str, job_id: str, wait: float) -> JobInfo:
     """The job once it is final, or as it is when ``wait`` seconds have passed."""
     read = functools.partial(emulator.job, account, job_id)
-    return await _held(emulator, job_id, wait, read, _status)
+    return await _held(emulator, job_id, wait, read, _status, read_where_ended=True)
 
 
 def _status(info: JobInfo) -> str:
@@ -586,9 +614,14 @@ def _status_with(seen: tuple[JobInfo, str | None]) -> str:
 
 
 def _job_with_result(
-    emulator: Emulator, account: str, job_id: str, client: tuple[int, int]
+    emulator: Emulator, account: str, job_id: str, client: tuple[int, int], with_result: bool
 ) -> tuple[JobInfo, str | None]:
-    """The job and, once it is DONE, its result as this client reads it (one store read)."""
+    """The job and, once it is DONE, its result as this client reads it (one store read).
+
+    Without ``with_result``, the job alone (and None).
+    """
+    if not with_result:
+        return emulator.job(account, job_id), None
     info, result = emulator.job_with_result(account, job_id)
     return info, None if result is None else result_for_client(result, client)
 
@@ -681,12 +714,14 @@ def _add_job_routes(app: FastAPI, emulator: Emulator) -> None:
         if not submitted.hold or wait is None:
             return _json_response(submitted.info, status_code)
         job_id = submitted.info.job_id
-        # Held while the job runs: a short job's answer is its result (API 1.5).
-        read = functools.partial(_job_with_result, emulator, user, job_id, client)
+        # Held while the job runs: a short job's answer is its result (API 1.5). A client
+        # that cannot know the field is not sent it (nor is its result read).
+        with_result = client >= EARLY_RESULT_API_VERSION
+        read = functools.partial(_job_with_result, emulator, user, job_id, client, with_result)
         first: tuple[JobInfo, str | None] = (submitted.info, None)
-        info, result = await _held(emulator, job_id, wait, read, _status_with, seen=first)
-        if client < EARLY_RESULT_API_VERSION:
-            result = None  # a client that cannot know the field is not sent it
+        info, result = await _held(
+            emulator, job_id, wait, read, _status_with, seen=first, read_where_ended=True
+        )
         return _submitted_response(info, result, status_code)
 
     @app.get("/v1/jobs", tags=["jobs"])
@@ -719,9 +754,13 @@ def _add_job_routes(app: FastAPI, emulator: Emulator) -> None:
         client = parse_api_version(request.headers.get(API_VERSION_HEADER)) or BASELINE
         body = None
         if wait:
-            # The status and the result in one request: a short job's whole wait.
-            read = functools.partial(_job_with_result, emulator, user, checked, client)
-            _, body = await _held(emulator, checked, wait, read, _status_with)
+            # The status and the result in one request: a short job's whole wait. (Read
+            # where the job ends unless the result must be rewritten for an old client.)
+            read = functools.partial(_job_with_result, emulator, user, checked, client, True)
+            quick = client >= PACKED_RESULTS_API_VERSION
+            _, body = await _held(
+                emulator, checked, wait, read, _status_with, read_where_ended=quick
+            )
         if body is None:  # not DONE: a partial result, or a 409 saying why there is none
             body = await run_in_threadpool(_result_answer, emulator, user, checked, client)
         return Response(body, media_type="application/json")
