@@ -167,6 +167,34 @@ def test_the_client_asks_no_wait_of_a_server_that_names_no_version(emulator: Emu
     assert sum(job.result().get_counts().values()) == 5
 
 
+class GarbledResult(Recording):
+    """A server whose submission answers carry a result this client cannot read."""
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        response = super().send(request, *args, **kwargs)
+        if request.method == "POST" and urlsplit(request.path_url).path == "/v1/jobs":
+            answer = json.loads(response.content)
+            if "result" in answer:
+                answer["result"] = {"job_id": 5, "results": "none"}
+                response._content = json.dumps(answer).encode()
+        return response
+
+
+def test_a_result_that_cannot_be_read_leaves_the_job_to_its_result_route(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(job_module, "SUBMIT_WAIT_SECONDS", MAX_WAIT_SECONDS)
+    transport = GarbledResult(create_app(emulator))
+    provider = VendorProvider(transport=transport, journal=False)
+    warm(provider)
+    transport.seen.clear()
+    # The job was made: the submission does not fail over its result.
+    job = provider.get_backend("ideal_simulator").run(bell(), shots=6)
+    assert job.status() is JobStatus.DONE
+    assert sum(job.result().get_counts().values()) == 6
+    assert transport.paths() == ["POST /v1/jobs", f"GET /v1/jobs/{job.job_id()}/result"]
+
+
 def test_waits_over_the_limit_are_refused_on_submission(emulator: Emulator) -> None:
     app = create_app(emulator)
     for wait in (-1, MAX_WAIT_SECONDS + 1, "soon"):

@@ -369,10 +369,24 @@ class ApiClient:
             retryable=True,
             read_extra=read_extra,
         )
+        result = body.pop("result", None) if isinstance(body, dict) else None
         submitted = self._model(SubmittedJob, body)
-        if submitted.result is not None:
-            unpack_result(submitted.result)
+        if result is not None:
+            submitted.result = self._early_result(result)
         return submitted
+
+    def _early_result(self, body: Any) -> JobResult | None:
+        """The result that came with a submission's answer, or None if it cannot be read.
+
+        The job exists whatever its result looks like: a result this client cannot read
+        is left for ``GET /v1/jobs/{id}/result``, whose answer then says what is wrong,
+        rather than failing the submission.
+        """
+        try:
+            return unpack_result(self._model(JobResult, body))
+        except VendorError as exc:
+            logger.debug("the result that came with a submission is left unread: %s", exc)
+            return None
 
     def speaks(self, version: tuple[int, int]) -> bool:
         """Whether the server's last answer named API ``version`` or newer."""
