@@ -446,7 +446,12 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         return self._post(circuits, settings, submission, payload)
 
     def run_programs(
-        self, circuits: Sequence[QuantumCircuit], programs: Sequence[WireProgram], **options: Any
+        self,
+        circuits: Sequence[QuantumCircuit],
+        programs: Sequence[WireProgram],
+        *,
+        early_result: bool = True,
+        **options: Any,
     ) -> VendorJob:
         """:meth:`run` for circuits already checked and written as wire programs.
 
@@ -461,6 +466,9 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         Args:
             circuits: The circuits, for the result's metadata; one per program.
             programs: What is sent, in order.
+            early_result: Let the server hold the submission while a job that starts at
+                once runs, and answer with its result (API 1.5). False for a job that
+                more submissions follow before any is waited for: they are sent at once.
             **options: As in :meth:`run`.
 
         Returns:
@@ -472,7 +480,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         session_id = session_id_for(options.pop("session", self._session), self)
         settings = self._settings(options)
         submission, payload = self._sealed(list(programs), settings, session_id)
-        return self._post(list(circuits), settings, submission, payload)
+        return self._post(list(circuits), settings, submission, payload, early_result)
 
     def estimate_programs(
         self, programs: Sequence[WireProgram], **options: Any
@@ -499,8 +507,10 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         settings: dict[str, Any],
         submission: JobSubmission,
         payload: bytes,
+        early_result: bool = True,
     ) -> VendorJob:
-        info = self._journalled_post(payload, submission)
+        wait = job_module.SUBMIT_WAIT_SECONDS if early_result else None
+        info = self._journalled_post(payload, submission, wait)
         self._check_drift(info)
         # A job that ended within the submission's wait came with its result: the job
         # keeps it for result(), and its status without it.
@@ -615,12 +625,14 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         rules.check(submission, self.limits, size=len(payload))
         return submission, payload
 
-    def _journalled_post(self, payload: bytes, submission: JobSubmission) -> SubmittedJob:
+    def _journalled_post(
+        self, payload: bytes, submission: JobSubmission, wait: float | None = None
+    ) -> SubmittedJob:
         """Journal the submission, post it, and journal the job id it got.
 
-        The post lets the server hold its answer briefly (``SUBMIT_WAIT_SECONDS``) while a
-        job that starts at once runs: a short job's answer is then its result, and the
-        journal notes the job and its final state in one write.
+        With ``wait``, the server may hold its answer that long while a job that starts
+        at once runs: a short job's answer is then its result, and the journal notes the
+        job and its final state in one write.
         """
         key = new_idempotency_key()
         journal = self._connection.journal
@@ -637,7 +649,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 session_id=submission.session_id,
             )
         try:
-            info = self._client.submit_payload(payload, key, wait=job_module.SUBMIT_WAIT_SECONDS)
+            info = self._client.submit_payload(payload, key, wait=wait)
         except VendorConnectionError as exc:
             if journal is None:
                 raise

@@ -48,6 +48,7 @@ from qiskit_vendor_provider.emulator.app import MAX_WAIT_SECONDS
 from qiskit_vendor_provider.emulator.auth import DEFAULT_ACCOUNT
 from qiskit_vendor_provider.emulator.transport import dispatch
 from qiskit_vendor_provider.journal import SUBMITTING
+from qiskit_vendor_provider.primitives import VendorSampler
 from tests.helpers import bell
 from tests.waiting import NEVER, Watches, eventually
 
@@ -296,6 +297,20 @@ def test_two_threads_submitting_at_once_get_their_own_jobs_once_each(
     assert sorted(r.shots for r in stored if r.job_id in ids.values()) == [21, 34]
     entries = [e for e in provider.journal() if e.job_id in ids.values()]
     assert len(entries) == 2 and {e.state for e in entries} == {"DONE"}
+
+
+def test_a_primitive_holds_only_its_last_job(emulator: Emulator) -> None:
+    transport = Recording(create_app(emulator))
+    provider = VendorProvider(transport=transport, journal=False)
+    backend = provider.get_backend("ideal_simulator")
+    transport.seen.clear()
+    # Two shot counts: two jobs, all submitted before any is waited for. Held for its
+    # result, the first would keep the second from queueing while it runs.
+    pubs = [(bell(), None, 10), (bell(), None, 20)]
+    result = VendorSampler(backend=backend).run(pubs).result()
+    assert [sum(pub.data.c.get_counts().values()) for pub in result] == [10, 20]
+    posts = [line for line in transport.seen if line.startswith("POST /v1/jobs")]
+    assert [wait_of(line) for line in posts] == [None, job_module.SUBMIT_WAIT_SECONDS]
 
 
 # --------------------------------------------------------------------------- a killed host
