@@ -689,14 +689,15 @@ def install_server_seams(seams: Seams) -> None:
     import qiskit_vendor_provider.emulator.program_rules as rules_module  # noqa: PLC0415
     import qiskit_vendor_provider.emulator.service as service_module  # noqa: PLC0415
 
-    seams.wrap_async(app_module, "_strict_submission", "server decode: body → JobSubmission")
+    seams.wrap(app_module.wire, "decode_submission", "server decode: body → JobSubmission")
     seams.wrap(service_module, "check_programs", "server validate: program rules (rest)")
     seams.wrap(rules_module, "wire_to_circuit", "server decode: wire_to_circuit")
     seams.wrap(rules_module, "validate_circuit", "server validate: validate_circuit")
     seams.wrap(rules_module, "columns_problem", "server validate: columns (natives, coupling)")
     seams.wrap(service_module.Emulator, "_store_new", "server store: job → SQLite")
-    seams.wrap_async(app_module, "_long_poll", "server: waiting for the job (result ?wait=)")
+    seams.wrap_async(app_module, "_held", "server: waiting for the job (?wait=)")
     seams.wrap(service_module.Emulator, "job", "server: job status")
+    seams.wrap(service_module.Emulator, "job_with_result", "server: result from SQLite")
     seams.wrap(service_module.Emulator, "result_json", "server: result from SQLite")
 
 
@@ -815,8 +816,10 @@ class JobIds:
         provider.client.session.hooks["response"].append(self._record)
 
     def _record(self, response: Any, *args: Any, **kwargs: Any) -> None:
+        from urllib.parse import urlsplit  # noqa: PLC0415
+
         request = response.request
-        if request.method == "POST" and (request.url or "").endswith("/v1/jobs"):
+        if request.method == "POST" and urlsplit(request.url or "").path.endswith("/v1/jobs"):
             self.ids.append(response.json()["job_id"])
 
 

@@ -14,6 +14,7 @@ from qiskit.circuit import Parameter, QuantumCircuit
 from qiskit.providers import BackendV2, Options
 from qiskit.transpiler import Target
 
+from qiskit_vendor_provider import job as job_module
 from qiskit_vendor_provider import rules
 from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.client import new_idempotency_key
@@ -23,8 +24,10 @@ from qiskit_vendor_provider.api.models import (
     DeviceLimits,
     DeviceSpec,
     JobInfo,
+    JobResult,
     JobSubmission,
     Reservation,
+    SubmittedJob,
     WireProgram,
 )
 from qiskit_vendor_provider.api.versions import ROW_BLOCK_API_VERSION
@@ -49,7 +52,7 @@ from qiskit_vendor_provider.errors import (
     is_refusal,
 )
 from qiskit_vendor_provider.ibm_arguments import refuse_arguments
-from qiskit_vendor_provider.job import VendorJob, check_job_id
+from qiskit_vendor_provider.job import VendorJob, check_job_id, journal_state
 from qiskit_vendor_provider.job_listing import ACTIVE, StatusFilter, aware_moment, given_filters
 from qiskit_vendor_provider.properties import (
     BackendStatus,
@@ -443,7 +446,12 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         return self._post(circuits, settings, submission, payload)
 
     def run_programs(
-        self, circuits: Sequence[QuantumCircuit], programs: Sequence[WireProgram], **options: Any
+        self,
+        circuits: Sequence[QuantumCircuit],
+        programs: Sequence[WireProgram],
+        *,
+        early_result: bool = True,
+        **options: Any,
     ) -> VendorJob:
         """:meth:`run` for circuits already checked and written as wire programs.
 
@@ -458,6 +466,9 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         Args:
             circuits: The circuits, for the result's metadata; one per program.
             programs: What is sent, in order.
+            early_result: Let the server hold the submission while a job that starts at
+                once runs, and answer with its result (API 1.5). False for a job that
+                more submissions follow before any is waited for: they are sent at once.
             **options: As in :meth:`run`.
 
         Returns:
@@ -469,7 +480,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         session_id = session_id_for(options.pop("session", self._session), self)
         settings = self._settings(options)
         submission, payload = self._sealed(list(programs), settings, session_id)
-        return self._post(list(circuits), settings, submission, payload)
+        return self._post(list(circuits), settings, submission, payload, early_result)
 
     def estimate_programs(
         self, programs: Sequence[WireProgram], **options: Any
@@ -496,13 +507,19 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         settings: dict[str, Any],
         submission: JobSubmission,
         payload: bytes,
+        early_result: bool = True,
     ) -> VendorJob:
-        info = self._journalled_post(payload, submission)
+        wait = job_module.SUBMIT_WAIT_SECONDS if early_result else None
+        info = self._journalled_post(payload, submission, wait)
         self._check_drift(info)
+        # A job that ended within the submission's wait came with its result: the job
+        # keeps it for result(), and its status without it.
+        result, info.result = info.result, None
         return self._job(
             info,
             metadata=[dict(c.metadata) if c.metadata else None for c in circuits],
             with_progress_bar=settings["with_progress_bar"],
+            result=result,
         )
 
     def _check_drift(self, info: JobInfo) -> None:
@@ -608,8 +625,15 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         rules.check(submission, self.limits, size=len(payload))
         return submission, payload
 
-    def _journalled_post(self, payload: bytes, submission: JobSubmission) -> JobInfo:
-        """Journal the submission, post it, and journal the job id it got."""
+    def _journalled_post(
+        self, payload: bytes, submission: JobSubmission, wait: float | None = None
+    ) -> SubmittedJob:
+        """Journal the submission, post it, and journal the job id it got.
+
+        With ``wait``, the server may hold its answer that long while a job that starts
+        at once runs: a short job's answer is then its result, and the journal notes the
+        job and its final state in one write.
+        """
         key = new_idempotency_key()
         journal = self._connection.journal
         if journal is not None:
@@ -625,7 +649,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 session_id=submission.session_id,
             )
         try:
-            info = self._client.submit_payload(payload, key)
+            info = self._client.submit_payload(payload, key, wait=wait)
         except VendorConnectionError as exc:
             if journal is None:
                 raise
@@ -641,7 +665,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
                 journal.record_failure(key, str(exc))
             raise
         if journal is not None:
-            journal.record_job(key, info.job_id, info.status)
+            journal.record_job(key, info.job_id, journal_state(info))
         return info
 
     def _job(
@@ -650,6 +674,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
         *,
         metadata: list[dict[str, Any] | None] | None = None,
         with_progress_bar: bool | None = None,
+        result: JobResult | None = None,
     ) -> VendorJob:
         option = self.options.with_progress_bar if with_progress_bar is None else with_progress_bar
         return VendorJob(
@@ -660,6 +685,7 @@ class VendorBackend(BackendV2):  # type: ignore[misc]
             metadata=metadata,
             journal=self._connection.journal,
             with_progress_bar=option,
+            result=result,
         )
 
     # ----------------------------------------------------------------- job management

@@ -110,6 +110,15 @@ MIN_LONG_POLL_SECONDS = 0.05
 QUICK_RESULT_SECONDS = 1.0
 """How long ``result()`` first waits for the result itself, in one request."""
 
+SUBMIT_WAIT_SECONDS: float | None = 0.1
+"""How long ``backend.run()`` lets the server hold a submission while its job runs.
+
+A server of API 1.5 holds the answer only for a job that starts at once (one queued
+behind another is answered at once), and answers a job that ended DONE meanwhile with
+its result: a short job then needs no request after its submission. A longer job costs
+``run()`` this much more, while the job runs anyway.
+"""
+
 
 def poll_delays(initial: float, maximum: float, factor: float = 1.5) -> Iterator[float]:
     """Seconds between status polls: growing by ``factor`` from ``initial`` up to ``maximum``.
@@ -146,6 +155,8 @@ class VendorJob(JobV1):  # type: ignore[misc]
         journal: The local journal to note the job's states in.
         with_progress_bar: Default of ``result()`` and ``wait_for_final_state()``: True,
             False, or None for "only in an interactive terminal".
+        result: The job's result, if the server answered the submission with it (the
+            job ended DONE while the submission was held).
     """
 
     def __init__(
@@ -158,6 +169,7 @@ class VendorJob(JobV1):  # type: ignore[misc]
         metadata: list[dict[str, Any] | None] | None = None,
         journal: JobJournal | None = None,
         with_progress_bar: bool | None = None,
+        result: JobResult | None = None,
     ) -> None:
         super().__init__(backend, job_id)
         self._client = client
@@ -166,6 +178,8 @@ class VendorJob(JobV1):  # type: ignore[misc]
         self._journal = journal
         self._with_progress_bar = with_progress_bar
         self._result: Result | None = None
+        # The server's answer, read into a Result when first asked for.
+        self._answer = result if result is not None and result.success else None
         self._unreachable = False
         # getattr: tests and tools stand in for the backend with objects that have less.
         device = getattr(backend, "name", None) or (info.device if info is not None else "")
@@ -510,6 +524,12 @@ class VendorJob(JobV1):  # type: ignore[misc]
         if self._result is not None:
             return self._result
         option = self._with_progress_bar if with_progress_bar is None else with_progress_bar
+        if self._answer is not None:
+            # The job ended DONE while its submission was held: its result came with it.
+            answer, self._answer = self._answer, None
+            with WaitProgress(self.job_id(), show_progress(option)) as progress:
+                progress.update(JobStatus.DONE, None)
+            return self._finished_result(answer, JobStatus.DONE)
         started = time.monotonic()
         quick = None if show_progress(option) else self._quick_result(timeout)
         if quick is not None:

@@ -297,8 +297,9 @@ class SQLiteJobJournal:
     ) -> None:
         """Write a submission down before it is posted."""
         now = time.time()
-        with self._write() as conn:
-            conn.execute(
+        # One statement is one transaction (autocommit): no BEGIN and COMMIT of its own.
+        with self._lock:
+            self._conn.execute(
                 "INSERT OR IGNORE INTO submissions (key, server, account, device, name, tags, "
                 "created_at, state, updated_at, payload, session_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -319,8 +320,8 @@ class SQLiteJobJournal:
 
     def record_failure(self, key: str, error: str) -> None:
         """Mark a submission the server refused: FAILED with its error, payload dropped."""
-        with self._write() as conn:
-            conn.execute(
+        with self._lock:
+            self._conn.execute(
                 "UPDATE submissions SET state = ?, error = ?, updated_at = ?, payload = NULL "
                 "WHERE key = ? AND job_id IS NULL",
                 (FAILED, error, time.time(), key),
@@ -331,8 +332,8 @@ class SQLiteJobJournal:
 
         The payload is dropped: the server has the job, so it is never posted again.
         """
-        with self._write() as conn:
-            conn.execute(
+        with self._lock:
+            self._conn.execute(
                 "UPDATE submissions SET job_id = ?, state = ?, updated_at = ?, payload = NULL "
                 "WHERE key = ?",
                 (job_id, state, time.time(), key),
@@ -340,8 +341,8 @@ class SQLiteJobJournal:
 
     def record_state(self, job_id: str, state: str) -> None:
         """Note the last state seen of a job (no-op for jobs not in the journal)."""
-        with self._write() as conn:
-            conn.execute(
+        with self._lock:
+            self._conn.execute(
                 "UPDATE submissions SET state = ?, updated_at = ? WHERE job_id = ? AND state != ?",
                 (state, time.time(), job_id, state),
             )

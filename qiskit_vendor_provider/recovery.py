@@ -105,7 +105,7 @@ def _resume_entry(
             if payload is None:
                 journal.record_failure(entry.key, "the journal lost the submission's payload")
                 return outcome("failed", reason="the journal lost the submission's payload")
-            info = client.submit_payload(payload, entry.key)
+            info: JobInfo = client.submit_payload(payload, entry.key)
             journal.record_job(entry.key, info.job_id, info.status)
             logger.info("resume: submission %s is job %s", entry.key, info.job_id)
             return outcome("resumed", info)

@@ -12,6 +12,7 @@ import os
 import stat
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -53,7 +54,7 @@ class Scripted(InProcessTransport):
         self.posts = 0
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        is_submission = request.method == "POST" and request.path_url == "/v1/jobs"
+        is_submission = request.method == "POST" and urlsplit(request.path_url).path == "/v1/jobs"
         if self.down:
             raise requests.ConnectionError("connection refused (injected)")
         if is_submission:

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from qiskit import QuantumCircuit
@@ -200,7 +201,7 @@ def test_a_full_disk_is_a_507_problem_that_the_client_does_not_retry() -> None:
     original = transport.send
 
     def counted(request: Any, **kwargs: Any) -> Any:
-        calls.append(f"{request.method} {request.path_url}")
+        calls.append(f"{request.method} {urlsplit(request.path_url).path}")
         return original(request, **kwargs)
 
     transport.send = counted  # type: ignore[method-assign]

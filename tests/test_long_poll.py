@@ -241,12 +241,33 @@ def _wait_of(line: str) -> float | None:
     return None if values is None else float(values[0])
 
 
+def test_a_short_job_is_answered_with_its_result_by_its_submission(
+    server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What is counted is the requests for a job that ends within the submission's wait:
+    # the simulator process is started first (by a job of its own), and the wait is made
+    # as long as the server allows, so no machine is too slow for the job to end within it.
+    monkeypatch.setattr(job_module, "SUBMIT_WAIT_SECONDS", MAX_WAIT_SECONDS)
+    provider = VendorProvider(url=server.url, journal=False)
+    warm(provider)
+    backend = provider.get_backend("ideal_simulator")
+    seen = _requests_seen(provider)
+    job = backend.run(bell(), shots=11)
+    assert seen == [f"POST /v1/jobs?wait={MAX_WAIT_SECONDS:.3f}"]
+    assert job.status() is JobStatus.DONE  # known from the answer: no request
+    assert sum(job.result().get_counts().values()) == 11
+    assert job.result().date is not None  # the result's end time came with it
+    assert len(seen) == 1
+
+
 def test_a_short_job_is_fetched_in_one_request_after_its_submission(
     server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # What is counted is the requests for a job that ends within the quick wait: the
     # simulator process is started first (by a job of its own), and the wait is made as
     # long as the server allows, so no machine is too slow for the job to end within it.
+    # The submission is not held (as by a server before API 1.5).
+    monkeypatch.setattr(job_module, "SUBMIT_WAIT_SECONDS", None)
     monkeypatch.setattr(job_module, "QUICK_RESULT_SECONDS", MAX_WAIT_SECONDS)
     provider = VendorProvider(url=server.url, journal=False)
     warm(provider)

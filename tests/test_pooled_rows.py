@@ -14,6 +14,7 @@ import json
 import math
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
@@ -51,7 +52,7 @@ class _Recording(InProcessTransport):
         self._api_version = api_version
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        if request.method == "POST" and (request.path_url or "").endswith("/v1/jobs"):
+        if request.method == "POST" and urlsplit(request.path_url or "").path.endswith("/v1/jobs"):
             body = request.body
             self.posted.append(json.loads(body if isinstance(body, bytes | str) else b"{}"))
         response = super().send(request, *args, **kwargs)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -60,7 +61,7 @@ class Counting(InProcessTransport):
         self.down = False  # submissions never reach the server
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        is_submission = request.method == "POST" and request.path_url == "/v1/jobs"
+        is_submission = request.method == "POST" and urlsplit(request.path_url).path == "/v1/jobs"
         self.job_posts += is_submission
         if is_submission and self.down:
             raise requests.ConnectionError("connection refused (injected)")

@@ -480,6 +480,19 @@ class JobResult(ResponseModel):
     """How rows carry memory: 1, hex strings (older servers); 2, packed bits (API 1.4)."""
 
 
+class SubmittedJob(JobInfo):
+    """The answer to ``POST /v1/jobs``: the job, and its result if it is already DONE.
+
+    A submission with ``?wait=`` (API 1.5) may be held while its job runs; a job that
+    ended DONE within the wait comes with its result, as ``GET /v1/jobs/{id}/result``
+    gives it, which saves that request. Without ``?wait=``, or from an older server, the
+    answer is the job alone.
+    """
+
+    result: JobResult | None = None
+    """The job's result, when it ended DONE while the submission was held (API 1.5)."""
+
+
 class JobQuery(RequestModel):
     """``GET /v1/jobs`` query parameters: filters, pagination and order.
 

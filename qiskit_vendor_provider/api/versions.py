@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-API_VERSION = "1.4"
+API_VERSION = "1.5"
 """The newest API version this package speaks (as a client, and as the emulator).
 
 1.0: the first release. 1.1: version headers; a job state a client does not know is
@@ -29,6 +29,8 @@ calibration ids (``Calibration.calibration_id``, ``JobInfo.calibration_id``, a j
 ``calibration_id`` pin, ``GET /v1/jobs?calibration_id=``, ``GET
 /v1/devices/{name}/calibrations`` and ``.../calibration?calibration_id=``). 1.4:
 results carry per-shot memory packed (``result_format`` 2), to clients that name 1.4.
+1.5: ``POST /v1/jobs?wait=`` holds the answer while a job that starts at once runs,
+and a job that ended DONE meanwhile comes with its result (``SubmittedJob.result``).
 """
 
 ROW_BLOCK_API_VERSION = (1, 2)
@@ -39,6 +41,9 @@ CALIBRATION_API_VERSION = (1, 3)
 
 PACKED_RESULTS_API_VERSION = (1, 4)
 """The first API version whose clients read packed per-shot memory (result format 2)."""
+
+EARLY_RESULT_API_VERSION = (1, 5)
+"""The first API version whose servers hold a submission for its result (``?wait=``)."""
 
 BASELINE_API_VERSION = "1.0"
 """What a request that names no API version is taken to speak (clients before 1.1)."""

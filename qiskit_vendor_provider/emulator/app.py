@@ -15,9 +15,11 @@ import logging
 import re
 import sqlite3
 import sys
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import BackgroundTasks, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -48,6 +50,7 @@ from qiskit_vendor_provider.api.models import (
     SessionInfo,
     SessionList,
     SessionRequest,
+    SubmittedJob,
 )
 from qiskit_vendor_provider.api.states import is_final
 from qiskit_vendor_provider.api.versions import (
@@ -55,6 +58,8 @@ from qiskit_vendor_provider.api.versions import (
     API_VERSION_HEADER,
     BASELINE,
     BASELINE_API_VERSION,
+    EARLY_RESULT_API_VERSION,
+    PACKED_RESULTS_API_VERSION,
     SERVER_VERSION_HEADER,
     WARNING_HEADER,
     format_api_version,
@@ -366,6 +371,13 @@ StatusWait = Annotated[
         f"(at most {MAX_WAIT_SECONDS:g})"
     ),
 ]
+SubmitWait = Annotated[
+    float | None,
+    _wait_query(
+        "hold the answer while the job runs, if it starts at once, for at most this many "
+        "seconds; a job that ended DONE meanwhile comes with its result (API 1.5)"
+    ),
+]
 ResultWait = Annotated[
     float | None,
     _wait_query(
@@ -375,29 +387,59 @@ ResultWait = Annotated[
 ]
 
 
-async def _strict_submission(request: Request) -> JobSubmission:
-    """The job in the body, validated strictly: ``"10"`` is not a number, ``1`` not a bool.
+async def _job_bytes(request: Request) -> bytes:
+    """A job's body as sent, once its media type and size pass; the route parses it.
 
-    FastAPI validates the declared body (which also documents it in the OpenAPI
-    document) in pydantic's lax mode, which would coerce such values; this validation
-    is the one the route uses. It keeps the body, for the device's payload limit and the job store.
+    Parsed strictly, by :func:`_decode_and_submit`: ``"10"`` is not a number, ``1`` not a
+    bool. FastAPI would validate a declared body (which also documents it in the OpenAPI
+    document) in pydantic's lax mode, which would coerce such values, and on the event
+    loop; the body is documented by the route instead. It is kept as received, for the
+    device's payload limit and the job store.
     """
     if not _is_json(request.headers.get("content-type")):
         raise ProblemError(
             415, "Unsupported Media Type", "send the job as JSON (Content-Type: application/json)"
         )
     emulator: Emulator = request.app.state.emulator
-    raw = await _job_body(request, emulator)
+    return await _job_body(request, emulator)
+
+
+class _InvalidJobError(Exception):
+    """A job body that does not parse as a ``JobSubmission`` (the route answers 422)."""
+
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@dataclass(frozen=True)
+class _Submitted:
+    """What :func:`_decode_and_submit` did: the job, whether it is new, whether to hold."""
+
+    info: JobInfo
+    created: bool
+    hold: bool
+
+
+def _decode_and_submit(
+    emulator: Emulator, account: str, body: bytes, key: str | None, wait: float | None
+) -> _Submitted:
+    """Parse, check and store a job, and say whether its answer may wait for it to end.
+
+    All in one trip to the thread pool: a large job takes a while to validate, and the
+    event loop keeps answering other requests meanwhile; a small one pays for each trip.
+
+    Raises:
+        _InvalidJobError: the body is not a valid job.
+    """
     try:
-        # In a worker thread: a large job takes a while to validate, and the event loop
-        # keeps answering other requests meanwhile.
-        submission = await run_in_threadpool(wire.decode_submission, raw)
+        submission = wire.decode_submission(body)
     except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False)) from None
-    # The device's payload limit is the rule book's to check, with the route's other rules;
-    # the body is kept as received, so the job is not written out again to be stored.
-    request.state.body = raw
-    return submission
+        raise _InvalidJobError(exc) from None
+    # The device's payload limit is the rule book's to check, with the route's other rules.
+    info, created = emulator.submit(account, submission, key, body=body)
+    hold = bool(wait) and emulator.starts_at_once(info)
+    return _Submitted(info, created, hold)
 
 
 _DEVICE_FIRST = re.compile(rb'\A\s*\{\s*"device"\s*:\s*"([A-Za-z0-9][A-Za-z0-9_.\-]{0,63})"')
@@ -485,37 +527,120 @@ _STORE_CHECK_SECONDS = 0.25
 """How often a long poll looks at the store, for jobs another process ends."""
 
 
-async def _long_poll(emulator: Emulator, account: str, job_id: str, wait: float) -> JobInfo:
-    """The job once it is final, or as it is when ``wait`` seconds have passed.
+Seen = TypeVar("Seen")
 
-    Its state is read first (a request for a job that is not the account's is refused
-    before anything waits); a job that is not final is then watched, and one that ended
-    between that read and the watch wakes the poll at once (the emulator remembers
+
+async def _held(
+    emulator: Emulator,
+    job_id: str,
+    wait: float,
+    read: Callable[[], Seen],
+    status_of: Callable[[Seen], str],
+    *,
+    seen: Seen | None = None,
+    read_where_ended: bool = False,
+) -> Seen:
+    """What ``read()`` gives once the job is final, or when ``wait`` seconds have passed.
+
+    ``read`` runs in the thread pool; ``seen`` is a first reading already made (else one
+    is made here, so that a request for a job that is not the account's is refused
+    before anything waits). A job that is not final is then watched, and one that ended
+    between that reading and the watch wakes the wait at once (the emulator remembers
     recent ends), not at the next store check.
+
+    With ``read_where_ended`` (for a ``read`` that is quick whatever the job holds), the
+    thread that ends the job (the supervisor's, a cancel's) reads it there and hands the
+    reading over with the wake-up: the end of a short job then costs the event loop no
+    trip to its thread pool.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
-    info = await run_in_threadpool(emulator.job, account, job_id)
-    if is_final(info.status) or wait <= 0:
-        return info
+    if seen is None:
+        seen = await run_in_threadpool(read)
+    if is_final(status_of(seen)) or wait <= 0:
+        return seen
     ended = asyncio.Event()
+    readings: list[Seen] = []
+    failures: list[Exception] = []
+    loop_thread = threading.get_ident()
 
-    def wake() -> None:  # called from the supervisor's thread
-        loop.call_soon_threadsafe(ended.set)
+    def hand_over(reading: Seen | None, failure: Exception | None) -> None:
+        if failure is not None:
+            failures.append(failure)
+        elif reading is not None:
+            readings.append(reading)
+        ended.set()
+
+    def wake() -> None:  # called by whatever ended the job, on its own thread
+        reading, failure = None, None
+        if read_where_ended and threading.get_ident() != loop_thread:
+            try:
+                reading = read()
+            except Exception as exc:  # raised where the request is answered
+                failure = exc
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            loop.call_soon_threadsafe(hand_over, reading, failure)
 
     unwatch = emulator.watch(job_id, wake)
     try:
         while True:
             remaining = deadline - loop.time()
-            if remaining > 0:
+            if remaining > 0 and not ended.is_set():
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(ended.wait(), min(remaining, _STORE_CHECK_SECONDS))
             ended.clear()
-            info = await run_in_threadpool(emulator.job, account, job_id)
-            if is_final(info.status) or loop.time() >= deadline:
-                return info
+            if failures:
+                raise failures[-1]
+            seen = readings[-1] if readings else await run_in_threadpool(read)
+            readings.clear()
+            if is_final(status_of(seen)) or loop.time() >= deadline:
+                return seen
     finally:
         unwatch()
+
+
+async def _long_poll(emulator: Emulator, account: str, job_id: str, wait: float) -> JobInfo:
+    """The job once it is final, or as it is when ``wait`` seconds have passed."""
+    read = functools.partial(emulator.job, account, job_id)
+    return await _held(emulator, job_id, wait, read, _status, read_where_ended=True)
+
+
+def _status(info: JobInfo) -> str:
+    return info.status
+
+
+def _status_with(seen: tuple[JobInfo, str | None]) -> str:
+    return seen[0].status
+
+
+def _job_with_result(
+    emulator: Emulator, account: str, job_id: str, client: tuple[int, int], with_result: bool
+) -> tuple[JobInfo, str | None]:
+    """The job and, once it is DONE, its result as this client reads it (one store read).
+
+    Without ``with_result``, the job alone (and None).
+    """
+    if not with_result:
+        return emulator.job(account, job_id), None
+    info, result = emulator.job_with_result(account, job_id)
+    return info, None if result is None else result_for_client(result, client)
+
+
+def _result_answer(emulator: Emulator, account: str, job_id: str, client: tuple[int, int]) -> str:
+    """``GET /v1/jobs/{id}/result``'s body: the stored result, as this client reads it."""
+    # Results are stored as validated JSON: sent as they are, not parsed again.
+    return result_for_client(emulator.result_json(account, job_id), client)
+
+
+def _submitted_response(info: JobInfo, result: str | None, status_code: int) -> Response:
+    """A submission's answer (``SubmittedJob``): the job, and its result JSON if given.
+
+    The result is put in as the text it is stored as, not parsed and written again.
+    """
+    text = info.model_dump_json()
+    if result is not None:
+        text = f'{text[:-1]},"result":{result}}}'
+    return Response(text, status_code=status_code, media_type="application/json")
 
 
 def _json_response(info: JobInfo, status_code: int = 200) -> Response:
@@ -544,6 +669,105 @@ def _document_submission(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _add_job_routes(app: FastAPI, emulator: Emulator) -> None:
+    """The ``/v1/jobs`` routes (submit, list, status, result, cancel) and ``/v1/account``."""
+
+    @app.post(
+        "/v1/jobs",
+        tags=["jobs"],
+        status_code=201,
+        response_model=SubmittedJob,
+        # The body is read by _job_bytes, not declared as a parameter: FastAPI would
+        # parse a declared one a second time, on the event loop. Documented here.
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/JobSubmission"}}
+                },
+            }
+        },
+    )
+    async def submit_job(
+        *,
+        body: Annotated[bytes, Depends(_job_bytes)],
+        request: Request,
+        background: BackgroundTasks,
+        user: Account,
+        idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+        wait: SubmitWait = None,
+    ) -> Response:
+        try:
+            submitted = await run_in_threadpool(
+                _decode_and_submit, emulator, user, body, idempotency_key, wait
+            )
+        except _InvalidJobError as exc:
+            raise RequestValidationError(exc.error.errors(include_url=False)) from None
+        if int(request.headers.get("content-length") or 0) >= _TRIM_AFTER_BYTES:
+            # Once the answer is sent, the parsed job is garbage: hand its memory back.
+            # (Not after small jobs: a collection costs tens of milliseconds.)
+            background.add_task(release_freed_memory)
+        status_code = 201 if submitted.created else 200
+        client = parse_api_version(request.headers.get(API_VERSION_HEADER)) or BASELINE
+        if not submitted.hold or wait is None:
+            return _json_response(submitted.info, status_code)
+        job_id = submitted.info.job_id
+        # Held while the job runs: a short job's answer is its result (API 1.5). A client
+        # that cannot know the field is not sent it (nor is its result read).
+        with_result = client >= EARLY_RESULT_API_VERSION
+        read = functools.partial(_job_with_result, emulator, user, job_id, client, with_result)
+        first: tuple[JobInfo, str | None] = (submitted.info, None)
+        info, result = await _held(
+            emulator, job_id, wait, read, _status_with, seen=first, read_where_ended=True
+        )
+        return _submitted_response(info, result, status_code)
+
+    @app.get("/v1/jobs", tags=["jobs"])
+    def list_jobs(user: Account, query: Annotated[JobQuery, Query()]) -> JobPage:
+        return emulator.list_jobs(user, query)
+
+    @app.get("/v1/account", tags=["account"])
+    def get_account(user: Account) -> AccountInfo:
+        return emulator.account(user)
+
+    @app.get("/v1/jobs/{job_id}", tags=["jobs"], response_model=JobInfo)
+    async def get_job(
+        job_id: str,
+        user: Account,
+        wait: StatusWait = None,
+    ) -> Response:
+        checked = _checked_job_id(job_id)
+        if not wait:
+            return _json_response(await run_in_threadpool(emulator.job, user, checked))
+        return _json_response(await _long_poll(emulator, user, checked, wait))
+
+    @app.get("/v1/jobs/{job_id}/result", tags=["jobs"], response_model=JobResult)
+    async def get_result(
+        job_id: str,
+        user: Account,
+        request: Request,
+        wait: ResultWait = None,
+    ) -> Response:
+        checked = _checked_job_id(job_id)
+        client = parse_api_version(request.headers.get(API_VERSION_HEADER)) or BASELINE
+        body = None
+        if wait:
+            # The status and the result in one request: a short job's whole wait. (Read
+            # where the job ends unless the result must be rewritten for an old client.)
+            read = functools.partial(_job_with_result, emulator, user, checked, client, True)
+            quick = client >= PACKED_RESULTS_API_VERSION
+            _, body = await _held(
+                emulator, checked, wait, read, _status_with, read_where_ended=quick
+            )
+        if body is None:  # not DONE: a partial result, or a 409 saying why there is none
+            body = await run_in_threadpool(_result_answer, emulator, user, checked, client)
+        return Response(body, media_type="application/json")
+
+    @app.post("/v1/jobs/{job_id}/cancel", tags=["jobs"])
+    def cancel_job(job_id: str, user: Account) -> JobInfo:
+        return emulator.cancel(user, _checked_job_id(job_id))
 
 
 def _add_session_routes(app: FastAPI, emulator: Emulator) -> None:
@@ -667,82 +891,7 @@ def create_app(emulator: Emulator) -> FastAPI:
         # request's time in process.
         return await run_in_threadpool(emulator.device_status, name)
 
-    @app.post(
-        "/v1/jobs",
-        tags=["jobs"],
-        status_code=201,
-        response_model=JobInfo,
-        # The body is read by _strict_submission, not declared as a parameter: FastAPI
-        # would parse a declared one a second time, on the event loop. Documented here.
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/JobSubmission"}}
-                },
-            }
-        },
-    )
-    async def submit_job(
-        *,
-        submission: Annotated[JobSubmission, Depends(_strict_submission)],
-        request: Request,
-        background: BackgroundTasks,
-        user: Account,
-        idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
-    ) -> Response:
-        # The checks and the store in the thread pool: a large job takes a while.
-        info, created = await run_in_threadpool(
-            functools.partial(
-                emulator.submit, user, submission, idempotency_key, body=request.state.body
-            )
-        )
-        if int(request.headers.get("content-length") or 0) >= _TRIM_AFTER_BYTES:
-            # Once the answer is sent, the parsed job is garbage: hand its memory back.
-            # (Not after small jobs: a collection costs tens of milliseconds.)
-            background.add_task(release_freed_memory)
-        return _json_response(info, 201 if created else 200)
-
-    @app.get("/v1/jobs", tags=["jobs"])
-    def list_jobs(user: Account, query: Annotated[JobQuery, Query()]) -> JobPage:
-        return emulator.list_jobs(user, query)
-
-    @app.get("/v1/account", tags=["account"])
-    def get_account(user: Account) -> AccountInfo:
-        return emulator.account(user)
-
-    @app.get("/v1/jobs/{job_id}", tags=["jobs"], response_model=JobInfo)
-    async def get_job(
-        job_id: str,
-        user: Account,
-        wait: StatusWait = None,
-    ) -> Response:
-        checked = _checked_job_id(job_id)
-        if not wait:
-            return _json_response(await run_in_threadpool(emulator.job, user, checked))
-        return _json_response(await _long_poll(emulator, user, checked, wait))
-
-    @app.get("/v1/jobs/{job_id}/result", tags=["jobs"], response_model=JobResult)
-    async def get_result(
-        job_id: str,
-        user: Account,
-        request: Request,
-        wait: ResultWait = None,
-    ) -> Response:
-        checked = _checked_job_id(job_id)
-        if wait:
-            # The status and the result in one request: a short job's whole wait.
-            await _long_poll(emulator, user, checked, wait)
-        # Results are stored as validated JSON: sent as they are, not parsed again.
-        body = await run_in_threadpool(emulator.result_json, user, checked)
-        client = parse_api_version(request.headers.get(API_VERSION_HEADER)) or BASELINE
-        body = await run_in_threadpool(result_for_client, body, client)
-        return Response(body, media_type="application/json")
-
-    @app.post("/v1/jobs/{job_id}/cancel", tags=["jobs"])
-    def cancel_job(job_id: str, user: Account) -> JobInfo:
-        return emulator.cancel(user, _checked_job_id(job_id))
-
+    _add_job_routes(app, emulator)
     _add_session_routes(app, emulator)
     _document_submission(app)
     faults = emulator.config.faults

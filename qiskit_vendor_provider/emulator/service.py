@@ -93,6 +93,21 @@ def _utc(timestamp: float | None) -> datetime | None:
     return None if timestamp is None else datetime.fromtimestamp(timestamp, tz=timezone.utc)
 
 
+def _with_end_time(result: str, ended_at: float | None) -> str:
+    """A stored result's JSON with the job's end time as its last field.
+
+    The stored JSON is served as it is (no parse of a large result): the end time,
+    known only once the result was stored, is appended.
+
+    >>> _with_end_time('{"a":1}', 0.0)
+    '{"a":1,"ended_at":"1970-01-01T00:00:00+00:00"}'
+    """
+    ended = _utc(ended_at)
+    if ended is None or not result.endswith("}"):
+        return result
+    return f'{result[:-1]},"ended_at":"{ended.isoformat()}"}}'
+
+
 class Emulator:
     """The Aer-backed implementation of the vendor REST API.
 
@@ -481,6 +496,29 @@ class Emulator:
         for callback in callbacks:
             callback()
 
+    def starts_at_once(self, info: JobInfo) -> bool:
+        """Whether this emulator runs the job now: running, or first in a free device's queue.
+
+        What a submission held for its result (``POST /v1/jobs?wait=``) asks first: a
+        job queued behind another would hold the client for nothing, and a script that
+        submits many jobs before it waits for any must not submit them one by one.
+        """
+        runs_jobs = self._started and self.supervisor.settings.workers > 0
+        if not runs_jobs or info.status not in ACTIVE_SERVER_STATES:
+            return False
+        return info.status == "RUNNING" or self.store.pending_count(info.device) <= 1
+
+    def job_with_result(self, account: str, job_id: str) -> tuple[JobInfo, str | None]:
+        """A job's status and, once it is DONE, its result (as :meth:`result_json`).
+
+        One read of the job for both: what a held request answers with when the job ends.
+        """
+        record = self._record(account, job_id)
+        info = self._info(record)
+        if record.status != "DONE" or record.result is None:
+            return info, None
+        return info, _with_end_time(record.result, record.ended_at)
+
     def result_json(self, account: str, job_id: str) -> str:
         """A finished job's result as stored, JSON of a ``JobResult``.
 
@@ -493,12 +531,7 @@ class Emulator:
             if record.error:
                 detail += f" (error: {record.error})"
             raise ProblemError(409, "Result Not Available", detail)
-        ended = _utc(record.ended_at)
-        if ended is None or not record.result.endswith("}"):
-            return record.result
-        # The stored JSON is served as it is (no parse of a large result): the end time,
-        # known only once the result was stored, is appended as its last field.
-        return f'{record.result[:-1]},"ended_at":"{ended.isoformat()}"}}'
+        return _with_end_time(record.result, record.ended_at)
 
     def cancel(self, account: str, job_id: str) -> JobInfo:
         """Cancel a queued or running job; a finished job is left as it is."""

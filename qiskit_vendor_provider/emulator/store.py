@@ -298,6 +298,12 @@ _SESSION_COLUMNS = (
     "session_id, account, device, mode, max_time, max_idle, created_at, started_at, "
     "closed_at, cancelled_at"
 )
+_INSERT = (
+    "INSERT INTO jobs (job_id, account, idempotency_key, device, status, name, tags, shots, "
+    "num_programs, submission, created_at, session_id, group_seq, max_execution_time, "
+    "calibration_id, calibration_pinned) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_KEYED = _INSERT + " ON CONFLICT (account, idempotency_key) DO NOTHING"
 
 
 def quarantine_message(attempts: int) -> str:
@@ -411,38 +417,55 @@ class SQLiteJobStore:
 
     def create(self, record: JobRecord) -> tuple[JobRecord, bool]:
         """Store a new job; with a known (account, key), return the stored job and False."""
+        if record.session_id is None:
+            # Nothing to read first: one statement, one transaction (autocommit), and the
+            # key's uniqueness decides between a new job and the one made before.
+            with self._lock:
+                cursor = self._insert(self._conn, record, keyed=True)
+                if cursor.rowcount == 1:
+                    record.seq = int(cursor.lastrowid or 0)
+                    return record, True
+                existing = self._fetch_by_key(
+                    self._conn, record.account, record.idempotency_key or ""
+                )
+            if existing is not None:
+                return existing, False
         with self._transaction() as conn:
             if record.idempotency_key is not None:
                 existing = self._fetch_by_key(conn, record.account, record.idempotency_key)
                 if existing is not None:
                     return existing, False
+            # A batch's job takes the queue place of the batch's first job.
             record.group_seq = group_place(conn, record.session_id)
-            cursor = conn.execute(
-                "INSERT INTO jobs (job_id, account, idempotency_key, device, status, name, "
-                "tags, shots, num_programs, submission, created_at, session_id, group_seq, "
-                "max_execution_time, calibration_id, calibration_pinned) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.job_id,
-                    record.account,
-                    record.idempotency_key,
-                    record.device,
-                    record.status,
-                    record.name,
-                    json.dumps(record.tags),
-                    record.shots,
-                    record.num_programs,
-                    record.submission,
-                    record.created_at,
-                    record.session_id,
-                    record.group_seq,
-                    record.max_execution_time,
-                    record.calibration_id,
-                    record.calibration_pinned,
-                ),
-            )
+            cursor = self._insert(conn, record)
             record.seq = int(cursor.lastrowid or 0)
             return record, True
+
+    @staticmethod
+    def _insert(conn: sqlite3.Connection, record: JobRecord, *, keyed: bool = False) -> Any:
+        """INSERT the job (``keyed``: doing nothing when its account already used its key)."""
+        sql = _INSERT_KEYED if keyed else _INSERT
+        return conn.execute(
+            sql,
+            (
+                record.job_id,
+                record.account,
+                record.idempotency_key,
+                record.device,
+                record.status,
+                record.name,
+                json.dumps(record.tags),
+                record.shots,
+                record.num_programs,
+                record.submission,
+                record.created_at,
+                record.session_id,
+                record.group_seq,
+                record.max_execution_time,
+                record.calibration_id,
+                record.calibration_pinned,
+            ),
+        )
 
     def get(self, job_id: str, account: str | None = None) -> JobRecord | None:
         """The job, if it exists (and belongs to ``account``, when given)."""
@@ -480,6 +503,16 @@ class SQLiteJobStore:
         batches grouped); ``idle_grace`` is how long an idle session keeps its device.
         """
         if not devices:
+            return None
+        marks = ", ".join("?" * len(devices))
+        with self._lock:
+            # Most claims find nothing (the supervisor asks after every job it starts or
+            # ends): a read on the status index says so without taking the write lock.
+            queued = self._conn.execute(
+                f"SELECT 1 FROM jobs WHERE status = 'QUEUED' AND device IN ({marks}) LIMIT 1",  # noqa: S608
+                tuple(devices),
+            ).fetchone()
+        if queued is None:
             return None
         with self._transaction() as conn:
             now = time.time()
@@ -588,9 +621,10 @@ class SQLiteJobStore:
         error: str | None,
         usage_seconds: float | None = None,
     ) -> bool:
-        # Conditional on RUNNING: a job cancelled meanwhile stays cancelled.
-        with self._transaction() as conn:
-            cursor = conn.execute(
+        # Conditional on RUNNING: a job cancelled meanwhile stays cancelled. One statement
+        # is one transaction (autocommit): no BEGIN and COMMIT of its own.
+        with self._lock:
+            cursor = self._conn.execute(
                 "UPDATE jobs SET status = ?, result = ?, error = ?, ended_at = ?, "
                 "usage_seconds = ? WHERE job_id = ? AND status = 'RUNNING'",
                 (status, result, error, time.time(), usage_seconds, job_id),

@@ -387,9 +387,11 @@ class Supervisor:
         else:
             logger.info("emulator: job %s failed: %s", running.record.job_id, header["error"])
             self._store.fail(running.record.job_id, header["error"])
-        self._ended_job(running.record.job_id)
+        # Idle again before the job's end is told: whoever hears of it (a held request
+        # answers at once) finds the process free.
         if not event.worker.retiring:
             self._idle.append(event.worker)
+        self._ended_job(running.record.job_id)
 
     def _ended(self, worker: WorkerProcess) -> None:
         if worker in self._idle:

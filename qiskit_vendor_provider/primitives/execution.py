@@ -90,11 +90,14 @@ def _programs(plan: JobPlan) -> list[WireProgram]:
 
 
 def _submit(
-    backend: VendorBackend, plan: JobPlan, memory: bool, settings: dict[str, Any]
+    backend: VendorBackend, plan: JobPlan, memory: bool, settings: dict[str, Any], *, last: bool
 ) -> VendorJob:
+    # Only the last job may be held for its result: one held before the others are sent
+    # would keep them from queueing while it runs.
     return backend.run_programs(
         [program.circuit for program in plan.programs],
         _programs(plan),
+        early_result=last,
         **_arguments(plan, memory, settings),
     )
 
@@ -166,8 +169,8 @@ def run_plans(
     """
     jobs: list[VendorJob] = []
     try:
-        for plan in plans:
-            jobs.append(_submit(backend, plan, memory, settings))
+        for index, plan in enumerate(plans):
+            jobs.append(_submit(backend, plan, memory, settings, last=index == len(plans) - 1))
     except BaseException:
         _cancel(jobs)
         raise
