@@ -128,9 +128,11 @@ def _embedded_transport() -> BaseAdapter:
 
                 database = embedded_database()
                 emulator = Emulator(EmulatorConfig(database=database))
+                app = create_app(emulator)
                 if spare is None and workers.spare_forks():
-                    # A busy machine, and a spare forked from here: it costs this set-up
-                    # little, and must be made before the emulator starts its threads.
+                    # A busy machine, and a spare forked from here: made once the set-up
+                    # is done, so as not to slow it, but before the emulator starts its
+                    # threads (forking is safe only without them).
                     spare = workers.start_spare()
             except BaseException:
                 if spare is not None:  # nobody will adopt it: not left running meanwhile
@@ -139,7 +141,7 @@ def _embedded_transport() -> BaseAdapter:
             if spare is not None:
                 emulator.supervisor.adopt(spare)
             emulator.start()
-            _embedded = InProcessTransport(create_app(emulator))
+            _embedded = InProcessTransport(app)
             if spare is None:  # a busy machine: a spawned one starts once the set-up is done
                 late = workers.start_spare()
                 if late is not None:
