@@ -167,8 +167,8 @@ def test_ctrl_c_at_the_terminal_is_the_users_alone(tmp_path: Path) -> None:
     body = """
     provider = VendorProvider()
     spare = the_spare()
-    print(json.dumps({"spare": spare, "how": started(spare)}), flush=True)
-    try:
+    try:  # said inside the try: the Ctrl-C may come as soon as it is read
+        print(json.dumps({"spare": spare, "how": started(spare)}), flush=True)
         time.sleep(600)
     except KeyboardInterrupt:
         pass
