@@ -463,3 +463,20 @@ def test_a_refused_fork_spawns_the_spare(monkeypatch: pytest.MonkeyPatch) -> Non
     finally:
         spare.close()
         spare.wait(NEVER)
+
+
+def test_a_fork_that_fails_spawns_the_spare(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A large process under strict overcommit cannot fork: the spare is spawned instead.
+    monkeypatch.setattr(workers, "spare_forks", lambda: True)
+
+    def no_memory(_: int) -> ForkedProcess:
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(workers, "fork_worker", no_memory)
+    spare = workers.start_spare()
+    assert spare is not None
+    try:
+        assert isinstance(spare._process, subprocess.Popen)
+    finally:
+        spare.close()
+        spare.wait(NEVER)

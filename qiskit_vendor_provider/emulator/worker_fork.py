@@ -35,7 +35,8 @@ What a fork copies, and what the child does about it, right after ``os.fork()``:
   from finalizing any of them in the child (a finalized file would close an fd the child
   reuses), and the streams and logging handlers the child replaces are kept referenced:
   your unflushed ``print`` is never written twice, and the child never writes to your
-  terminal or your log files. Signal handlers, hooks and tracers of yours are reset.
+  terminal or your log files. Signal handlers, hooks, tracers and warning filters of
+  yours are reset.
 
 * **The end.** The child never returns into your code: it ends with ``os._exit``, so no
   ``atexit`` handler of yours runs twice. It is in a session of its own (Ctrl-C at your
@@ -307,6 +308,12 @@ def _reset_handlers() -> None:
     sys.excepthook = sys.__excepthook__
     sys.unraisablehook = sys.__unraisablehook__
     threading.excepthook = threading.__excepthook__
+    # A fresh interpreter's filters: an "error" filter of the user's (or of pytest's)
+    # must not turn a warning inside a simulation into a failed job.
+    warnings.resetwarnings()
+    for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning):
+        warnings.simplefilter("ignore", category)
+    warnings.simplefilter("ignore", ResourceWarning)
     sys.settrace(None)  # a debugger stepping in the host would read our pipe
     sys.setprofile(None)
     threading.settrace(None)

@@ -275,9 +275,13 @@ def start_spare(max_memory_mb: int = DEFAULT_MAX_MEMORY_MB) -> WorkerProcess | N
     """
     if threading.current_thread() is not threading.main_thread():
         return None
-    forked = spare_forks()
+    started: ChildProcess | None = None
+    if spare_forks():
+        try:
+            started = fork_worker(max_memory_mb)
+        except OSError:  # a large process under strict overcommit, say: spawned instead
+            logger.debug("could not fork a spare simulator process", exc_info=True)
     try:
-        started = fork_worker(max_memory_mb) if forked else None
         return WorkerProcess(queue.Queue(), max_memory_mb, started)
     except OSError:  # no process to spare (limits, no memory): the first job starts one
         logger.debug("could not start a spare simulator process", exc_info=True)
