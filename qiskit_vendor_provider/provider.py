@@ -114,10 +114,9 @@ def _embedded_transport() -> BaseAdapter:
 
     with _embedded_lock:
         if _embedded is None:
-            # A simulator process takes longer to start (Python, Qiskit, Aer) than the
-            # rest of a first job, so one starts now and the supervisor adopts it. With a
-            # processor idle, it starts first and imports while this process sets up the
-            # emulator; on a busy machine, after that set-up, so as not to slow it.
+            # A simulator process takes longer to start than the rest of a first job, so
+            # one starts now and the supervisor adopts it. With a processor idle, it
+            # starts first and gets ready while this process sets up the emulator.
             spare = workers.start_spare() if workers.a_processor_is_idle() else None
             try:
                 from qiskit_vendor_provider.emulator import (  # noqa: PLC0415
@@ -129,6 +128,12 @@ def _embedded_transport() -> BaseAdapter:
 
                 database = embedded_database()
                 emulator = Emulator(EmulatorConfig(database=database))
+                app = create_app(emulator)
+                if spare is None and workers.spare_forks():
+                    # A busy machine, and a spare forked from here: made once the set-up
+                    # is done, so as not to slow it, but before the emulator starts its
+                    # threads (forking is safe only without them).
+                    spare = workers.start_spare()
             except BaseException:
                 if spare is not None:  # nobody will adopt it: not left running meanwhile
                     spare.close()
@@ -136,8 +141,8 @@ def _embedded_transport() -> BaseAdapter:
             if spare is not None:
                 emulator.supervisor.adopt(spare)
             emulator.start()
-            _embedded = InProcessTransport(create_app(emulator))
-            if spare is None:  # a busy machine: started once the set-up is done
+            _embedded = InProcessTransport(app)
+            if spare is None:  # a busy machine: a spawned one starts once the set-up is done
                 late = workers.start_spare()
                 if late is not None:
                     emulator.supervisor.adopt(late)

@@ -29,6 +29,7 @@ from qiskit_vendor_provider.emulator import (
     create_app,
     workers,
 )
+from qiskit_vendor_provider.emulator.worker_fork import START_ENV
 from qiskit_vendor_provider.emulator.workers import WorkerProcess, start_spare
 from tests.helpers import ROOT, bell
 from tests.waiting import NEVER, eventually
@@ -149,7 +150,10 @@ HOST = textwrap.dedent(
     # Adopted at once with a processor idle, on the supervisor's thread on a busy machine.
     while not supervisor.worker_pids:
         time.sleep(0.01)
-    print(json.dumps(supervisor.worker_pids), flush=True)
+    [spare] = supervisor.worker_pids
+    with open(f"/proc/{spare}/cmdline", "rb") as cmdline:  # spawned: python -m the worker
+        spawned = b"-m" in cmdline.read().split(bytes(1))[1:2]
+    print(json.dumps([spare, "spawn" if spawned else "fork"]), flush=True)
     if sys.argv[1] == "exit":
         sys.exit(0)
     print("waiting", flush=True)
@@ -158,11 +162,14 @@ HOST = textwrap.dedent(
 )
 
 
+@pytest.mark.parametrize("start", ["fork", "spawn"])
 @pytest.mark.parametrize("how", ["exit", "kill -9", "ctrl-c"])
-def test_the_embedded_spare_ends_with_its_host(tmp_path: Path, how: str) -> None:
+def test_the_embedded_spare_ends_with_its_host(tmp_path: Path, how: str, start: str) -> None:
+    # Forked (the default in a script with one thread) or spawned, it ends with its host.
     env = dict(os.environ)
     env["QISKIT_VENDOR_EMULATOR_DB"] = str(tmp_path / "embedded.sqlite3")
     env["QISKIT_VENDOR_JOURNAL"] = str(tmp_path / "journal.sqlite3")
+    env[START_ENV] = start
     host = subprocess.Popen(
         [sys.executable, "-c", HOST, how.split(maxsplit=1)[0]],
         stdout=subprocess.PIPE,
@@ -175,7 +182,8 @@ def test_the_embedded_spare_ends_with_its_host(tmp_path: Path, how: str) -> None
         assert host.stdout is not None
         line = host.stdout.readline()
         assert line, host.communicate(timeout=NEVER)[1]
-        [spare] = json.loads(line)  # VendorProvider() started one before any job
+        spare, started = json.loads(line)  # VendorProvider() started one before any job
+        assert started == start
         assert not gone(spare)
         if how != "exit":
             assert host.stdout.readline().strip() == "waiting"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import TYPE_CHECKING
 
 from qiskit.circuit import (
     Barrier,
@@ -40,8 +41,10 @@ from qiskit.transpiler import InstructionDurations, PassManager, Target, Transpi
 from qiskit.transpiler.passes import ALAPScheduleAnalysis, PadDelay, TimeUnitConversion
 
 from qiskit_vendor_provider.api.models import DeviceSpec
-from qiskit_vendor_provider.emulator.noise import DeviceNoise
 from qiskit_vendor_provider.qiskit_internals import append_unchecked
+
+if TYPE_CHECKING:  # noise imports Aer, which the catalog's checks here need not load
+    from qiskit_vendor_provider.emulator.noise import DeviceNoise
 
 # Operations that take no time on any device, whatever the Target says.
 _INSTANT = frozenset({"barrier"})

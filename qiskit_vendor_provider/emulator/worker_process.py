@@ -7,6 +7,10 @@ serves the API or runs the user's code.
 
 The process stays warm between jobs (imports, Aer, each device's Target and noise) and
 ends when its stdin closes, or at once when its parent dies (Linux: ``PR_SET_PDEATHSIG``).
+
+A process is started one of two ways (see :mod:`~qiskit_vendor_provider.emulator.workers`):
+as this module (:func:`main`), or forked from its host (``worker_fork``). Both then call
+:func:`prepare` on their main thread and :func:`serve` with their pipes.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from qiskit_vendor_provider.api import wire
 from qiskit_vendor_provider.api.models import DeviceSpec, JobResult, JobSubmission
 from qiskit_vendor_provider.device_time import submission_device_time
 from qiskit_vendor_provider.emulator.result_format import stored_result
-from qiskit_vendor_provider.emulator.simulation import JobRunner
+from qiskit_vendor_provider.emulator.simulation import JobRunner, make_simulator
 from qiskit_vendor_provider.emulator.worker_protocol import read_message, write_message
 
 _PR_SET_PDEATHSIG = 1
@@ -110,11 +114,12 @@ def inject_fault(fault: str) -> None:
         time.sleep(float(argument))
 
 
-_CHARGES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="device-time")
-
-
 def _run(
-    runner: JobRunner, header: dict[str, Any], body: bytes, spec: DeviceSpec
+    runner: JobRunner,
+    header: dict[str, Any],
+    body: bytes,
+    spec: DeviceSpec,
+    charges: ThreadPoolExecutor,
 ) -> tuple[dict[str, Any], bytes]:
     job_id = header["job_id"]
     try:
@@ -123,7 +128,7 @@ def _run(
         submission = wire.decode_submission(body)
         circuits = runner.circuits(submission, spec)
         # The charge is worked out while Aer runs (it lets go of the GIL meanwhile).
-        charge = _CHARGES.submit(_usage, submission, spec, runner, circuits)
+        charge = charges.submit(_usage, submission, spec, runner, circuits)
         programs, elapsed = runner.run(submission, spec, circuits)
         usage_seconds = charge.result()
     except (ValidationError, ValueError, RuntimeError) as exc:
@@ -182,19 +187,53 @@ def _failed(job_id: str, error: str) -> tuple[dict[str, Any], bytes]:
 
 
 def serve(inbox: IO[bytes], outbox: IO[bytes], max_memory_mb: int) -> None:
-    """Answer jobs from ``inbox`` on ``outbox`` until ``inbox`` closes."""
+    """Answer jobs from ``inbox`` on ``outbox`` until ``inbox`` closes.
+
+    Runs on any thread; nothing here needs the main one (see :func:`prepare`).
+    """
     runner = JobRunner(max_memory_mb=max_memory_mb)
     specs: dict[str, DeviceSpec] = {}
-    # Qiskit's and Aer's ~300k import-time objects live as long as the process: taken out
-    # of the collector's view, they no longer cost a 0.1-0.2 s pause in a job's run.
-    gc.freeze()
-    write_message(outbox, {"kind": "ready", "pid": os.getpid()})
-    while (message := read_message(inbox)) is not None:
-        header, body = message
-        if header.get("spec") is not None:
-            specs[header["spec_key"]] = DeviceSpec.model_validate_json(header["spec"])
-        reply, result = _run(runner, header, body, specs[header["spec_key"]])
-        write_message(outbox, reply, result)
+    # Made here, not at import: a pool's thread exists only in the process that started
+    # it, and a forked process would wait forever on one made before the fork.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="device-time") as charges:
+        _warm_up(charges, max_memory_mb)
+        # Qiskit's and Aer's ~300k import-time objects live as long as the process: out
+        # of the collector's view, they no longer cost a 0.1-0.2 s pause in a job's run.
+        gc.freeze()
+        write_message(outbox, {"kind": "ready", "pid": os.getpid()})
+        while (message := read_message(inbox)) is not None:
+            header, body = message
+            if header.get("spec") is not None:
+                specs[header["spec_key"]] = DeviceSpec.model_validate_json(header["spec"])
+            reply, result = _run(runner, header, body, specs[header["spec_key"]], charges)
+            write_message(outbox, reply, result)
+
+
+def _warm_up(charges: ThreadPoolExecutor, max_memory_mb: int) -> None:
+    """Do now what every first job would do: start the charge's thread and Aer's.
+
+    A spare does it before any job is sent (measured: a first job took 13 ms in the
+    process, the next ones 4 ms, the difference mostly these threads' start). Nothing
+    here is needed: a failure is left for the first job to meet and report.
+    """
+    with contextlib.suppress(Exception):
+        charges.submit(int).result()
+        probe = QuantumCircuit(1, 1)
+        probe.measure(0, 0)
+        make_simulator(max_memory_mb=max_memory_mb).run(probe, shots=1).result()
+
+
+def prepare(parent: int, max_memory_mb: int) -> None:
+    """Make this process a simulator process; on its main thread, before :func:`serve`.
+
+    It dies with ``parent``, ignores Ctrl-C (the user's, and the supervisor decides when
+    it ends), dumps a Python stack on a native crash (into the host's log) and gets its
+    memory ceiling, measured from what it uses now.
+    """
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    faulthandler.enable(sys.stderr)
+    _limit_memory(max_memory_mb)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -203,14 +242,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--parent", type=int, required=True)
     parser.add_argument("--max-memory-mb", type=int, default=4096)
     args = parser.parse_args(argv)
-    _die_with_parent(args.parent)
-    # Ctrl-C belongs to the user's process; the supervisor decides when this one ends.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    faulthandler.enable()  # a native crash leaves a Python stack in the host's log
     # The protocol gets stdout's pipe to itself; anything printed goes to stderr.
     outbox = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    _limit_memory(args.max_memory_mb)
+    prepare(args.parent, args.max_memory_mb)
     with contextlib.suppress(BrokenPipeError):  # the supervisor went away mid-answer
         serve(sys.stdin.buffer, outbox, args.max_memory_mb)
 
