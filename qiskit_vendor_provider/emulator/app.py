@@ -65,7 +65,6 @@ from qiskit_vendor_provider.api.versions import (
     format_api_version,
     parse_api_version,
 )
-from qiskit_vendor_provider.emulator.faults import FaultInjector, FaultMiddleware
 from qiskit_vendor_provider.emulator.problems import storage_problem
 from qiskit_vendor_provider.emulator.result_format import result_for_client
 from qiskit_vendor_provider.emulator.service import Emulator, ProblemError
@@ -897,6 +896,12 @@ def create_app(emulator: Emulator) -> FastAPI:
     faults = emulator.config.faults
     app.state.faults = None
     if faults is not None and faults.enabled:
+        # Imported here: an emulator without faults (the embedded one) never loads them.
+        from qiskit_vendor_provider.emulator.faults import (  # noqa: PLC0415
+            FaultInjector,
+            FaultMiddleware,
+        )
+
         # Added last, so it wraps every other middleware: a fault hits the request before
         # anything else sees it, and the whole answer after everything else made it.
         app.state.faults = FaultInjector(faults)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qiskit_vendor_provider.api.models import Reservation
-from qiskit_vendor_provider.emulator.faults import FaultConfig
 from qiskit_vendor_provider.emulator.recalibration import (
     RecalibrationSchedule,
     schedule_from_env,
 )
 from qiskit_vendor_provider.emulator.sessions import DEFAULT_IDLE_GRACE, DEFAULT_MAX_SESSIONS
+
+if TYPE_CHECKING:
+    # An annotation only: fault injection (a pydantic model and an ASGI middleware) is
+    # loaded by whoever configures it, not by every emulator (the embedded one has none).
+    from qiskit_vendor_provider.emulator.faults import FaultConfig
 
 
 @dataclass
