@@ -17,10 +17,6 @@ What is left, and why it is borrowed rather than owned:
   and checks of ``append``. The emulator builds every circuit it simulates from a program
   it has checked already; ``append`` took four times as long, a tenth of a 200-circuit
   job's time in the simulator process.
-* ``Gate._standard_gate`` and ``CircuitInstruction.from_standard``: an instruction of a
-  standard-library gate straight from its angles, without making the Python gate object
-  (which ``circuit.rz`` and the like do too). Building a gate object took most of the
-  time of reading a 200-circuit job back as circuits.
 
 Everything else the primitives once borrowed is owned now: the register layout and the
 decoding of samples (:mod:`.decoding`), and the grouping of Pauli terms, the
@@ -29,17 +25,12 @@ measurement circuits and the expectation-value arithmetic (:mod:`.pauli_measurem
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from qiskit.circuit import CircuitInstruction, Instruction, QuantumCircuit, Qubit
+from qiskit.circuit import CircuitInstruction, QuantumCircuit
 from qiskit.primitives import PrimitiveJob
 
-__all__ = ["append_unchecked", "standard_instruction_maker", "start_job"]
-
-StandardMaker = Callable[[Sequence[Qubit], Sequence[Any]], CircuitInstruction]
-"""Makes an instruction of one standard gate from its qubits and its angles."""
+__all__ = ["append_unchecked", "start_job"]
 
 ResultT = TypeVar("ResultT")
 
@@ -61,23 +52,3 @@ def append_unchecked(circuit: QuantumCircuit, instruction: CircuitInstruction) -
     tracking its parameters) without broadcasting it or checking its bits.
     """
     circuit._append(instruction)
-
-
-def standard_instruction_maker(operation: Instruction) -> StandardMaker | None:
-    """How to make instructions of ``operation``'s gate from qubits and angles, or None.
-
-    For a gate of Qiskit's standard library that its class rebuilds from its angles
-    alone (no label, no other state), the maker builds the same instruction that
-    appending ``type(operation)(*angles)`` on those qubits gives, without building the
-    gate object. None for anything else: the caller builds the operation itself.
-
-    Relies on a standard gate class naming its Rust gate in ``_standard_gate`` and on
-    ``CircuitInstruction.from_standard(gate, qubits, params)`` making the instruction.
-    """
-    standard = getattr(type(operation), "_standard_gate", None)
-    if standard is None or operation.label is not None:
-        return None
-    if type(operation)(*operation.params) != operation:
-        return None
-    maker: StandardMaker = partial(CircuitInstruction.from_standard, standard)
-    return maker

@@ -29,11 +29,7 @@ from qiskit.transpiler import Target
 import qiskit_vendor_provider
 from qiskit_vendor_provider import VendorProvider
 from qiskit_vendor_provider.primitives import VendorEstimator, VendorSampler
-from qiskit_vendor_provider.qiskit_internals import (
-    append_unchecked,
-    standard_instruction_maker,
-    start_job,
-)
+from qiskit_vendor_provider.qiskit_internals import append_unchecked, start_job
 from tests.waiting import NEVER
 
 PACKAGE = Path(qiskit_vendor_provider.__file__).parent
@@ -210,32 +206,3 @@ def test_the_parents_private_flow_never_runs(
     counts = job.result()[0].data.meas.get_counts()
     assert set(counts) <= {"00", "11"} and sum(counts.values()) == 20
     assert isinstance(sampler, BaseSamplerV2) and isinstance(estimator, BaseEstimatorV2)
-
-
-# --- Gate._standard_gate, CircuitInstruction.from_standard --------------------------------
-
-
-def test_standard_instruction_maker_makes_what_appending_the_gate_makes() -> None:
-    from qiskit.circuit import CircuitInstruction, Parameter
-    from qiskit.circuit.library import CXGate, RZGate, UGate
-
-    theta = Parameter("theta")
-    circuit = QuantumCircuit(2)
-    for gate, angles in ((RZGate(0.0), [0.25]), (UGate(0, 0, 0), [theta * 2, 0.5, -1.0])):
-        make = standard_instruction_maker(gate)
-        assert make is not None
-        qubits = (circuit.qubits[1],)
-        made = make(qubits, angles)
-        assert made == CircuitInstruction(type(gate)(*angles), qubits, ())
-        assert type(made.operation) is type(gate)
-    cx = standard_instruction_maker(CXGate())
-    assert cx is not None
-    append_unchecked(circuit, cx(tuple(circuit.qubits), []))
-    rz = standard_instruction_maker(RZGate(0))
-    assert rz is not None
-    append_unchecked(circuit, rz(circuit.qubits[:1], [theta]))
-    assert circuit.parameters == {theta}
-    assert [i.name for i in circuit.data] == ["cx", "rz"]
-    # Not a standard gate as it is: a labelled one, a custom one.
-    assert standard_instruction_maker(RZGate(0.1, label="mine")) is None
-    assert standard_instruction_maker(QuantumCircuit(1, name="g").to_gate()) is None

@@ -152,9 +152,9 @@ def _as_instruction_list(program: models.WireProgram) -> models.WireProgram:
 
 
 def test_column_fast_path_reads_the_same_circuit_as_the_general_path() -> None:
-    # The column reader makes standard gates' instructions without gate objects; the
-    # object layout's reader makes each gate from its class. Both must give the same
-    # circuit: operations, classes, angles (numbers and expressions), bits, parameters.
+    # The column reader checks each kind once and appends without per-operation models;
+    # the object layout's reader checks and appends gate by gate. Both must give the
+    # same circuit: operations, classes, angles (numbers and expressions), bits.
     mapping = get_standard_gate_name_mapping()
     theta, phi = Parameter("theta"), Parameter("phi")
     circuit = QuantumCircuit(4, 3)
