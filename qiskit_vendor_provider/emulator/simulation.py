@@ -170,7 +170,8 @@ def _row(counts: dict[str, int], memory: list[str] | None, num_clbits: int) -> B
     """
     if memory is None:
         return BindingResult(counts=counts)
-    return BindingResult(counts=counts, packed_memory=encode_packed(pack_hex(memory, num_clbits)))
+    packed = pack_hex(memory, num_clbits, outcomes=counts)
+    return BindingResult(counts=counts, packed_memory=encode_packed(packed))
 
 
 def _grouped_result(
