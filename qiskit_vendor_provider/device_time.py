@@ -165,6 +165,11 @@ def circuit_duration(circuit: QuantumCircuit, target: Target, max_loop_iteration
     # are free, which is what an ASAP schedule does. Names and indices are read without
     # item.operation, which would build a gate object per instruction.
     durations = _durations(target)
+    if not durations and _timeless(circuit):
+        # A device without durations (the ideal simulator) times only delays, inside
+        # blocks too: without either, every operation takes no time (counted in Qiskit's
+        # Rust core instead of walking the circuit).
+        return 0.0
     index = {bit: position for position, bit in enumerate(circuit.qubits)}
     free: dict[object, float] = {}
     for item in circuit.data:
@@ -224,8 +229,16 @@ def _control_flow_seconds(
     return longest
 
 
+def _timeless(circuit: QuantumCircuit) -> bool:
+    """Whether ``circuit`` has neither delays nor control flow (so no delay in a block)."""
+    names = circuit.count_ops()
+    return "delay" not in names and CONTROL_FLOW_OP_NAMES.isdisjoint(names)
+
+
 def _has_symbolic_delay(circuit: QuantumCircuit) -> bool:
     """Whether a delay's duration is a parameter, at any depth of control flow."""
+    if _timeless(circuit):
+        return False
     for item in circuit.data:
         if item.name == "delay" and item.operation.is_parameterized():
             return True

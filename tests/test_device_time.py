@@ -325,3 +325,25 @@ def test_the_server_refuses_a_rep_delay_out_of_the_device_range(
     )
     with pytest.raises(VendorValidationError, match=r"rep_delay=.* is out of range"):
         backend._client.submit_payload(wire.encode_submission(job), "rep-delay-too-long")
+
+
+def test_a_target_without_durations_times_only_delays_at_any_depth() -> None:
+    # circuit_duration skips the walk when a duration-less device has nothing to time;
+    # delays (at top level or in a block) still take their time, as the walk gives.
+    from qiskit.transpiler import Target
+
+    from qiskit_vendor_provider.device_time import circuit_duration
+
+    target = Target(num_qubits=2, dt=1e-9)
+    plain = QuantumCircuit(2, 1)
+    plain.h(0)
+    plain.cx(0, 1)
+    plain.measure(1, 0)
+    assert circuit_duration(plain, target, 10) == 0.0
+    delayed = plain.copy()
+    delayed.delay(2, 1, unit="us")
+    assert circuit_duration(delayed, target, 10) == pytest.approx(2e-6)
+    looped = plain.copy()
+    with looped.for_loop(range(3)):
+        looped.delay(100, 0)
+    assert circuit_duration(looped, target, 10) == pytest.approx(300e-9)

@@ -69,6 +69,11 @@ def test_packing_round_trips_and_matches_bitarray_layout(num_bits: int) -> None:
     memory = [hex(value) for value in values]
     packed = pack_hex(memory, num_bits)
     assert packed.shape == (len(values), -(-num_bits // 8))
+    # Read through the counts' keys (the emulator's path), or with one key missing
+    # (read as usual): the same rows.
+    counts = {key: memory.count(key) for key in memory}
+    assert (pack_hex(memory, num_bits, outcomes=counts) == packed).all()
+    assert (pack_hex(memory, num_bits, outcomes=list(counts)[1:]) == packed).all()
     # BitArray's layout: each shot's integer, big-endian, in ceil(bits/8) bytes.
     assert packed[-1].tobytes() == values[-1].to_bytes(packed.shape[1], "big")
     text = encode_packed(packed)
@@ -81,6 +86,10 @@ def test_packing_round_trips_and_matches_bitarray_layout(num_bits: int) -> None:
 def test_a_shot_wider_than_its_clbits_is_refused() -> None:
     with pytest.raises(ValueError, match="does not fit in its 3 clbits"):
         pack_hex(["0x8"], 3)
+    with pytest.raises(ValueError, match="does not fit in its 3 clbits"):
+        pack_hex(["0x8", "0x1"], 3, outcomes=["0x1", "0x8"])
+    with pytest.raises(ValueError, match="does not fit in its 64 clbits"):
+        pack_hex([hex(1 << 64)], 64, outcomes=[hex(1 << 64)])
     with pytest.raises(ValueError, match="does not fit in its 66 clbits"):
         pack_hex([hex(1 << 66)], 66)
     with pytest.raises(ValueError, match="2 shots of 9 clbits take 4"):

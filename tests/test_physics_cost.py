@@ -61,3 +61,27 @@ def test_the_refusal_reaches_the_user_as_a_failed_job(provider_session: VendorPr
 def test_a_program_too_large_for_memory_is_left_to_fail_alone() -> None:
     """Aer refuses it at once (its own message, the job's other programs still run)."""
     assert estimated_seconds([wide(24)], [1], shots=4000, noisy=True, max_memory_mb=64) == 0
+
+
+def test_one_pass_survey_counts_as_the_flat_operations_do() -> None:
+    # survey() walks a static circuit once, without flat_operations; it must count the
+    # operations and active qubits as flat_operations does, blocks included.
+    from qiskit_vendor_provider.emulator.simulation import flat_operations, survey
+
+    static = QuantumCircuit(5, 2)
+    static.sx(3)
+    static.barrier()
+    static.cx(3, 1)
+    static.delay(100, 4)
+    static.measure([1, 3], [0, 1])
+    dynamic = static.copy()
+    with dynamic.if_test((dynamic.clbits[0], 1)):
+        dynamic.x(0)
+    for circuit, is_dynamic in ((static, False), (dynamic, True)):
+        flat = list(flat_operations(circuit))
+        facts = survey(circuit)
+        assert facts.operations == len(flat)
+        assert facts.active == {q for name, qs in flat if name != "barrier" for q in qs}
+        assert facts.dynamic is is_dynamic
+    assert survey(static).active == {1, 3, 4}
+    assert survey(dynamic).active == {0, 1, 3, 4}

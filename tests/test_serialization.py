@@ -142,3 +142,74 @@ def test_loose_clbits_give_unsplit_keys() -> None:
     circuit = QuantumCircuit([Clbit(), Clbit()], QuantumRegister(1))
     header = circuit_to_wire(circuit).header
     assert header.creg_sizes == [] and header.memory_slots == 2
+
+
+def _as_instruction_list(program: models.WireProgram) -> models.WireProgram:
+    """The same program in the object layout: read by the general path, gate by gate."""
+    assert program.ops is not None
+    ops = [models.Op(n, q, c, a) for n, q, c, a in program.ops.operations()]
+    return program.model_copy(update={"ops": None, "instructions": ops})
+
+
+def test_column_fast_path_reads_the_same_circuit_as_the_general_path() -> None:
+    # The column reader checks each kind once and appends without per-operation models;
+    # the object layout's reader checks and appends gate by gate. Both must give the
+    # same circuit: operations, classes, angles (numbers and expressions), bits.
+    mapping = get_standard_gate_name_mapping()
+    theta, phi = Parameter("theta"), Parameter("phi")
+    circuit = QuantumCircuit(4, 3)
+    for k, name in enumerate(sorted(IDEAL.operation_names)):
+        if name in ("measure", "reset", "delay") or name in CONTROL_FLOW_NAMES:
+            continue
+        gate = mapping[name]
+        angles = [
+            (2 * theta - phi + 0.5) if (k + j) % 3 == 0 else 0.37 * (k + j + 1)
+            for j in range(len(gate.params))
+        ]
+        qubits = [(k + j) % 4 for j in range(gate.num_qubits)]
+        circuit.append(type(gate)(*angles) if angles else gate, qubits)
+    circuit.barrier([0, 2])
+    circuit.delay(160, 1)
+    circuit.reset(3)
+    circuit.measure([0, 1, 3], [2, 0, 1])
+    program = circuit_to_wire(circuit, parameter_values=[[0.1, 0.2]])
+    fast = wire_to_circuit(program, IDEAL)
+    general = wire_to_circuit(_as_instruction_list(program), IDEAL)
+    # Each read makes its own Parameter objects (equal by name and uuid only): compare
+    # the expressions as text, and the circuits bound to the same values by name.
+    values = {"theta": 0.1, "phi": 0.2}
+    assert [p.name for p in fast.parameters] == [p.name for p in general.parameters]
+    assert fast.assign_parameters({p: values[p.name] for p in fast.parameters}) == (
+        general.assign_parameters({p: values[p.name] for p in general.parameters})
+    )
+    for mine, theirs, original in zip(fast.data, general.data, circuit.data, strict=True):
+        assert type(mine.operation) is type(theirs.operation) is type(original.operation)
+        assert [str(p) for p in mine.operation.params] == [str(p) for p in theirs.operation.params]
+        assert [type(p) for p in mine.operation.params] == [
+            type(p) for p in theirs.operation.params
+        ]
+        assert mine.operation.label is theirs.operation.label is None
+    assert [fast.find_bit(q).index for i in fast.data for q in i.qubits] == [
+        circuit.find_bit(q).index for i in circuit.data for q in i.qubits
+    ]
+
+
+def test_column_reader_refuses_what_the_general_reader_refuses() -> None:
+    circuit = QuantumCircuit(2)
+    circuit.cx(0, 1)
+    circuit.rz(0.3, 1)
+    program = circuit_to_wire(circuit)
+    assert program.ops is not None
+    cases = {
+        "repeats a qubit": lambda ops: ops.qubits.__setitem__(1, 0),
+        "takes 1 angles, got 0": lambda ops: ops.params.clear(),
+    }
+    for message, spoil in cases.items():
+        broken = circuit_to_wire(circuit)
+        assert broken.ops is not None
+        spoil(broken.ops)
+        if message.startswith("takes"):
+            broken.ops.kinds[1] = ("rz", 1, 0, 0)
+        for reading in (broken, _as_instruction_list(broken)):
+            with pytest.raises(WireFormatError, match=message):
+                wire_to_circuit(reading, IDEAL)

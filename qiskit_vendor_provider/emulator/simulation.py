@@ -88,7 +88,36 @@ def flat_operations(
 
 def has_control_flow(circuit: QuantumCircuit) -> bool:
     """Whether the circuit is dynamic (holds if_else, switch_case or a loop)."""
-    return any(item.name in CONTROL_FLOW_OP_NAMES for item in circuit.data)
+    # count_ops counts in Qiskit's Rust core, without an object per instruction.
+    return not CONTROL_FLOW_OP_NAMES.isdisjoint(circuit.count_ops())
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What the cost estimate and the noise model need of one circuit Aer runs."""
+
+    operations: int
+    """Its operations, inside blocks too, barriers included."""
+    active: frozenset[int]
+    """The qubits its operations other than barriers act on."""
+    dynamic: bool
+    """Whether it has control flow."""
+
+
+def survey(circuit: QuantumCircuit) -> Survey:
+    """One pass over ``circuit`` for :class:`Survey`."""
+    if has_control_flow(circuit):
+        operations = list(flat_operations(circuit))
+        active = {q for name, qubits in operations if name != "barrier" for q in qubits}
+        return Survey(len(operations), frozenset(active), True)
+    index = {bit: position for position, bit in enumerate(circuit.qubits)}
+    found: set[int] = set()
+    count = 0
+    for item in circuit.data:
+        count += 1
+        if item.name != "barrier":
+            found.update(map(index.__getitem__, item.qubits))
+    return Survey(count, frozenset(found), False)
 
 
 def _method(experiment: Any) -> str | None:
@@ -102,13 +131,7 @@ def active_qubits(circuits: list[QuantumCircuit]) -> set[int]:
 
     Barriers are left out: they act on no state, so the qubits they span need no noise.
     """
-    return {
-        qubit
-        for circuit in circuits
-        for name, qubits in flat_operations(circuit)
-        if name != "barrier"
-        for qubit in qubits
-    }
+    return set().union(*(survey(circuit).active for circuit in circuits))
 
 
 def used_operations(circuits: list[QuantumCircuit]) -> set[tuple[str, tuple[int, ...]]]:
@@ -147,7 +170,8 @@ def _row(counts: dict[str, int], memory: list[str] | None, num_clbits: int) -> B
     """
     if memory is None:
         return BindingResult(counts=counts)
-    return BindingResult(counts=counts, packed_memory=encode_packed(pack_hex(memory, num_clbits)))
+    packed = pack_hex(memory, num_clbits, outcomes=counts)
+    return BindingResult(counts=counts, packed_memory=encode_packed(packed))
 
 
 def _grouped_result(
@@ -306,11 +330,23 @@ def estimated_seconds(
     >>> estimated_seconds([one], [1], shots=100, noisy=True) < 1e-5
     True
     """
+    return _estimate(
+        [survey(circuit) for circuit in circuits],
+        experiments,
+        shots=shots,
+        noisy=noisy,
+        max_memory_mb=max_memory_mb,
+    )
+
+
+def _estimate(
+    surveys: list[Survey], experiments: list[int], *, shots: int, noisy: bool, max_memory_mb: int
+) -> float:
+    """:func:`estimated_seconds` of circuits already surveyed."""
     total = 0.0
-    for circuit, count in zip(circuits, experiments, strict=True):
-        operations = [(name, qubits) for name, qubits in flat_operations(circuit)]
-        n = len({q for name, qubits in operations if name != "barrier" for q in qubits})
-        dynamic = has_control_flow(circuit)
+    for facts, count in zip(surveys, experiments, strict=True):
+        n = len(facts.active)
+        dynamic = facts.dynamic
         if 16 * 2.0**n > max_memory_mb * 2**20:
             continue  # Aer refuses it at once, alone, for want of memory
         if noisy and not dynamic and shots > 2**n and 16 * 4.0**n <= max_memory_mb * 2**20:
@@ -319,7 +355,7 @@ def estimated_seconds(
             size = shots * 2.0**n
         else:
             size = 2.0**n
-        total += count * len(operations) * size * SECONDS_PER_AMPLITUDE_OPERATION
+        total += count * facts.operations * size * SECONDS_PER_AMPLITUDE_OPERATION
     return total
 
 
@@ -353,30 +389,35 @@ def split_untouched(
     """
     if has_control_flow(circuit):
         return circuit, []
+    # One pass, with the bits' indices from dicts (find_bit per bit took twice as long).
+    qubit_index = {bit: position for position, bit in enumerate(circuit.qubits)}
+    clbit_index = {bit: position for position, bit in enumerate(circuit.clbits)}
     touched: set[int] = set()
     writes: dict[int, int] = {}
+    measures: list[tuple[int, int]] = []
     for item in circuit.data:
-        if item.name in {"barrier", "delay"}:
+        name = item.name
+        if name in {"barrier", "delay"}:
             continue
         for clbit in item.clbits:
-            index = circuit.find_bit(clbit).index
+            index = clbit_index[clbit]
             writes[index] = writes.get(index, 0) + 1
-        if item.name != "measure":
-            touched.update(circuit.find_bit(q).index for q in item.qubits)
-    untouched: list[tuple[int, int]] = []
-    for item in circuit.data:
-        if item.name == "measure":
-            qubit = circuit.find_bit(item.qubits[0]).index
-            clbit = circuit.find_bit(item.clbits[0]).index
-            if qubit not in touched and writes.get(clbit) == 1:
-                untouched.append((qubit, clbit))
+        if name == "measure":
+            measures.append((qubit_index[item.qubits[0]], clbit_index[item.clbits[0]]))
+        else:
+            touched.update(map(qubit_index.__getitem__, item.qubits))
+    untouched = [
+        (qubit, clbit)
+        for qubit, clbit in measures
+        if qubit not in touched and writes.get(clbit) == 1
+    ]
     if not untouched:
         return circuit, []
     skip = set(untouched)
     out = circuit.copy_empty_like()
     for item in circuit.data:
         if item.name == "measure":
-            key = (circuit.find_bit(item.qubits[0]).index, circuit.find_bit(item.clbits[0]).index)
+            key = (qubit_index[item.qubits[0]], clbit_index[item.clbits[0]])
             if key in skip:
                 continue
         append_unchecked(out, item)
@@ -711,9 +752,15 @@ def simulate(
     if any(binds):
         run_options["parameter_binds"] = binds
     noisy = noise is not None and (not isinstance(noise, DeviceNoise) or noise.calibrated)
+    # Each distinct circuit surveyed once (a sweep's rows share theirs).
+    surveyed: dict[int, Survey] = {}
+    for circuit in aer_circuits:
+        if id(circuit) not in surveyed:
+            surveyed[id(circuit)] = survey(circuit)
+    surveys = [surveyed[id(circuit)] for circuit in aer_circuits]
     _refuse_if_too_long(
-        estimated_seconds(
-            aer_circuits,
+        _estimate(
+            surveys,
             [len(b[next(iter(b))]) if b else 1 for b in binds],
             shots=run_options["shots"],
             noisy=noisy,
@@ -721,7 +768,7 @@ def simulate(
         ),
         aer_circuits,
     )
-    active = active_qubits(aer_circuits)
+    active = set().union(*(facts.active for facts in surveyed.values()))
     noise_model = noise
     if isinstance(noise, DeviceNoise):
         # Uncalibrated: an ideal device, with no model and nothing to list for one.
