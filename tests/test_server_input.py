@@ -311,6 +311,16 @@ POST_CASES = [
         base=sweep_job,
     ),
     Case(
+        # The fuzz below found it: Qiskit cannot hash -1 + 4.4e-107*a, so the job failed
+        # in the simulator; now the door refuses it.
+        "coefficient too small for Qiskit",
+        422,
+        "parameter 'a' has the coefficient 4.4e-107 in an angle; a coefficient must be 0 or "
+        "at least 1e-12",
+        _inst("params", [{"constant": -1.0, "terms": {"a": 4.4e-107}}]),
+        base=sweep_job,
+    ),
+    Case(
         "undeclared parameter",
         422,
         "an angle uses parameters ['b'] that the program does not declare",

@@ -26,6 +26,7 @@ from pydantic import (
     PlainValidator,
     TypeAdapter,
     ValidationError,
+    field_validator,
 )
 
 from qiskit_vendor_provider.api.model_base import FiniteFloat, RequestModel
@@ -63,11 +64,47 @@ CONTROL_FLOW_NAMES: tuple[ControlFlowName, ...] = (
 )
 
 
+SMALLEST_COEFFICIENT = 1e-12
+"""The smallest magnitude of a parameter's coefficient in an angle (besides 0).
+
+Qiskit 2.6 cannot hash an expression whose every coefficient is below about 1e-14 and
+whose constant is negative (``-1 + 1e-15*a``), and Aer's binding hashes it, so such a
+job could only fail in the simulator; a coefficient this small moves the angle by less
+than a picoradian per unit of its parameter. The SDK never sends one (Qiskit's own
+gradient rounds such a coefficient to 0); a hand-made request gets a 422.
+"""
+
+
+def coefficient_problem(name: str, coefficient: float) -> str | None:
+    """Why ``coefficient`` of parameter ``name`` cannot be in an angle (None: it can).
+
+    >>> print(coefficient_problem("a", 4.4e-107).split(";")[0])
+    parameter 'a' has the coefficient 4.4e-107 in an angle
+    >>> coefficient_problem("a", 0.0) is None and coefficient_problem("a", -2.5) is None
+    True
+    """
+    if coefficient == 0 or abs(coefficient) >= SMALLEST_COEFFICIENT:
+        return None
+    return (
+        f"parameter {name!r} has the coefficient {coefficient:g} in an angle; a coefficient "
+        f"must be 0 or at least {SMALLEST_COEFFICIENT:g} in magnitude (Qiskit cannot hold "
+        "smaller ones): drop the term or rescale the parameter"
+    )
+
+
 class ParameterExpression(RequestModel):
     """An affine angle: ``constant + sum(coefficient * parameter)``."""
 
     constant: FiniteFloat = 0.0
     terms: dict[str, FiniteFloat]
+
+    @field_validator("terms")
+    @classmethod
+    def _check_coefficients(cls, terms: dict[str, float]) -> dict[str, float]:
+        for name, coefficient in terms.items():
+            if (problem := coefficient_problem(name, coefficient)) is not None:
+                raise ValueError(problem)
+        return terms
 
 
 Angle = FiniteFloat | ParameterExpression
