@@ -188,6 +188,42 @@ class Levels:
     sample: Any
 
 
+@dataclass
+class IsingProblem:
+    """The Ising circuit on the device, its observables and their exact values."""
+
+    isa: QuantumCircuit
+    observables: dict[str, SparsePauliOp]
+    exact: dict[str, float]
+
+    @classmethod
+    def on(cls, backend: VendorBackend, steps: int = 2) -> IsingProblem:
+        """The circuit transpiled onto ``CHAIN`` of ``backend``."""
+        logical = ising(steps=steps)
+        observables = ising_observables()
+        isa = transpile(logical, backend=backend, initial_layout=CHAIN, seed_transpiler=1)
+        return cls(isa, observables, exact_values(logical, observables))
+
+    def runs(
+        self,
+        backend: VendorBackend,
+        options: dict[str, Any],
+        *,
+        seeds: Sequence[int],
+        precision: float,
+    ) -> Iterator[Any]:
+        """One Estimator PUB result per seed, with ``options``."""
+        for seed in seeds:
+            yield estimator_run(
+                backend,
+                self.isa,
+                list(self.observables.values()),
+                seed=seed,
+                precision=precision,
+                options=options,
+            )
+
+
 def resilience_levels(
     backend: VendorBackend,
     *,
@@ -197,10 +233,8 @@ def resilience_levels(
     levels: Sequence[int] = (0, 1, 2),
 ) -> Levels:
     """The Ising observables at each resilience level, once per seed."""
-    logical = ising(steps=steps)
-    observables = ising_observables()
-    exact = exact_values(logical, observables)
-    isa = transpile(logical, backend=backend, initial_layout=CHAIN, seed_transpiler=1)
+    problem = IsingProblem.on(backend, steps)
+    observables, exact = problem.observables, problem.exact
     evs: dict[int, dict[str, list[float]]] = {}
     stds: dict[int, dict[str, list[float]]] = {}
     sample = None
@@ -212,15 +246,7 @@ def resilience_levels(
             options["resilience"] = {"zne": {"extrapolated_noise_factors": points}}
         evs[level] = {name: [] for name in observables}
         stds[level] = {name: [] for name in observables}
-        for seed in seeds:
-            pub = estimator_run(
-                backend,
-                isa,
-                list(observables.values()),
-                seed=seed,
-                precision=precision,
-                options=options,
-            )
+        for pub in problem.runs(backend, options, seeds=seeds, precision=precision):
             for position, name in enumerate(observables):
                 evs[level][name].append(float(pub.data.evs[position]))
                 stds[level][name].append(float(pub.data.stds[position]))
@@ -259,10 +285,8 @@ def level2_errors(
         ``(evs_noise_factors mean over seeds, {extrapolator: {observable: [|error| per
         seed]}})``.
     """
-    logical = ising()
-    observables = ising_observables()
-    exact = exact_values(logical, observables)
-    isa = transpile(logical, backend=backend, initial_layout=CHAIN, seed_transpiler=1)
+    problem = IsingProblem.on(backend)
+    observables, exact = problem.observables, problem.exact
     options = {"resilience_level": 2, **options}
     options["resilience"] = {
         "zne": {**options.get("resilience", {}).get("zne", {}), "extrapolator": EXTRAPOLATORS}
@@ -271,15 +295,7 @@ def level2_errors(
         name: {o: [] for o in observables} for name in EXTRAPOLATORS
     }
     factors = []
-    for seed in seeds:
-        pub = estimator_run(
-            backend,
-            isa,
-            list(observables.values()),
-            seed=seed,
-            precision=precision,
-            options=options,
-        )
+    for pub in problem.runs(backend, options, seeds=seeds, precision=precision):
         factors.append(pub.data.evs_noise_factors)
         for row, name in enumerate(EXTRAPOLATORS):
             for position, (o, truth) in enumerate(exact.items()):
